@@ -1,0 +1,227 @@
+// plotmap: one binary, subcommands. The single place where errors become exit codes:
+// 0 success, 1 the command failed (message on stderr), 2 usage or configuration error.
+
+#include "config/config.hpp"
+#include "data/admin_areas.hpp"
+#include "data/demo.hpp"
+#include "data/schema.hpp"
+#include "data/sqlite.hpp"
+#include "data/store.hpp"
+#include "geo/error.hpp"
+#include "server/app.hpp"
+#include "server/http_server.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using namespace plotmap;
+
+constexpr const char* version = PLOTMAP_VERSION;
+
+/// A usage mistake: exit code 2 and a hint to the command's help.
+class usage_error : public error {
+public:
+    using error::error;
+};
+
+constexpr const char* general_help = R"(plotmap — Khok Nong Na model plot registry and map service
+
+Usage: plotmap <command> [flags]
+
+Commands:
+  init   --db FILE [--config FILE] [--admin-dir DIR]
+         Create the SpatiaLite database (or bring an existing one to the current schema)
+         and load Thailand's province/district/subdistrict boundaries. Safe to run twice.
+  demo   --db FILE [--plots N] [--seed S] [--config FILE]
+         Add N synthetic demo plots (default 2000), the same for the same seed.
+  serve  --db FILE [--listen HOST:PORT] [--config FILE]
+         Serve HTTP (default 0.0.0.0:8080). Stops gracefully on SIGINT/SIGTERM.
+  help [COMMAND]   Show this text, or one command's.
+  --version        Print the version.
+
+Flags override PLOTMAP_* environment variables, which override the config file
+(config/plotmap.toml documents every key). --db defaults to database.path.
+)";
+
+const std::map<std::string, std::string> command_help{
+    {"init", "Usage: plotmap init --db FILE [--config FILE] [--admin-dir DIR]\n"
+             "Creates FILE if missing, applies schema migrations, and loads th_adm1/2/3.geojson from DIR\n"
+             "(default: the shipped data/thailand-admin). Running it again changes nothing.\n"},
+    {"demo", "Usage: plotmap demo --db FILE [--plots N] [--seed S] [--config FILE]\n"
+             "Adds N demo plots (default 2000; up to millions) inside real subdistricts. Plot i depends\n"
+             "only on the seed (default 2566) and i, so the data is the same on every machine.\n"},
+    {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
+              "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
+              "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
+};
+
+struct parsed_args {
+    std::string command;
+    std::map<std::string, std::string> flags;
+};
+
+/// Parses `plotmap COMMAND --flag value ...` against the flags the command allows.
+parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
+    parsed_args p;
+    p.command = args.at(0);
+    const auto spec = allowed.find(p.command);
+    if (spec == allowed.end()) throw usage_error("unknown command '" + p.command + "'");
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        std::string flag = args[i];
+        std::optional<std::string> value;
+        if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = flag.substr(eq + 1);
+            flag = flag.substr(0, eq);
+        }
+        if (flag.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + flag + "'");
+        const std::string name = flag.substr(2);
+        if (!spec->second.contains(name)) throw usage_error("unknown flag " + flag);
+        if (!value) {
+            if (i + 1 >= args.size()) throw usage_error("flag " + flag + " needs a value");
+            value = args[++i];
+        }
+        p.flags[name] = *value;
+    }
+    return p;
+}
+
+long long parse_count(const std::string& text, const char* flag) {
+    try {
+        std::size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size() && v >= 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw usage_error(std::string("flag --") + flag + " needs a non-negative whole number, got '" + text + "'");
+}
+
+config::settings load_settings(const parsed_args& a) {
+    std::optional<std::filesystem::path> file;
+    if (const auto it = a.flags.find("config"); it != a.flags.end()) file = it->second;
+    config::settings s = config::load(file, config::process_environment());
+    for (const std::string& w : s.warnings) std::cerr << "plotmap: warning: " << w << '\n';
+    if (const auto it = a.flags.find("db"); it != a.flags.end()) s.database.path = it->second;
+    if (const auto it = a.flags.find("listen"); it != a.flags.end()) {
+        (void)config::parse_listen(it->second, "--listen");
+        s.server.listen = it->second;
+    }
+    if (const auto it = a.flags.find("admin-dir"); it != a.flags.end()) s.database.admin_dir = it->second;
+    return s;
+}
+
+int run_init(const config::settings& s) {
+    const bool existed = std::filesystem::exists(s.database.path);
+    data::connection conn(s.database.path, data::connection::mode::create, s.database.busy_timeout_ms);
+    const int applied = data::migrate(conn);
+    const std::filesystem::path dir =
+        s.database.admin_dir.empty() ? config::default_admin_dir() : std::filesystem::path(s.database.admin_dir);
+    const data::admin_counts counts = data::load_admin_areas(conn, dir);
+    std::cout << "plotmap: " << (existed ? "opened " : "created ") << s.database.path << " (schema version "
+              << data::schema_version(conn) << (applied ? ", " + std::to_string(applied) + " migration(s) applied" : "")
+              << "); admin areas: " << counts[0] << " provinces, " << counts[1] << " districts, " << counts[2]
+              << " subdistricts\n";
+    return 0;
+}
+
+int run_demo(const config::settings& s, const parsed_args& a) {
+    data::demo_options options;
+    if (const auto it = a.flags.find("plots"); it != a.flags.end()) options.plots = parse_count(it->second, "plots");
+    if (const auto it = a.flags.find("seed"); it != a.flags.end()) {
+        options.seed = static_cast<std::uint64_t>(parse_count(it->second, "seed"));
+    }
+    if (!std::filesystem::exists(s.database.path)) {
+        throw store_error("database " + s.database.path + " does not exist: run `plotmap init --db " + s.database.path + "` first");
+    }
+    data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
+    data::require_current_schema(conn);
+    const auto start = std::chrono::steady_clock::now();
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    const data::demo_result r = data::generate_demo_plots(conn, options, [&](long long done, long long wanted) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "%sdemo: %lld/%lld plots (%.0f%%), %.0f plots/s%s", tty ? "\r" : "", done, wanted,
+                     wanted ? 100.0 * static_cast<double>(done) / static_cast<double>(wanted) : 100.0,
+                     secs > 0 ? static_cast<double>(done) / secs : 0.0, tty ? "" : "\n");
+    });
+    if (tty) std::fputc('\n', stderr);
+    std::cout << "plotmap: added " << r.created << " demo plots to " << s.database.path << " (" << r.total
+              << " plots in all)\n";
+    return 0;
+}
+
+int run_serve(const config::settings& s) {
+    const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
+    {
+        // Bring an older database up to date before readers open it.
+        if (!std::filesystem::exists(s.database.path)) {
+            throw store_error("database " + s.database.path + " does not exist: create it with `plotmap init --db " +
+                              s.database.path + "`");
+        }
+        data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
+        data::migrate(conn);
+    }
+    data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
+    server::metrics metrics;
+    const server::app application({store, metrics, s});
+    server::http_server http(s.server, [&application](server::request& req) { return application.handle(req); }, metrics);
+    const unsigned short port = http.listen(where.host, where.port);
+    const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
+    std::cout << "plotmap " << version << ": listening on http://" << shown_host << ":" << port << " (database "
+              << s.database.path << ")" << std::endl;
+    http.run();
+    std::cout << "plotmap: stopped" << std::endl;
+    return 0;
+}
+
+int run(const std::vector<std::string>& args) {
+    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+        if (args.size() > 1) {
+            const auto it = command_help.find(args[1]);
+            if (it == command_help.end()) throw usage_error("no help for unknown command '" + args[1] + "'");
+            std::cout << it->second;
+        } else {
+            std::cout << general_help;
+        }
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::cout << "plotmap " << version << '\n';
+        return 0;
+    }
+    const parsed_args a = parse_args(args, {{"init", {"db", "config", "admin-dir"}},
+                                            {"demo", {"db", "config", "plots", "seed"}},
+                                            {"serve", {"db", "config", "listen"}}});
+    const config::settings s = load_settings(a);
+    if (a.command == "init") return run_init(s);
+    if (a.command == "demo") return run_demo(s, a);
+    return run_serve(s);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        return run(args);
+    } catch (const usage_error& e) {
+        const std::string cmd = args.empty() ? "" : " " + args[0];
+        std::cerr << "plotmap" << cmd << ": " << e.what() << " (see `plotmap help" << (command_help.contains(args[0]) ? cmd : "")
+                  << "`)\n";
+        return 2;
+    } catch (const config_error& e) {
+        std::cerr << "plotmap: configuration error: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "plotmap: " << e.what() << '\n';
+        return 1;
+    }
+}

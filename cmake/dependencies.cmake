@@ -1,0 +1,12 @@
+# Every dependency comes from a Debian package (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(PROJ REQUIRED CONFIG)
+find_package(GDAL REQUIRED)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(SPATIALITE REQUIRED IMPORTED_TARGET spatialite)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)

@@ -1,0 +1,188 @@
+#include "config/config.hpp"
+
+#include "geo/error.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <functional>
+#include <limits>
+
+extern char** environ;
+
+namespace plotmap::config {
+namespace {
+
+/// One configurable key: where it lives and how to set it from text or from TOML.
+struct key_spec {
+    const char* section;
+    const char* name;
+    std::function<void(settings&, const std::string& text, const std::string& where)> from_text;
+    std::function<void(settings&, const toml::node& node, const std::string& where)> from_toml;
+};
+
+template <typename T>
+T parse_integer(const std::string& text, const std::string& where, T min, T max) {
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        throw config_error(where + ": expected an integer, got \"" + text + "\"");
+    }
+    if (v < static_cast<long long>(min) || static_cast<unsigned long long>(v) > static_cast<unsigned long long>(max)) {
+        throw config_error(where + ": must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                           ", got " + text);
+    }
+    return static_cast<T>(v);
+}
+
+bool parse_bool(const std::string& text, const std::string& where) {
+    if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+    throw config_error(where + ": expected true or false, got \"" + text + "\"");
+}
+
+template <typename T>
+key_spec integer_key(const char* section, const char* name, T min, T max, std::function<T&(settings&)> field) {
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) {
+                field(s) = parse_integer<T>(text, where, min, max);
+            },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                const auto v = node.value<long long>();
+                if (!node.is_integer() || !v) throw config_error(where + ": expected an integer");
+                field(s) = parse_integer<T>(std::to_string(*v), where, min, max);
+            }};
+}
+
+key_spec string_key(const char* section, const char* name, std::function<std::string&(settings&)> field,
+                    std::function<void(const std::string&, const std::string&)> check = {}) {
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) {
+                if (check) check(text, where);
+                field(s) = text;
+            },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                if (!node.is_string()) throw config_error(where + ": expected a string");
+                const std::string text = *node.value<std::string>();
+                if (check) check(text, where);
+                field(s) = text;
+            }};
+}
+
+key_spec bool_key(const char* section, const char* name, std::function<bool&(settings&)> field) {
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) { field(s) = parse_bool(text, where); },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                if (!node.is_boolean()) throw config_error(where + ": expected true or false");
+                field(s) = *node.value<bool>();
+            }};
+}
+
+const std::vector<key_spec>& keys() {
+    static const std::vector<key_spec> all{
+        string_key("server", "listen", [](settings& s) -> std::string& { return s.server.listen; },
+                   [](const std::string& v, const std::string& where) { (void)parse_listen(v, where); }),
+        integer_key<int>("server", "io_threads", 1, 256, [](settings& s) -> int& { return s.server.io_threads; }),
+        integer_key<int>("server", "worker_threads", 1, 256, [](settings& s) -> int& { return s.server.worker_threads; }),
+        integer_key<std::size_t>("server", "body_limit_bytes", 1024, std::size_t{1} << 32,
+                                 [](settings& s) -> std::size_t& { return s.server.body_limit_bytes; }),
+        integer_key<std::size_t>("server", "header_limit_bytes", 1024, std::size_t{1} << 20,
+                                 [](settings& s) -> std::size_t& { return s.server.header_limit_bytes; }),
+        integer_key<int>("server", "read_timeout_s", 1, 3600, [](settings& s) -> int& { return s.server.read_timeout_s; }),
+        integer_key<int>("server", "keep_alive_timeout_s", 1, 3600,
+                         [](settings& s) -> int& { return s.server.keep_alive_timeout_s; }),
+        integer_key<int>("server", "shutdown_grace_s", 0, 3600, [](settings& s) -> int& { return s.server.shutdown_grace_s; }),
+        bool_key("server", "access_log", [](settings& s) -> bool& { return s.server.access_log; }),
+        string_key("database", "path", [](settings& s) -> std::string& { return s.database.path; },
+                   [](const std::string& v, const std::string& where) {
+                       if (v.empty()) throw config_error(where + ": must not be empty");
+                   }),
+        integer_key<int>("database", "readers", 1, 256, [](settings& s) -> int& { return s.database.readers; }),
+        integer_key<int>("database", "busy_timeout_ms", 0, 600000,
+                         [](settings& s) -> int& { return s.database.busy_timeout_ms; }),
+        string_key("database", "admin_dir", [](settings& s) -> std::string& { return s.database.admin_dir; }),
+    };
+    return all;
+}
+
+std::string env_name(const key_spec& k) {
+    std::string name = std::string("PLOTMAP_") + k.section + "_" + k.name;
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+void apply_file(settings& s, const std::filesystem::path& file) {
+    toml::table root;
+    try {
+        root = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw config_error(file.string() + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+                           std::string(e.description()));
+    }
+    for (const auto& [section_name, section_node] : root) {
+        const std::string section(section_name.str());
+        const toml::table* table = section_node.as_table();
+        if (table == nullptr) {
+            s.warnings.push_back(file.string() + ": unknown key '" + section + "' (ignored)");
+            continue;
+        }
+        for (const auto& [key_name, node] : *table) {
+            const std::string key(key_name.str());
+            const std::string where = file.string() + ": key '" + section + "." + key + "'";
+            const auto spec = std::find_if(keys().begin(), keys().end(),
+                                           [&](const key_spec& k) { return section == k.section && key == k.name; });
+            if (spec == keys().end()) {
+                s.warnings.push_back(where + " is unknown (ignored)");
+                continue;
+            }
+            spec->from_toml(s, node, where);
+        }
+    }
+}
+
+} // namespace
+
+listen_address parse_listen(const std::string& value, const std::string& key) {
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+        throw config_error(key + ": expected HOST:PORT (e.g. 0.0.0.0:8080), got \"" + value + "\"");
+    }
+    listen_address a;
+    a.host = value.substr(0, colon);
+    if (a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+    a.port = parse_integer<unsigned short>(value.substr(colon + 1), key + " (port)", 0, 65535);
+    return a;
+}
+
+settings load(const std::optional<std::filesystem::path>& file, const environment& env) {
+    settings s;
+    if (file) {
+        if (!std::filesystem::exists(*file)) throw config_error("config file " + file->string() + " does not exist");
+        apply_file(s, *file);
+    }
+    for (const auto& [name, value] : env) {
+        if (name.rfind("PLOTMAP_", 0) != 0 || name == "PLOTMAP_CONFIG") continue;
+        const auto spec = std::find_if(keys().begin(), keys().end(), [&](const key_spec& k) { return env_name(k) == name; });
+        if (spec == keys().end()) {
+            s.warnings.push_back("environment variable " + name + " is not a plotmap setting (ignored)");
+            continue;
+        }
+        spec->from_text(s, value, "environment variable " + name + " (key '" + spec->section + "." + spec->name + "')");
+    }
+    return s;
+}
+
+environment process_environment() {
+    environment env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const std::string entry(*e);
+        const auto eq = entry.find('=');
+        if (eq != std::string::npos && entry.rfind("PLOTMAP_", 0) == 0) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    return env;
+}
+
+std::filesystem::path default_admin_dir() { return PLOTMAP_DEFAULT_ADMIN_DIR; }
+
+} // namespace plotmap::config

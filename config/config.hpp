@@ -1,0 +1,60 @@
+#pragma once
+// plotmap's configuration: one plain struct, parsed once from config/plotmap.toml (or the
+// file given with --config), then overridden key by key by PLOTMAP_<SECTION>_<KEY>
+// environment variables, then by command-line flags. Validated once; every error names the
+// file (or variable) and key.
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plotmap::config {
+
+struct server_settings {
+    std::string listen = "0.0.0.0:8080"; ///< HOST:PORT to listen on; port 0 picks a free one
+    int io_threads = 2;                  ///< threads running the HTTP io_context
+    int worker_threads = 4;              ///< threads for blocking work (database, files)
+    std::size_t body_limit_bytes = 1048576; ///< largest request body accepted (413 above)
+    std::size_t header_limit_bytes = 16384; ///< largest request header block (431 above)
+    int read_timeout_s = 30;             ///< a request must arrive in full within this time
+    int keep_alive_timeout_s = 60;       ///< idle keep-alive connections are closed after this
+    int shutdown_grace_s = 10;           ///< on SIGTERM, in-flight requests get this long to finish
+    bool access_log = true;              ///< one line per request on standard output
+};
+
+struct database_settings {
+    std::string path = "plotmap.sqlite"; ///< the SpatiaLite file
+    int readers = 4;                     ///< pooled read connections
+    int busy_timeout_ms = 5000;          ///< SQLite busy timeout
+    std::string admin_dir;               ///< folder with th_adm{1,2,3}.geojson; empty = the shipped copy
+};
+
+struct settings {
+    server_settings server;
+    database_settings database;
+    std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
+};
+
+using environment = std::map<std::string, std::string>;
+
+/// Reads `file` (if given) then applies `env` overrides.
+/// @throws config_error naming the file or variable and the key.
+[[nodiscard]] settings load(const std::optional<std::filesystem::path>& file, const environment& env);
+
+/// The process environment as a map (only PLOTMAP_ variables are kept).
+[[nodiscard]] environment process_environment();
+
+/// Splits "HOST:PORT" or "[v6]:PORT". @throws config_error naming `key`.
+struct listen_address {
+    std::string host;
+    unsigned short port = 0;
+};
+[[nodiscard]] listen_address parse_listen(const std::string& value, const std::string& key);
+
+/// The shipped admin boundaries folder (from the build).
+[[nodiscard]] std::filesystem::path default_admin_dir();
+
+} // namespace plotmap::config

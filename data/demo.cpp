@@ -1,0 +1,251 @@
+#include "data/demo.hpp"
+
+#include "data/admin_areas.hpp"
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+#include "geo/geodesic.hpp"
+#include "geo/rai_ngan_wa.hpp"
+#include "geo/wkb.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numbers>
+#include <string>
+#include <vector>
+
+namespace plotmap::data {
+namespace {
+
+// Sukhothai, Trat, Kalasin, Khon Kaen, Maha Sarakham, Roi Et, Kamphaeng Phet,
+// Nakhon Sawan, Phichit, Uthai Thani.
+const std::vector<std::string> report_provinces{"64", "23", "46", "40", "44", "45", "62", "60", "66", "61"};
+
+constexpr std::array first_names{
+    "สมชาย", "สมศรี", "ประเสริฐ", "มาลี", "บุญมี", "ทองดี", "สุดา", "วิชัย", "อำนาจ", "จันทร์เพ็ญ",
+    "สมพร", "ประยูร", "บุญเรือน", "สุนทร", "วันเพ็ญ", "ชัยวัฒน์", "นงลักษณ์", "สุรชัย", "พิมพ์ใจ", "เกษม",
+    "ละเอียด", "ทองใบ", "บัวผัน", "คำปุ่น", "สายสุนีย์", "ณรงค์", "อุไรวรรณ", "ไพโรจน์", "ศรีไพร", "สมหมาย"};
+constexpr std::array last_names{
+    "ใจดี", "ศรีสุข", "บุญมา", "แก้วมณี", "ทองคำ", "พรหมมา", "สุขเจริญ", "วงศ์ใหญ่", "ชัยมงคล", "อินทร์แก้ว",
+    "จันทร์หอม", "ภูมิใจ", "นาคสวัสดิ์", "คำแสน", "ศรีวงศ์", "มีสุข", "พันธ์ดี", "บุญประเสริฐ", "ทองมา", "แสงทอง"};
+constexpr std::array stages{"surveyed", "digging", "planting", "complete"};
+constexpr std::array stage_weights{20, 30, 30, 20};
+constexpr std::array deed_types{"chanote", "ns3k", "ns3", "spk401", "other", "none"};
+constexpr std::array deed_weights{45, 20, 5, 20, 5, 5};
+
+/// splitmix64: tiny, fast and identical on every platform (std distributions are not).
+class rng {
+public:
+    explicit rng(std::uint64_t seed) : state_(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+    std::size_t index(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+    template <std::size_t N>
+    std::size_t weighted(const std::array<int, N>& weights) {
+        int total = 0;
+        for (int w : weights) total += w;
+        auto pick = static_cast<int>(next() % static_cast<std::uint64_t>(total));
+        for (std::size_t i = 0; i < N; ++i) {
+            if (pick < weights[i]) return i;
+            pick -= weights[i];
+        }
+        return N - 1;
+    }
+
+private:
+    std::uint64_t state_;
+};
+
+std::string uuid_v4(rng& r) {
+    std::uint64_t hi = r.next();
+    std::uint64_t lo = r.next();
+    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    char buf[37];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
+                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+    return buf;
+}
+
+struct demo_plot {
+    geo::point pin;
+    geo::multi_polygon boundary;
+};
+
+/// A plot of `area_m2` around a random point of the subdistrict: a rotated rectangle with
+/// jittered corners, sometimes with one corner cut (a pentagon), every vertex inside.
+bool place_plot(rng& r, const subdistrict& s, double area_m2, demo_plot& out) {
+    geo::point centre;
+    bool found = false;
+    for (int tries = 0; tries < 200 && !found; ++tries) {
+        centre = {r.uniform(s.bounds.min_x, s.bounds.max_x), r.uniform(s.bounds.min_y, s.bounds.max_y)};
+        found = geo::contains(s.geometry, centre);
+    }
+    if (!found) return false;
+    const double aspect = r.uniform(1.0, 2.5);
+    const double width = std::sqrt(area_m2 / aspect);
+    const double height = width * aspect;
+    const double rotation = r.uniform(0.0, 180.0);
+    const bool cut_corner = r.uniform() < 0.3;
+
+    std::vector<std::pair<double, double>> corners{{-width / 2, -height / 2}, {width / 2, -height / 2},
+                                                   {width / 2, height / 2}, {-width / 2, height / 2}};
+    if (cut_corner) {
+        corners[2] = {width / 2, height / 2 - height * 0.25};
+        corners.insert(corners.begin() + 3, {width / 2 - width * 0.25, height / 2});
+    }
+    geo::ring ring;
+    for (auto [dx, dy] : corners) {
+        dx *= r.uniform(0.95, 1.05);
+        dy *= r.uniform(0.95, 1.05);
+        const double distance = std::hypot(dx, dy);
+        const double azimuth = std::atan2(dx, dy) * 180.0 / std::numbers::pi + rotation;
+        const geo::point p = geo::geodesic_destination(centre, azimuth, distance);
+        if (!geo::contains(s.geometry, p)) return false;
+        ring.push_back(p);
+    }
+    ring.push_back(ring.front());
+    out.boundary.polygons = {geo::polygon{{std::move(ring)}}};
+    geo::orient_rfc7946(out.boundary);
+    out.pin = geo::centroid(out.boundary.polygons.front().rings.front());
+    return true;
+}
+
+std::string timestamp(int year, rng& r) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, 1 + static_cast<int>(r.index(12)),
+                  1 + static_cast<int>(r.index(28)), 1 + static_cast<int>(r.index(10)), static_cast<int>(r.index(60)),
+                  static_cast<int>(r.index(60)));
+    return buf;
+}
+
+/// The next free sequence number per subdistrict, from codes already in the store.
+std::map<std::string, int> next_sequences(connection& conn) {
+    std::map<std::string, int> next;
+    statement st = conn.prepare(
+        "SELECT adm3, max(CAST(substr(code, length(adm3) + 2) AS INTEGER)) FROM plots "
+        "WHERE adm3 IS NOT NULL AND code LIKE adm3 || '-%' GROUP BY adm3");
+    while (st.step()) next[std::string(st.text(0))] = static_cast<int>(st.int64(1)) + 1;
+    return next;
+}
+
+} // namespace
+
+demo_result generate_demo_plots(connection& conn, const demo_options& options, const demo_progress& progress) {
+    const long long existing = conn.scalar_int("SELECT count(*) FROM plots");
+    const std::vector<subdistrict> everywhere = read_subdistricts(conn, {});
+    std::vector<subdistrict> reported;
+    for (const subdistrict& s : everywhere) {
+        if (std::find(report_provinces.begin(), report_provinces.end(), s.adm1) != report_provinces.end()) reported.push_back(s);
+    }
+    if (everywhere.empty() || reported.empty()) {
+        throw store_error("no subdistricts in " + conn.path() + " to place demo plots in: run `plotmap init` first");
+    }
+    std::map<std::string, int> sequence = next_sequences(conn);
+
+    statement insert_plot = conn.prepare(R"sql(
+        INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, deed_type, deed_no,
+            declared_area_m2, pin_accuracy_m, pin_source, area_m2, perimeter_m, adm1, adm2, adm3, stage,
+            stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, pin, boundary)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 1,
+            ?21, 'demo', ?21, 'demo', GeomFromWKB(?22, 4326), CastToMultiPolygon(GeomFromWKB(?23, 4326))))sql");
+    statement insert_history = conn.prepare(
+        "INSERT INTO plot_history (plot_id, version, action, changed_at, changed_by, changes) "
+        "VALUES (?1, 1, 'create', ?2, 'demo', ?3)");
+
+    demo_result result;
+    long long done = 0;
+    while (done < options.plots) {
+        transaction tx(conn);
+        const long long batch_end = std::min(options.plots, done + options.batch);
+        for (; done < batch_end; ++done) {
+            const auto index = static_cast<std::uint64_t>(existing + done);
+            rng r(options.seed * 0x100000001B3ULL ^ (index * 0x9E3779B97F4A7C15ULL));
+            const std::vector<subdistrict>& pool =
+                (existing + done) < options.report_provinces_up_to ? reported : everywhere;
+
+            const bool community = r.uniform() < 0.08;
+            const double rai = community ? r.uniform(10.0, 25.0) : r.uniform(1.0, 6.0) + (r.uniform() < 0.2 ? r.uniform(0, 10) : 0);
+            demo_plot plot;
+            const subdistrict* where = nullptr;
+            while (where == nullptr) {
+                const subdistrict& candidate = pool[r.index(pool.size())];
+                if (place_plot(r, candidate, rai * geo::m2_per_rai, plot)) where = &candidate;
+            }
+            const double area = geo::geodesic_area_m2(plot.boundary);
+            const double perimeter = geo::geodesic_perimeter_m(plot.boundary);
+            const std::string first = first_names[r.index(first_names.size())];
+            const std::string last = last_names[r.index(last_names.size())];
+            const std::string owner = first + " " + last;
+            const int village = 1 + static_cast<int>(r.index(15));
+            const int year = 2022 + static_cast<int>(r.index(5));
+            const std::string created = timestamp(year, r);
+            const char* stage = stages[r.weighted(stage_weights)];
+            const char* deed = deed_types[r.weighted(deed_weights)];
+            const double declared =
+                geo::parse_rai_ngan_wa(geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(area * r.uniform(0.92, 1.08)))).to_m2();
+            char phone[48];
+            std::snprintf(phone, sizeof phone, "0%d%d-%03d-%04d", 8 + static_cast<int>(r.index(2)),
+                          static_cast<int>(r.index(10)), static_cast<int>(r.index(1000)), static_cast<int>(r.index(10000)));
+            int& seq = sequence.try_emplace(where->adm3, 1).first->second;
+            char code[32];
+            std::snprintf(code, sizeof code, "%s-%04d", where->adm3.c_str(), seq++);
+            const std::string name = community ? "แปลงชุมชน หมู่ " + std::to_string(village) + " ต." + where->name_th
+                                               : "แปลงครัวเรือน " + owner;
+            const bool gps = r.uniform() < 0.6;
+
+            insert_plot.bind(1, uuid_v4(r))
+                .bind(2, std::string(code))
+                .bind(3, community ? "CLM" : "HLM")
+                .bind(4, name)
+                .bind(5, owner)
+                .bind(6, std::string(phone))
+                .bind(7, village)
+                .bind(8, deed);
+            if (std::string_view(deed) == "none") {
+                insert_plot.bind(9, nullptr);
+            } else {
+                insert_plot.bind(9, std::to_string(1000 + r.index(90000)));
+            }
+            insert_plot.bind(10, declared)
+                .bind(11, gps ? r.uniform(3.0, 15.0) : r.uniform(10.0, 50.0))
+                .bind(12, gps ? "gps" : "map")
+                .bind(13, area)
+                .bind(14, perimeter)
+                .bind(15, where->adm1)
+                .bind(16, where->adm2)
+                .bind(17, where->adm3)
+                .bind(18, stage)
+                .bind(19, created)
+                .bind(20, year)
+                .bind(21, created)
+                .bind_blob(22, geo::to_wkb(plot.pin))
+                .bind_blob(23, geo::to_wkb(plot.boundary));
+            insert_plot.run();
+            insert_plot.reset();
+
+            const nlohmann::json changes{{"code", {nullptr, code}}, {"program", {nullptr, community ? "CLM" : "HLM"}},
+                                         {"stage", {nullptr, stage}}, {"adm3", {nullptr, where->adm3}}};
+            insert_history.bind(1, conn.last_insert_rowid()).bind(2, created).bind(3, changes.dump());
+            insert_history.run();
+            insert_history.reset();
+            ++result.created;
+        }
+        tx.commit();
+        if (progress) progress(done, options.plots);
+    }
+    result.total = conn.scalar_int("SELECT count(*) FROM plots");
+    return result;
+}
+
+} // namespace plotmap::data

@@ -1,0 +1,160 @@
+#include "data/schema.hpp"
+
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+
+#include <array>
+#include <string>
+
+namespace plotmap::data {
+namespace {
+
+// Migration 1: SpatiaLite metadata, the three admin levels and the plot registry of
+// DESIGN §1. Geometry is EPSG:4326 everywhere; each geometry column has an R*Tree index.
+constexpr const char* migration_1 = R"sql(
+SELECT InitSpatialMetaData();
+
+CREATE TABLE adm1 (
+  code      TEXT PRIMARY KEY,          -- numeric DOPA code, 2 digits ('64')
+  pcode     TEXT NOT NULL UNIQUE,      -- OCHA P-code ('TH64')
+  name_th   TEXT NOT NULL,
+  name_en   TEXT NOT NULL
+);
+SELECT AddGeometryColumn('adm1', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('adm1', 'geom');
+
+CREATE TABLE adm2 (
+  code      TEXT PRIMARY KEY,          -- 4 digits ('6401')
+  pcode     TEXT NOT NULL UNIQUE,
+  adm1      TEXT NOT NULL REFERENCES adm1(code),
+  name_th   TEXT NOT NULL,
+  name_en   TEXT NOT NULL
+);
+SELECT AddGeometryColumn('adm2', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('adm2', 'geom');
+CREATE INDEX adm2_adm1 ON adm2(adm1);
+
+CREATE TABLE adm3 (
+  code      TEXT PRIMARY KEY,          -- 6 digits ('640101')
+  pcode     TEXT NOT NULL UNIQUE,
+  adm1      TEXT NOT NULL REFERENCES adm1(code),
+  adm2      TEXT NOT NULL REFERENCES adm2(code),
+  name_th   TEXT NOT NULL,
+  name_en   TEXT NOT NULL
+);
+SELECT AddGeometryColumn('adm3', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+SELECT CreateSpatialIndex('adm3', 'geom');
+CREATE INDEX adm3_adm2 ON adm3(adm2);
+
+CREATE TABLE plots (
+  id               INTEGER PRIMARY KEY,              -- public feature id, never reused
+  uid              TEXT NOT NULL UNIQUE,             -- client-generated UUID (idempotent create)
+  code             TEXT NOT NULL UNIQUE,             -- '<adm3>-<4-digit sequence>' by default
+  program          TEXT NOT NULL,                    -- 'HLM', 'CLM' or a configured value
+  name             TEXT,
+  owner_name       TEXT,                             -- personal data
+  owner_phone      TEXT,                             -- personal data
+  village_no       INTEGER CHECK (village_no IS NULL OR village_no > 0),
+  notes            TEXT,
+  deed_type        TEXT NOT NULL DEFAULT 'none'
+                   CHECK (deed_type IN ('chanote','ns3k','ns3','spk401','other','none')),
+  deed_no          TEXT,                             -- personal data
+  declared_area_m2 REAL CHECK (declared_area_m2 IS NULL OR declared_area_m2 >= 0),
+  pin_accuracy_m   REAL CHECK (pin_accuracy_m IS NULL OR pin_accuracy_m >= 0),
+  pin_source       TEXT CHECK (pin_source IS NULL OR pin_source IN ('gps','map','typed','import')),
+  area_m2          REAL,                             -- geodesic, from the boundary
+  perimeter_m      REAL,                             -- geodesic, from the boundary
+  adm1             TEXT REFERENCES adm1(code),
+  adm2             TEXT REFERENCES adm2(code),
+  adm3             TEXT REFERENCES adm3(code),
+  stage            TEXT NOT NULL DEFAULT 'surveyed',
+  stage_changed_at TEXT,
+  budget_year      INTEGER,                          -- Common Era; shown as BE (+543) in Thai
+  version          INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+  created_at       TEXT NOT NULL,
+  created_by       TEXT,
+  updated_at       TEXT NOT NULL,
+  updated_by       TEXT,
+  deleted_at       TEXT
+);
+SELECT AddGeometryColumn('plots', 'pin', 4326, 'POINT', 'XY');
+SELECT AddGeometryColumn('plots', 'boundary', 4326, 'MULTIPOLYGON', 'XY');
+SELECT CreateSpatialIndex('plots', 'pin');
+SELECT CreateSpatialIndex('plots', 'boundary');
+CREATE INDEX plots_adm3 ON plots(adm3);
+CREATE INDEX plots_adm2 ON plots(adm2);
+CREATE INDEX plots_stage ON plots(stage);
+CREATE INDEX plots_updated_at ON plots(updated_at);
+
+-- Append-only: one row per version of a plot; 'changes' is a JSON object of
+-- {field: [old, new]}. Monthly progress reports read stage changes from here.
+CREATE TABLE plot_history (
+  id          INTEGER PRIMARY KEY,
+  plot_id     INTEGER NOT NULL REFERENCES plots(id),
+  version     INTEGER NOT NULL,
+  action      TEXT NOT NULL CHECK (action IN ('create','update','delete','restore')),
+  changed_at  TEXT NOT NULL,
+  changed_by  TEXT,
+  changes     TEXT NOT NULL,
+  UNIQUE (plot_id, version)
+);
+CREATE TRIGGER plot_history_no_update BEFORE UPDATE ON plot_history
+  BEGIN SELECT RAISE(ABORT, 'plot_history is append-only'); END;
+CREATE TRIGGER plot_history_no_delete BEFORE DELETE ON plot_history
+  BEGIN SELECT RAISE(ABORT, 'plot_history is append-only'); END;
+
+CREATE TABLE photos (
+  id          INTEGER PRIMARY KEY,
+  uid         TEXT NOT NULL UNIQUE,
+  plot_id     INTEGER NOT NULL REFERENCES plots(id),
+  taken_at    TEXT,
+  caption     TEXT,
+  stage       TEXT,
+  media_type  TEXT NOT NULL,
+  image       BLOB NOT NULL,
+  thumbnail   BLOB,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT
+);
+SELECT AddGeometryColumn('photos', 'location', 4326, 'POINT', 'XY');
+CREATE INDEX photos_plot ON photos(plot_id);
+)sql";
+
+constexpr std::array migrations{migration_1};
+
+} // namespace
+
+int latest_schema_version() noexcept { return static_cast<int>(migrations.size()); }
+
+int schema_version(connection& conn) { return static_cast<int>(conn.scalar_int("PRAGMA user_version")); }
+
+int migrate(connection& conn) {
+    const int current = schema_version(conn);
+    if (current > latest_schema_version()) {
+        throw store_error("database " + conn.path() + " has schema version " + std::to_string(current) +
+                          ", newer than this plotmap (" + std::to_string(latest_schema_version()) +
+                          "): upgrade plotmap before opening it");
+    }
+    if (current == 0 && conn.scalar_int("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'") > 0) {
+        throw store_error("database " + conn.path() + " is not a plotmap database (it has tables but no plotmap schema version)");
+    }
+    int applied = 0;
+    for (int v = current; v < latest_schema_version(); ++v) {
+        transaction tx(conn);
+        conn.exec(migrations[static_cast<std::size_t>(v)]);
+        conn.exec("PRAGMA user_version = " + std::to_string(v + 1));
+        tx.commit();
+        ++applied;
+    }
+    return applied;
+}
+
+void require_current_schema(connection& conn) {
+    const int current = schema_version(conn);
+    if (current == latest_schema_version()) return;
+    if (current > latest_schema_version()) migrate(conn); // throws the "newer" message
+    throw store_error("database " + conn.path() + " has schema version " + std::to_string(current) + ", expected " +
+                      std::to_string(latest_schema_version()) + ": run `plotmap init --db " + conn.path() + "`");
+}
+
+} // namespace plotmap::data

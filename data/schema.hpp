@@ -1,0 +1,25 @@
+#pragma once
+// Versioned schema migrations. The version lives in PRAGMA user_version; each migration
+// runs in its own transaction together with the version bump, so a crash mid-migration
+// leaves the previous version intact.
+
+namespace plotmap::data {
+
+class connection;
+
+/// The schema version this binary writes and expects.
+[[nodiscard]] int latest_schema_version() noexcept;
+
+/// The schema version of the open database (0 for a new, empty file).
+[[nodiscard]] int schema_version(connection& conn);
+
+/// Applies every migration above the current version.
+/// @returns the number of migrations applied (0 when already current).
+/// @throws store_error if the database is newer than this binary, or is not a plotmap file.
+int migrate(connection& conn);
+
+/// @throws store_error unless the database is exactly at latest_schema_version(), with a
+///         message that says which command fixes it.
+void require_current_schema(connection& conn);
+
+} // namespace plotmap::data

@@ -1,0 +1,163 @@
+#include "data/sqlite.hpp"
+
+#include "geo/error.hpp"
+
+#include <sqlite3.h>
+// spatialite.h uses sqlite3 types without including sqlite3.h itself.
+#include <spatialite.h>
+
+#include <string>
+
+namespace plotmap::data {
+
+void sqlite_closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void spatialite_cache_releaser::operator()(void* cache) const noexcept { spatialite_cleanup_ex(cache); }
+void statement_finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+
+// ---- connection ---------------------------------------------------------------------------
+
+connection::connection(const std::string& path, mode m, int busy_timeout_ms) : path_(path) {
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
+    if (m == mode::create) flags |= SQLITE_OPEN_CREATE;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) {
+        const std::string why = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+        throw store_error("cannot open database " + path + ": " + why);
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    spatialite_cache_.reset(spatialite_alloc_connection());
+    spatialite_init_ex(raw, spatialite_cache_.get(), 0);
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    // Durability: in WAL mode synchronous=FULL fsyncs the WAL at every commit, so a
+    // committed (acknowledged) write survives kill -9 and power loss. See docs/storage.md.
+    if (m != mode::read_only) exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+    if (m == mode::read_only) exec("PRAGMA query_only=1");
+}
+
+void connection::exec(std::string_view sql) {
+    char* message = nullptr;
+    const std::string text(sql);
+    const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        const std::string why = message ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+        fail(rc, why + " (in: " + text.substr(0, 80) + ")");
+    }
+}
+
+std::int64_t connection::scalar_int(std::string_view sql) {
+    statement st(*this, sql);
+    return st.step() ? st.int64(0) : 0;
+}
+
+std::int64_t connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+
+void connection::fail(int rc, std::string_view context) const {
+    const std::string message = std::string(context) + ": " + sqlite3_errmsg(db_.get());
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        throw busy("the database is busy, try again: " + message);
+    case SQLITE_CONSTRAINT:
+        throw conflict(message);
+    default:
+        throw store_error("database error in " + path_ + ": " + message);
+    }
+}
+
+// ---- statement ----------------------------------------------------------------------------
+
+statement::statement(connection& conn, std::string_view sql) : conn_(&conn) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(conn.handle(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    stmt_.reset(raw);
+    if (rc != SQLITE_OK) conn.fail(rc, "preparing \"" + std::string(sql.substr(0, 80)) + "\"");
+}
+
+statement& statement::bind(int index, std::int64_t value) {
+    const int rc = sqlite3_bind_int64(stmt_.get(), index, value);
+    if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
+    return *this;
+}
+
+statement& statement::bind(int index, double value) {
+    const int rc = sqlite3_bind_double(stmt_.get(), index, value);
+    if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
+    return *this;
+}
+
+statement& statement::bind(int index, std::string_view text) {
+    const int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
+    return *this;
+}
+
+statement& statement::bind(int index, std::nullptr_t) {
+    const int rc = sqlite3_bind_null(stmt_.get(), index);
+    if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
+    return *this;
+}
+
+statement& statement::bind_blob(int index, std::string_view bytes) {
+    const int rc = sqlite3_bind_blob64(stmt_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
+    return *this;
+}
+
+bool statement::step() {
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    const std::string sql = sqlite3_sql(stmt_.get());
+    sqlite3_reset(stmt_.get());
+    conn_->fail(rc, "running \"" + sql.substr(0, 80) + "\"");
+}
+
+void statement::run() {
+    while (step()) {
+    }
+}
+
+void statement::reset() {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+}
+
+bool statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+std::int64_t statement::int64(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+double statement::real(int column) const { return sqlite3_column_double(stmt_.get(), column); }
+
+std::string_view statement::text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_.get(), column);
+    if (p == nullptr) return {};
+    return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
+}
+
+std::string_view statement::blob(int column) const {
+    const void* p = sqlite3_column_blob(stmt_.get(), column);
+    if (p == nullptr) return {};
+    return {static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))};
+}
+
+std::optional<std::string> statement::optional_text(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return std::string(text(column));
+}
+
+// ---- transaction --------------------------------------------------------------------------
+
+transaction::transaction(connection& conn) : conn_(conn) { conn_.exec("BEGIN IMMEDIATE"); }
+
+transaction::~transaction() {
+    if (open_) sqlite3_exec(conn_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void transaction::commit() {
+    conn_.exec("COMMIT");
+    open_ = false;
+}
+
+} // namespace plotmap::data

@@ -1,0 +1,119 @@
+#pragma once
+// RAII owners for SQLite handles, with SpatiaLite initialised on every connection.
+// Every sqlite3* and sqlite3_stmt* in plotmap lives inside one of these types.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace plotmap::data {
+
+struct sqlite_closer {
+    void operator()(sqlite3* db) const noexcept;
+};
+struct spatialite_cache_releaser {
+    void operator()(void* cache) const noexcept;
+};
+struct statement_finalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept;
+};
+
+class connection;
+
+/// A prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
+class statement {
+public:
+    statement(connection& conn, std::string_view sql);
+
+    statement& bind(int index, std::int64_t value);
+    statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
+    statement& bind(int index, double value);
+    statement& bind(int index, std::string_view text);
+    statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+    statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+    statement& bind(int index, std::nullptr_t);
+    template <typename T>
+    statement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind(index, nullptr);
+    }
+    statement& bind_blob(int index, std::string_view bytes);
+
+    /// Runs one step. @returns true while a row is available.
+    /// @throws busy on SQLITE_BUSY, conflict on a constraint violation, store_error otherwise.
+    bool step();
+    /// Steps to completion, for statements that return no rows.
+    void run();
+    /// Rewinds and clears bindings so the statement can be reused.
+    void reset();
+
+    [[nodiscard]] bool is_null(int column) const;
+    [[nodiscard]] std::int64_t int64(int column) const;
+    [[nodiscard]] double real(int column) const;
+    /// Text of a column; empty for NULL. Valid until the next step/reset.
+    [[nodiscard]] std::string_view text(int column) const;
+    [[nodiscard]] std::string_view blob(int column) const;
+    [[nodiscard]] std::optional<std::string> optional_text(int column) const;
+
+private:
+    connection* conn_;
+    std::unique_ptr<sqlite3_stmt, statement_finalizer> stmt_;
+};
+
+/// One SQLite connection with SpatiaLite loaded and plotmap's pragmas applied.
+class connection {
+public:
+    enum class mode {
+        create,     ///< read-write, creating the file if missing (init)
+        read_write, ///< read-write, the file must exist (the writer)
+        read_only,  ///< query_only, the file must exist (readers)
+    };
+
+    /// Opens `path`. Pragmas (see docs/storage.md): WAL, synchronous=FULL, foreign keys on,
+    /// busy timeout as given.
+    /// @throws store_error naming the file if it cannot be opened.
+    connection(const std::string& path, mode m, int busy_timeout_ms = 5000);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Runs one or more statements that return no rows.
+    void exec(std::string_view sql);
+    [[nodiscard]] statement prepare(std::string_view sql) { return statement(*this, sql); }
+    /// First column of the first row as an integer (0 if there is no row).
+    [[nodiscard]] std::int64_t scalar_int(std::string_view sql);
+
+    [[nodiscard]] std::int64_t last_insert_rowid() const;
+    [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+    /// Throws the exception matching an SQLite result code, with the connection's message.
+    [[noreturn]] void fail(int rc, std::string_view context) const;
+
+private:
+    std::string path_;
+    // Declared before db_ so that it is released after the connection is closed.
+    std::unique_ptr<void, spatialite_cache_releaser> spatialite_cache_;
+    std::unique_ptr<sqlite3, sqlite_closer> db_;
+};
+
+/// BEGIN IMMEDIATE on construction; commit() makes it durable; the destructor rolls back
+/// whatever was not committed (cf. vtzero's feature_builder).
+class transaction {
+public:
+    explicit transaction(connection& conn);
+    ~transaction();
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+
+    void commit();
+
+private:
+    connection& conn_;
+    bool open_ = true;
+};
+
+} // namespace plotmap::data

@@ -1,0 +1,63 @@
+#include "data/store.hpp"
+
+#include "data/schema.hpp"
+#include "geo/error.hpp"
+
+#include <filesystem>
+
+namespace plotmap::data {
+
+store::store(store_options options) : options_(std::move(options)) {
+    if (!std::filesystem::exists(options_.path)) {
+        throw store_error("database " + options_.path + " does not exist: create it with `plotmap init --db " +
+                          options_.path + "`");
+    }
+    writer_ = std::make_unique<connection>(options_.path, connection::mode::read_write, options_.busy_timeout_ms);
+    require_current_schema(*writer_);
+    const int n = std::max(1, options_.readers);
+    for (int i = 0; i < n; ++i) {
+        idle_.push_back(std::make_unique<connection>(options_.path, connection::mode::read_only, options_.busy_timeout_ms));
+    }
+    stats_.readers_total = n;
+}
+
+store_stats store::stats() const {
+    std::lock_guard lock(pool_mutex_);
+    return stats_;
+}
+
+store::lease::lease(store& s) : owner(s) {
+    std::unique_lock lock(s.pool_mutex_);
+    if (s.idle_.empty()) {
+        ++s.stats_.reader_waits;
+        if (!s.pool_cv_.wait_for(lock, s.options_.acquire_timeout, [&] { return !s.idle_.empty(); })) {
+            throw busy("all database readers are busy, try again shortly");
+        }
+    }
+    conn = std::move(s.idle_.back());
+    s.idle_.pop_back();
+    ++s.stats_.readers_in_use;
+    ++s.stats_.reads;
+}
+
+store::lease::~lease() {
+    {
+        std::lock_guard lock(owner.pool_mutex_);
+        owner.idle_.push_back(std::move(conn));
+        --owner.stats_.readers_in_use;
+    }
+    owner.pool_cv_.notify_one();
+}
+
+store::writer_mark::writer_mark(store& s) : owner(s) {
+    std::lock_guard lock(s.pool_mutex_);
+    s.stats_.writer_in_use = true;
+    ++s.stats_.writes;
+}
+
+store::writer_mark::~writer_mark() {
+    std::lock_guard lock(owner.pool_mutex_);
+    owner.stats_.writer_in_use = false;
+}
+
+} // namespace plotmap::data

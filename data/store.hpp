@@ -1,0 +1,86 @@
+#pragma once
+// The database as the server uses it: one writer connection that every write goes
+// through, and a pool of reader connections (WAL lets them read while the writer writes).
+// Blocking: call from worker threads, never from an io thread.
+
+#include "data/sqlite.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace plotmap::data {
+
+struct store_options {
+    std::string path;                              ///< the SpatiaLite file; must exist
+    int readers = 4;                               ///< reader connections in the pool
+    int busy_timeout_ms = 5000;                    ///< SQLite busy timeout per connection
+    std::chrono::milliseconds acquire_timeout{2000}; ///< wait for a free reader before `busy`
+};
+
+/// Counters for /metrics.
+struct store_stats {
+    int readers_total = 0;
+    int readers_in_use = 0;
+    bool writer_in_use = false;
+    unsigned long long reads = 0;
+    unsigned long long writes = 0;
+    unsigned long long reader_waits = 0; ///< times a read had to wait for a free connection
+};
+
+class store {
+public:
+    /// Opens the writer and the reader pool.
+    /// @throws store_error if the file is missing or its schema is not current.
+    explicit store(store_options options);
+
+    /// Runs f(connection&) on the writer connection, one write at a time.
+    template <typename F>
+    decltype(auto) write(F&& f) {
+        std::lock_guard lock(writer_mutex_);
+        const writer_mark mark(*this);
+        return std::forward<F>(f)(*writer_);
+    }
+
+    /// Runs f(connection&) on a pooled reader connection.
+    /// @throws busy if no reader frees up within acquire_timeout.
+    template <typename F>
+    decltype(auto) read(F&& f) {
+        const lease l(*this);
+        return std::forward<F>(f)(*l.conn);
+    }
+
+    [[nodiscard]] store_stats stats() const;
+    [[nodiscard]] const store_options& options() const noexcept { return options_; }
+
+private:
+    struct lease {
+        explicit lease(store& s);
+        ~lease();
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        store& owner;
+        std::unique_ptr<connection> conn;
+    };
+    struct writer_mark {
+        explicit writer_mark(store& s);
+        ~writer_mark();
+        writer_mark(const writer_mark&) = delete;
+        writer_mark& operator=(const writer_mark&) = delete;
+        store& owner;
+    };
+
+    store_options options_;
+    std::mutex writer_mutex_;
+    std::unique_ptr<connection> writer_;
+
+    mutable std::mutex pool_mutex_;
+    std::condition_variable pool_cv_;
+    std::vector<std::unique_ptr<connection>> idle_;
+    store_stats stats_;
+};
+
+} // namespace plotmap::data

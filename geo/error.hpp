@@ -1,0 +1,61 @@
+#pragma once
+// The project's exception hierarchy. It lives at the bottom layer so that every library can
+// throw these; server/problem.cpp is the single place that maps them to HTTP statuses and
+// app/main.cpp the single place that maps them to exit codes.
+
+#include <stdexcept>
+#include <string>
+
+namespace plotmap {
+
+/// Base of every error plotmap throws on purpose. The message is shown to the user.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A request or argument is malformed (HTTP 400, CLI usage error).
+class bad_request : public error {
+public:
+    using error::error;
+};
+
+/// The thing asked for does not exist (HTTP 404).
+class not_found : public error {
+public:
+    using error::error;
+};
+
+/// A geometry is syntactically fine but geometrically unacceptable (HTTP 422).
+class invalid_geometry : public error {
+public:
+    using error::error;
+};
+
+/// The request conflicts with the current state (HTTP 409).
+class conflict : public error {
+public:
+    using error::error;
+};
+
+/// A resource is temporarily exhausted; the client should retry later (HTTP 503).
+class busy : public error {
+public:
+    explicit busy(const std::string& what, int retry_after_s = 1)
+        : error(what), retry_after_seconds(retry_after_s) {}
+    int retry_after_seconds;
+};
+
+/// A configuration value is missing or wrong; the message names the file and key.
+class config_error : public error {
+public:
+    using error::error;
+};
+
+/// The database is not usable as it is (wrong schema version, not a plotmap file...).
+class store_error : public error {
+public:
+    using error::error;
+};
+
+} // namespace plotmap

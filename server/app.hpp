@@ -1,0 +1,36 @@
+#pragma once
+// The application: the route table over the store, and the one entry point that turns a
+// request into a response (exceptions mapped to problem+json here and nowhere else).
+
+#include "config/config.hpp"
+#include "data/store.hpp"
+#include "server/http.hpp"
+#include "server/metrics.hpp"
+#include "server/router.hpp"
+
+#include <string>
+
+namespace plotmap::server {
+
+/// What route handlers may use.
+struct context {
+    data::store& store;
+    server::metrics& metrics;
+    const config::settings& settings;
+};
+
+class app {
+public:
+    explicit app(context ctx);
+
+    /// Parses the target, routes and runs the handler; never throws.
+    [[nodiscard]] response handle(request& req) const;
+
+    [[nodiscard]] const context& ctx() const noexcept { return ctx_; }
+
+private:
+    context ctx_;
+    router routes_;
+};
+
+} // namespace plotmap::server

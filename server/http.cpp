@@ -1,0 +1,140 @@
+#include "server/http.hpp"
+
+#include "geo/error.hpp"
+
+namespace plotmap::server {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    }
+    return true;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+            const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) throw bad_request("malformed percent-encoding in the request target");
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (plus_is_space && s[i] == '+') {
+            out.push_back(' ');
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::optional<std::string_view> request::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) return v;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string_view> request::query_value(std::string_view name) const {
+    for (const auto& [k, v] : query) {
+        if (k == name) return v;
+    }
+    return std::nullopt;
+}
+
+response& response::set(std::string name, std::string value) {
+    for (auto& [k, v] : headers) {
+        if (iequals(k, name)) {
+            v = std::move(value);
+            return *this;
+        }
+    }
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+}
+
+std::optional<std::string_view> response::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) return v;
+    }
+    return std::nullopt;
+}
+
+void parse_target(request& req) {
+    const std::string_view target = req.target;
+    if (target.empty() || target.front() != '/') throw bad_request("the request target must be a path starting with '/'");
+    const auto q = target.find('?');
+    req.path = percent_decode(target.substr(0, q), false);
+    req.query.clear();
+    if (q == std::string_view::npos) return;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        if (!pair.empty()) {
+            const auto eq = pair.find('=');
+            req.query.emplace_back(percent_decode(pair.substr(0, eq), true),
+                                   eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true));
+        }
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+    }
+}
+
+response make_response(int status, std::string content_type, std::string body) {
+    response r;
+    r.status = status;
+    r.set("Content-Type", std::move(content_type));
+    r.body = std::move(body);
+    return r;
+}
+
+std::string_view reason_phrase(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+} // namespace plotmap::server

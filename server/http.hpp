@@ -1,0 +1,55 @@
+#pragma once
+// Plain HTTP request and response values. Only server/http_server.cpp sees Beast; routes
+// and their tests work with these.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace plotmap::server {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct request {
+    std::string method;   ///< upper case, as sent
+    std::string target;   ///< path and query, as sent
+    std::string path;     ///< percent-decoded path without the query
+    std::vector<std::pair<std::string, std::string>> query; ///< decoded, in order
+    header_list headers;  ///< names lower-cased
+    std::string body;
+    std::string remote;   ///< client address
+    std::string request_id;
+
+    /// First header with this (case-insensitive) name.
+    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
+    /// First query parameter with this name.
+    [[nodiscard]] std::optional<std::string_view> query_value(std::string_view name) const;
+};
+
+struct response {
+    int status = 200;
+    header_list headers;
+    std::string body;
+    std::string route; ///< the route pattern that answered, for metrics ("" if none)
+
+    /// Replaces a header (names compared case-insensitively).
+    response& set(std::string name, std::string value);
+    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// Splits a request target into a decoded path and query parameters.
+/// @throws bad_request on a malformed percent escape or a target that is not origin-form.
+void parse_target(request& req);
+
+/// A response with a body and a content type.
+[[nodiscard]] response make_response(int status, std::string content_type, std::string body);
+
+/// Lower-cases ASCII letters.
+[[nodiscard]] std::string lower(std::string_view s);
+
+/// The reason phrase of a status code ("Not Found").
+[[nodiscard]] std::string_view reason_phrase(int status);
+
+} // namespace plotmap::server

@@ -1,0 +1,304 @@
+#include "server/http_server.hpp"
+
+#include "geo/error.hpp"
+#include "server/metrics.hpp"
+#include "server/problem.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace plotmap::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+struct http_server::impl {
+    impl(const config::server_settings& s, request_handler h, metrics& m)
+        : settings(s), handler(std::move(h)), stats(m), workers(static_cast<std::size_t>(s.worker_threads)),
+          acceptor(ioc), signals(ioc, SIGINT, SIGTERM), grace_timer(ioc) {
+        std::random_device rd;
+        id_prefix = rd();
+    }
+
+    config::server_settings settings;
+    request_handler handler;
+    metrics& stats;
+    net::io_context ioc;
+    net::thread_pool workers;
+    tcp::acceptor acceptor;
+    net::signal_set signals;
+    net::steady_timer grace_timer;
+    std::atomic<bool> stopping{false};
+    std::atomic<int> in_flight{0};
+    std::atomic<unsigned long long> next_id{0};
+    unsigned id_prefix = 0;
+    std::mutex log_mutex;
+
+    std::string make_request_id() {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%08x-%llu", id_prefix, ++next_id);
+        return buf;
+    }
+
+    void log_access(const request& req, int status, std::size_t bytes, double seconds) {
+        if (!settings.access_log) return;
+        const auto now = std::chrono::system_clock::now();
+        const std::time_t t = std::chrono::system_clock::to_time_t(now);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char when[32];
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char line[160];
+        std::snprintf(line, sizeof line, "%d %zu %.2fms", status, bytes, seconds * 1000.0);
+        const std::lock_guard lock(log_mutex);
+        std::cout << when << ' ' << req.remote << " \"" << req.method << ' ' << req.target.substr(0, 512) << "\" "
+                  << line << " rid=" << req.request_id << '\n'
+                  << std::flush;
+    }
+
+    void do_accept();
+    void begin_shutdown();
+    void wait_for_in_flight();
+};
+
+namespace {
+
+/// One client connection. All its handlers run on its strand.
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(tcp::socket&& socket, http_server::impl& server) : stream_(std::move(socket)), server_(server) {
+        server_.stats.connection_opened();
+        beast::error_code ec;
+        const auto ep = stream_.socket().remote_endpoint(ec);
+        remote_ = ec ? std::string("-") : ep.address().to_string();
+    }
+    ~session() { server_.stats.connection_closed(); }
+
+    void start() {
+        net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_request, shared_from_this()));
+    }
+
+private:
+    void read_request() {
+        if (server_.stopping) return close();
+        parser_.emplace();
+        parser_->body_limit(server_.settings.body_limit_bytes);
+        parser_->header_limit(static_cast<std::uint32_t>(server_.settings.header_limit_bytes));
+        // An idle keep-alive connection may wait keep_alive_timeout_s for its next request;
+        // once the header is in, the rest must arrive within read_timeout_s.
+        const int first_wait = requests_ == 0 ? server_.settings.read_timeout_s : server_.settings.keep_alive_timeout_s;
+        stream_.expires_after(std::chrono::seconds(first_wait));
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+    }
+
+    void on_header(beast::error_code ec, std::size_t) {
+        if (ec) return on_read_error(ec);
+        started_ = clock_type::now();
+        stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_s));
+        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (ec == http::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+            return close();
+        }
+        if (ec == beast::error::timeout) {
+            // A request that started but did not finish in time gets 408; an idle one is closed.
+            if (parser_->got_some() || buffer_.size() > 0) return reply_protocol_error(408, "the request did not arrive in time");
+            return close();
+        }
+        if (ec == http::error::body_limit) {
+            return reply_protocol_error(413, "the request body is larger than the limit of " +
+                                                 std::to_string(server_.settings.body_limit_bytes) + " bytes");
+        }
+        if (ec == http::error::header_limit) {
+            return reply_protocol_error(431, "the request header is larger than the limit of " +
+                                                 std::to_string(server_.settings.header_limit_bytes) + " bytes");
+        }
+        reply_protocol_error(400, "malformed HTTP request: " + ec.message());
+    }
+
+    /// Answers a request that could not be parsed, then closes the connection.
+    void reply_protocol_error(int status, const std::string& detail) {
+        started_ = clock_type::now();
+        request req;
+        req.method = "-";
+        req.target = "-";
+        req.remote = remote_;
+        req.request_id = server_.make_request_id();
+        if (parser_ && parser_->is_header_done()) {
+            req.method = std::string(parser_->get().method_string());
+            req.target = std::string(parser_->get().target());
+        }
+        response res = problem(status, detail);
+        res.route = "";
+        ++server_.in_flight;
+        send(std::move(req), std::move(res), false);
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec) return on_read_error(ec);
+        ++requests_;
+        stream_.expires_never();
+        auto& msg = parser_->get();
+        auto req = std::make_shared<request>();
+        req->method = std::string(msg.method_string());
+        req->target = std::string(msg.target());
+        req->remote = remote_;
+        req->request_id = server_.make_request_id();
+        for (const auto& field : msg) {
+            const auto name = field.name_string();
+            req->headers.emplace_back(lower(std::string_view(name.data(), name.size())), std::string(field.value()));
+        }
+        req->body = std::move(msg.body());
+        const bool keep_alive = msg.keep_alive();
+        ++server_.in_flight;
+        // Blocking work (database, files) runs on the worker pool, never on this io thread.
+        net::post(server_.workers, [self = shared_from_this(), req, keep_alive] {
+            response res = self->server_.handler(*req);
+            net::post(self->stream_.get_executor(), [self, req, keep_alive, res = std::move(res)]() mutable {
+                self->send(std::move(*req), std::move(res), keep_alive);
+            });
+        });
+    }
+
+    void send(request req, response res, bool keep_alive) {
+        const bool head = req.method == "HEAD";
+        auto out = std::make_shared<http::response<http::string_body>>();
+        out->version(11);
+        out->result(static_cast<unsigned>(res.status));
+        for (const auto& [name, value] : res.headers) out->set(name, value);
+        out->set(http::field::server, "plotmap");
+        out->set("X-Request-Id", req.request_id);
+        const bool keep = keep_alive && !server_.stopping;
+        out->keep_alive(keep);
+        const std::size_t length = res.body.size();
+        if (head) {
+            out->content_length(length);
+        } else {
+            out->body() = std::move(res.body);
+            out->prepare_payload();
+        }
+        const double seconds = std::chrono::duration<double>(clock_type::now() - started_).count();
+        server_.stats.record(res.route, req.method, res.status, seconds);
+        server_.log_access(req, res.status, length, seconds);
+        response_ = out;
+        stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_s));
+        http::async_write(stream_, *out, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+            self->response_.reset();
+            --self->server_.in_flight;
+            if (ec || !keep) return self->close();
+            self->read_request();
+        });
+    }
+
+    void close() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    http_server::impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<http::response<http::string_body>> response_;
+    std::string remote_;
+    clock_type::time_point started_ = clock_type::now();
+    unsigned long long requests_ = 0;
+};
+
+} // namespace
+
+void http_server::impl::do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (!acceptor.is_open()) return;
+            std::cerr << "plotmap: accept failed: " << ec.message() << std::endl;
+        } else {
+            std::make_shared<session>(std::move(socket), *this)->start();
+        }
+        do_accept();
+    });
+}
+
+void http_server::impl::begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    std::cout << "plotmap: stopping; letting " << in_flight.load() << " request(s) in flight finish" << std::endl;
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    grace_timer.expires_after(std::chrono::seconds(settings.shutdown_grace_s));
+    wait_for_in_flight();
+}
+
+void http_server::impl::wait_for_in_flight() {
+    if (in_flight.load() == 0 || clock_type::now() >= grace_timer.expiry()) {
+        ioc.stop();
+        return;
+    }
+    auto poll = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(20));
+    poll->async_wait([this, poll](beast::error_code) { wait_for_in_flight(); });
+}
+
+http_server::http_server(const config::server_settings& settings, request_handler handler, metrics& m)
+    : impl_(std::make_unique<impl>(settings, std::move(handler), m)) {}
+
+http_server::~http_server() {
+    impl_->workers.join();
+}
+
+unsigned short http_server::listen(const std::string& host, unsigned short port) {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(host, ec);
+    if (ec) throw config_error("server.listen: \"" + host + "\" is not an IP address");
+    const tcp::endpoint endpoint(address, port);
+    auto& a = impl_->acceptor;
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw error("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    return a.local_endpoint().port();
+}
+
+void http_server::run() {
+    impl_->signals.async_wait([this](beast::error_code ec, int) {
+        if (!ec) impl_->begin_shutdown();
+    });
+    impl_->do_accept();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < impl_->settings.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->ioc.run();
+    for (auto& t : threads) t.join();
+    // Work already handed to the pool (a write in progress) completes before we return.
+    impl_->workers.join();
+}
+
+void http_server::stop() {
+    net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+} // namespace plotmap::server

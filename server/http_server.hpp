@@ -1,0 +1,47 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast on an io_context run by N threads, a strand per
+// connection, blocking work on a separate worker pool, limits on header and body size, read
+// and keep-alive timeouts, and a graceful stop on SIGINT/SIGTERM. Beast stays inside the
+// .cpp file.
+
+#include "config/config.hpp"
+#include "server/http.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace plotmap::server {
+
+class metrics;
+
+class http_server {
+public:
+    /// Answers one complete request. Runs on a worker thread, so it may block; it must not
+    /// throw (app::handle maps exceptions to problem responses).
+    using request_handler = std::function<response(request&)>;
+
+    http_server(const config::server_settings& settings, request_handler handler, metrics& m);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    /// Binds and listens. @returns the bound port (useful with port 0).
+    /// @throws error naming the address if it cannot be bound.
+    unsigned short listen(const std::string& host, unsigned short port);
+
+    /// Serves until SIGINT/SIGTERM or stop(); then stops accepting, lets requests in flight
+    /// finish (up to shutdown_grace_s) and returns.
+    void run();
+
+    /// Asks run() to stop, as a signal would. Thread-safe.
+    void stop();
+
+    /// Opaque state (Beast types); public only so the .cpp's session class can name it.
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace plotmap::server

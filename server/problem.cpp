@@ -1,0 +1,51 @@
+#include "server/problem.hpp"
+
+#include "geo/error.hpp"
+#include "server/router.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace plotmap::server {
+
+response problem(int status, const std::string& detail, const std::string& instance) {
+    nlohmann::json body{{"type", "about:blank"}, {"title", std::string(reason_phrase(status))}, {"status", status},
+                        {"detail", detail}};
+    if (!instance.empty()) body["instance"] = instance;
+    response r = make_response(status, "application/problem+json", body.dump());
+    r.set("Cache-Control", "no-store");
+    return r;
+}
+
+response problem_for(std::exception_ptr error, const request& req) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const method_not_allowed& e) {
+        response r = problem(405, e.what(), req.path);
+        r.set("Allow", e.allow);
+        return r;
+    } catch (const bad_request& e) {
+        return problem(400, e.what(), req.path);
+    } catch (const not_found& e) {
+        return problem(404, e.what(), req.path);
+    } catch (const conflict& e) {
+        return problem(409, e.what(), req.path);
+    } catch (const invalid_geometry& e) {
+        return problem(422, e.what(), req.path);
+    } catch (const busy& e) {
+        response r = problem(503, e.what(), req.path);
+        r.set("Retry-After", std::to_string(e.retry_after_seconds));
+        return r;
+    } catch (const std::exception& e) {
+        std::cerr << "plotmap: error in request " << req.request_id << " (" << req.method << " " << req.path
+                  << "): " << e.what() << std::endl;
+    } catch (...) {
+        std::cerr << "plotmap: unknown error in request " << req.request_id << std::endl;
+    }
+    response r = problem(500, "internal error; quote request id " + req.request_id + " when reporting it", req.path);
+    r.set("X-Request-Id", req.request_id);
+    return r;
+}
+
+} // namespace plotmap::server

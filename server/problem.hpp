@@ -1,0 +1,20 @@
+#pragma once
+// RFC 9457 problem details: the one place where exceptions become HTTP responses.
+
+#include "server/http.hpp"
+
+#include <exception>
+#include <string>
+
+namespace plotmap::server {
+
+/// An application/problem+json response.
+[[nodiscard]] response problem(int status, const std::string& detail, const std::string& instance = {});
+
+/// Maps the exception in flight to a problem response:
+/// bad_request 400, not_found 404, method_not_allowed 405 (+Allow), conflict 409,
+/// invalid_geometry 422, busy 503 (+Retry-After), anything else 500 with the request id
+/// (the detail is logged, not shown).
+[[nodiscard]] response problem_for(std::exception_ptr error, const request& req);
+
+} // namespace plotmap::server

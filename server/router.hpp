@@ -1,0 +1,51 @@
+#pragma once
+// Maps (method, path) to a handler. Patterns are literal segments and {name} captures,
+// e.g. "/collections/{id}/items". Unknown paths are 404; known paths with another method
+// are 405 with the Allow header; HEAD is answered by the GET handler.
+
+#include "geo/error.hpp"
+#include "server/http.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace plotmap::server {
+
+using path_params = std::map<std::string, std::string, std::less<>>;
+using handler = std::function<response(const request&, const path_params&)>;
+
+/// The path exists but not for this method (HTTP 405).
+class method_not_allowed : public error {
+public:
+    method_not_allowed(const std::string& what, std::string allow_list) : error(what), allow(std::move(allow_list)) {}
+    std::string allow; ///< value of the Allow header
+};
+
+class router {
+public:
+    /// Registers `h` for `method` on `pattern`. @pre pattern starts with '/'.
+    void add(const std::string& method, const std::string& pattern, handler h);
+
+    struct match {
+        const handler* target;
+        path_params params;
+        std::string pattern;
+    };
+
+    /// @throws not_found if no pattern matches the path,
+    ///         method_not_allowed if patterns match but none for this method.
+    [[nodiscard]] match find(const std::string& method, const std::string& path) const;
+
+private:
+    struct route {
+        std::string method;
+        std::string pattern;
+        std::vector<std::string> segments;
+        handler target;
+    };
+    std::vector<route> routes_;
+};
+
+} // namespace plotmap::server

@@ -1,0 +1,35 @@
+#include "data/schema.hpp"
+#include "server/problem.hpp"
+#include "server/routes/routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace plotmap::server::routes {
+
+void add_health(router& r, const context& ctx) {
+    r.add("GET", "/healthz", [](const request&, const path_params&) {
+        response res = make_response(200, "application/json", R"({"status":"ok"})");
+        res.set("Cache-Control", "no-store");
+        return res;
+    });
+
+    r.add("GET", "/readyz", [&ctx](const request& req, const path_params&) {
+        try {
+            const int version = ctx.store.read([](data::connection& c) {
+                data::require_current_schema(c);
+                return data::schema_version(c);
+            });
+            response res = make_response(
+                200, "application/json",
+                nlohmann::json{{"status", "ready"}, {"schema_version", version}}.dump());
+            res.set("Cache-Control", "no-store");
+            return res;
+        } catch (const std::exception& e) {
+            response res = problem(503, std::string("database not ready: ") + e.what(), req.path);
+            res.set("Retry-After", "5");
+            return res;
+        }
+    });
+}
+
+} // namespace plotmap::server::routes

@@ -1,0 +1,15 @@
+#pragma once
+// One file per route family; each registers its handlers on the router.
+
+#include "server/app.hpp"
+
+namespace plotmap::server::routes {
+
+/// GET / : the landing page (HTML for browsers, JSON with ?f=json or Accept: application/json).
+void add_landing(router& r, const context& ctx);
+/// GET /healthz (process alive) and GET /readyz (database answers, schema current).
+void add_health(router& r, const context& ctx);
+/// GET /metrics : Prometheus text format.
+void add_metrics(router& r, const context& ctx);
+
+} // namespace plotmap::server::routes
