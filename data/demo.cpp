@@ -36,15 +36,19 @@ constexpr std::array stage_weights{20, 30, 30, 20};
 constexpr std::array deed_types{"chanote", "ns3k", "ns3", "spk401", "other", "none"};
 constexpr std::array deed_weights{45, 20, 5, 20, 5, 5};
 
+/// The splitmix64 finaliser: a good 64-bit mixing function.
+std::uint64_t mix(std::uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
 /// splitmix64: tiny, fast and identical on every platform (std distributions are not).
 class rng {
 public:
     explicit rng(std::uint64_t seed) : state_(seed) {}
     std::uint64_t next() {
-        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
+        return mix(state_ += 0x9E3779B97F4A7C15ULL);
     }
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
@@ -170,7 +174,8 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
         const long long batch_end = std::min(options.plots, done + options.batch);
         for (; done < batch_end; ++done) {
             const auto index = static_cast<std::uint64_t>(existing + done);
-            rng r(options.seed * 0x100000001B3ULL ^ (index * 0x9E3779B97F4A7C15ULL));
+            // Each plot's stream starts at a hashed point, so streams of nearby plots do not overlap.
+            rng r(mix(mix(options.seed) ^ mix(index + 1)));
             const std::vector<subdistrict>& pool =
                 (existing + done) < options.report_provinces_up_to ? reported : everywhere;
 

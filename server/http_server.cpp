@@ -87,7 +87,8 @@ namespace {
 /// One client connection. All its handlers run on its strand.
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, http_server::impl& server) : stream_(std::move(socket)), server_(server) {
+    session(tcp::socket&& socket, http_server::impl& server)
+        : stream_(std::move(socket)), server_(server), read_deadline_(stream_.get_executor()) {
         server_.stats.connection_opened();
         beast::error_code ec;
         const auto ep = stream_.socket().remote_endpoint(ec);
@@ -107,8 +108,7 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(server_.settings.header_limit_bytes));
         // An idle keep-alive connection may wait keep_alive_timeout_s for its next request;
         // once the header is in, the rest must arrive within read_timeout_s.
-        const int first_wait = requests_ == 0 ? server_.settings.read_timeout_s : server_.settings.keep_alive_timeout_s;
-        stream_.expires_after(std::chrono::seconds(first_wait));
+        arm_deadline(requests_ == 0 ? server_.settings.read_timeout_s : server_.settings.keep_alive_timeout_s);
         http::async_read_header(stream_, buffer_, *parser_,
                                 beast::bind_front_handler(&session::on_header, shared_from_this()));
     }
@@ -116,15 +116,25 @@ private:
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
         started_ = clock_type::now();
-        stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_s));
+        arm_deadline(server_.settings.read_timeout_s);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
     }
 
+    /// Our own read deadline rather than tcp_stream's: tcp_stream closes the socket on
+    /// timeout, and a client whose request stalled deserves a 408 first.
+    void arm_deadline(int seconds) {
+        read_deadline_.expires_after(std::chrono::seconds(seconds));
+        read_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec) return; // cancelled: the read finished in time
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->stream_.socket().cancel(ignored);
+        });
+    }
+
     void on_read_error(beast::error_code ec) {
-        if (ec == http::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::operation_aborted) {
-            return close();
-        }
-        if (ec == beast::error::timeout) {
+        read_deadline_.cancel();
+        if (ec == net::error::operation_aborted && timed_out_) {
             // A request that started but did not finish in time gets 408; an idle one is closed.
             if (parser_->got_some() || buffer_.size() > 0) return reply_protocol_error(408, "the request did not arrive in time");
             return close();
@@ -136,6 +146,10 @@ private:
         if (ec == http::error::header_limit) {
             return reply_protocol_error(431, "the request header is larger than the limit of " +
                                                  std::to_string(server_.settings.header_limit_bytes) + " bytes");
+        }
+        if (ec == http::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+            ec == net::error::eof) {
+            return close();
         }
         reply_protocol_error(400, "malformed HTTP request: " + ec.message());
     }
@@ -160,8 +174,8 @@ private:
 
     void on_read(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
+        read_deadline_.cancel();
         ++requests_;
-        stream_.expires_never();
         auto& msg = parser_->get();
         auto req = std::make_shared<request>();
         req->method = std::string(msg.method_string());
@@ -215,6 +229,7 @@ private:
     }
 
     void close() {
+        read_deadline_.cancel();
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream_.close();
@@ -222,6 +237,8 @@ private:
 
     beast::tcp_stream stream_;
     http_server::impl& server_;
+    net::steady_timer read_deadline_;
+    bool timed_out_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<http::response<http::string_body>> response_;

@@ -1,0 +1,96 @@
+#include "config/config.hpp"
+#include "geo/error.hpp"
+#include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace plotmap;
+using namespace plotmap::config;
+
+namespace {
+
+std::string error_of(const std::optional<std::filesystem::path>& file, const environment& env) {
+    try {
+        (void)load(file, env);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+TEST(config, defaults_without_file_or_environment) {
+    const settings s = load(std::nullopt, {});
+    EXPECT_EQ(s.server.listen, "0.0.0.0:8080");
+    EXPECT_EQ(s.database.path, "plotmap.sqlite");
+    EXPECT_EQ(s.server.body_limit_bytes, 1048576u);
+    EXPECT_TRUE(s.warnings.empty());
+}
+
+TEST(config, shipped_file_documents_exactly_the_defaults) {
+    const settings shipped = load(std::filesystem::path(PLOTMAP_SOURCE_DIR) / "config/plotmap.toml", {});
+    const settings defaults = load(std::nullopt, {});
+    EXPECT_TRUE(shipped.warnings.empty()) << shipped.warnings.front();
+    EXPECT_EQ(shipped.server.listen, defaults.server.listen);
+    EXPECT_EQ(shipped.server.io_threads, defaults.server.io_threads);
+    EXPECT_EQ(shipped.server.worker_threads, defaults.server.worker_threads);
+    EXPECT_EQ(shipped.server.body_limit_bytes, defaults.server.body_limit_bytes);
+    EXPECT_EQ(shipped.server.header_limit_bytes, defaults.server.header_limit_bytes);
+    EXPECT_EQ(shipped.server.read_timeout_s, defaults.server.read_timeout_s);
+    EXPECT_EQ(shipped.server.keep_alive_timeout_s, defaults.server.keep_alive_timeout_s);
+    EXPECT_EQ(shipped.server.shutdown_grace_s, defaults.server.shutdown_grace_s);
+    EXPECT_EQ(shipped.server.access_log, defaults.server.access_log);
+    EXPECT_EQ(shipped.database.path, defaults.database.path);
+    EXPECT_EQ(shipped.database.readers, defaults.database.readers);
+    EXPECT_EQ(shipped.database.busy_timeout_ms, defaults.database.busy_timeout_ms);
+    EXPECT_EQ(shipped.database.admin_dir, defaults.database.admin_dir);
+}
+
+TEST(config, file_values_then_environment_overrides) {
+    test::temp_dir dir;
+    std::ofstream(dir / "p.toml") << "[server]\nlisten = \"127.0.0.1:9000\"\nio_threads = 3\n[database]\nreaders = 8\n";
+    const settings s = load(dir / "p.toml", {{"PLOTMAP_SERVER_LISTEN", "127.0.0.1:9100"}, {"PLOTMAP_SERVER_ACCESS_LOG", "false"}});
+    EXPECT_EQ(s.server.listen, "127.0.0.1:9100");
+    EXPECT_EQ(s.server.io_threads, 3);
+    EXPECT_EQ(s.database.readers, 8);
+    EXPECT_FALSE(s.server.access_log);
+}
+
+TEST(config, unknown_keys_and_variables_are_warned_about) {
+    test::temp_dir dir;
+    std::ofstream(dir / "p.toml") << "[server]\nlisten_port = 1\n[tilez]\nx = 1\n";
+    const settings s = load(dir / "p.toml", {{"PLOTMAP_SERVER_LISTN", "x"}, {"HOME", "/root"}});
+    const std::string f = (dir / "p.toml").string();
+    EXPECT_EQ(s.warnings, (std::vector<std::string>{f + ": key 'server.listen_port' is unknown (ignored)",
+                                                    f + ": key 'tilez.x' is unknown (ignored)",
+                                                    "environment variable PLOTMAP_SERVER_LISTN is not a plotmap setting (ignored)"}));
+}
+
+TEST(config, errors_name_the_file_and_key) {
+    test::temp_dir dir;
+    const std::string f = (dir / "p.toml").string();
+    std::ofstream(dir / "p.toml") << "[server]\nio_threads = \"many\"\n";
+    EXPECT_EQ(error_of(dir / "p.toml", {}), f + ": key 'server.io_threads': expected an integer");
+    std::ofstream(dir / "p.toml") << "[server]\nio_threads = 0\n";
+    EXPECT_EQ(error_of(dir / "p.toml", {}), f + ": key 'server.io_threads': must be between 1 and 256, got 0");
+    std::ofstream(dir / "p.toml") << "[server]\nlisten = \"localhost\"\n";
+    EXPECT_EQ(error_of(dir / "p.toml", {}),
+              f + ": key 'server.listen': expected HOST:PORT (e.g. 0.0.0.0:8080), got \"localhost\"");
+    std::ofstream(dir / "p.toml") << "[server\nlisten = 1\n";
+    EXPECT_EQ(error_of(dir / "p.toml", {}).substr(0, f.size() + 3), f + ":1:");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_DATABASE_READERS", "lots"}}),
+              "environment variable PLOTMAP_DATABASE_READERS (key 'database.readers'): expected an integer, got \"lots\"");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_SERVER_ACCESS_LOG", "maybe"}}),
+              "environment variable PLOTMAP_SERVER_ACCESS_LOG (key 'server.access_log'): expected true or false, got \"maybe\"");
+    EXPECT_EQ(error_of(dir / "nope.toml", {}), "config file " + (dir / "nope.toml").string() + " does not exist");
+}
+
+TEST(config, listen_addresses) {
+    EXPECT_EQ(parse_listen("127.0.0.1:8080", "k").port, 8080);
+    EXPECT_EQ(parse_listen("[::1]:0", "k").host, "::1");
+    EXPECT_THROW((void)parse_listen("127.0.0.1:70000", "k"), config_error);
+    EXPECT_THROW((void)parse_listen(":80", "k"), config_error);
+}

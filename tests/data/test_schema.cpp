@@ -1,0 +1,94 @@
+#include "data/schema.hpp"
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+#include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace plotmap;
+using namespace plotmap::data;
+
+TEST(schema, migrate_creates_every_table_with_spatial_indexes) {
+    test::temp_dir dir;
+    connection conn((dir / "a.sqlite").string(), connection::mode::create);
+    EXPECT_EQ(schema_version(conn), 0);
+    EXPECT_EQ(migrate(conn), latest_schema_version());
+    EXPECT_EQ(schema_version(conn), latest_schema_version());
+    for (const char* table : {"adm1", "adm2", "adm3", "plots", "plot_history", "photos"}) {
+        EXPECT_EQ(conn.scalar_int(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'"), 1)
+            << table;
+    }
+    // Geometry columns registered with SpatiaLite, EPSG:4326, indexed.
+    statement st = conn.prepare(
+        "SELECT f_table_name || '.' || f_geometry_column, geometry_type, srid, spatial_index_enabled "
+        "FROM geometry_columns ORDER BY 1");
+    std::vector<std::string> rows;
+    while (st.step()) {
+        rows.push_back(std::string(st.text(0)) + " " + std::to_string(st.int64(1)) + " " + std::to_string(st.int64(2)) + " " +
+                       std::to_string(st.int64(3)));
+    }
+    EXPECT_EQ(rows, (std::vector<std::string>{"adm1.geom 6 4326 1", "adm2.geom 6 4326 1", "adm3.geom 6 4326 1",
+                                              "photos.location 1 4326 0", "plots.boundary 6 4326 1", "plots.pin 1 4326 1"}));
+}
+
+TEST(schema, migrate_twice_is_harmless) {
+    test::temp_dir dir;
+    connection conn((dir / "a.sqlite").string(), connection::mode::create);
+    migrate(conn);
+    EXPECT_EQ(migrate(conn), 0);
+    EXPECT_NO_THROW(require_current_schema(conn));
+}
+
+TEST(schema, newer_database_is_refused) {
+    test::temp_dir dir;
+    const std::string path = (dir / "a.sqlite").string();
+    connection conn(path, connection::mode::create);
+    migrate(conn);
+    conn.exec("PRAGMA user_version = 99");
+    try {
+        migrate(conn);
+        FAIL();
+    } catch (const store_error& e) {
+        EXPECT_EQ(std::string(e.what()), "database " + path + " has schema version 99, newer than this plotmap (" +
+                                             std::to_string(latest_schema_version()) + "): upgrade plotmap before opening it");
+    }
+    EXPECT_THROW(require_current_schema(conn), store_error);
+}
+
+TEST(schema, foreign_database_is_refused) {
+    test::temp_dir dir;
+    const std::string path = (dir / "a.sqlite").string();
+    connection conn(path, connection::mode::create);
+    conn.exec("CREATE TABLE something_else (x)");
+    try {
+        migrate(conn);
+        FAIL();
+    } catch (const store_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "database " + path + " is not a plotmap database (it has tables but no plotmap schema version)");
+    }
+}
+
+TEST(schema, old_database_must_be_migrated_before_use) {
+    test::temp_dir dir;
+    const std::string path = (dir / "a.sqlite").string();
+    connection conn(path, connection::mode::create);
+    try {
+        require_current_schema(conn);
+        FAIL();
+    } catch (const store_error& e) {
+        EXPECT_EQ(std::string(e.what()), "database " + path + " has schema version 0, expected " +
+                                             std::to_string(latest_schema_version()) + ": run `plotmap init --db " + path + "`");
+    }
+}
+
+TEST(schema, history_is_append_only) {
+    test::temp_dir dir;
+    connection conn((dir / "a.sqlite").string(), connection::mode::create);
+    migrate(conn);
+    conn.exec("INSERT INTO plots (id, uid, code, program, created_at, updated_at) VALUES (1, 'u', 'c', 'HLM', 't', 't')");
+    conn.exec("INSERT INTO plot_history (plot_id, version, action, changed_at, changes) VALUES (1, 1, 'create', 't', '{}')");
+    EXPECT_THROW(conn.exec("UPDATE plot_history SET changes = '{\"x\":1}'"), conflict);
+    EXPECT_THROW(conn.exec("DELETE FROM plot_history"), conflict);
+    EXPECT_EQ(conn.scalar_int("SELECT count(*) FROM plot_history"), 1);
+}

@@ -1,0 +1,18 @@
+#pragma once
+// Real SpatiaLite databases for tests, built from the shipped GeoJSON (never a committed
+// binary): the first call per test binary initialises a template file; every test gets its
+// own copy.
+
+#include "temp_dir.hpp"
+
+#include <filesystem>
+
+namespace plotmap::test {
+
+/// Copies an initialised database (schema + admin areas, no plots) to `dir/name`.
+std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name = "plotmap.sqlite");
+
+/// Like fresh_database, plus `plots` demo plots (seed 2566).
+std::filesystem::path demo_database(const temp_dir& dir, long long plots, const std::string& name = "plotmap.sqlite");
+
+} // namespace plotmap::test

@@ -1,0 +1,52 @@
+#pragma once
+// Runs the real plotmap binary (or another program) as a child process for end-to-end
+// tests. Output (stdout and stderr together) is read through a pipe with timeouts; the
+// destructor kills a child that is still running.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plotmap::test {
+
+class child_process {
+public:
+    /// Starts argv[0] with the given arguments and extra NAME=VALUE environment entries.
+    explicit child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+    ~child_process();
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
+
+    /// Reads until a line containing `needle` appears; returns that line, or nullopt on
+    /// timeout or end of output.
+    std::optional<std::string> wait_for_line(const std::string& needle, std::chrono::milliseconds timeout);
+    /// Everything read so far.
+    [[nodiscard]] const std::string& output() const noexcept { return output_; }
+    /// Reads whatever is available within `timeout`.
+    void drain(std::chrono::milliseconds timeout);
+
+    void send_signal(int sig);
+    /// Waits for exit; returns the exit code (128+signal if killed), or nullopt on timeout.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+    [[nodiscard]] int pid() const noexcept { return pid_; }
+
+private:
+    bool read_some(std::chrono::milliseconds timeout);
+    int pid_ = -1;
+    int out_fd_ = -1;
+    std::string output_;
+    std::size_t scanned_ = 0;
+    std::optional<int> exit_code_;
+};
+
+struct command_result {
+    int exit_code = -1;
+    std::string output;
+};
+
+/// Runs a command to completion (bounded by `timeout`) and returns its exit code and output.
+command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
+                           const std::vector<std::string>& extra_env = {});
+
+} // namespace plotmap::test
