@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build (Release), create the database
+# with the Thai boundaries and demo plots if there is none, and serve on
+# http://localhost:8080. Extra arguments go to `plotmap serve` (e.g. --listen 127.0.0.1:9000).
+# PLOTMAP_DATABASE_PATH chooses the database file (default plotmap.sqlite here).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+scripts/install-deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF >/dev/null
+cmake --build build/release --target plotmap
+
+plotmap=build/release/app/plotmap
+db=${PLOTMAP_DATABASE_PATH:-plotmap.sqlite}
+if [[ ! -f "$db" ]]; then
+  "$plotmap" init --db "$db"
+  "$plotmap" demo --db "$db"
+fi
+exec "$plotmap" serve --db "$db" --config config/plotmap.toml "$@"
