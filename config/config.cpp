@@ -78,6 +78,108 @@ key_spec bool_key(const char* section, const char* name, std::function<bool&(set
             }};
 }
 
+double parse_double(const std::string& text, const std::string& where, double min, double max) {
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        throw config_error(where + ": expected a number, got \"" + text + "\"");
+    }
+    if (!(v >= min && v <= max)) {
+        throw config_error(where + ": must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
+    }
+    return v;
+}
+
+key_spec double_key(const char* section, const char* name, double min, double max, std::function<double&(settings&)> field) {
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) {
+                field(s) = parse_double(text, where, min, max);
+            },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                const auto v = node.value<double>();
+                if (!(node.is_floating_point() || node.is_integer()) || !v) throw config_error(where + ": expected a number");
+                if (!(*v >= min && *v <= max)) {
+                    throw config_error(where + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+                }
+                field(s) = *v;
+            }};
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        out.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+/// A non-empty list of distinct, non-empty strings: TOML array, or comma-separated in the environment.
+key_spec string_list_key(const char* section, const char* name, std::function<std::vector<std::string>&(settings&)> field) {
+    const auto check = [](const std::vector<std::string>& items, const std::string& where) {
+        if (items.empty()) throw config_error(where + ": must list at least one value");
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (items[i].empty()) throw config_error(where + ": values must not be empty");
+            for (std::size_t j = 0; j < i; ++j) {
+                if (items[i] == items[j]) throw config_error(where + ": \"" + items[i] + "\" is listed twice");
+            }
+        }
+    };
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) {
+                auto items = split_list(text);
+                check(items, where);
+                field(s) = std::move(items);
+            },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                const toml::array* arr = node.as_array();
+                if (arr == nullptr) throw config_error(where + ": expected an array of strings");
+                std::vector<std::string> items;
+                for (const auto& el : *arr) {
+                    if (!el.is_string()) throw config_error(where + ": expected an array of strings");
+                    items.push_back(*el.value<std::string>());
+                }
+                check(items, where);
+                field(s) = std::move(items);
+            }};
+}
+
+/// [min_lon, min_lat, max_lon, max_lat] in degrees.
+key_spec bbox_key(const char* section, const char* name, std::function<std::array<double, 4>&(settings&)> field) {
+    const auto check = [](const std::array<double, 4>& b, const std::string& where) {
+        if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || b[0] >= b[2] || b[1] >= b[3]) {
+            throw config_error(where + ": must be [min_lon, min_lat, max_lon, max_lat] with min below max, in degrees");
+        }
+    };
+    return {section, name,
+            [=](settings& s, const std::string& text, const std::string& where) {
+                const auto items = split_list(text);
+                if (items.size() != 4) throw config_error(where + ": must have exactly four numbers");
+                std::array<double, 4> b{};
+                for (std::size_t i = 0; i < 4; ++i) b[i] = parse_double(items[i], where, -180, 180);
+                check(b, where);
+                field(s) = b;
+            },
+            [=](settings& s, const toml::node& node, const std::string& where) {
+                const toml::array* arr = node.as_array();
+                if (arr == nullptr || arr->size() != 4) throw config_error(where + ": must be an array with exactly four numbers");
+                std::array<double, 4> b{};
+                for (std::size_t i = 0; i < 4; ++i) {
+                    const auto v = (*arr)[i].value<double>();
+                    if (!v) throw config_error(where + ": must be an array with exactly four numbers");
+                    b[i] = *v;
+                }
+                check(b, where);
+                field(s) = b;
+            }};
+}
+
 const std::vector<key_spec>& keys() {
     static const std::vector<key_spec> all{
         string_key("server", "listen", [](settings& s) -> std::string& { return s.server.listen; },
@@ -101,6 +203,16 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("database", "busy_timeout_ms", 0, 600000,
                          [](settings& s) -> int& { return s.database.busy_timeout_ms; }),
         string_key("database", "admin_dir", [](settings& s) -> std::string& { return s.database.admin_dir; }),
+        string_list_key("plots", "programs", [](settings& s) -> std::vector<std::string>& { return s.plots.programs; }),
+        string_list_key("plots", "stages", [](settings& s) -> std::vector<std::string>& { return s.plots.stages; }),
+        bbox_key("plots", "region_bbox", [](settings& s) -> std::array<double, 4>& { return s.plots.region_bbox; }),
+        string_key("plots", "region_name", [](settings& s) -> std::string& { return s.plots.region_name; }),
+        double_key("plots", "area_mismatch_warn_share", 0.0, 10.0,
+                   [](settings& s) -> double& { return s.plots.area_mismatch_warn_share; }),
+        double_key("plots", "overlap_warn_m2", 0.0, 1e9, [](settings& s) -> double& { return s.plots.overlap_warn_m2; }),
+        integer_key<int>("plots", "list_limit_default", 1, 100000,
+                         [](settings& s) -> int& { return s.plots.list_limit_default; }),
+        integer_key<int>("plots", "list_limit_max", 1, 100000, [](settings& s) -> int& { return s.plots.list_limit_max; }),
     };
     return all;
 }
@@ -169,6 +281,10 @@ settings load(const std::optional<std::filesystem::path>& file, const environmen
             continue;
         }
         spec->from_text(s, value, "environment variable " + name + " (key '" + spec->section + "." + spec->name + "')");
+    }
+    if (s.plots.list_limit_default > s.plots.list_limit_max) {
+        throw config_error("key 'plots.list_limit_default' (" + std::to_string(s.plots.list_limit_default) +
+                           ") must not exceed 'plots.list_limit_max' (" + std::to_string(s.plots.list_limit_max) + ")");
     }
     return s;
 }

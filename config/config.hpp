@@ -4,6 +4,7 @@
 // environment variables, then by command-line flags. Validated once; every error names the
 // file (or variable) and key.
 
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -32,9 +33,21 @@ struct database_settings {
     std::string admin_dir;               ///< folder with th_adm{1,2,3}.geojson; empty = the shipped copy
 };
 
+struct plot_settings {
+    std::vector<std::string> programs{"HLM", "CLM"};  ///< allowed values of a plot's program
+    std::vector<std::string> stages{"surveyed", "digging", "planting", "complete"}; ///< workflow, in order
+    std::array<double, 4> region_bbox{97.3, 5.6, 105.7, 20.5}; ///< lon/lat box plots must lie in
+    std::string region_name = "Thailand";            ///< the region's name in messages
+    double area_mismatch_warn_share = 0.10;          ///< warn when |measured - declared| / declared exceeds this
+    double overlap_warn_m2 = 1.0;                    ///< warn when a boundary overlaps another plot by more
+    int list_limit_default = 100;                    ///< plots per page when the client does not say
+    int list_limit_max = 1000;                       ///< the most plots per page (larger limits are clamped)
+};
+
 struct settings {
     server_settings server;
     database_settings database;
+    plot_settings plots;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };
 

@@ -47,6 +47,33 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.database.readers, defaults.database.readers);
     EXPECT_EQ(shipped.database.busy_timeout_ms, defaults.database.busy_timeout_ms);
     EXPECT_EQ(shipped.database.admin_dir, defaults.database.admin_dir);
+    EXPECT_EQ(shipped.plots.programs, defaults.plots.programs);
+    EXPECT_EQ(shipped.plots.stages, defaults.plots.stages);
+    EXPECT_EQ(shipped.plots.region_bbox, defaults.plots.region_bbox);
+    EXPECT_EQ(shipped.plots.region_name, defaults.plots.region_name);
+    EXPECT_EQ(shipped.plots.area_mismatch_warn_share, defaults.plots.area_mismatch_warn_share);
+    EXPECT_EQ(shipped.plots.overlap_warn_m2, defaults.plots.overlap_warn_m2);
+    EXPECT_EQ(shipped.plots.list_limit_default, defaults.plots.list_limit_default);
+    EXPECT_EQ(shipped.plots.list_limit_max, defaults.plots.list_limit_max);
+}
+
+TEST(config, lists_numbers_and_boxes) {
+    test::temp_dir dir;
+    std::ofstream(dir / "p.toml") << "[plots]\nprograms = [\"HLM\", \"CLM\", \"PILOT\"]\noverlap_warn_m2 = 5\n"
+                                     "region_bbox = [100, 13, 101, 14]\n";
+    const settings s = load(dir / "p.toml", {{"PLOTMAP_PLOTS_STAGES", "a, b ,c"}, {"PLOTMAP_PLOTS_AREA_MISMATCH_WARN_SHARE", "0.2"}});
+    EXPECT_EQ(s.plots.programs, (std::vector<std::string>{"HLM", "CLM", "PILOT"}));
+    EXPECT_EQ(s.plots.stages, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_DOUBLE_EQ(s.plots.overlap_warn_m2, 5.0);
+    EXPECT_DOUBLE_EQ(s.plots.area_mismatch_warn_share, 0.2);
+    EXPECT_EQ(s.plots.region_bbox, (std::array<double, 4>{100, 13, 101, 14}));
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_PLOTS_STAGES", "a,a"}}),
+              "environment variable PLOTMAP_PLOTS_STAGES (key 'plots.stages'): \"a\" is listed twice");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_PLOTS_REGION_BBOX", "101,13,100,14"}}),
+              "environment variable PLOTMAP_PLOTS_REGION_BBOX (key 'plots.region_bbox'): must be [min_lon, min_lat, "
+              "max_lon, max_lat] with min below max, in degrees");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_PLOTS_LIST_LIMIT_DEFAULT", "5000"}}),
+              "key 'plots.list_limit_default' (5000) must not exceed 'plots.list_limit_max' (1000)");
 }
 
 TEST(config, file_values_then_environment_overrides) {
