@@ -1,6 +1,7 @@
 #include "data/demo.hpp"
 
 #include "data/admin_areas.hpp"
+#include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -33,8 +34,7 @@ constexpr std::array last_names{
     "จันทร์หอม", "ภูมิใจ", "นาคสวัสดิ์", "คำแสน", "ศรีวงศ์", "มีสุข", "พันธ์ดี", "บุญประเสริฐ", "ทองมา", "แสงทอง"};
 constexpr std::array stages{"surveyed", "digging", "planting", "complete"};
 constexpr std::array stage_weights{20, 30, 30, 20};
-constexpr std::array deed_types{"chanote", "ns3k", "ns3", "spk401", "other", "none"};
-constexpr std::array deed_weights{45, 20, 5, 20, 5, 5};
+constexpr std::array deed_weights{45, 20, 5, 20, 5, 5}; // in the order of data::deed_types
 
 /// The splitmix64 finaliser: a good 64-bit mixing function.
 std::uint64_t mix(std::uint64_t z) {
@@ -157,16 +157,6 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
     }
     std::map<std::string, int> sequence = next_sequences(conn);
 
-    statement insert_plot = conn.prepare(R"sql(
-        INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, deed_type, deed_no,
-            declared_area_m2, pin_accuracy_m, pin_source, area_m2, perimeter_m, adm1, adm2, adm3, stage,
-            stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, pin, boundary)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 1,
-            ?21, 'demo', ?21, 'demo', GeomFromWKB(?22, 4326), CastToMultiPolygon(GeomFromWKB(?23, 4326))))sql");
-    statement insert_history = conn.prepare(
-        "INSERT INTO plot_history (plot_id, version, action, changed_at, changed_by, changes) "
-        "VALUES (?1, 1, 'create', ?2, 'demo', ?3)");
-
     demo_result result;
     long long done = 0;
     while (done < options.plots) {
@@ -181,14 +171,14 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
 
             const bool community = r.uniform() < 0.08;
             const double rai = community ? r.uniform(10.0, 25.0) : r.uniform(1.0, 6.0) + (r.uniform() < 0.2 ? r.uniform(0, 10) : 0);
-            demo_plot plot;
+            demo_plot shape;
             const subdistrict* where = nullptr;
             while (where == nullptr) {
                 const subdistrict& candidate = pool[r.index(pool.size())];
-                if (place_plot(r, candidate, rai * geo::m2_per_rai, plot)) where = &candidate;
+                if (place_plot(r, candidate, rai * geo::m2_per_rai, shape)) where = &candidate;
             }
-            const double area = geo::geodesic_area_m2(plot.boundary);
-            const double perimeter = geo::geodesic_perimeter_m(plot.boundary);
+            const double area = geo::geodesic_area_m2(shape.boundary);
+            const double perimeter = geo::geodesic_perimeter_m(shape.boundary);
             const std::string first = first_names[r.index(first_names.size())];
             const std::string last = last_names[r.index(last_names.size())];
             const std::string owner = first + " " + last;
@@ -196,7 +186,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             const int year = 2022 + static_cast<int>(r.index(5));
             const std::string created = timestamp(year, r);
             const char* stage = stages[r.weighted(stage_weights)];
-            const char* deed = deed_types[r.weighted(deed_weights)];
+            const std::string& deed = deed_types[r.weighted(deed_weights)];
             const double declared =
                 geo::parse_rai_ngan_wa(geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(area * r.uniform(0.92, 1.08)))).to_m2();
             char phone[48];
@@ -209,41 +199,36 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
                                                : "แปลงครัวเรือน " + owner;
             const bool gps = r.uniform() < 0.6;
 
-            insert_plot.bind(1, uuid_v4(r))
-                .bind(2, std::string(code))
-                .bind(3, community ? "CLM" : "HLM")
-                .bind(4, name)
-                .bind(5, owner)
-                .bind(6, std::string(phone))
-                .bind(7, village)
-                .bind(8, deed);
-            if (std::string_view(deed) == "none") {
-                insert_plot.bind(9, nullptr);
-            } else {
-                insert_plot.bind(9, std::to_string(1000 + r.index(90000)));
-            }
-            insert_plot.bind(10, declared)
-                .bind(11, gps ? r.uniform(3.0, 15.0) : r.uniform(10.0, 50.0))
-                .bind(12, gps ? "gps" : "map")
-                .bind(13, area)
-                .bind(14, perimeter)
-                .bind(15, where->adm1)
-                .bind(16, where->adm2)
-                .bind(17, where->adm3)
-                .bind(18, stage)
-                .bind(19, created)
-                .bind(20, year)
-                .bind(21, created)
-                .bind_blob(22, geo::to_wkb(plot.pin))
-                .bind_blob(23, geo::to_wkb(plot.boundary));
-            insert_plot.run();
-            insert_plot.reset();
-
-            const nlohmann::json changes{{"code", {nullptr, code}}, {"program", {nullptr, community ? "CLM" : "HLM"}},
-                                         {"stage", {nullptr, stage}}, {"adm3", {nullptr, where->adm3}}};
-            insert_history.bind(1, conn.last_insert_rowid()).bind(2, created).bind(3, changes.dump());
-            insert_history.run();
-            insert_history.reset();
+            plot p;
+            p.uid = uuid_v4(r);
+            p.code = code;
+            p.program = community ? "CLM" : "HLM";
+            p.name = name;
+            p.owner_name = owner;
+            p.owner_phone = phone;
+            p.village_no = village;
+            p.deed_type = deed;
+            if (p.deed_type != "none") p.deed_no = std::to_string(1000 + r.index(90000));
+            p.declared_area_m2 = declared;
+            p.pin_accuracy_m = gps ? r.uniform(3.0, 15.0) : r.uniform(10.0, 50.0);
+            p.pin_source = gps ? "gps" : "map";
+            p.area_m2 = area;
+            p.perimeter_m = perimeter;
+            p.adm1 = where->adm1;
+            p.adm2 = where->adm2;
+            p.adm3 = where->adm3;
+            p.stage = stage;
+            p.stage_changed_at = created;
+            p.budget_year = year;
+            p.version = 1;
+            p.created_at = p.updated_at = created;
+            p.created_by = p.updated_by = "demo";
+            p.pin = shape.pin;
+            p.boundary = std::move(shape.boundary);
+            const std::int64_t id = insert_plot_row(conn, p);
+            const nlohmann::json changes{{"code", {nullptr, p.code}}, {"program", {nullptr, p.program}},
+                                         {"stage", {nullptr, p.stage}}, {"adm3", {nullptr, where->adm3}}};
+            append_history(conn, id, {1, "create", created, "demo", changes.dump(), std::nullopt});
             ++result.created;
         }
         tx.commit();

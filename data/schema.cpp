@@ -120,7 +120,13 @@ SELECT AddGeometryColumn('photos', 'location', 4326, 'POINT', 'XY');
 CREATE INDEX photos_plot ON photos(plot_id);
 )sql";
 
-constexpr std::array migrations{migration_1};
+// Migration 2: how each version's input was interpreted: the CRS it came in, the PROJ
+// operation that transformed it (and its stated accuracy), and any geometry repairs.
+constexpr const char* migration_2 = R"sql(
+ALTER TABLE plot_history ADD COLUMN details TEXT;
+)sql";
+
+constexpr std::array migrations{migration_1, migration_2};
 
 } // namespace
 

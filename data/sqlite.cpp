@@ -48,6 +48,16 @@ void connection::exec(std::string_view sql) {
     }
 }
 
+statement& connection::cached(const std::string& sql) {
+    auto& slot = cache_[sql];
+    if (!slot) {
+        slot = std::make_unique<statement>(*this, sql);
+    } else {
+        slot->reset();
+    }
+    return *slot;
+}
+
 std::int64_t connection::scalar_int(std::string_view sql) {
     statement st(*this, sql);
     return st.step() ? st.int64(0) : 0;
@@ -106,6 +116,8 @@ statement& statement::bind_blob(int index, std::string_view bytes) {
     if (rc != SQLITE_OK) conn_->fail(rc, "binding parameter " + std::to_string(index));
     return *this;
 }
+
+int statement::parameter_index(const char* name) const { return sqlite3_bind_parameter_index(stmt_.get(), name); }
 
 bool statement::step() {
     const int rc = sqlite3_step(stmt_.get());

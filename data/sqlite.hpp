@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -42,6 +43,8 @@ public:
         return value ? bind(index, *value) : bind(index, nullptr);
     }
     statement& bind_blob(int index, std::string_view bytes);
+    /// Index of a named parameter (":name"), 0 if the statement has none of that name.
+    [[nodiscard]] int parameter_index(const char* name) const;
 
     /// Runs one step. @returns true while a row is available.
     /// @throws busy on SQLITE_BUSY, conflict on a constraint violation, store_error otherwise.
@@ -83,6 +86,10 @@ public:
     /// Runs one or more statements that return no rows.
     void exec(std::string_view sql);
     [[nodiscard]] statement prepare(std::string_view sql) { return statement(*this, sql); }
+    /// A statement prepared once per connection and reused (hot paths: inserts in loops).
+    /// Returned reset, with no bindings. Only for statements that are run to completion
+    /// (run()), so that none is left holding a read snapshot; never two uses at once.
+    [[nodiscard]] statement& cached(const std::string& sql);
     /// First column of the first row as an integer (0 if there is no row).
     [[nodiscard]] std::int64_t scalar_int(std::string_view sql);
 
@@ -98,6 +105,8 @@ private:
     // Declared before db_ so that it is released after the connection is closed.
     std::unique_ptr<void, spatialite_cache_releaser> spatialite_cache_;
     std::unique_ptr<sqlite3, sqlite_closer> db_;
+    // Declared after db_: statements are finalised before the connection closes.
+    std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
 
 /// BEGIN IMMEDIATE on construction; commit() makes it durable; the destructor rolls back

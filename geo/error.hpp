@@ -38,6 +38,20 @@ public:
     using error::error;
 };
 
+/// The client's If-Match version is not the current one (HTTP 412). Carries the current
+/// version so the client can fetch it and merge.
+class precondition_failed : public error {
+public:
+    precondition_failed(const std::string& what, long long current) : error(what), current_version(current) {}
+    long long current_version;
+};
+
+/// A write needs a precondition the client did not send (HTTP 428).
+class precondition_required : public error {
+public:
+    using error::error;
+};
+
 /// A resource is temporarily exhausted; the client should retry later (HTTP 503).
 class busy : public error {
 public:

@@ -13,4 +13,15 @@ multi_polygon intersection(const multi_polygon& a, const multi_polygon& b) {
     return detail::polygons_of(result.get());
 }
 
+point interior_point(const multi_polygon& mp) {
+    GEOSContextHandle_t ctx = detail::geos_context();
+    const detail::geos_ptr g = detail::to_geos(mp);
+    const detail::geos_ptr p(GEOSPointOnSurface_r(ctx, g.get()));
+    point out;
+    if (!p || GEOSGeomGetX_r(ctx, p.get(), &out.x) != 1 || GEOSGeomGetY_r(ctx, p.get(), &out.y) != 1) {
+        throw error("GEOS could not find a point inside a polygon");
+    }
+    return out;
+}
+
 } // namespace plotmap::geo

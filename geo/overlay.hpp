@@ -9,4 +9,8 @@ namespace plotmap::geo {
 /// @pre both are valid.
 [[nodiscard]] multi_polygon intersection(const multi_polygon& a, const multi_polygon& b);
 
+/// A point guaranteed to lie inside the multipolygon (GEOS PointOnSurface).
+/// @pre mp is valid and not empty.
+[[nodiscard]] point interior_point(const multi_polygon& mp);
+
 } // namespace plotmap::geo

@@ -1,0 +1,487 @@
+#include "data/plot_registry.hpp"
+
+#include "data/sqlite.hpp"
+#include "data/store.hpp"
+#include "geo/error.hpp"
+#include "geo/geodesic.hpp"
+#include "geo/geojson.hpp"
+#include "geo/overlay.hpp"
+#include "geo/rai_ngan_wa.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+namespace plotmap::data {
+namespace {
+
+using nlohmann::json;
+
+std::string now_utc() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    return buf;
+}
+
+std::string new_uuid() {
+    thread_local std::mt19937_64 gen{std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32)};
+    std::uint64_t hi = gen();
+    std::uint64_t lo = gen();
+    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
+                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+    return buf;
+}
+
+/// Lower-cased canonical UUID. @throws bad_request if it is not 8-4-4-4-12 hex digits.
+std::string canonical_uuid(const std::string& text) {
+    static constexpr std::array<std::size_t, 4> dashes{8, 13, 18, 23};
+    bool ok = text.size() == 36;
+    std::string out = text;
+    for (std::size_t i = 0; ok && i < text.size(); ++i) {
+        const bool dash = std::find(dashes.begin(), dashes.end(), i) != dashes.end();
+        ok = dash ? text[i] == '-' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
+        out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    }
+    if (!ok) throw bad_request("uid \"" + text.substr(0, 64) + "\" is not a UUID (like 3f2b8c4e-9a1d-4e5f-8b7a-1c2d3e4f5a6b)");
+    return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+    return out;
+}
+
+void require_one_of(const std::string& value, const std::vector<std::string>& allowed, const char* field) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+        throw bad_request(std::string(field) + " \"" + value.substr(0, 64) + "\" is not one of " + join(allowed));
+    }
+}
+
+std::optional<std::string> checked_text(const std::optional<std::string>& v, const char* field, std::size_t max_bytes) {
+    if (!v) return std::nullopt;
+    if (v->size() > max_bytes) {
+        throw bad_request(std::string(field) + " is too long (" + std::to_string(v->size()) + " bytes; at most " +
+                          std::to_string(max_bytes) + ")");
+    }
+    for (const char c : *v) {
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+            throw bad_request(std::string(field) + " contains a control character");
+        }
+    }
+    return v;
+}
+
+void require_non_negative(const std::optional<double>& v, const char* field) {
+    if (v && (!std::isfinite(*v) || *v < 0)) throw bad_request(std::string(field) + " must be a non-negative number");
+}
+
+std::string area_text(double m2) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " (%.1f m²)", m2);
+    return geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(m2)) + buf;
+}
+
+/// Validates a draft and turns it into the plot's own fields (no id, version, times, codes
+/// from the database). Pure: runs before the writer is taken.
+plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::string>& repairs) {
+    plot p;
+    if (d.uid) p.uid = canonical_uuid(*d.uid);
+    if (d.code) {
+        p.code = *checked_text(d.code, "code", 64);
+        if (p.code.empty()) throw bad_request("code must not be empty");
+    }
+    if (!d.program) throw bad_request("program is required (one of " + join(rules.programs) + ")");
+    require_one_of(*d.program, rules.programs, "program");
+    p.program = *d.program;
+    p.name = checked_text(d.name, "name", 200);
+    p.owner_name = checked_text(d.owner_name, "owner_name", 200);
+    p.owner_phone = checked_text(d.owner_phone, "owner_phone", 32);
+    p.notes = checked_text(d.notes, "notes", 4000);
+    p.deed_no = checked_text(d.deed_no, "deed_no", 64);
+    if (d.village_no && (*d.village_no < 1 || *d.village_no > 999)) throw bad_request("village_no must be between 1 and 999");
+    p.village_no = d.village_no;
+    p.deed_type = d.deed_type.value_or("none");
+    require_one_of(p.deed_type, deed_types, "deed_type");
+    require_non_negative(d.declared_area_m2, "declared_area_m2");
+    p.declared_area_m2 = d.declared_area_m2;
+    require_non_negative(d.pin_accuracy_m, "pin_accuracy_m");
+    p.pin_accuracy_m = d.pin_accuracy_m;
+    if (d.pin_source) require_one_of(*d.pin_source, pin_sources, "pin_source");
+    p.pin_source = d.pin_source;
+    p.stage = d.stage.value_or(rules.stages.front());
+    require_one_of(p.stage, rules.stages, "stage");
+    if (d.budget_year) {
+        const std::int64_t y = *d.budget_year;
+        if (y >= 2400 && y <= 2800) {
+            throw bad_request("budget_year " + std::to_string(y) + " looks like a Buddhist Era year; send the Common Era year " +
+                              std::to_string(y - 543));
+        }
+        if (y < 1990 || y > 2200) throw bad_request("budget_year must be a Common Era year between 1990 and 2200");
+    }
+    p.budget_year = d.budget_year;
+    for (const auto& [value, level] : {std::pair{&d.adm1, 1}, std::pair{&d.adm2, 2}, std::pair{&d.adm3, 3}}) {
+        if (*value && (value->value().size() != static_cast<std::size_t>(2 * level) ||
+                       value->value().find_first_not_of("0123456789") != std::string::npos)) {
+            throw bad_request("adm" + std::to_string(level) + " must be a " + std::to_string(2 * level) +
+                              "-digit code, got \"" + value->value().substr(0, 16) + "\"");
+        }
+    }
+    p.adm1 = d.adm1;
+    p.adm2 = d.adm2;
+    p.adm3 = d.adm3;
+
+    if (!d.pin && !d.boundary) throw bad_request("a plot needs a pin or a boundary (or both)");
+    if (d.pin) {
+        geo::check_pin(*d.pin, rules.region);
+        p.pin = d.pin;
+    }
+    if (d.boundary) {
+        geo::checked_boundary checked = geo::check_boundary(*d.boundary, rules.region, d.repair);
+        repairs = std::move(checked.repairs);
+        p.boundary = std::move(checked.geometry);
+        p.area_m2 = geo::geodesic_area_m2(*p.boundary);
+        p.perimeter_m = geo::geodesic_perimeter_m(*p.boundary);
+    }
+    return p;
+}
+
+template <typename T>
+json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
+
+/// The stored fields as JSON, the vocabulary of the history's "changes".
+json field_values(const plot& p) {
+    return {{"uid", p.uid},
+            {"code", p.code},
+            {"program", p.program},
+            {"name", opt(p.name)},
+            {"owner_name", opt(p.owner_name)},
+            {"owner_phone", opt(p.owner_phone)},
+            {"village_no", opt(p.village_no)},
+            {"notes", opt(p.notes)},
+            {"deed_type", p.deed_type},
+            {"deed_no", opt(p.deed_no)},
+            {"declared_area_m2", opt(p.declared_area_m2)},
+            {"pin", p.pin ? geo::to_geojson(*p.pin) : json(nullptr)},
+            {"pin_accuracy_m", opt(p.pin_accuracy_m)},
+            {"pin_source", opt(p.pin_source)},
+            {"boundary", p.boundary ? geo::to_geojson(*p.boundary) : json(nullptr)},
+            {"area_m2", opt(p.area_m2)},
+            {"perimeter_m", opt(p.perimeter_m)},
+            {"adm1", opt(p.adm1)},
+            {"adm2", opt(p.adm2)},
+            {"adm3", opt(p.adm3)},
+            {"stage", p.stage},
+            {"budget_year", opt(p.budget_year)},
+            {"deleted_at", opt(p.deleted_at)}};
+}
+
+/// {field: [old, new]} for every field that differs.
+json diff(const json& before, const json& after) {
+    json out = json::object();
+    for (const auto& [key, value] : after.items()) {
+        const json old = before.is_object() && before.contains(key) ? before[key] : json(nullptr);
+        if (old != value) out[key] = json::array({old, value});
+    }
+    return out;
+}
+
+std::string admin_label(const admin_match& a) {
+    return "ต." + a.adm3_name + " อ." + a.adm2_name + " จ." + a.adm1_name + " (" + a.adm3 + ")";
+}
+
+/// Sets p.adm1..3 from the draft's codes and the location's subdistrict; records the
+/// suggestion and any disagreement.
+void resolve_admin(connection& c, plot& p, write_result& result) {
+    const geo::point location = p.pin ? *p.pin : geo::interior_point(*p.boundary);
+    result.suggested_admin = locate_admin(c, location);
+    const auto& suggested = result.suggested_admin;
+    if (p.adm3) {
+        const auto given = admin_by_adm3(c, *p.adm3);
+        if (!given) throw bad_request("adm3 \"" + *p.adm3 + "\" is not a known subdistrict code");
+        if ((p.adm2 && *p.adm2 != given->adm2) || (p.adm1 && *p.adm1 != given->adm1)) {
+            throw bad_request("adm3 \"" + *p.adm3 + "\" lies in adm2 \"" + given->adm2 + "\" and adm1 \"" + given->adm1 +
+                              "\", not in the adm1/adm2 given");
+        }
+        p.adm1 = given->adm1;
+        p.adm2 = given->adm2;
+        if (suggested && suggested->adm3 != given->adm3) {
+            result.warnings.push_back({"admin_mismatch", "the location lies in " + admin_label(*suggested) +
+                                                             " but the plot is recorded in " + admin_label(*given)});
+        }
+        return;
+    }
+    if (p.adm2 && !admin_code_exists(c, 2, *p.adm2)) throw bad_request("adm2 \"" + *p.adm2 + "\" is not a known district code");
+    if (p.adm1 && !admin_code_exists(c, 1, *p.adm1)) throw bad_request("adm1 \"" + *p.adm1 + "\" is not a known province code");
+    if (p.adm2 && p.adm1 && p.adm2->substr(0, 2) != *p.adm1) {
+        throw bad_request("adm2 \"" + *p.adm2 + "\" does not lie in adm1 \"" + *p.adm1 + "\"");
+    }
+    const bool fits = suggested && (!p.adm2 || *p.adm2 == suggested->adm2) && (!p.adm1 || *p.adm1 == suggested->adm1);
+    if (fits) {
+        p.adm1 = suggested->adm1;
+        p.adm2 = suggested->adm2;
+        p.adm3 = suggested->adm3;
+        return;
+    }
+    if (p.adm2) p.adm1 = p.adm2->substr(0, 2);
+    if (suggested) {
+        result.warnings.push_back({"admin_mismatch", "the location lies in " + admin_label(*suggested) +
+                                                         ", outside the district/province given"});
+    } else {
+        result.warnings.push_back({"outside_admin", "the location is not inside any Thai subdistrict; set adm3"});
+    }
+}
+
+void assign_code(connection& c, plot& p, const std::optional<std::string>& current_code) {
+    if (p.code.empty() && current_code) p.code = *current_code;
+    if (p.code.empty()) {
+        if (!p.adm3) throw bad_request("code is required when the plot has no subdistrict (adm3) to number it in");
+        char seq[16];
+        std::snprintf(seq, sizeof seq, "-%04d", next_code_sequence(c, *p.adm3));
+        p.code = *p.adm3 + seq;
+        return;
+    }
+    if (const auto holder = find_plot_id_by_code(c, p.code); holder && *holder != p.id) {
+        throw conflict("code \"" + p.code + "\" is already used by plot " + std::to_string(*holder));
+    }
+}
+
+void check_overlaps(connection& c, const plot& p, const registry_rules& rules, write_result& result) {
+    if (!p.boundary) return;
+    for (const boundary_candidate& other : boundaries_near(c, geo::envelope(*p.boundary), p.id)) {
+        const double shared = geo::geodesic_area_m2(geo::intersection(*p.boundary, other.boundary));
+        if (shared > rules.overlap_warn_m2) result.overlaps.push_back({other.id, other.code, shared});
+    }
+    if (result.overlaps.empty()) return;
+    std::string list;
+    for (const overlap& o : result.overlaps) {
+        char area[48];
+        std::snprintf(area, sizeof area, " (%.1f m²)", o.area_m2);
+        list += (list.empty() ? "" : ", ") + o.code + area;
+    }
+    result.warnings.push_back({"overlap", "the boundary overlaps " + std::to_string(result.overlaps.size()) +
+                                              " other plot(s): " + list});
+}
+
+void check_declared_area(const plot& p, const registry_rules& rules, write_result& result) {
+    if (!p.area_m2 || !p.declared_area_m2 || *p.declared_area_m2 <= 0) return;
+    const double share = std::abs(*p.area_m2 - *p.declared_area_m2) / *p.declared_area_m2;
+    if (share <= rules.area_mismatch_warn_share) return;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.1f%%", share * 100.0);
+    result.warnings.push_back({"area_mismatch", "the measured area " + area_text(*p.area_m2) +
+                                                    " differs from the declared title-deed area " +
+                                                    area_text(*p.declared_area_m2) + " by " + pct});
+}
+
+std::optional<std::string> details_of(const plot_draft& d, const std::vector<std::string>& repairs) {
+    json details = json::object();
+    if (d.input_crs) details["input_crs"] = *d.input_crs;
+    if (d.transformation) {
+        details["operation"] = d.transformation->name;
+        details["accuracy_m"] = d.transformation->accuracy_m;
+    }
+    if (!repairs.empty()) details["repairs"] = repairs;
+    if (details.empty()) return std::nullopt;
+    return details.dump();
+}
+
+void add_repair_warnings(const std::vector<std::string>& repairs, write_result& result) {
+    for (const auto& r : repairs) result.warnings.push_back({"repaired", r});
+}
+
+plot current_plot(connection& c, std::int64_t id) {
+    auto p = find_plot(c, id);
+    if (!p) throw not_found("there is no plot " + std::to_string(id));
+    return *p;
+}
+
+void check_version(const plot& cur, std::optional<std::int64_t> expected) {
+    if (expected && *expected != cur.version) {
+        throw precondition_failed("plot " + std::to_string(cur.id) + " is at version " + std::to_string(cur.version) +
+                                      ", not " + std::to_string(*expected) + ": fetch it, reapply the change, and retry",
+                                  cur.version);
+    }
+}
+
+} // namespace
+
+plot_draft draft_of(const plot& p) {
+    plot_draft d;
+    d.uid = p.uid;
+    d.code = p.code;
+    d.program = p.program;
+    d.name = p.name;
+    d.owner_name = p.owner_name;
+    d.owner_phone = p.owner_phone;
+    d.village_no = p.village_no;
+    d.notes = p.notes;
+    d.deed_type = p.deed_type;
+    d.deed_no = p.deed_no;
+    d.declared_area_m2 = p.declared_area_m2;
+    d.pin = p.pin;
+    d.pin_accuracy_m = p.pin_accuracy_m;
+    d.pin_source = p.pin_source;
+    d.boundary = p.boundary;
+    d.adm1 = p.adm1;
+    d.adm2 = p.adm2;
+    d.adm3 = p.adm3;
+    d.stage = p.stage;
+    d.budget_year = p.budget_year;
+    return d;
+}
+
+plot_registry::plot_registry(store& s, registry_rules rules) : store_(s), rules_(std::move(rules)) {
+    if (rules_.programs.empty() || rules_.stages.empty()) throw error("the registry needs at least one program and one stage");
+}
+
+write_result plot_registry::create(const plot_draft& d, const std::optional<std::string>& actor) {
+    // An offline phone retrying its upload: answer with what the first attempt created.
+    const std::optional<std::string> uid = d.uid ? std::optional(canonical_uuid(*d.uid)) : std::nullopt;
+    if (uid) {
+        if (auto existing = store_.read([&](connection& c) { return find_plot_by_uid(c, *uid); })) {
+            return write_result{std::move(*existing), false, false, {}, {}, {}};
+        }
+    }
+    std::vector<std::string> repairs;
+    plot p = prepare(d, rules_, repairs);
+    if (p.uid.empty()) p.uid = new_uuid();
+    return store_.write([&](connection& c) {
+        transaction tx(c);
+        if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}};
+        write_result result;
+        result.created = result.changed = true;
+        resolve_admin(c, p, result);
+        assign_code(c, p, std::nullopt);
+        const std::string now = now_utc();
+        p.version = 1;
+        p.created_at = p.updated_at = now;
+        p.created_by = p.updated_by = actor;
+        p.stage_changed_at = now;
+        check_overlaps(c, p, rules_, result);
+        check_declared_area(p, rules_, result);
+        add_repair_warnings(repairs, result);
+        p.id = insert_plot_row(c, p);
+        append_history(c, p.id, {1, "create", now, actor, diff(json::object(), field_values(p)).dump(), details_of(d, repairs)});
+        result.record = current_plot(c, p.id);
+        tx.commit();
+        return result;
+    });
+}
+
+write_result plot_registry::replace(std::int64_t id, std::int64_t expected_version, const plot_draft& d,
+                                    const std::optional<std::string>& actor) {
+    std::vector<std::string> repairs;
+    plot p = prepare(d, rules_, repairs);
+    return store_.write([&](connection& c) {
+        transaction tx(c);
+        const plot cur = current_plot(c, id);
+        if (cur.deleted_at) throw conflict("plot " + std::to_string(id) + " is deleted; restore it before editing");
+        check_version(cur, expected_version);
+        if (!p.uid.empty() && p.uid != cur.uid) throw bad_request("uid cannot change (plot " + std::to_string(id) + " has " + cur.uid + ")");
+        write_result result;
+        p.id = id;
+        p.uid = cur.uid;
+        resolve_admin(c, p, result);
+        assign_code(c, p, cur.code);
+        p.created_at = cur.created_at;
+        p.created_by = cur.created_by;
+        p.stage_changed_at = p.stage == cur.stage ? cur.stage_changed_at : std::nullopt;
+        check_overlaps(c, p, rules_, result);
+        check_declared_area(p, rules_, result);
+        add_repair_warnings(repairs, result);
+        const json changes = diff(field_values(cur), field_values(p));
+        if (changes.empty()) {
+            result.record = cur;
+            return result;
+        }
+        const std::string now = now_utc();
+        if (!p.stage_changed_at) p.stage_changed_at = now;
+        p.version = cur.version + 1;
+        p.updated_at = now;
+        p.updated_by = actor;
+        update_plot_row(c, p);
+        append_history(c, id, {p.version, "update", now, actor, changes.dump(), details_of(d, repairs)});
+        result.record = current_plot(c, id);
+        result.changed = true;
+        tx.commit();
+        return result;
+    });
+}
+
+namespace {
+
+write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> expected, bool deleted,
+                         const std::optional<std::string>& actor) {
+    return s.write([&](connection& c) {
+        transaction tx(c);
+        plot p = current_plot(c, id);
+        check_version(p, expected);
+        write_result result;
+        if (p.deleted_at.has_value() == deleted) {
+            result.record = p; // already in that state: nothing to do
+            return result;
+        }
+        const json before = field_values(p);
+        const std::string now = now_utc();
+        p.deleted_at = deleted ? std::optional(now) : std::nullopt;
+        p.version += 1;
+        p.updated_at = now;
+        p.updated_by = actor;
+        update_plot_row(c, p);
+        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, field_values(p)).dump(),
+                               std::nullopt});
+        result.record = current_plot(c, id);
+        result.changed = true;
+        tx.commit();
+        return result;
+    });
+}
+
+} // namespace
+
+write_result plot_registry::remove(std::int64_t id, std::optional<std::int64_t> expected_version,
+                                   const std::optional<std::string>& actor) {
+    return set_deleted(store_, id, expected_version, true, actor);
+}
+
+write_result plot_registry::restore(std::int64_t id, std::optional<std::int64_t> expected_version,
+                                    const std::optional<std::string>& actor) {
+    return set_deleted(store_, id, expected_version, false, actor);
+}
+
+plot plot_registry::get(std::int64_t id, bool include_deleted) const {
+    plot p = store_.read([&](connection& c) { return current_plot(c, id); });
+    if (p.deleted_at && !include_deleted) {
+        throw not_found("plot " + std::to_string(id) + " was deleted at " + *p.deleted_at + "; it can be restored");
+    }
+    return p;
+}
+
+plot_page plot_registry::list(const plot_query& q) const {
+    return store_.read([&](connection& c) { return list_plots(c, q); });
+}
+
+std::vector<history_entry> plot_registry::history(std::int64_t id) const {
+    return store_.read([&](connection& c) {
+        (void)current_plot(c, id);
+        return read_history(c, id);
+    });
+}
+
+} // namespace plotmap::data

@@ -1,0 +1,111 @@
+#pragma once
+// The plot registry's rules (DESIGN §1 and the plot registry issue): what a valid plot is,
+// idempotent creation by uid, optimistic locking by version, geodesic areas, admin
+// suggestions, overlap and area warnings, and an append-only history of every change.
+
+#include "data/plot.hpp"
+#include "data/plot_store.hpp"
+#include "geo/crs.hpp"
+#include "geo/validity.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plotmap::data {
+
+class store;
+
+struct registry_rules {
+    std::vector<std::string> programs{"HLM", "CLM"};
+    std::vector<std::string> stages{"surveyed", "digging", "planting", "complete"};
+    geo::service_region region;
+    double area_mismatch_warn_share = 0.10;
+    double overlap_warn_m2 = 1.0;
+};
+
+/// Every field a client may set. Unset optionals are stored as NULL (or their default).
+/// Geometry is lon/lat (EPSG:4326); `input_crs`/`transformation` say how it got there.
+struct plot_draft {
+    std::optional<std::string> uid;      ///< create only; generated when missing
+    std::optional<std::string> code;     ///< generated as "<adm3>-NNNN" when missing
+    std::optional<std::string> program;  ///< required
+    std::optional<std::string> name;
+    std::optional<std::string> owner_name;
+    std::optional<std::string> owner_phone;
+    std::optional<std::int64_t> village_no;
+    std::optional<std::string> notes;
+    std::optional<std::string> deed_type; ///< default "none"
+    std::optional<std::string> deed_no;
+    std::optional<double> declared_area_m2;
+    std::optional<geo::point> pin;
+    std::optional<double> pin_accuracy_m;
+    std::optional<std::string> pin_source;
+    std::optional<geo::multi_polygon> boundary;
+    std::optional<std::string> adm1;     ///< suggested from the location when all three are missing
+    std::optional<std::string> adm2;
+    std::optional<std::string> adm3;
+    std::optional<std::string> stage;    ///< default: the first stage
+    std::optional<std::int64_t> budget_year; ///< Common Era
+
+    bool repair = false;                 ///< let invalid boundaries be repaired
+    std::optional<std::string> input_crs;
+    std::optional<geo::operation_info> transformation;
+};
+
+/// The draft that would reproduce `p` unchanged (the base for a merge patch).
+[[nodiscard]] plot_draft draft_of(const plot& p);
+
+struct overlap {
+    std::int64_t id;
+    std::string code;
+    double area_m2;
+};
+
+struct warning {
+    std::string code;    ///< area_mismatch, overlap, admin_mismatch, repaired
+    std::string message;
+};
+
+struct write_result {
+    plot record;
+    bool created = false;  ///< create: false when the uid already existed (idempotent retry)
+    bool changed = false;  ///< false when a replace changed nothing (no new version)
+    std::vector<warning> warnings;
+    std::vector<overlap> overlaps;
+    std::optional<admin_match> suggested_admin; ///< where the location says the plot is
+};
+
+class plot_registry {
+public:
+    plot_registry(store& s, registry_rules rules);
+
+    /// Creates a plot, or returns the existing one when `d.uid` is already known.
+    /// @throws bad_request for a field that breaks a rule (the message names it),
+    ///         invalid_geometry for a bad pin or boundary, conflict for a code in use.
+    write_result create(const plot_draft& d, const std::optional<std::string>& actor);
+
+    /// Replaces every writable field of plot `id`, if its version is `expected_version`.
+    /// @throws not_found, precondition_failed (stale version), conflict (deleted plot), and
+    ///         the validation errors of create().
+    write_result replace(std::int64_t id, std::int64_t expected_version, const plot_draft& d,
+                         const std::optional<std::string>& actor);
+
+    /// Soft delete and restore; a new version each.
+    write_result remove(std::int64_t id, std::optional<std::int64_t> expected_version, const std::optional<std::string>& actor);
+    write_result restore(std::int64_t id, std::optional<std::int64_t> expected_version, const std::optional<std::string>& actor);
+
+    /// @throws not_found if there is no such plot, or it is deleted and !include_deleted.
+    [[nodiscard]] plot get(std::int64_t id, bool include_deleted = false) const;
+    [[nodiscard]] plot_page list(const plot_query& q) const;
+    /// @throws not_found if there is no such plot.
+    [[nodiscard]] std::vector<history_entry> history(std::int64_t id) const;
+
+    [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
+
+private:
+    store& store_;
+    registry_rules rules_;
+};
+
+} // namespace plotmap::data

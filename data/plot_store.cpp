@@ -1,0 +1,295 @@
+#include "data/plot_store.hpp"
+
+#include "data/sqlite.hpp"
+#include "geo/wkb.hpp"
+
+namespace plotmap::data {
+namespace {
+
+constexpr const char* select_plot = R"sql(
+SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.village_no, p.notes,
+       p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
+       AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
+       p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
+       a1.name_th, a2.name_th, a3.name_th
+FROM plots p
+LEFT JOIN adm1 a1 ON a1.code = p.adm1
+LEFT JOIN adm2 a2 ON a2.code = p.adm2
+LEFT JOIN adm3 a3 ON a3.code = p.adm3
+)sql";
+
+std::optional<double> opt_real(const statement& st, int c) {
+    return st.is_null(c) ? std::nullopt : std::optional<double>(st.real(c));
+}
+std::optional<std::int64_t> opt_int(const statement& st, int c) {
+    return st.is_null(c) ? std::nullopt : std::optional<std::int64_t>(st.int64(c));
+}
+
+plot read_plot(const statement& st) {
+    plot p;
+    p.id = st.int64(0);
+    p.uid = st.text(1);
+    p.code = st.text(2);
+    p.program = st.text(3);
+    p.name = st.optional_text(4);
+    p.owner_name = st.optional_text(5);
+    p.owner_phone = st.optional_text(6);
+    p.village_no = opt_int(st, 7);
+    p.notes = st.optional_text(8);
+    p.deed_type = st.text(9);
+    p.deed_no = st.optional_text(10);
+    p.declared_area_m2 = opt_real(st, 11);
+    if (!st.is_null(12)) p.pin = geo::point_from_wkb(st.blob(12));
+    p.pin_accuracy_m = opt_real(st, 13);
+    p.pin_source = st.optional_text(14);
+    if (!st.is_null(15)) p.boundary = geo::multi_polygon_from_wkb(st.blob(15));
+    p.area_m2 = opt_real(st, 16);
+    p.perimeter_m = opt_real(st, 17);
+    p.adm1 = st.optional_text(18);
+    p.adm2 = st.optional_text(19);
+    p.adm3 = st.optional_text(20);
+    p.stage = st.text(21);
+    p.stage_changed_at = st.optional_text(22);
+    p.budget_year = opt_int(st, 23);
+    p.version = st.int64(24);
+    p.created_at = st.text(25);
+    p.created_by = st.optional_text(26);
+    p.updated_at = st.text(27);
+    p.updated_by = st.optional_text(28);
+    p.deleted_at = st.optional_text(29);
+    p.adm1_name = st.optional_text(30);
+    p.adm2_name = st.optional_text(31);
+    p.adm3_name = st.optional_text(32);
+    return p;
+}
+
+/// Binds the stored columns in the order of insert/update below, starting at 1.
+void bind_columns(statement& st, const plot& p) {
+    st.bind(1, p.uid).bind(2, p.code).bind(3, p.program).bind(4, p.name).bind(5, p.owner_name).bind(6, p.owner_phone);
+    st.bind(7, p.village_no).bind(8, p.notes).bind(9, p.deed_type).bind(10, p.deed_no).bind(11, p.declared_area_m2);
+    if (p.pin) {
+        st.bind_blob(12, geo::to_wkb(*p.pin));
+    } else {
+        st.bind(12, nullptr);
+    }
+    st.bind(13, p.pin_accuracy_m).bind(14, p.pin_source);
+    if (p.boundary) {
+        st.bind_blob(15, geo::to_wkb(*p.boundary));
+    } else {
+        st.bind(15, nullptr);
+    }
+    st.bind(16, p.area_m2).bind(17, p.perimeter_m).bind(18, p.adm1).bind(19, p.adm2).bind(20, p.adm3);
+    st.bind(21, p.stage).bind(22, p.stage_changed_at).bind(23, p.budget_year).bind(24, p.version);
+    st.bind(25, p.created_at).bind(26, p.created_by).bind(27, p.updated_at).bind(28, p.updated_by).bind(29, p.deleted_at);
+}
+
+std::string like_pattern(std::string_view text) {
+    std::string out = "%";
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out + "%";
+}
+
+std::string filter_sql(const plot_query& q) {
+    std::string sql = " WHERE 1";
+    switch (q.deleted) {
+    case plot_query::deleted_filter::exclude: sql += " AND p.deleted_at IS NULL"; break;
+    case plot_query::deleted_filter::only: sql += " AND p.deleted_at IS NOT NULL"; break;
+    case plot_query::deleted_filter::include: break;
+    }
+    if (q.program) sql += " AND p.program = :program";
+    if (q.stage) sql += " AND p.stage = :stage";
+    if (q.adm1) sql += " AND p.adm1 = :adm1";
+    if (q.adm2) sql += " AND p.adm2 = :adm2";
+    if (q.adm3) sql += " AND p.adm3 = :adm3";
+    if (q.budget_year) sql += " AND p.budget_year = :budget_year";
+    if (q.text) sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\')";
+    if (q.bbox) {
+        sql += R"sql( AND p.id IN (
+            SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'boundary'
+              AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)
+            UNION
+            SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'pin'
+              AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326))
+          AND MbrIntersects(coalesce(p.boundary, p.pin), BuildMbr(:minx, :miny, :maxx, :maxy, 4326)))sql";
+    }
+    return sql;
+}
+
+/// WHERE clause (without paging) for the filters that are set, with named parameters.
+void bind_filters(statement& st, const plot_query& q) {
+    const auto bind_named = [&](const char* name, const auto& value) {
+        const int index = st.parameter_index(name);
+        if (index > 0) st.bind(index, value);
+    };
+    if (q.program) bind_named(":program", *q.program);
+    if (q.stage) bind_named(":stage", *q.stage);
+    if (q.adm1) bind_named(":adm1", *q.adm1);
+    if (q.adm2) bind_named(":adm2", *q.adm2);
+    if (q.adm3) bind_named(":adm3", *q.adm3);
+    if (q.budget_year) bind_named(":budget_year", *q.budget_year);
+    if (q.text) bind_named(":text", like_pattern(*q.text));
+    if (q.bbox) {
+        bind_named(":minx", q.bbox->min_x);
+        bind_named(":miny", q.bbox->min_y);
+        bind_named(":maxx", q.bbox->max_x);
+        bind_named(":maxy", q.bbox->max_y);
+    }
+}
+
+std::optional<admin_match> read_admin(statement& st) {
+    if (!st.step()) return std::nullopt;
+    return admin_match{std::string(st.text(0)), std::string(st.text(1)), std::string(st.text(2)),
+                       std::string(st.text(3)), std::string(st.text(4)), std::string(st.text(5))};
+}
+
+constexpr const char* select_admin = R"sql(
+SELECT a3.adm1, a3.adm2, a3.code, a1.name_th, a2.name_th, a3.name_th
+FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
+)sql";
+
+} // namespace
+
+std::optional<plot> find_plot(connection& conn, std::int64_t id) {
+    statement st = conn.prepare(std::string(select_plot) + " WHERE p.id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_plot(st);
+}
+
+std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid) {
+    statement st = conn.prepare(std::string(select_plot) + " WHERE p.uid = ?");
+    st.bind(1, uid);
+    if (!st.step()) return std::nullopt;
+    return read_plot(st);
+}
+
+std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_view code) {
+    statement st = conn.prepare("SELECT id FROM plots WHERE code = ?");
+    st.bind(1, code);
+    if (!st.step()) return std::nullopt;
+    return st.int64(0);
+}
+
+plot_page list_plots(connection& conn, const plot_query& q) {
+    const std::string where = filter_sql(q);
+    plot_page page;
+    {
+        statement count = conn.prepare("SELECT count(*) FROM plots p" + where);
+        bind_filters(count, q);
+        if (count.step()) page.number_matched = count.int64(0);
+    }
+    statement st = conn.prepare(std::string(select_plot) + where + " AND p.id > :after ORDER BY p.id LIMIT :limit");
+    bind_filters(st, q);
+    st.bind(st.parameter_index(":after"), q.after_id);
+    st.bind(st.parameter_index(":limit"), std::int64_t{q.limit} + 1);
+    while (st.step()) {
+        if (static_cast<int>(page.plots.size()) == q.limit) {
+            page.more = true;
+            break;
+        }
+        page.plots.push_back(read_plot(st));
+    }
+    return page;
+}
+
+std::int64_t insert_plot_row(connection& conn, const plot& p) {
+    statement& st = conn.cached(R"sql(
+        INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, notes, deed_type, deed_no,
+            declared_area_m2, pin, pin_accuracy_m, pin_source, boundary, area_m2, perimeter_m, adm1, adm2, adm3,
+            stage, stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, deleted_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, GeomFromWKB(?12, 4326), ?13, ?14,
+            CastToMultiPolygon(GeomFromWKB(?15, 4326)), ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,
+            ?28, ?29))sql");
+    bind_columns(st, p);
+    st.run();
+    return conn.last_insert_rowid();
+}
+
+void update_plot_row(connection& conn, const plot& p) {
+    statement& st = conn.cached(R"sql(
+        UPDATE plots SET uid = ?1, code = ?2, program = ?3, name = ?4, owner_name = ?5, owner_phone = ?6,
+            village_no = ?7, notes = ?8, deed_type = ?9, deed_no = ?10, declared_area_m2 = ?11,
+            pin = GeomFromWKB(?12, 4326), pin_accuracy_m = ?13, pin_source = ?14,
+            boundary = CastToMultiPolygon(GeomFromWKB(?15, 4326)), area_m2 = ?16, perimeter_m = ?17, adm1 = ?18,
+            adm2 = ?19, adm3 = ?20, stage = ?21, stage_changed_at = ?22, budget_year = ?23, version = ?24,
+            created_at = ?25, created_by = ?26, updated_at = ?27, updated_by = ?28, deleted_at = ?29
+        WHERE id = ?30)sql");
+    bind_columns(st, p);
+    st.bind(30, p.id);
+    st.run();
+}
+
+void append_history(connection& conn, std::int64_t plot_id, const history_entry& e) {
+    conn.cached("INSERT INTO plot_history (plot_id, version, action, changed_at, changed_by, changes, details) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, plot_id)
+        .bind(2, e.version)
+        .bind(3, e.action)
+        .bind(4, e.changed_at)
+        .bind(5, e.changed_by)
+        .bind(6, e.changes_json)
+        .bind(7, e.details_json)
+        .run();
+}
+
+std::vector<history_entry> read_history(connection& conn, std::int64_t plot_id) {
+    statement st = conn.prepare(
+        "SELECT version, action, changed_at, changed_by, changes, details FROM plot_history WHERE plot_id = ? "
+        "ORDER BY version");
+    st.bind(1, plot_id);
+    std::vector<history_entry> out;
+    while (st.step()) {
+        out.push_back({st.int64(0), std::string(st.text(1)), std::string(st.text(2)), st.optional_text(3),
+                       std::string(st.text(4)), st.optional_text(5)});
+    }
+    return out;
+}
+
+std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
+    statement st = conn.prepare(std::string(select_admin) + R"sql(
+        WHERE a3.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'adm3' AND f_geometry_column = 'geom'
+                           AND search_frame = MakePoint(?1, ?2, 4326))
+          AND ST_Contains(a3.geom, MakePoint(?1, ?2, 4326))
+        ORDER BY a3.code LIMIT 1)sql");
+    st.bind(1, lonlat.x).bind(2, lonlat.y);
+    return read_admin(st);
+}
+
+std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3) {
+    statement st = conn.prepare(std::string(select_admin) + " WHERE a3.code = ?");
+    st.bind(1, adm3);
+    return read_admin(st);
+}
+
+bool admin_code_exists(connection& conn, int level, std::string_view code) {
+    statement st = conn.prepare("SELECT 1 FROM adm" + std::to_string(level) + " WHERE code = ?");
+    st.bind(1, code);
+    return st.step();
+}
+
+std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id) {
+    statement st = conn.prepare(R"sql(
+        SELECT id, code, AsBinary(boundary) FROM plots
+        WHERE id IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'boundary'
+                     AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))
+          AND deleted_at IS NULL AND boundary IS NOT NULL AND id <> ?5
+        ORDER BY id)sql");
+    st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
+    std::vector<boundary_candidate> out;
+    while (st.step()) out.push_back({st.int64(0), std::string(st.text(1)), geo::multi_polygon_from_wkb(st.blob(2))});
+    return out;
+}
+
+int next_code_sequence(connection& conn, std::string_view adm3) {
+    statement st = conn.prepare(
+        "SELECT coalesce(max(CAST(substr(code, length(?1) + 2) AS INTEGER)), 0) + 1 FROM plots "
+        "WHERE adm3 = ?1 AND code LIKE ?1 || '-%'");
+    st.bind(1, adm3);
+    st.step();
+    return static_cast<int>(st.int64(0));
+}
+
+} // namespace plotmap::data

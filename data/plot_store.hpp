@@ -1,0 +1,71 @@
+#pragma once
+// SQL for the plots table and its history: rows in and out, spatial look-ups. No rules
+// here (those are plot_registry's); every function takes the connection to run on.
+
+#include "data/plot.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plotmap::data {
+
+class connection;
+
+/// Filters for listing plots. Unset members do not filter.
+struct plot_query {
+    std::optional<geo::bbox> bbox;        ///< lon/lat; matches boundary or pin
+    std::optional<std::string> program;
+    std::optional<std::string> stage;
+    std::optional<std::string> adm1;
+    std::optional<std::string> adm2;
+    std::optional<std::string> adm3;
+    std::optional<std::int64_t> budget_year;
+    std::optional<std::string> text;      ///< substring of code or name
+    enum class deleted_filter { exclude, include, only } deleted = deleted_filter::exclude;
+    std::int64_t after_id = 0;            ///< keyset paging: ids above this
+    int limit = 100;
+};
+
+struct plot_page {
+    std::vector<plot> plots;       ///< ordered by id
+    std::int64_t number_matched = 0; ///< all plots matching the filters (ignoring paging)
+    bool more = false;             ///< another page follows
+};
+
+/// @returns the plot (deleted or not), with admin names.
+[[nodiscard]] std::optional<plot> find_plot(connection& conn, std::int64_t id);
+[[nodiscard]] std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid);
+/// The id of the plot holding `code`, if any.
+[[nodiscard]] std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_view code);
+
+[[nodiscard]] plot_page list_plots(connection& conn, const plot_query& q);
+
+/// Inserts the row (id assigned by SQLite unless p.id is set). @returns the id.
+std::int64_t insert_plot_row(connection& conn, const plot& p);
+/// Overwrites every stored column of row p.id.
+void update_plot_row(connection& conn, const plot& p);
+
+void append_history(connection& conn, std::int64_t plot_id, const history_entry& entry);
+[[nodiscard]] std::vector<history_entry> read_history(connection& conn, std::int64_t plot_id);
+
+/// The subdistrict containing the point (point-in-polygon on the shipped boundaries).
+[[nodiscard]] std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat);
+/// Codes and names of a subdistrict by its code. nullopt if there is no such subdistrict.
+[[nodiscard]] std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3);
+/// True if the code exists at that level (1, 2 or 3).
+[[nodiscard]] bool admin_code_exists(connection& conn, int level, std::string_view code);
+
+/// Live plots whose boundary's bounding box meets `box`, except `exclude_id`.
+struct boundary_candidate {
+    std::int64_t id;
+    std::string code;
+    geo::multi_polygon boundary;
+};
+[[nodiscard]] std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id);
+
+/// The next free 4-digit sequence for codes "<adm3>-NNNN".
+[[nodiscard]] int next_code_sequence(connection& conn, std::string_view adm3);
+
+} // namespace plotmap::data
