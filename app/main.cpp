@@ -170,8 +170,9 @@ int run_serve(const config::settings& s) {
         data::migrate(conn);
     }
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
+    data::plot_registry plots(store, server::registry_rules_from(s));
     server::metrics metrics;
-    const server::app application({store, metrics, s});
+    const server::app application({store, plots, metrics, s});
     server::http_server http(s.server, [&application](server::request& req) { return application.handle(req); }, metrics);
     const unsigned short port = http.listen(where.host, where.port);
     const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;

@@ -5,10 +5,22 @@
 
 namespace plotmap::server {
 
+data::registry_rules registry_rules_from(const config::settings& s) {
+    data::registry_rules rules;
+    rules.programs = s.plots.programs;
+    rules.stages = s.plots.stages;
+    const auto& b = s.plots.region_bbox;
+    rules.region = {{b[0], b[1], b[2], b[3]}, s.plots.region_name};
+    rules.area_mismatch_warn_share = s.plots.area_mismatch_warn_share;
+    rules.overlap_warn_m2 = s.plots.overlap_warn_m2;
+    return rules;
+}
+
 app::app(context ctx) : ctx_(ctx) {
     routes::add_landing(routes_, ctx_);
     routes::add_health(routes_, ctx_);
     routes::add_metrics(routes_, ctx_);
+    routes::add_plots(routes_, ctx_);
 }
 
 response app::handle(request& req) const {

@@ -3,6 +3,7 @@
 // request into a response (exceptions mapped to problem+json here and nowhere else).
 
 #include "config/config.hpp"
+#include "data/plot_registry.hpp"
 #include "data/store.hpp"
 #include "server/http.hpp"
 #include "server/metrics.hpp"
@@ -15,9 +16,13 @@ namespace plotmap::server {
 /// What route handlers may use.
 struct context {
     data::store& store;
+    data::plot_registry& plots;
     server::metrics& metrics;
     const config::settings& settings;
 };
+
+/// The registry's rules as configured.
+[[nodiscard]] data::registry_rules registry_rules_from(const config::settings& s);
 
 class app {
 public:

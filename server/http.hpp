@@ -2,6 +2,8 @@
 // Plain HTTP request and response values. Only server/http_server.cpp sees Beast; routes
 // and their tests work with these.
 
+#include "geo/error.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,12 @@
 namespace plotmap::server {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The request body's media type is not one the route accepts (HTTP 415).
+class unsupported_media_type : public error {
+public:
+    using error::error;
+};
 
 struct request {
     std::string method;   ///< upper case, as sent

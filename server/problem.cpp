@@ -25,6 +25,17 @@ response problem_for(std::exception_ptr error, const request& req) {
         response r = problem(405, e.what(), req.path);
         r.set("Allow", e.allow);
         return r;
+    } catch (const unsupported_media_type& e) {
+        return problem(415, e.what(), req.path);
+    } catch (const precondition_failed& e) {
+        response r = problem(412, e.what(), req.path);
+        auto body = nlohmann::json::parse(r.body);
+        body["current_version"] = e.current_version;
+        r.body = body.dump();
+        r.set("ETag", "\"" + std::to_string(e.current_version) + "\"");
+        return r;
+    } catch (const precondition_required& e) {
+        return problem(428, e.what(), req.path);
     } catch (const bad_request& e) {
         return problem(400, e.what(), req.path);
     } catch (const not_found& e) {

@@ -13,8 +13,9 @@ namespace plotmap::server {
 
 /// Maps the exception in flight to a problem response:
 /// bad_request 400, not_found 404, method_not_allowed 405 (+Allow), conflict 409,
-/// invalid_geometry 422, busy 503 (+Retry-After), anything else 500 with the request id
-/// (the detail is logged, not shown).
+/// precondition_failed 412 (+ETag and current_version), unsupported_media_type 415,
+/// invalid_geometry 422, precondition_required 428, busy 503 (+Retry-After), anything else
+/// 500 with the request id (the detail is logged, not shown).
 [[nodiscard]] response problem_for(std::exception_ptr error, const request& req);
 
 } // namespace plotmap::server

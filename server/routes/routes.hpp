@@ -11,5 +11,7 @@ void add_landing(router& r, const context& ctx);
 void add_health(router& r, const context& ctx);
 /// GET /metrics : Prometheus text format.
 void add_metrics(router& r, const context& ctx);
+/// /api/v1/plots: create, list, read, replace, patch, delete, restore, history.
+void add_plots(router& r, const context& ctx);
 
 } // namespace plotmap::server::routes

@@ -18,7 +18,8 @@ protected:
     data::store db{{test::demo_database(dir, 25).string(), 2}};
     metrics stats;
     config::settings settings;
-    app application{{db, stats, settings}};
+    data::plot_registry plots{db, registry_rules_from(settings)};
+    app application{{db, plots, stats, settings}};
 
     response get(const std::string& target, header_list headers = {}) {
         request req;

@@ -1,0 +1,235 @@
+#include "server/plot_json.hpp"
+
+#include "geo/error.hpp"
+#include "geo/geojson.hpp"
+#include "geo/rai_ngan_wa.hpp"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+namespace plotmap::server {
+namespace {
+
+using nlohmann::json;
+
+double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+
+std::optional<std::string> string_member(const json& v, const std::string& key) {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_string()) throw bad_request("member \"" + key + "\" must be a string or null");
+    return v.get<std::string>();
+}
+
+std::optional<std::int64_t> integer_member(const json& v, const std::string& key) {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number_integer()) throw bad_request("member \"" + key + "\" must be a whole number or null");
+    return v.get<std::int64_t>();
+}
+
+std::optional<double> number_member(const json& v, const std::string& key) {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number()) throw bad_request("member \"" + key + "\" must be a number or null");
+    return v.get<double>();
+}
+
+using member_setter = std::function<void(data::plot_draft&, const json&, const std::string&)>;
+
+template <typename Field>
+member_setter text(Field data::plot_draft::*field) {
+    return [field](data::plot_draft& d, const json& v, const std::string& key) { d.*field = string_member(v, key); };
+}
+
+const std::map<std::string, member_setter>& writable_members() {
+    using D = data::plot_draft;
+    static const std::map<std::string, member_setter> members{
+        {"uid", text(&D::uid)},
+        {"code", text(&D::code)},
+        {"program", text(&D::program)},
+        {"name", text(&D::name)},
+        {"owner_name", text(&D::owner_name)},
+        {"owner_phone", text(&D::owner_phone)},
+        {"notes", text(&D::notes)},
+        {"deed_type", text(&D::deed_type)},
+        {"deed_no", text(&D::deed_no)},
+        {"pin_source", text(&D::pin_source)},
+        {"adm1", text(&D::adm1)},
+        {"adm2", text(&D::adm2)},
+        {"adm3", text(&D::adm3)},
+        {"stage", text(&D::stage)},
+        {"village_no", [](D& d, const json& v, const std::string& k) { d.village_no = integer_member(v, k); }},
+        {"budget_year", [](D& d, const json& v, const std::string& k) { d.budget_year = integer_member(v, k); }},
+        {"declared_area_m2", [](D& d, const json& v, const std::string& k) { d.declared_area_m2 = number_member(v, k); }},
+        {"declared_area_rai",
+         [](D& d, const json& v, const std::string& k) {
+             const auto t = string_member(v, k);
+             d.declared_area_m2 = t ? std::optional(geo::parse_rai_ngan_wa(*t).to_m2()) : std::nullopt;
+         }},
+        {"pin_accuracy_m", [](D& d, const json& v, const std::string& k) { d.pin_accuracy_m = number_member(v, k); }},
+    };
+    return members;
+}
+
+/// Members a client may send back unchanged; they are computed or kept by the server.
+const std::vector<std::string> read_only_members{
+    "id", "version", "area_m2", "area_rai", "perimeter_m", "stage_changed_at", "created_at", "created_by",
+    "updated_at", "updated_by", "deleted_at", "adm1_name", "adm2_name", "adm3_name", "budget_year_be", "crs",
+    "warnings", "overlaps", "admin_suggestion", "transformation", "links"};
+
+json rounded(const std::optional<double>& v, double unit) { return v ? json(round_to(*v, unit)) : json(nullptr); }
+
+template <typename T>
+json opt(const std::optional<T>& v) {
+    return v ? json(*v) : json(nullptr);
+}
+
+std::string rai_text(double m2) { return geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(m2)); }
+
+} // namespace
+
+const geo::crs& input_crs(const request& req, const json& body) {
+    const geo::crs* from_body = nullptr;
+    if (const auto it = body.find("crs"); it != body.end() && !it->is_null()) {
+        if (!it->is_string()) throw bad_request("member \"crs\" must be a string such as \"EPSG:32647\"");
+        from_body = &geo::find_crs(it->get<std::string>());
+    }
+    const auto header = req.header("content-crs");
+    const geo::crs* from_header = header ? &geo::find_crs(*header) : nullptr;
+    if (from_body && from_header && !(*from_body == *from_header)) {
+        throw bad_request("the body's \"crs\" (" + from_body->id + ") and the Content-Crs header (" + from_header->id +
+                          ") disagree");
+    }
+    if (from_body) return *from_body;
+    if (from_header) return *from_header;
+    return geo::crs84();
+}
+
+const geo::crs& output_crs(const request& req) {
+    const auto q = req.query_value("crs");
+    return q ? geo::find_crs(*q) : geo::crs84();
+}
+
+void apply_plot_members(data::plot_draft& draft, const json& body, const geo::crs& crs) {
+    geo::transformer& to_lonlat = geo::transformer_for(crs, geo::crs84());
+    bool transformed = false;
+    for (const auto& [key, value] : body.items()) {
+        if (const auto it = writable_members().find(key); it != writable_members().end()) {
+            it->second(draft, value, key);
+        } else if (key == "pin") {
+            draft.pin.reset();
+            if (!value.is_null()) {
+                try {
+                    draft.pin = to_lonlat.apply(geo::point_from_geojson(value));
+                } catch (const invalid_geometry& e) {
+                    throw invalid_geometry(std::string("pin: ") + e.what());
+                }
+                transformed = true;
+            }
+        } else if (key == "boundary") {
+            draft.boundary.reset();
+            if (!value.is_null()) {
+                geo::multi_polygon mp;
+                try {
+                    mp = geo::multi_polygon_from_geojson(value);
+                } catch (const invalid_geometry& e) {
+                    throw invalid_geometry(std::string("boundary ") + e.what());
+                }
+                to_lonlat.apply(mp);
+                draft.boundary = std::move(mp);
+                transformed = true;
+            }
+        } else if (std::find(read_only_members.begin(), read_only_members.end(), key) == read_only_members.end()) {
+            throw bad_request("unknown member \"" + key.substr(0, 64) + "\"");
+        }
+    }
+    if (transformed) {
+        draft.input_crs = crs.id;
+        if (!to_lonlat.identity()) draft.transformation = to_lonlat.last_operation();
+    }
+}
+
+json plot_to_json(const data::plot& p, const geo::crs& crs) {
+    geo::transformer& out = geo::transformer_for(geo::crs84(), crs);
+    json pin = nullptr;
+    if (p.pin) pin = geo::to_geojson(out.apply(*p.pin));
+    json boundary = nullptr;
+    if (p.boundary) {
+        geo::multi_polygon mp = *p.boundary;
+        out.apply(mp);
+        boundary = geo::to_geojson(mp);
+    }
+    return {{"id", p.id},
+            {"uid", p.uid},
+            {"code", p.code},
+            {"program", p.program},
+            {"name", opt(p.name)},
+            {"owner_name", opt(p.owner_name)},
+            {"owner_phone", opt(p.owner_phone)},
+            {"village_no", opt(p.village_no)},
+            {"notes", opt(p.notes)},
+            {"deed_type", p.deed_type},
+            {"deed_no", opt(p.deed_no)},
+            {"declared_area_m2", rounded(p.declared_area_m2, 0.01)},
+            {"declared_area_rai", p.declared_area_m2 ? json(rai_text(*p.declared_area_m2)) : json(nullptr)},
+            {"pin", pin},
+            {"pin_accuracy_m", rounded(p.pin_accuracy_m, 0.1)},
+            {"pin_source", opt(p.pin_source)},
+            {"boundary", boundary},
+            {"area_m2", rounded(p.area_m2, 0.01)},
+            {"area_rai", p.area_m2 ? json(rai_text(*p.area_m2)) : json(nullptr)},
+            {"perimeter_m", rounded(p.perimeter_m, 0.01)},
+            {"adm1", opt(p.adm1)},
+            {"adm1_name", opt(p.adm1_name)},
+            {"adm2", opt(p.adm2)},
+            {"adm2_name", opt(p.adm2_name)},
+            {"adm3", opt(p.adm3)},
+            {"adm3_name", opt(p.adm3_name)},
+            {"stage", p.stage},
+            {"stage_changed_at", opt(p.stage_changed_at)},
+            {"budget_year", opt(p.budget_year)},
+            {"budget_year_be", p.budget_year ? json(*p.budget_year + 543) : json(nullptr)},
+            {"version", p.version},
+            {"created_at", p.created_at},
+            {"created_by", opt(p.created_by)},
+            {"updated_at", p.updated_at},
+            {"updated_by", opt(p.updated_by)},
+            {"deleted_at", opt(p.deleted_at)},
+            {"crs", crs.id}};
+}
+
+json write_result_to_json(const data::write_result& r, const data::plot_draft& draft, const geo::crs& crs) {
+    json out = plot_to_json(r.record, crs);
+    json warnings = json::array();
+    for (const auto& w : r.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
+    out["warnings"] = std::move(warnings);
+    json overlaps = json::array();
+    for (const auto& o : r.overlaps) {
+        overlaps.push_back({{"id", o.id}, {"code", o.code}, {"overlap_m2", round_to(o.area_m2, 0.01)}});
+    }
+    out["overlaps"] = std::move(overlaps);
+    out["admin_suggestion"] = nullptr;
+    if (r.suggested_admin) {
+        const auto& a = *r.suggested_admin;
+        out["admin_suggestion"] = {{"adm1", a.adm1}, {"adm1_name", a.adm1_name}, {"adm2", a.adm2},
+                                   {"adm2_name", a.adm2_name}, {"adm3", a.adm3}, {"adm3_name", a.adm3_name}};
+    }
+    if (r.created || r.changed) {
+        if (draft.transformation) {
+            out["transformation"] = {{"from", draft.input_crs.value_or("")},
+                                     {"operation", draft.transformation->name},
+                                     {"accuracy_m", draft.transformation->accuracy_m}};
+        }
+    }
+    return out;
+}
+
+json history_to_json(const data::history_entry& e) {
+    return {{"version", e.version},
+            {"action", e.action},
+            {"changed_at", e.changed_at},
+            {"changed_by", opt(e.changed_by)},
+            {"changes", json::parse(e.changes_json)},
+            {"details", e.details_json ? json::parse(*e.details_json) : json(nullptr)}};
+}
+
+} // namespace plotmap::server

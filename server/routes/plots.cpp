@@ -1,0 +1,256 @@
+// The app's plot API under /api/v1/plots (docs/api.md).
+
+#include "server/json_body.hpp"
+#include "server/plot_json.hpp"
+#include "server/routes/routes.hpp"
+
+#include <charconv>
+
+namespace plotmap::server::routes {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 2> json_types{"application/json", "application/geo+json"};
+constexpr std::array<std::string_view, 2> patch_types{"application/merge-patch+json", "application/json"};
+
+std::int64_t parse_id(const path_params& params) {
+    const std::string& text = params.at("id");
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
+        throw bad_request("plot id must be a positive whole number, got \"" + text.substr(0, 32) + "\"");
+    }
+    return id;
+}
+
+std::string etag(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+/// The version named by If-Match ("3", strong); nullopt for "*" or no header.
+/// @throws bad_request for anything else.
+std::optional<std::int64_t> if_match(const request& req) {
+    const auto h = req.header("if-match");
+    if (!h || *h == "*") return std::nullopt;
+    std::string_view v = *h;
+    if (v.size() >= 3 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+        std::int64_t version = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+        if (ec == std::errc{} && end == v.data() + v.size() && version > 0) return version;
+    }
+    throw bad_request("If-Match must be one plot version as a strong ETag, like \"3\"; got " + std::string(h->substr(0, 40)));
+}
+
+std::int64_t required_if_match(const request& req) {
+    if (!req.header("if-match")) {
+        throw precondition_required("send If-Match with the version you edited (the ETag of your last GET, like \"3\") so "
+                                    "that concurrent edits are never silently overwritten");
+    }
+    const auto v = if_match(req);
+    if (!v) throw bad_request("If-Match: * is not accepted for edits; name the version you edited");
+    return *v;
+}
+
+bool flag(const request& req, const char* name) {
+    const auto v = req.query_value(name);
+    if (!v) return false;
+    if (*v == "true" || *v == "1" || v->empty()) return true;
+    if (*v == "false" || *v == "0") return false;
+    throw bad_request(std::string("query parameter ") + name + " must be true or false");
+}
+
+void allow_only(const request& req, std::initializer_list<std::string_view> names) {
+    for (const auto& [key, value] : req.query) {
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+            throw bad_request("unknown query parameter \"" + key.substr(0, 40) + "\"");
+        }
+    }
+}
+
+response json_response(int status, const json& body, std::optional<std::int64_t> version = std::nullopt) {
+    response r = make_response(status, "application/json", body.dump());
+    if (version) r.set("ETag", etag(*version));
+    r.set("Cache-Control", "no-cache");
+    return r;
+}
+
+response write_response(int status, const data::write_result& r, const data::plot_draft& d, const request& req) {
+    response res = json_response(status, write_result_to_json(r, d, output_crs(req)), r.record.version);
+    if (status == 201 || !r.created) res.set("Location", "/api/v1/plots/" + std::to_string(r.record.id));
+    return res;
+}
+
+std::int64_t parse_int(std::string_view text, const char* name) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        throw bad_request(std::string("query parameter ") + name + " must be a whole number");
+    }
+    return v;
+}
+
+/// bbox=minx,miny,maxx,maxy in bbox-crs (default CRS84), as a lon/lat box.
+geo::bbox parse_bbox(const request& req) {
+    const std::string text(*req.query_value("bbox"));
+    std::array<double, 4> v{};
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+        const auto comma = text.find(',', start);
+        if ((i < 3) == (comma == std::string::npos)) throw bad_request("bbox must be four numbers: minx,miny,maxx,maxy");
+        const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v[i]);
+        if (part.empty() || ec != std::errc{} || end != part.data() + part.size() || !std::isfinite(v[i])) {
+            throw bad_request("bbox must be four numbers: minx,miny,maxx,maxy");
+        }
+        start = comma + 1;
+    }
+    if (v[0] > v[2] || v[1] > v[3]) throw bad_request("bbox minimum must not exceed its maximum");
+    const auto crs_text = req.query_value("bbox-crs");
+    const geo::crs& crs = crs_text ? geo::find_crs(*crs_text) : geo::crs84();
+    geo::transformer& t = geo::transformer_for(crs, geo::crs84());
+    geo::bbox box;
+    for (const geo::point corner : {geo::point{v[0], v[1]}, geo::point{v[2], v[1]}, geo::point{v[2], v[3]}, geo::point{v[0], v[3]}}) {
+        box.extend(t.apply(corner));
+    }
+    return box;
+}
+
+std::string next_link(const request& req, std::int64_t after) {
+    std::string query;
+    for (const auto& [key, value] : req.query) {
+        if (key == "after") continue;
+        std::string encoded;
+        for (const char ch : value) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
+                encoded.push_back(ch);
+            } else {
+                char buf[4];
+                std::snprintf(buf, sizeof buf, "%%%02X", c);
+                encoded += buf;
+            }
+        }
+        query += (query.empty() ? "" : "&") + key + "=" + encoded;
+    }
+    return "/api/v1/plots?" + query + (query.empty() ? "" : "&") + "after=" + std::to_string(after);
+}
+
+response list(const context& ctx, const request& req) {
+    allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "q", "limit", "after",
+                     "deleted", "crs"});
+    data::plot_query q;
+    const auto text = [&](const char* name) {
+        const auto v = req.query_value(name);
+        return v ? std::optional<std::string>(*v) : std::nullopt;
+    };
+    if (req.query_value("bbox")) q.bbox = parse_bbox(req);
+    q.program = text("program");
+    q.stage = text("stage");
+    q.adm1 = text("adm1");
+    q.adm2 = text("adm2");
+    q.adm3 = text("adm3");
+    q.text = text("q");
+    if (const auto v = req.query_value("budget_year")) q.budget_year = parse_int(*v, "budget_year");
+    if (const auto v = req.query_value("after")) q.after_id = parse_int(*v, "after");
+    const auto& limits = ctx.settings.plots;
+    q.limit = limits.list_limit_default;
+    if (const auto v = req.query_value("limit")) {
+        const std::int64_t asked = parse_int(*v, "limit");
+        if (asked < 1) throw bad_request("limit must be at least 1");
+        q.limit = static_cast<int>(std::min<std::int64_t>(asked, limits.list_limit_max));
+    }
+    if (const auto v = req.query_value("deleted")) {
+        if (*v == "include") {
+            q.deleted = data::plot_query::deleted_filter::include;
+        } else if (*v == "only") {
+            q.deleted = data::plot_query::deleted_filter::only;
+        } else if (*v != "exclude") {
+            throw bad_request("deleted must be exclude, include or only");
+        }
+    }
+    const geo::crs& crs = output_crs(req);
+    const data::plot_page page = ctx.plots.list(q);
+    json plots = json::array();
+    for (const auto& p : page.plots) plots.push_back(plot_to_json(p, crs));
+    json links = json::array();
+    if (page.more) links.push_back({{"rel", "next"}, {"href", next_link(req, page.plots.back().id)}});
+    return json_response(200, {{"plots", std::move(plots)},
+                               {"number_matched", page.number_matched},
+                               {"number_returned", page.plots.size()},
+                               {"limit", q.limit},
+                               {"links", std::move(links)}});
+}
+
+} // namespace
+
+void add_plots(router& r, const context& ctx) {
+    r.add("POST", "/api/v1/plots", [&ctx](const request& req, const path_params&) {
+        allow_only(req, {"repair", "crs"});
+        const json body = parse_json_object(req, json_types);
+        data::plot_draft draft;
+        apply_plot_members(draft, body, input_crs(req, body));
+        draft.repair = flag(req, "repair");
+        const data::write_result result = ctx.plots.create(draft, std::nullopt);
+        return write_response(result.created ? 201 : 200, result, draft, req);
+    });
+
+    r.add("GET", "/api/v1/plots", [&ctx](const request& req, const path_params&) { return list(ctx, req); });
+
+    r.add("GET", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {"crs", "deleted"});
+        const data::plot p = ctx.plots.get(parse_id(params), req.query_value("deleted") == "include");
+        if (const auto inm = req.header("if-none-match"); inm && (*inm == etag(p.version) || *inm == "*")) {
+            response not_modified;
+            not_modified.status = 304;
+            not_modified.set("ETag", etag(p.version));
+            return not_modified;
+        }
+        return json_response(200, plot_to_json(p, output_crs(req)), p.version);
+    });
+
+    r.add("PUT", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {"repair", "crs"});
+        const std::int64_t id = parse_id(params);
+        const std::int64_t expected = required_if_match(req);
+        const json body = parse_json_object(req, json_types);
+        data::plot_draft draft;
+        apply_plot_members(draft, body, input_crs(req, body));
+        draft.repair = flag(req, "repair");
+        return write_response(200, ctx.plots.replace(id, expected, draft, std::nullopt), draft, req);
+    });
+
+    r.add("PATCH", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {"repair", "crs"});
+        const std::int64_t id = parse_id(params);
+        const std::int64_t expected = required_if_match(req);
+        const json body = parse_json_object(req, patch_types);
+        // Merge patch over the stored record: members absent from the patch keep their
+        // stored values exactly (no reprojection round trip).
+        data::plot_draft draft = data::draft_of(ctx.plots.get(id));
+        apply_plot_members(draft, body, input_crs(req, body));
+        draft.repair = flag(req, "repair");
+        return write_response(200, ctx.plots.replace(id, expected, draft, std::nullopt), draft, req);
+    });
+
+    r.add("DELETE", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {});
+        const data::write_result result = ctx.plots.remove(parse_id(params), if_match(req), std::nullopt);
+        return json_response(200, plot_to_json(result.record, geo::crs84()), result.record.version);
+    });
+
+    r.add("POST", "/api/v1/plots/{id}/restore", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {"crs"});
+        const data::write_result result = ctx.plots.restore(parse_id(params), if_match(req), std::nullopt);
+        return json_response(200, plot_to_json(result.record, output_crs(req)), result.record.version);
+    });
+
+    r.add("GET", "/api/v1/plots/{id}/history", [&ctx](const request& req, const path_params& params) {
+        allow_only(req, {});
+        const std::int64_t id = parse_id(params);
+        json versions = json::array();
+        for (const auto& e : ctx.plots.history(id)) versions.push_back(history_to_json(e));
+        return json_response(200, {{"plot_id", id}, {"versions", std::move(versions)}});
+    });
+}
+
+} // namespace plotmap::server::routes
