@@ -54,7 +54,7 @@ nlohmann::json parse_json_object(const request& req, std::span<const std::string
     nlohmann::json body;
     try {
         body = nlohmann::json::parse(req.body);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) { // parse_error, and out_of_range for 1e999
         std::string what = e.what();
         if (const auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos) {
             what = what.substr(close + 2);

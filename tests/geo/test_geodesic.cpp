@@ -1,7 +1,12 @@
 #include "geo/geodesic.hpp"
 #include "geo/rai_ngan_wa.hpp"
 
+#include "process.hpp"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
 
 using namespace plotmap::geo;
 
@@ -48,4 +53,36 @@ TEST(geodesic, distance_and_destination_agree) {
     const point a{100.0, 15.0};
     const point b = geodesic_destination(a, 37.0, 1234.5);
     EXPECT_NEAR(geodesic_distance_m(a, b), 1234.5, 1e-6);
+}
+
+TEST(geodesic, plot_areas_agree_with_geographiclib_planimeter) {
+    // Plots of 1 to 50 rai, as rotated rectangles and irregular pentagons, from the far
+    // south (6°N) to the far north (20.4°N): area and perimeter against GeographicLib's
+    // independent Planimeter tool.
+    for (const double lat : {6.2, 13.75, 17.0, 20.4}) {
+        for (const double rai : {1.0, 3.5, 12.0, 25.0, 50.0}) {
+            const double side = std::sqrt(rai * m2_per_rai);
+            const point a{100.1, lat};
+            const point b = geodesic_destination(a, 23.0, side * 1.5);
+            const point c = geodesic_destination(b, 113.0, side / 1.5);
+            const point d = geodesic_destination(a, 113.0, side / 1.5 * 1.1);
+            const point e = geodesic_destination(a, 60.0, side * 0.3);
+            const multi_polygon plot{{polygon{{{a, d, c, b, e, a}}}}};
+            std::string input;
+            for (std::size_t i = 0; i + 1 < plot.polygons[0].rings[0].size(); ++i) {
+                char line[64];
+                std::snprintf(line, sizeof line, "%.10f %.10f\n", plot.polygons[0].rings[0][i].y, plot.polygons[0].rings[0][i].x);
+                input += line;
+            }
+            const auto r = plotmap::test::run_command({"/bin/sh", "-c", "printf '" + input + "' | Planimeter -p 7"});
+            std::istringstream out(r.output);
+            int count = 0;
+            double perimeter = 0;
+            double area = 0;
+            out >> count >> perimeter >> area;
+            ASSERT_EQ(count, 5) << r.output;
+            EXPECT_NEAR(geodesic_area_m2(plot), std::abs(area), 0.01) << rai << " rai at " << lat;
+            EXPECT_NEAR(geodesic_perimeter_m(plot), perimeter, 0.001) << rai << " rai at " << lat;
+        }
+    }
 }
