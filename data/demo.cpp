@@ -3,6 +3,7 @@
 #include "data/admin_areas.hpp"
 #include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
+#include "data/uuid.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/rai_ngan_wa.hpp"
@@ -68,18 +69,6 @@ public:
 private:
     std::uint64_t state_;
 };
-
-std::string uuid_v4(rng& r) {
-    std::uint64_t hi = r.next();
-    std::uint64_t lo = r.next();
-    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
-                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-    return buf;
-}
 
 struct demo_plot {
     geo::point pin;
@@ -200,7 +189,8 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             const bool gps = r.uniform() < 0.6;
 
             plot p;
-            p.uid = uuid_v4(r);
+            const std::uint64_t hi = r.next();
+            p.uid = uuid_v4(hi, r.next());
             p.code = code;
             p.program = community ? "CLM" : "HLM";
             p.name = name;

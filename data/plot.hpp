@@ -3,6 +3,8 @@
 
 #include "geo/geometry.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,6 +54,10 @@ struct plot {
     std::optional<std::string> adm2_name;
     std::optional<std::string> adm3_name;
 };
+
+/// The stored fields (no id, version or timestamps but deleted_at) as JSON, geometry as
+/// lon/lat GeoJSON: the vocabulary of the history's "changes" and the base of the API form.
+[[nodiscard]] nlohmann::json stored_fields(const plot& p);
 
 /// One version in a plot's history.
 struct history_entry {

@@ -2,6 +2,7 @@
 
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
+#include "data/uuid.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/geojson.hpp"
@@ -33,16 +34,9 @@ std::string now_utc() {
 }
 
 std::string new_uuid() {
-    thread_local std::mt19937_64 gen{std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32)};
-    std::uint64_t hi = gen();
-    std::uint64_t lo = gen();
-    hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-    lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-                  static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
-                  static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-    return buf;
+    thread_local std::mt19937_64 gen{(std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};
+    const std::uint64_t hi = gen();
+    return uuid_v4(hi, gen());
 }
 
 /// Lower-cased canonical UUID. @throws bad_request if it is not 8-4-4-4-12 hex digits.
@@ -159,13 +153,10 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
     return p;
 }
 
-template <typename T>
-json opt(const std::optional<T>& v) {
-    return v ? json(*v) : json(nullptr);
-}
+} // namespace
 
-/// The stored fields as JSON, the vocabulary of the history's "changes".
-json field_values(const plot& p) {
+json stored_fields(const plot& p) {
+    const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
     return {{"uid", p.uid},
             {"code", p.code},
             {"program", p.program},
@@ -190,6 +181,8 @@ json field_values(const plot& p) {
             {"budget_year", opt(p.budget_year)},
             {"deleted_at", opt(p.deleted_at)}};
 }
+
+namespace {
 
 /// {field: [old, new]} for every field that differs.
 json diff(const json& before, const json& after) {
@@ -377,7 +370,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
         check_declared_area(p, rules_, result);
         add_repair_warnings(repairs, result);
         p.id = insert_plot_row(c, p);
-        append_history(c, p.id, {1, "create", now, actor, diff(json::object(), field_values(p)).dump(), details_of(d, repairs)});
+        append_history(c, p.id, {1, "create", now, actor, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
         result.record = current_plot(c, p.id);
         tx.commit();
         return result;
@@ -405,7 +398,7 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         check_overlaps(c, p, rules_, result);
         check_declared_area(p, rules_, result);
         add_repair_warnings(repairs, result);
-        const json changes = diff(field_values(cur), field_values(p));
+        const json changes = diff(stored_fields(cur), stored_fields(p));
         if (changes.empty()) {
             result.record = cur;
             return result;
@@ -437,14 +430,14 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
             result.record = p; // already in that state: nothing to do
             return result;
         }
-        const json before = field_values(p);
+        const json before = stored_fields(p);
         const std::string now = now_utc();
         p.deleted_at = deleted ? std::optional(now) : std::nullopt;
         p.version += 1;
         p.updated_at = now;
         p.updated_by = actor;
         update_plot_row(c, p);
-        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, field_values(p)).dump(),
+        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, stored_fields(p)).dump(),
                                std::nullopt});
         result.record = current_plot(c, id);
         result.changed = true;

@@ -149,52 +149,33 @@ void apply_plot_members(data::plot_draft& draft, const json& body, const geo::cr
 }
 
 json plot_to_json(const data::plot& p, const geo::crs& crs) {
-    geo::transformer& out = geo::transformer_for(geo::crs84(), crs);
-    json pin = nullptr;
-    if (p.pin) pin = geo::to_geojson(out.apply(*p.pin));
-    json boundary = nullptr;
+    json out = data::stored_fields(p);
+    geo::transformer& to_crs = geo::transformer_for(geo::crs84(), crs);
+    if (p.pin) out["pin"] = geo::to_geojson(to_crs.apply(*p.pin));
     if (p.boundary) {
         geo::multi_polygon mp = *p.boundary;
-        out.apply(mp);
-        boundary = geo::to_geojson(mp);
+        to_crs.apply(mp);
+        out["boundary"] = geo::to_geojson(mp);
     }
-    return {{"id", p.id},
-            {"uid", p.uid},
-            {"code", p.code},
-            {"program", p.program},
-            {"name", opt(p.name)},
-            {"owner_name", opt(p.owner_name)},
-            {"owner_phone", opt(p.owner_phone)},
-            {"village_no", opt(p.village_no)},
-            {"notes", opt(p.notes)},
-            {"deed_type", p.deed_type},
-            {"deed_no", opt(p.deed_no)},
-            {"declared_area_m2", rounded(p.declared_area_m2, 0.01)},
-            {"declared_area_rai", p.declared_area_m2 ? json(rai_text(*p.declared_area_m2)) : json(nullptr)},
-            {"pin", pin},
-            {"pin_accuracy_m", rounded(p.pin_accuracy_m, 0.1)},
-            {"pin_source", opt(p.pin_source)},
-            {"boundary", boundary},
-            {"area_m2", rounded(p.area_m2, 0.01)},
-            {"area_rai", p.area_m2 ? json(rai_text(*p.area_m2)) : json(nullptr)},
-            {"perimeter_m", rounded(p.perimeter_m, 0.01)},
-            {"adm1", opt(p.adm1)},
-            {"adm1_name", opt(p.adm1_name)},
-            {"adm2", opt(p.adm2)},
-            {"adm2_name", opt(p.adm2_name)},
-            {"adm3", opt(p.adm3)},
-            {"adm3_name", opt(p.adm3_name)},
-            {"stage", p.stage},
-            {"stage_changed_at", opt(p.stage_changed_at)},
-            {"budget_year", opt(p.budget_year)},
-            {"budget_year_be", p.budget_year ? json(*p.budget_year + 543) : json(nullptr)},
-            {"version", p.version},
-            {"created_at", p.created_at},
-            {"created_by", opt(p.created_by)},
-            {"updated_at", p.updated_at},
-            {"updated_by", opt(p.updated_by)},
-            {"deleted_at", opt(p.deleted_at)},
-            {"crs", crs.id}};
+    out["id"] = p.id;
+    out["declared_area_m2"] = rounded(p.declared_area_m2, 0.01);
+    out["declared_area_rai"] = p.declared_area_m2 ? json(rai_text(*p.declared_area_m2)) : json(nullptr);
+    out["pin_accuracy_m"] = rounded(p.pin_accuracy_m, 0.1);
+    out["area_m2"] = rounded(p.area_m2, 0.01);
+    out["area_rai"] = p.area_m2 ? json(rai_text(*p.area_m2)) : json(nullptr);
+    out["perimeter_m"] = rounded(p.perimeter_m, 0.01);
+    out["adm1_name"] = opt(p.adm1_name);
+    out["adm2_name"] = opt(p.adm2_name);
+    out["adm3_name"] = opt(p.adm3_name);
+    out["stage_changed_at"] = opt(p.stage_changed_at);
+    out["budget_year_be"] = p.budget_year ? json(*p.budget_year + 543) : json(nullptr);
+    out["version"] = p.version;
+    out["created_at"] = p.created_at;
+    out["created_by"] = opt(p.created_by);
+    out["updated_at"] = p.updated_at;
+    out["updated_by"] = opt(p.updated_by);
+    out["crs"] = crs.id;
+    return out;
 }
 
 json write_result_to_json(const data::write_result& r, const data::plot_draft& draft, const geo::crs& crs) {
