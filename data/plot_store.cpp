@@ -252,7 +252,7 @@ std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
     statement st = conn.prepare(std::string(select_admin) + R"sql(
         WHERE a3.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'adm3' AND f_geometry_column = 'geom'
                            AND search_frame = MakePoint(?1, ?2, 4326))
-          AND ST_Contains(a3.geom, MakePoint(?1, ?2, 4326))
+          AND ST_Intersects(a3.geom, MakePoint(?1, ?2, 4326))
         ORDER BY a3.code LIMIT 1)sql");
     st.bind(1, lonlat.x).bind(2, lonlat.y);
     return read_admin(st);

@@ -50,7 +50,9 @@ void update_plot_row(connection& conn, const plot& p);
 void append_history(connection& conn, std::int64_t plot_id, const history_entry& entry);
 [[nodiscard]] std::vector<history_entry> read_history(connection& conn, std::int64_t plot_id);
 
-/// The subdistrict containing the point (point-in-polygon on the shipped boundaries).
+/// The subdistrict containing the point (point-in-polygon on the shipped boundaries). A
+/// point on a shared border, or where the simplified boundaries overlap, gets the lowest
+/// subdistrict code among those touching it, so the answer is always the same.
 [[nodiscard]] std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat);
 /// Codes and names of a subdistrict by its code. nullopt if there is no such subdistrict.
 [[nodiscard]] std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3);

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 #include "data/admin_areas.hpp"
+#include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
 #include "fixture_db.hpp"
 #include "geo/error.hpp"
@@ -72,4 +73,50 @@ TEST(admin_areas, broken_file_is_reported_with_its_name_and_nothing_is_loaded) {
                                              " feature 0 (TH999999): exterior ring: a ring needs at least 4 positions, got 3");
     }
     EXPECT_EQ(count_admin_areas(fixture), (admin_counts{0, 0, 0}));
+}
+
+TEST(admin_areas, every_subdistrict_is_found_from_a_point_well_inside_it) {
+    test::temp_dir dir;
+    connection conn(test::fresh_database(dir).string(), connection::mode::read_write);
+    statement st = conn.prepare("SELECT code, X(PointOnSurface(geom)), Y(PointOnSurface(geom)) FROM adm3 ORDER BY code");
+    int checked = 0;
+    int found_itself = 0;
+    while (st.step()) {
+        const std::string code(st.text(0));
+        const geo::point p{st.real(1), st.real(2)};
+        const auto match = locate_admin(conn, p);
+        ASSERT_TRUE(match.has_value()) << code;
+        ++checked;
+        if (match->adm3 == code) {
+            ++found_itself;
+        } else {
+            // The simplified boundaries overlap slightly in places: then the point must lie
+            // in the other subdistrict too, and that one has the lower code.
+            EXPECT_LT(match->adm3, code);
+            statement inside = conn.prepare("SELECT ST_Intersects(geom, MakePoint(?, ?, 4326)) FROM adm3 WHERE code = ?");
+            inside.bind(1, p.x).bind(2, p.y).bind(3, match->adm3);
+            ASSERT_TRUE(inside.step());
+            EXPECT_EQ(inside.int64(0), 1) << code << " located as " << match->adm3;
+        }
+    }
+    EXPECT_EQ(checked, 7425);
+    EXPECT_GT(found_itself, 7425 * 99 / 100);
+}
+
+TEST(admin_areas, a_point_on_a_shared_border_gets_the_lower_code_every_time) {
+    test::temp_dir dir;
+    connection conn(test::fresh_database(dir).string(), connection::mode::read_write);
+    // The first point of the border Thani (640101) shares with a higher-coded neighbour.
+    statement border = conn.prepare(R"sql(
+        SELECT a.code, b.code, X(StartPoint(GeometryN(ST_Intersection(ExteriorRing(GeometryN(a.geom,1)), ExteriorRing(GeometryN(b.geom,1))), 1))),
+               Y(StartPoint(GeometryN(ST_Intersection(ExteriorRing(GeometryN(a.geom,1)), ExteriorRing(GeometryN(b.geom,1))), 1)))
+        FROM adm3 a, adm3 b WHERE a.code = '640101' AND b.adm2 = '6401' AND b.code > a.code
+          AND ST_Intersects(a.geom, b.geom) LIMIT 1)sql");
+    ASSERT_TRUE(border.step());
+    const geo::point p{border.real(2), border.real(3)};
+    for (int i = 0; i < 3; ++i) {
+        const auto match = locate_admin(conn, p);
+        ASSERT_TRUE(match.has_value());
+        EXPECT_EQ(match->adm3, "640101");
+    }
 }
