@@ -141,3 +141,32 @@ TEST_F(plots_http, acknowledged_writes_survive_kill_9) {
     start_server(); // same database, new process
     for (const int id : ids) EXPECT_EQ(http_request(port, "GET", "/api/v1/plots/" + std::to_string(id)).status, 200) << id;
 }
+
+TEST_F(plots_http, api_round_trip_and_bad_input_through_the_socket) {
+    const auto created = http_request(port, "POST", "/api/v1/plots",
+                                      R"({"program":"CLM","crs":"EPSG:32647","declared_area_rai":"1-0-0","boundary":{"type":"Polygon",
+        "coordinates":[[[588470,1880084],[588510,1880084],[588510,1880124],[588470,1880124],[588470,1880084]]]}})",
+                                      json_header);
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(created.headers.at("etag"), "\"1\"");
+    const json p = json::parse(created.body);
+    EXPECT_EQ(p["adm3"], "640101");
+    EXPECT_EQ(p["area_rai"], "1-0-0");
+    const std::string url = created.headers.at("location");
+    const auto utm = json::parse(http_request(port, "GET", url + "?crs=EPSG:32647").body);
+    EXPECT_NEAR(utm["boundary"]["coordinates"][0][0][0].get<double>(), 588470.0, 0.001);
+    const auto patched = http_request(port, "PATCH", url, R"({"stage":"complete"})",
+                                      "Content-Type: application/merge-patch+json\r\nIf-Match: \"1\"\r\n");
+    EXPECT_EQ(patched.status, 200);
+    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history").body)["versions"][1]["changes"]["stage"],
+              json::array({"surveyed", "complete"}));
+    for (const std::string bad : {R"({"program":"HLM","boundary":{"type":"Polygon","coordinates":[[[1,2],[3,4]]]}})",
+                                  R"({"program":"HLM","pin":{"type":"Point","coordinates":[NaN,1]}})", "[[[[[[",
+                                  R"({"program":"HLM","pin":{"type":"Point","coordinates":[2.35,48.85]}})"}) {
+        auto r = http_request(port, "POST", "/api/v1/plots", bad, json_header);
+        EXPECT_TRUE(r.status == 400 || r.status == 422) << bad << " -> " << r.status;
+        EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+    }
+    EXPECT_EQ(json::parse(http_request(port, "GET", "/api/v1/plots").body)["number_matched"], 1);
+    EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+}
