@@ -3,7 +3,7 @@
 // Not a test: it prints figures and asserts nothing. Run it with bench/run-write-bench.sh.
 //
 // Usage: bench_plot_writes --port P --db FILE [--creates N] [--clients C]
-// Plots are placed 500 m north-east of existing pins, so admin lookup, code numbering and
+// Plots are placed 100 m north-east of existing pins, so admin lookup, code numbering and
 // overlap checks do real work.
 
 #include "data/sqlite.hpp"
@@ -35,16 +35,16 @@ std::vector<plotmap::geo::point> sample_pins(const std::string& db, int n) {
 }
 
 std::string body_for(plotmap::geo::point near, int i, int run) {
-    const plotmap::geo::point sw = plotmap::geo::geodesic_destination(near, 45.0, 500.0);
+    const plotmap::geo::point sw = plotmap::geo::geodesic_destination(near, 45.0, 100.0);
     const plotmap::geo::point se = plotmap::geo::geodesic_destination(sw, 90.0, 60.0);
     const plotmap::geo::point ne = plotmap::geo::geodesic_destination(se, 0.0, 50.0);
     const plotmap::geo::point nw = plotmap::geo::geodesic_destination(sw, 0.0, 50.0);
     char buf[768];
     std::snprintf(buf, sizeof buf,
-                  R"({"uid":"b0000000-0000-4000-8000-%04d%08d","program":"HLM","name":"bench %d","owner_name":"ทดสอบ",)"
+                  R"({"uid":"b0000000-0000-4000-8000-%04x%08x","program":"HLM","name":"bench %d","owner_name":"ทดสอบ",)"
                   R"("declared_area_rai":"1-3-50","stage":"digging","budget_year":2025,"boundary":{"type":"Polygon",)"
                   R"("coordinates":[[[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f],[%.7f,%.7f]]]}})",
-                  run, i, i, sw.x, sw.y, se.x, se.y, ne.x, ne.y, nw.x, nw.y, sw.x, sw.y);
+                  static_cast<unsigned>(run & 0xFFFF), static_cast<unsigned>(i), i, sw.x, sw.y, se.x, se.y, ne.x, ne.y, nw.x, nw.y, sw.x, sw.y);
     return buf;
 }
 

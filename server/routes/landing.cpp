@@ -18,6 +18,8 @@ struct link {
 
 constexpr std::array links{
     link{"/", "self", "application/json", "This document", "หน้านี้"},
+    link{"/api/v1/plots", "data", "application/json", "Plot registry API (list, create, edit, history)",
+         "ทะเบียนแปลง (API)"},
     link{"/healthz", "service-status", "application/json", "Liveness check", "ตรวจว่าระบบทำงาน"},
     link{"/readyz", "service-status", "application/json", "Readiness check (database reachable)",
          "ตรวจความพร้อม (ฐานข้อมูล)"},
