@@ -1,6 +1,7 @@
 #include "data/demo.hpp"
 
 #include "data/admin_areas.hpp"
+#include "data/pin_clusters.hpp"
 #include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
 #include "data/uuid.hpp"
@@ -147,6 +148,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
     std::map<std::string, int> sequence = next_sequences(conn);
 
     demo_result result;
+    cluster_batch clusters;
     long long done = 0;
     while (done < options.plots) {
         transaction tx(conn);
@@ -214,6 +216,8 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             p.created_at = p.updated_at = created;
             p.created_by = p.updated_by = "demo";
             p.pin = shape.pin;
+            p.location = shape.pin;
+            clusters.add(shape.pin, p.stage);
             p.boundary = std::move(shape.boundary);
             const std::int64_t id = insert_plot_row(conn, p);
             const nlohmann::json changes{{"code", {nullptr, p.code}}, {"program", {nullptr, p.program}},
@@ -221,6 +225,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             append_history(conn, id, {1, "create", created, "demo", changes.dump(), std::nullopt});
             ++result.created;
         }
+        clusters.flush(conn);
         tx.commit();
         if (progress) progress(done, options.plots);
     }

@@ -34,6 +34,8 @@ struct plot {
     std::optional<double> pin_accuracy_m;
     std::optional<std::string> pin_source;
     std::optional<geo::multi_polygon> boundary;
+    /// Where the plot is drawn as a point: the pin, or a point inside the boundary.
+    std::optional<geo::point> location;
     std::optional<double> area_m2;            ///< geodesic, from the boundary
     std::optional<double> perimeter_m;        ///< geodesic, from the boundary
     std::optional<std::string> adm1;

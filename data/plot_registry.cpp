@@ -1,5 +1,7 @@
 #include "data/plot_registry.hpp"
 
+#include "data/pin_clusters.hpp"
+
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
 #include "data/uuid.hpp"
@@ -150,6 +152,7 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
         p.area_m2 = geo::geodesic_area_m2(*p.boundary);
         p.perimeter_m = geo::geodesic_perimeter_m(*p.boundary);
     }
+    p.location = p.pin ? *p.pin : geo::interior_point(*p.boundary);
     return p;
 }
 
@@ -314,6 +317,14 @@ void check_version(const plot& cur, std::optional<std::int64_t> expected) {
 
 } // namespace
 
+geo::bbox bounds_of(const plot& p) {
+    geo::bbox b;
+    if (p.pin) b.extend(*p.pin);
+    if (p.location) b.extend(*p.location);
+    if (p.boundary) b.extend(geo::envelope(*p.boundary));
+    return b;
+}
+
 plot_draft draft_of(const plot& p) {
     plot_draft d;
     d.uid = p.uid;
@@ -348,7 +359,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
     const std::optional<std::string> uid = d.uid ? std::optional(canonical_uuid(*d.uid)) : std::nullopt;
     if (uid) {
         if (auto existing = store_.read([&](connection& c) { return find_plot_by_uid(c, *uid); })) {
-            return write_result{std::move(*existing), false, false, {}, {}, {}};
+            return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
         }
     }
     std::vector<std::string> repairs;
@@ -356,7 +367,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
     if (p.uid.empty()) p.uid = new_uuid();
     return store_.write([&](connection& c) {
         transaction tx(c);
-        if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}};
+        if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
         write_result result;
         result.created = result.changed = true;
         resolve_admin(c, p, result);
@@ -370,6 +381,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
         check_declared_area(p, rules_, result);
         add_repair_warnings(repairs, result);
         p.id = insert_plot_row(c, p);
+        adjust_clusters(c, *p.location, p.stage, +1);
         append_history(c, p.id, {1, "create", now, actor, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
         result.record = current_plot(c, p.id);
         tx.commit();
@@ -388,6 +400,7 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         check_version(cur, expected_version);
         if (!p.uid.empty() && p.uid != cur.uid) throw bad_request("uid cannot change (plot " + std::to_string(id) + " has " + cur.uid + ")");
         write_result result;
+        result.previous_bounds = bounds_of(cur);
         p.id = id;
         p.uid = cur.uid;
         resolve_admin(c, p, result);
@@ -409,6 +422,10 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         p.updated_at = now;
         p.updated_by = actor;
         update_plot_row(c, p);
+        if (cur.location != p.location || cur.stage != p.stage) {
+            if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
+            adjust_clusters(c, *p.location, p.stage, +1);
+        }
         append_history(c, id, {p.version, "update", now, actor, changes.dump(), details_of(d, repairs)});
         result.record = current_plot(c, id);
         result.changed = true;
@@ -426,6 +443,7 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
         plot p = current_plot(c, id);
         check_version(p, expected);
         write_result result;
+        result.previous_bounds = bounds_of(p);
         if (p.deleted_at.has_value() == deleted) {
             result.record = p; // already in that state: nothing to do
             return result;
@@ -437,6 +455,7 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
         p.updated_at = now;
         p.updated_by = actor;
         update_plot_row(c, p);
+        if (p.location) adjust_clusters(c, *p.location, p.stage, deleted ? -1 : +1);
         append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, stored_fields(p)).dump(),
                                std::nullopt});
         result.record = current_plot(c, id);

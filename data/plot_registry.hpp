@@ -74,7 +74,11 @@ struct write_result {
     std::vector<warning> warnings;
     std::vector<overlap> overlaps;
     std::optional<admin_match> suggested_admin; ///< where the location says the plot is
+    geo::bbox previous_bounds; ///< where the plot was before the write (empty on create): tiles to refresh
 };
+
+/// The lon/lat box of a plot's pin, location and boundary.
+[[nodiscard]] geo::bbox bounds_of(const plot& p);
 
 class plot_registry {
 public:

@@ -11,7 +11,7 @@ SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.vi
        p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
        AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
        p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
-       a1.name_th, a2.name_th, a3.name_th
+       a1.name_th, a2.name_th, a3.name_th, AsBinary(p.location)
 FROM plots p
 LEFT JOIN adm1 a1 ON a1.code = p.adm1
 LEFT JOIN adm2 a2 ON a2.code = p.adm2
@@ -60,6 +60,7 @@ plot read_plot(const statement& st) {
     p.adm1_name = st.optional_text(30);
     p.adm2_name = st.optional_text(31);
     p.adm3_name = st.optional_text(32);
+    if (!st.is_null(33)) p.location = geo::point_from_wkb(st.blob(33));
     return p;
 }
 
@@ -81,6 +82,11 @@ void bind_columns(statement& st, const plot& p) {
     st.bind(16, p.area_m2).bind(17, p.perimeter_m).bind(18, p.adm1).bind(19, p.adm2).bind(20, p.adm3);
     st.bind(21, p.stage).bind(22, p.stage_changed_at).bind(23, p.budget_year).bind(24, p.version);
     st.bind(25, p.created_at).bind(26, p.created_by).bind(27, p.updated_at).bind(28, p.updated_by).bind(29, p.deleted_at);
+    if (p.location) {
+        st.bind_blob(30, geo::to_wkb(*p.location));
+    } else {
+        st.bind(30, nullptr);
+    }
 }
 
 std::string like_pattern(std::string_view text) {
@@ -199,10 +205,11 @@ std::int64_t insert_plot_row(connection& conn, const plot& p) {
     statement& st = conn.cached(R"sql(
         INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, notes, deed_type, deed_no,
             declared_area_m2, pin, pin_accuracy_m, pin_source, boundary, area_m2, perimeter_m, adm1, adm2, adm3,
-            stage, stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, deleted_at)
+            stage, stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, deleted_at,
+            location)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, GeomFromWKB(?12, 4326), ?13, ?14,
             CastToMultiPolygon(GeomFromWKB(?15, 4326)), ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,
-            ?28, ?29))sql");
+            ?28, ?29, GeomFromWKB(?30, 4326)))sql");
     bind_columns(st, p);
     st.run();
     return conn.last_insert_rowid();
@@ -215,10 +222,11 @@ void update_plot_row(connection& conn, const plot& p) {
             pin = GeomFromWKB(?12, 4326), pin_accuracy_m = ?13, pin_source = ?14,
             boundary = CastToMultiPolygon(GeomFromWKB(?15, 4326)), area_m2 = ?16, perimeter_m = ?17, adm1 = ?18,
             adm2 = ?19, adm3 = ?20, stage = ?21, stage_changed_at = ?22, budget_year = ?23, version = ?24,
-            created_at = ?25, created_by = ?26, updated_at = ?27, updated_by = ?28, deleted_at = ?29
-        WHERE id = ?30)sql");
+            created_at = ?25, created_by = ?26, updated_at = ?27, updated_by = ?28, deleted_at = ?29,
+            location = GeomFromWKB(?30, 4326)
+        WHERE id = ?31)sql");
     bind_columns(st, p);
-    st.bind(30, p.id);
+    st.bind(31, p.id);
     st.run();
 }
 

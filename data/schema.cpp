@@ -1,5 +1,6 @@
 #include "data/schema.hpp"
 
+#include "data/pin_clusters.hpp"
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
 
@@ -126,7 +127,35 @@ constexpr const char* migration_2 = R"sql(
 ALTER TABLE plot_history ADD COLUMN details TEXT;
 )sql";
 
-constexpr std::array migrations{migration_1, migration_2};
+// Migration 3: a location per plot (the pin, or a point inside the boundary when there is
+// no pin) with its own index, for the pins tile layer; and per-cell counts of locations for
+// low-zoom clusters (data/pin_clusters.hpp), filled from the plots already there.
+constexpr const char* migration_3 = R"sql(
+SELECT AddGeometryColumn('plots', 'location', 4326, 'POINT', 'XY');
+UPDATE plots SET location = coalesce(pin, PointOnSurface(boundary));
+SELECT CreateSpatialIndex('plots', 'location');
+CREATE TABLE pin_clusters (
+  cz     INTEGER NOT NULL,   -- cell zoom (5, 8, 11, 14)
+  cx     INTEGER NOT NULL,
+  cy     INTEGER NOT NULL,
+  stage  TEXT NOT NULL,
+  n      INTEGER NOT NULL,   -- live plots located in the cell at this stage
+  sum_x  REAL NOT NULL,      -- sums of their Web Mercator coordinates, for the mean position
+  sum_y  REAL NOT NULL,
+  PRIMARY KEY (cz, cx, cy, stage)
+) WITHOUT ROWID;
+)sql";
+
+struct migration {
+    const char* sql;
+    void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
+};
+
+const std::array<migration, 3> migrations{{
+    {migration_1, nullptr},
+    {migration_2, nullptr},
+    {migration_3, rebuild_clusters},
+}};
 
 } // namespace
 
@@ -147,7 +176,9 @@ int migrate(connection& conn) {
     int applied = 0;
     for (int v = current; v < latest_schema_version(); ++v) {
         transaction tx(conn);
-        conn.exec(migrations[static_cast<std::size_t>(v)]);
+        const migration& m = migrations[static_cast<std::size_t>(v)];
+        conn.exec(m.sql);
+        if (m.after != nullptr) m.after(conn);
         conn.exec("PRAGMA user_version = " + std::to_string(v + 1));
         tx.commit();
         ++applied;

@@ -28,7 +28,8 @@ TEST(schema, migrate_creates_every_table_with_spatial_indexes) {
                        std::to_string(st.int64(3)));
     }
     EXPECT_EQ(rows, (std::vector<std::string>{"adm1.geom 6 4326 1", "adm2.geom 6 4326 1", "adm3.geom 6 4326 1",
-                                              "photos.location 1 4326 0", "plots.boundary 6 4326 1", "plots.pin 1 4326 1"}));
+                                              "photos.location 1 4326 0", "plots.boundary 6 4326 1", "plots.location 1 4326 1",
+                                              "plots.pin 1 4326 1"}));
 }
 
 TEST(schema, migrate_twice_is_harmless) {

@@ -1,0 +1,117 @@
+#include "tiles/tile_cache.hpp"
+
+#include "geo/error.hpp"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <functional>
+
+namespace plotmap::tiles {
+
+std::size_t tile_key_hash::operator()(const tile_key& k) const noexcept {
+    std::size_t h = std::hash<std::string>{}(k.tileset);
+    h = h * 31 + std::hash<std::string>{}(k.audience);
+    h = h * 31 + static_cast<std::size_t>(k.tile.z);
+    h = h * 1000003 + k.tile.x;
+    h = h * 1000003 + k.tile.y;
+    return h;
+}
+
+tile_cache::tile_cache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+std::shared_ptr<const cached_tile> tile_cache::find(const tile_key& key) {
+    const std::lock_guard lock(mutex_);
+    const auto it = index_.find(key);
+    if (it == index_.end()) {
+        ++stats_.misses;
+        return nullptr;
+    }
+    ++stats_.hits;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->tile;
+}
+
+void tile_cache::put(const tile_key& key, std::shared_ptr<const cached_tile> tile) {
+    const std::size_t bytes = tile->raw.size() + tile->gzipped.size() + key.tileset.size() + key.audience.size() + 128;
+    if (bytes > max_bytes_) return;
+    const std::lock_guard lock(mutex_);
+    if (const auto it = index_.find(key); it != index_.end()) erase(it->second);
+    lru_.push_front({key, std::move(tile), bytes});
+    index_[key] = lru_.begin();
+    stats_.bytes += bytes;
+    while (stats_.bytes > max_bytes_ && !lru_.empty()) {
+        erase(std::prev(lru_.end()));
+        ++stats_.evictions;
+    }
+}
+
+void tile_cache::erase(std::list<entry>::iterator it) {
+    stats_.bytes -= it->bytes;
+    index_.erase(it->key);
+    lru_.erase(it);
+}
+
+void tile_cache::invalidate(const std::string& tileset, const geo::bbox& lonlat_box, double buffer_share) {
+    if (lonlat_box.empty()) return;
+    const geo::point lo = geo::lonlat_to_mercator({lonlat_box.min_x, lonlat_box.min_y});
+    const geo::point hi = geo::lonlat_to_mercator({lonlat_box.max_x, lonlat_box.max_y});
+    const std::lock_guard lock(mutex_);
+    for (auto it = lru_.begin(); it != lru_.end();) {
+        const auto next = std::next(it);
+        if (it->key.tileset == tileset) {
+            const geo::bbox t = geo::tile_bounds_mercator(it->key.tile);
+            const double pad = (t.max_x - t.min_x) * buffer_share;
+            if (!(lo.x > t.max_x + pad || hi.x < t.min_x - pad || lo.y > t.max_y + pad || hi.y < t.min_y - pad)) {
+                erase(it);
+                ++stats_.invalidations;
+            }
+        }
+        it = next;
+    }
+}
+
+void tile_cache::clear() {
+    const std::lock_guard lock(mutex_);
+    lru_.clear();
+    index_.clear();
+    stats_.bytes = 0;
+}
+
+cache_stats tile_cache::stats() const {
+    const std::lock_guard lock(mutex_);
+    cache_stats s = stats_;
+    s.entries = index_.size();
+    return s;
+}
+
+std::string gzip(const std::string& data) {
+    z_stream zs{};
+    // windowBits 15 + 16: a gzip header and trailer rather than zlib's.
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw error("zlib: deflateInit2 failed");
+    }
+    std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&zs, Z_FINISH);
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) throw error("zlib: deflate did not finish");
+    out.resize(zs.total_out);
+    return out;
+}
+
+std::string tile_etag(const std::string& bytes) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+} // namespace plotmap::tiles
