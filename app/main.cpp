@@ -171,8 +171,9 @@ int run_serve(const config::settings& s) {
     }
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
     data::plot_registry plots(store, server::registry_rules_from(s));
+    server::tile_service tiles(store, s.tiles, s.plots.stages);
     server::metrics metrics;
-    const server::app application({store, plots, metrics, s});
+    const server::app application({store, plots, tiles, metrics, s});
     server::http_server http(s.server, [&application](server::request& req) { return application.handle(req); }, metrics);
     const unsigned short port = http.listen(where.host, where.port);
     const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;

@@ -213,6 +213,23 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("plots", "list_limit_default", 1, 100000,
                          [](settings& s) -> int& { return s.plots.list_limit_default; }),
         integer_key<int>("plots", "list_limit_max", 1, 100000, [](settings& s) -> int& { return s.plots.list_limit_max; }),
+        integer_key<int>("tiles", "extent", 256, 16384, [](settings& s) -> int& { return s.tiles.extent; }),
+        integer_key<int>("tiles", "buffer", 0, 1024, [](settings& s) -> int& { return s.tiles.buffer; }),
+        integer_key<int>("tiles", "plots_min_zoom", 0, 24, [](settings& s) -> int& { return s.tiles.plots_min_zoom; }),
+        integer_key<int>("tiles", "cluster_below_zoom", 0, 15,
+                         [](settings& s) -> int& { return s.tiles.cluster_below_zoom; }),
+        integer_key<int>("tiles", "max_zoom", 0, 24, [](settings& s) -> int& { return s.tiles.max_zoom; }),
+        integer_key<std::size_t>("tiles", "cache_bytes", 0, std::size_t{1} << 40,
+                                 [](settings& s) -> std::size_t& { return s.tiles.cache_bytes; }),
+        integer_key<std::size_t>("tiles", "max_tile_bytes", 1024, std::size_t{1} << 30,
+                                 [](settings& s) -> std::size_t& { return s.tiles.max_tile_bytes; }),
+        integer_key<int>("tiles", "max_age_s", 0, 86400 * 365, [](settings& s) -> int& { return s.tiles.max_age_s; }),
+        string_key("tiles", "public_url", [](settings& s) -> std::string& { return s.tiles.public_url; },
+                   [](const std::string& v, const std::string& where) {
+                       if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+                           throw config_error(where + ": must start with http:// or https://");
+                       }
+                   }),
     };
     return all;
 }

@@ -44,10 +44,23 @@ struct plot_settings {
     int list_limit_max = 1000;                       ///< the most plots per page (larger limits are clamped)
 };
 
+struct tile_settings {
+    int extent = 4096;                  ///< tile units per side (MVT)
+    int buffer = 64;                    ///< tile units drawn beyond each edge
+    int plots_min_zoom = 13;            ///< plot polygons appear from this zoom
+    int cluster_below_zoom = 12;        ///< pins are clustered below this zoom, single from it
+    int max_zoom = 18;                  ///< TileJSON maxzoom: clients overzoom beyond it
+    std::size_t cache_bytes = 268435456; ///< memory for cached tiles; 0 turns the cache off
+    std::size_t max_tile_bytes = 512000; ///< a tile above this is reduced (see docs/tiles.md)
+    int max_age_s = 0;                  ///< Cache-Control max-age; 0 = revalidate every time (edits show at once)
+    std::string public_url;             ///< base of absolute URLs in TileJSON and styles; empty = from the Host header
+};
+
 struct settings {
     server_settings server;
     database_settings database;
     plot_settings plots;
+    tile_settings tiles;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };
 

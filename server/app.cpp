@@ -21,6 +21,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_health(routes_, ctx_);
     routes::add_metrics(routes_, ctx_);
     routes::add_plots(routes_, ctx_);
+    routes::add_tiles(routes_, ctx_);
 }
 
 response app::handle(request& req) const {

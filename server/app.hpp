@@ -8,6 +8,7 @@
 #include "server/http.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
+#include "server/tile_service.hpp"
 
 #include <string>
 
@@ -17,6 +18,7 @@ namespace plotmap::server {
 struct context {
     data::store& store;
     data::plot_registry& plots;
+    tile_service& tiles;
     server::metrics& metrics;
     const config::settings& settings;
 };

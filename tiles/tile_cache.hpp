@@ -21,6 +21,7 @@ struct cached_tile {
     std::string raw;     ///< MVT bytes (empty for an empty tile)
     std::string gzipped; ///< the same, gzip-compressed
     std::string etag;    ///< strong validator of the raw bytes
+    std::string reduced; ///< what was dropped to keep the tile under the size limit ("" if nothing)
 };
 
 struct tile_key {

@@ -74,6 +74,13 @@ response json_response(int status, const json& body, std::optional<std::int64_t>
     return r;
 }
 
+/// Evicts the cached tiles showing the plot where it was and where it is now.
+void refresh_tiles(const context& ctx, const data::write_result& r) {
+    if (!r.created && !r.changed) return;
+    ctx.tiles.plots_changed(r.previous_bounds);
+    ctx.tiles.plots_changed(data::bounds_of(r.record));
+}
+
 response write_response(int status, const data::write_result& r, const data::plot_draft& d, const request& req) {
     response res = json_response(status, write_result_to_json(r, d, output_crs(req)), r.record.version);
     if (status == 201 || !r.created) res.set("Location", "/api/v1/plots/" + std::to_string(r.record.id));
@@ -191,6 +198,7 @@ void add_plots(router& r, const context& ctx) {
         apply_plot_members(draft, body, input_crs(req, body));
         draft.repair = flag(req, "repair");
         const data::write_result result = ctx.plots.create(draft, std::nullopt);
+        refresh_tiles(ctx, result);
         return write_response(result.created ? 201 : 200, result, draft, req);
     });
 
@@ -216,7 +224,9 @@ void add_plots(router& r, const context& ctx) {
         data::plot_draft draft;
         apply_plot_members(draft, body, input_crs(req, body));
         draft.repair = flag(req, "repair");
-        return write_response(200, ctx.plots.replace(id, expected, draft, std::nullopt), draft, req);
+        const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
+        refresh_tiles(ctx, result);
+        return write_response(200, result, draft, req);
     });
 
     r.add("PATCH", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
@@ -229,18 +239,22 @@ void add_plots(router& r, const context& ctx) {
         data::plot_draft draft = data::draft_of(ctx.plots.get(id));
         apply_plot_members(draft, body, input_crs(req, body));
         draft.repair = flag(req, "repair");
-        return write_response(200, ctx.plots.replace(id, expected, draft, std::nullopt), draft, req);
+        const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
+        refresh_tiles(ctx, result);
+        return write_response(200, result, draft, req);
     });
 
     r.add("DELETE", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});
         const data::write_result result = ctx.plots.remove(parse_id(params), if_match(req), std::nullopt);
+        refresh_tiles(ctx, result);
         return json_response(200, plot_to_json(result.record, geo::crs84()), result.record.version);
     });
 
     r.add("POST", "/api/v1/plots/{id}/restore", [&ctx](const request& req, const path_params& params) {
         allow_only(req, {"crs"});
         const data::write_result result = ctx.plots.restore(parse_id(params), if_match(req), std::nullopt);
+        refresh_tiles(ctx, result);
         return json_response(200, plot_to_json(result.record, output_crs(req)), result.record.version);
     });
 

@@ -13,5 +13,7 @@ void add_health(router& r, const context& ctx);
 void add_metrics(router& r, const context& ctx);
 /// /api/v1/plots: create, list, read, replace, patch, delete, restore, history.
 void add_plots(router& r, const context& ctx);
+/// /tiles (XYZ + TileJSON), /styles, /tileMatrixSets, /collections/{id}/tiles (OGC API Tiles).
+void add_tiles(router& r, const context& ctx);
 
 } // namespace plotmap::server::routes

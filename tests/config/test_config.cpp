@@ -55,6 +55,15 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.plots.overlap_warn_m2, defaults.plots.overlap_warn_m2);
     EXPECT_EQ(shipped.plots.list_limit_default, defaults.plots.list_limit_default);
     EXPECT_EQ(shipped.plots.list_limit_max, defaults.plots.list_limit_max);
+    EXPECT_EQ(shipped.tiles.extent, defaults.tiles.extent);
+    EXPECT_EQ(shipped.tiles.buffer, defaults.tiles.buffer);
+    EXPECT_EQ(shipped.tiles.plots_min_zoom, defaults.tiles.plots_min_zoom);
+    EXPECT_EQ(shipped.tiles.cluster_below_zoom, defaults.tiles.cluster_below_zoom);
+    EXPECT_EQ(shipped.tiles.max_zoom, defaults.tiles.max_zoom);
+    EXPECT_EQ(shipped.tiles.cache_bytes, defaults.tiles.cache_bytes);
+    EXPECT_EQ(shipped.tiles.max_tile_bytes, defaults.tiles.max_tile_bytes);
+    EXPECT_EQ(shipped.tiles.max_age_s, defaults.tiles.max_age_s);
+    EXPECT_EQ(shipped.tiles.public_url, defaults.tiles.public_url);
 }
 
 TEST(config, lists_numbers_and_boxes) {

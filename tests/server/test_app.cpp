@@ -19,7 +19,8 @@ protected:
     metrics stats;
     config::settings settings;
     data::plot_registry plots{db, registry_rules_from(settings)};
-    app application{{db, plots, stats, settings}};
+    tile_service tiles{db, settings.tiles, settings.plots.stages};
+    app application{{db, plots, tiles, stats, settings}};
 
     response get(const std::string& target, header_list headers = {}) {
         request req;

@@ -22,7 +22,8 @@ protected:
     metrics stats;
     config::settings settings;
     data::plot_registry plots{db, registry_rules_from(settings)};
-    app application{{db, plots, stats, settings}};
+    tile_service tiles{db, settings.tiles, settings.plots.stages};
+    app application{{db, plots, tiles, stats, settings}};
 
     response call(const std::string& method, const std::string& target, const std::string& body = {},
                   header_list headers = {{"content-type", "application/json"}}) {

@@ -1,0 +1,57 @@
+#pragma once
+// What tiles show, read straight from the R*Tree indexes: public plot attributes (never
+// owner name, phone or deed number), locations, cluster cells and admin areas, in lon/lat.
+
+#include "data/pin_clusters.hpp"
+#include "geo/geometry.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plotmap::data {
+
+class connection;
+
+/// The public attributes of a plot, shared by the plots and pins layers.
+struct plot_tile_attributes {
+    std::int64_t id = 0;
+    std::string code;
+    std::string program;
+    std::string stage;
+    std::optional<double> area_m2;
+    std::optional<std::string> adm1, adm2, adm3;
+    std::optional<std::string> adm3_name;
+    std::optional<std::int64_t> budget_year;
+};
+
+struct plot_shape {
+    plot_tile_attributes attributes;
+    geo::multi_polygon boundary;
+};
+
+struct plot_location {
+    plot_tile_attributes attributes;
+    geo::point location;
+};
+
+/// Live plots with a boundary whose box meets `box`.
+[[nodiscard]] std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box);
+/// Live plots whose location lies in `box`.
+[[nodiscard]] std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box);
+
+struct admin_shape {
+    std::string code;
+    std::string name_th;
+    std::string name_en;
+    geo::multi_polygon geometry;
+};
+
+/// Admin areas of `level` (1..3) whose box meets `box`.
+[[nodiscard]] std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box);
+
+/// The lon/lat box of every live plot (empty when there are none).
+[[nodiscard]] geo::bbox plots_extent(connection& conn);
+
+} // namespace plotmap::data

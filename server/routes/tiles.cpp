@@ -1,0 +1,259 @@
+// Vector tiles: XYZ tiles, TileJSON, the MapLibre style, and the OGC API Tiles form
+// (docs/tiles.md).
+
+#include "geo/error.hpp"
+#include "server/routes/routes.hpp"
+#include "server/tile_service.hpp"
+#include "tiles/documents.hpp"
+#include "tiles/tile_address.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace plotmap::server::routes {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* mvt_type = "application/vnd.mapbox-vector-tile";
+constexpr const char* web_mercator_quad_uri = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad";
+
+/// The public base URL: config tiles.public_url, else http://<Host>.
+/// @throws bad_request for a Host header that is not a plain host[:port].
+std::string base_url(const request& req, const context& ctx) {
+    if (!ctx.settings.tiles.public_url.empty()) {
+        std::string u = ctx.settings.tiles.public_url;
+        while (!u.empty() && u.back() == '/') u.pop_back();
+        return u;
+    }
+    const std::string host(req.header("host").value_or("localhost"));
+    if (host.empty() || host.size() > 255 ||
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != std::string::npos) {
+        throw bad_request("the Host header is not a valid host name");
+    }
+    return "http://" + host;
+}
+
+/// Entity tags of If-None-Match ("*" included as is). @throws bad_request if malformed (RFC 9110 §13.1.2).
+std::vector<std::string> if_none_match(const request& req) {
+    std::vector<std::string> tags;
+    const auto header = req.header("if-none-match");
+    if (!header) return tags;
+    std::string_view v = *header;
+    const auto malformed = [&] {
+        return bad_request("malformed If-None-Match: expected * or quoted entity tags like \"a1b2\", got " +
+                           std::string(header->substr(0, 60)));
+    };
+    while (!v.empty()) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == ',')) v.remove_prefix(1);
+        if (v.empty()) break;
+        if (v.front() == '*') {
+            tags.emplace_back("*");
+            v.remove_prefix(1);
+            continue;
+        }
+        if (v.substr(0, 2) == "W/") v.remove_prefix(2); // weak comparison for If-None-Match
+        if (v.empty() || v.front() != '"') throw malformed();
+        const auto close = v.find('"', 1);
+        if (close == std::string_view::npos) throw malformed();
+        tags.emplace_back(v.substr(0, close + 1));
+        v.remove_prefix(close + 1);
+        if (!v.empty() && v.front() != ',' && v.front() != ' ') throw malformed();
+    }
+    return tags;
+}
+
+bool accepts_gzip(const request& req) {
+    const std::string ae = lower(req.header("accept-encoding").value_or(""));
+    const auto at = ae.find("gzip");
+    if (at == std::string::npos) return false;
+    const auto end = ae.find(',', at);
+    const std::string params = ae.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const auto q = params.find("q=");
+    return q == std::string::npos || std::atof(params.c_str() + q + 2) > 0.0;
+}
+
+void public_headers(response& r) {
+    r.set("Access-Control-Allow-Origin", "*");
+}
+
+response tile_response(const request& req, const context& ctx, const tiles::tileset& ts, const geo::tile_id& t) {
+    const std::vector<std::string> wanted = if_none_match(req);
+    const auto tile = ctx.tiles.get(ts, t, "public");
+    response r;
+    r.set("ETag", tile->etag);
+    r.set("Cache-Control", ctx.settings.tiles.max_age_s > 0 ? "public, max-age=" + std::to_string(ctx.settings.tiles.max_age_s)
+                                                             : std::string("public, no-cache"));
+    r.set("Vary", "Accept-Encoding");
+    public_headers(r);
+    if (!tile->reduced.empty()) r.set("X-Tile-Reduced", tile->reduced);
+    for (const std::string& w : wanted) {
+        if (w == "*" || w == tile->etag) {
+            r.status = 304;
+            return r;
+        }
+    }
+    if (tile->raw.empty()) {
+        r.status = 204;
+        return r;
+    }
+    r.set("Content-Type", mvt_type);
+    if (accepts_gzip(req)) {
+        r.set("Content-Encoding", "gzip");
+        r.body = tile->gzipped;
+    } else {
+        r.body = tile->raw;
+    }
+    return r;
+}
+
+response json_document(const json& doc) {
+    response r = make_response(200, "application/json", doc.dump());
+    r.set("Cache-Control", "public, no-cache");
+    public_headers(r);
+    return r;
+}
+
+/// "3.mvt" -> "3"; other endings are not tiles plotmap serves.
+std::string_view strip_tile_extension(std::string_view file) {
+    for (const std::string_view ext : {".mvt", ".pbf"}) {
+        if (file.size() > ext.size() && file.substr(file.size() - ext.size()) == ext) {
+            return file.substr(0, file.size() - ext.size());
+        }
+    }
+    const auto dot = file.rfind('.');
+    throw not_found(dot == std::string_view::npos
+                        ? std::string("tile URLs end in .mvt (or .pbf), like /tiles/plots/14/12755/7580.mvt")
+                        : "tiles are served as .mvt (or .pbf), not " + std::string(file.substr(dot)));
+}
+
+const tiles::tileset& collection_tileset(const std::string& id) {
+    for (const tiles::tileset& t : tiles::tilesets()) {
+        if (t.name == "collection:" + id) return t;
+    }
+    throw not_found("there is no collection \"" + id.substr(0, 40) + "\" with tiles; there are plots, pins, adm1, adm2, adm3");
+}
+
+json tile_matrix_set() {
+    json matrices = json::array();
+    for (int z = 0; z <= geo::max_zoom; ++z) {
+        const double n = std::ldexp(1.0, z);
+        matrices.push_back({{"id", std::to_string(z)},
+                            {"scaleDenominator", 559082264.028717 / n},
+                            {"cellSize", 156543.033928041 / n},
+                            {"cornerOfOrigin", "topLeft"},
+                            {"pointOfOrigin", {-geo::mercator_max, geo::mercator_max}},
+                            {"tileWidth", 256},
+                            {"tileHeight", 256},
+                            {"matrixWidth", static_cast<std::int64_t>(n)},
+                            {"matrixHeight", static_cast<std::int64_t>(n)}});
+    }
+    return {{"id", "WebMercatorQuad"},
+            {"title", "Google Maps Compatible for the World"},
+            {"uri", web_mercator_quad_uri},
+            {"crs", "http://www.opengis.net/def/crs/EPSG/0/3857"},
+            {"orderedAxes", {"E", "N"}},
+            {"wellKnownScaleSet", "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible"},
+            {"tileMatrices", std::move(matrices)}};
+}
+
+json tileset_metadata(const tiles::tileset& ts, const std::string& id, const std::string& base, const context& ctx) {
+    json layers = json::array();
+    for (const tiles::tile_layer layer : ts.layers) {
+        const tiles::layer_info info = tiles::describe(layer, ctx.tiles.zooms(), ctx.tiles.stages());
+        json properties = json::object();
+        for (const auto& [name, type] : info.fields) {
+            properties[name] = {{"type", type == "Number" ? "number" : type == "Boolean" ? "boolean" : "string"}};
+        }
+        layers.push_back({{"id", info.name},
+                          {"title", info.description},
+                          {"dataType", "vector"},
+                          {"geometryDimension", layer == tiles::tile_layer::pins || layer == tiles::tile_layer::admin_labels ? 0 : 2},
+                          {"minTileMatrix", std::to_string(info.min_zoom)},
+                          {"maxTileMatrix", std::to_string(info.max_zoom)},
+                          {"propertiesSchema", {{"type", "object"}, {"properties", std::move(properties)}}}});
+    }
+    const std::string self = base + "/collections/" + id + "/tiles/WebMercatorQuad";
+    return {{"title", ts.title},
+            {"dataType", "vector"},
+            {"crs", "http://www.opengis.net/def/crs/EPSG/0/3857"},
+            {"tileMatrixSetURI", web_mercator_quad_uri},
+            {"layers", std::move(layers)},
+            {"links",
+             {{{"rel", "self"}, {"type", "application/json"}, {"href", self}},
+              {{"rel", "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"}, {"type", "application/json"},
+               {"href", base + "/tileMatrixSets/WebMercatorQuad"}},
+              {{"rel", "item"}, {"type", mvt_type}, {"templated", true},
+               {"href", self + "/{tileMatrix}/{tileRow}/{tileCol}"}}}}};
+}
+
+} // namespace
+
+void add_tiles(router& r, const context& ctx) {
+    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", [&ctx](const request& req, const path_params& p) {
+        const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
+        if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
+        const std::string_view y = strip_tile_extension(p.at("file"));
+        return tile_response(req, ctx, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y));
+    });
+
+    r.add("GET", "/tiles/{file}", [&ctx](const request& req, const path_params& p) {
+        const std::string& file = p.at("file");
+        if (file.size() <= 5 || file.substr(file.size() - 5) != ".json") {
+            throw not_found("TileJSON documents are at /tiles/plots.json and /tiles/admin.json");
+        }
+        const tiles::tileset& ts = tiles::find_tileset(file.substr(0, file.size() - 5));
+        if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
+        const geo::bbox bounds = ts.plot_data ? ctx.tiles.plots_bounds()
+                                              : geo::bbox{ctx.settings.plots.region_bbox[0], ctx.settings.plots.region_bbox[1],
+                                                          ctx.settings.plots.region_bbox[2], ctx.settings.plots.region_bbox[3]};
+        return json_document(tiles::tilejson(ts, base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
+    });
+
+    r.add("GET", "/styles/{file}", [&ctx](const request& req, const path_params& p) {
+        if (p.at("file") != "default.json") throw not_found("there is one style: /styles/default.json");
+        return json_document(tiles::default_style(base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages()));
+    });
+
+    r.add("GET", "/tileMatrixSets", [&ctx](const request& req, const path_params&) {
+        const std::string base = base_url(req, ctx);
+        return json_document({{"tileMatrixSets",
+                               {{{"id", "WebMercatorQuad"},
+                                 {"title", "Google Maps Compatible for the World"},
+                                 {"uri", web_mercator_quad_uri},
+                                 {"links", {{{"rel", "self"}, {"href", base + "/tileMatrixSets/WebMercatorQuad"}}}}}}}});
+    });
+
+    r.add("GET", "/tileMatrixSets/{id}", [](const request&, const path_params& p) {
+        if (p.at("id") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
+        return json_document(tile_matrix_set());
+    });
+
+    r.add("GET", "/collections/{id}/tiles", [&ctx](const request& req, const path_params& p) {
+        const tiles::tileset& ts = collection_tileset(p.at("id"));
+        const std::string base = base_url(req, ctx);
+        const std::string self = base + "/collections/" + p.at("id") + "/tiles";
+        return json_document(
+            {{"links", {{{"rel", "self"}, {"type", "application/json"}, {"href", self}}}},
+             {"tilesets",
+              {{{"title", ts.title},
+                {"dataType", "vector"},
+                {"crs", "http://www.opengis.net/def/crs/EPSG/0/3857"},
+                {"tileMatrixSetURI", web_mercator_quad_uri},
+                {"links", {{{"rel", "self"}, {"type", "application/json"}, {"href", self + "/WebMercatorQuad"}}}}}}}});
+    });
+
+    r.add("GET", "/collections/{id}/tiles/{tms}", [&ctx](const request& req, const path_params& p) {
+        if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
+        return json_document(tileset_metadata(collection_tileset(p.at("id")), p.at("id"), base_url(req, ctx), ctx));
+    });
+
+    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [&ctx](const request& req, const path_params& p) {
+        if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
+        const tiles::tileset& ts = collection_tileset(p.at("id"));
+        return tile_response(req, ctx, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")));
+    });
+}
+
+} // namespace plotmap::server::routes

@@ -1,0 +1,53 @@
+#pragma once
+// Vector tiles of the registry: which layers a tileset has at which zoom, what each feature
+// carries, and the cache in front of it all. Reads through data/, encodes through tiles/.
+// Blocking (database): call from worker threads.
+
+#include "config/config.hpp"
+#include "data/store.hpp"
+#include "geo/tile_math.hpp"
+#include "tiles/tile_cache.hpp"
+#include "tiles/tilesets.hpp"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plotmap::server {
+
+class tile_service {
+public:
+    tile_service(data::store& store, config::tile_settings settings, std::vector<std::string> stages);
+
+    /// The tile, from the cache or freshly made. `raw` is empty for an empty tile.
+    [[nodiscard]] std::shared_ptr<const tiles::cached_tile> get(const tiles::tileset& ts, const geo::tile_id& tile,
+                                                                const std::string& audience);
+
+    /// Evicts every cached plot tile that shows anything inside `lonlat`, at every zoom.
+    void plots_changed(const geo::bbox& lonlat);
+
+    /// The lon/lat box of the plots (for TileJSON bounds), cached until plots change.
+    [[nodiscard]] geo::bbox plots_bounds();
+
+    [[nodiscard]] tiles::cache_stats cache_stats() const { return cache_.stats(); }
+    [[nodiscard]] const config::tile_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] tiles::zoom_rules zooms() const noexcept {
+        return {settings_.plots_min_zoom, settings_.cluster_below_zoom, settings_.max_zoom};
+    }
+    [[nodiscard]] const std::vector<std::string>& stages() const noexcept { return stages_; }
+
+    /// Encodes a tile without the cache (benchmarks and tests use it directly).
+    [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile);
+
+private:
+    data::store& store_;
+    config::tile_settings settings_;
+    std::vector<std::string> stages_;
+    tiles::tile_cache cache_;
+    std::mutex bounds_mutex_;
+    std::optional<geo::bbox> bounds_;
+};
+
+} // namespace plotmap::server
