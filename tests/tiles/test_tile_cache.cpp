@@ -1,0 +1,84 @@
+#include "geo/tile_math.hpp"
+#include "tiles/tile_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+using namespace plotmap;
+using namespace plotmap::tiles;
+
+namespace {
+
+std::shared_ptr<const cached_tile> tile_of(std::size_t bytes) {
+    auto t = std::make_shared<cached_tile>();
+    t->raw.assign(bytes, 'x');
+    t->etag = tile_etag(t->raw);
+    return t;
+}
+
+tile_key key(const geo::tile_id& t, const std::string& audience = "public") { return {"plots", audience, t}; }
+
+} // namespace
+
+TEST(tile_cache, bounded_by_bytes_least_recently_used_out) {
+    tile_cache cache(3 * (1000 + 300));
+    cache.put(key({5, 1, 1}), tile_of(1000));
+    cache.put(key({5, 1, 2}), tile_of(1000));
+    ASSERT_NE(cache.find(key({5, 1, 1})), nullptr); // 1,1 now most recent
+    cache.put(key({5, 1, 3}), tile_of(1000));
+    cache.put(key({5, 1, 4}), tile_of(1000));
+    EXPECT_EQ(cache.find(key({5, 1, 2})), nullptr);
+    EXPECT_NE(cache.find(key({5, 1, 1})), nullptr);
+    EXPECT_LE(cache.stats().bytes, cache.max_bytes());
+    EXPECT_GE(cache.stats().evictions, 1u);
+}
+
+TEST(tile_cache, audiences_are_kept_apart) {
+    tile_cache cache(1 << 20);
+    cache.put(key({5, 1, 1}, "public"), tile_of(10));
+    EXPECT_EQ(cache.find(key({5, 1, 1}, "scope:64")), nullptr);
+}
+
+TEST(tile_cache, an_edit_evicts_the_tiles_it_touches_at_every_zoom_and_no_others) {
+    tile_cache cache(1 << 24);
+    const geo::point here{99.8232, 17.008};
+    const geo::point elsewhere{103.0, 14.0};
+    for (int z = 0; z <= 18; ++z) {
+        cache.put(key(geo::tile_containing(here, z)), tile_of(10));
+        cache.put(key(geo::tile_containing(elsewhere, z)), tile_of(10));
+    }
+    cache.invalidate("plots", geo::bbox{here.x, here.y, here.x + 0.0005, here.y + 0.0005}, 64.0 / 4096.0);
+    for (int z = 0; z <= 18; ++z) {
+        EXPECT_EQ(cache.find(key(geo::tile_containing(here, z))), nullptr) << z;
+        if (z >= 5) { // below zoom 5 both points share a tile
+            EXPECT_NE(cache.find(key(geo::tile_containing(elsewhere, z))), nullptr) << z;
+        }
+    }
+    cache.invalidate("admin", geo::bbox{elsewhere.x, elsewhere.y, elsewhere.x, elsewhere.y}, 0.0);
+    EXPECT_NE(cache.find(key(geo::tile_containing(elsewhere, 10))), nullptr) << "other tilesets untouched";
+}
+
+TEST(tile_cache, zero_bytes_disables) {
+    tile_cache cache(0);
+    cache.put(key({1, 0, 0}), tile_of(1));
+    EXPECT_EQ(cache.find(key({1, 0, 0})), nullptr);
+}
+
+TEST(tile_cache, gzip_round_trips_and_etags_differ) {
+    const std::string data(5000, 'a');
+    const std::string gz = gzip(data);
+    EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);
+    EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
+    std::string back(data.size(), '\0');
+    z_stream zs{};
+    inflateInit2(&zs, 15 + 16);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+    zs.avail_in = static_cast<uInt>(gz.size());
+    zs.next_out = reinterpret_cast<Bytef*>(back.data());
+    zs.avail_out = static_cast<uInt>(back.size());
+    EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+    inflateEnd(&zs);
+    EXPECT_EQ(back, data);
+    EXPECT_NE(tile_etag("a"), tile_etag("b"));
+    EXPECT_EQ(tile_etag("a").front(), '"');
+}
