@@ -224,6 +224,8 @@ const std::vector<key_spec>& keys() {
         integer_key<std::size_t>("tiles", "max_tile_bytes", 1024, std::size_t{1} << 30,
                                  [](settings& s) -> std::size_t& { return s.tiles.max_tile_bytes; }),
         integer_key<int>("tiles", "max_age_s", 0, 86400 * 365, [](settings& s) -> int& { return s.tiles.max_age_s; }),
+        string_key("web", "root", [](settings& s) -> std::string& { return s.web.root; }),
+        string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
         string_key("tiles", "public_url", [](settings& s) -> std::string& { return s.tiles.public_url; },
                    [](const std::string& v, const std::string& where) {
                        if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
@@ -317,5 +319,7 @@ environment process_environment() {
 }
 
 std::filesystem::path default_admin_dir() { return PLOTMAP_DEFAULT_ADMIN_DIR; }
+
+std::filesystem::path default_web_root() { return PLOTMAP_DEFAULT_WEB_ROOT; }
 
 } // namespace plotmap::config

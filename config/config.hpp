@@ -54,6 +54,12 @@ struct tile_settings {
     std::size_t max_tile_bytes = 512000; ///< a tile above this is reduced (see docs/tiles.md)
     int max_age_s = 0;                  ///< Cache-Control max-age; 0 = revalidate every time (edits show at once)
     std::string public_url;             ///< base of absolute URLs in TileJSON and styles; empty = from the Host header
+    std::vector<std::string> fonts{"/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
+                                   "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}; ///< label fonts, first choice first
+};
+
+struct web_settings {
+    std::string root; ///< folder with the web pages and their npm packages; empty = the shipped web/
 };
 
 struct settings {
@@ -61,6 +67,7 @@ struct settings {
     database_settings database;
     plot_settings plots;
     tile_settings tiles;
+    web_settings web;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };
 
@@ -82,5 +89,8 @@ struct listen_address {
 
 /// The shipped admin boundaries folder (from the build).
 [[nodiscard]] std::filesystem::path default_admin_dir();
+
+/// The shipped web/ folder (from the build).
+[[nodiscard]] std::filesystem::path default_web_root();
 
 } // namespace plotmap::config

@@ -11,10 +11,15 @@ packages=(
   libboost-dev libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
   libproj-dev proj-bin proj-data libgdal-dev gdal-bin libgeos-dev
   nlohmann-json3-dev libprotozero-dev libsodium-dev libtomlplusplus-dev zlib1g-dev
+  libfreetype-dev fonts-noto-core
 )
 if [[ "${1:-}" == "--with-test-tools" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev geographiclib-tools)
+  # GoogleTest; GeographicLib's Planimeter (independent geodesic areas); Chromium for the
+  # browser tests (driven by playwright-core, never a downloaded browser).
+  packages+=(googletest libgtest-dev libgmock-dev geographiclib-tools chromium)
 fi
+# The web pages' npm packages need node and npm.
+command -v node >/dev/null || packages+=(nodejs)
 
 sudo_cmd=()
 if (( EUID != 0 )); then sudo_cmd=(sudo); fi
@@ -33,14 +38,13 @@ if (( ${#missing[@]} )); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Front-end packages, once the web pages exist.
+# Front-end packages (MapLibre GL JS for the pages; decoders and playwright-core for tests).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ -f "$root/web/package.json" ]]; then
-  if ! command -v npm >/dev/null; then
-    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nodejs npm
-  fi
-  if [[ ! -d "$root/web/node_modules" || "$root/web/package-lock.json" -nt "$root/web/node_modules" ]]; then
-    echo "plotmap: installing npm packages in web/"
-    (cd "$root/web" && npm ci --no-audit --no-fund)
-  fi
+if ! command -v npm >/dev/null; then
+  # Debian's nodejs leaves npm to its own package; NodeSource's includes it.
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm
+fi
+if [[ ! -f "$root/web/node_modules/.package-lock.json" || "$root/web/package-lock.json" -nt "$root/web/node_modules/.package-lock.json" ]]; then
+  echo "plotmap: installing npm packages in web/"
+  (cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error)
 fi

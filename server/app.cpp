@@ -22,6 +22,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_metrics(routes_, ctx_);
     routes::add_plots(routes_, ctx_);
     routes::add_tiles(routes_, ctx_);
+    routes::add_web(routes_, ctx_);
 }
 
 response app::handle(request& req) const {

@@ -4,11 +4,14 @@
 #include "geo/error.hpp"
 #include "geo/overlay.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "tiles/documents.hpp"
 #include "tiles/mvt.hpp"
 #include "tiles/tile_geometry.hpp"
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
 
 namespace plotmap::server {
 namespace {
@@ -65,7 +68,39 @@ std::uint64_t cluster_id(const data::cluster_cell& c) {
 } // namespace
 
 tile_service::tile_service(data::store& store, config::tile_settings settings, std::vector<std::string> stages)
-    : store_(store), settings_(std::move(settings)), stages_(std::move(stages)), cache_(settings_.cache_bytes) {}
+    : store_(store), settings_(std::move(settings)), stages_(std::move(stages)), cache_(settings_.cache_bytes) {
+    std::vector<std::string> fonts;
+    for (const std::string& path : settings_.fonts) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            std::cerr << "plotmap: warning: label font " << path << " (tiles.fonts) cannot be read; labels may lack glyphs\n";
+            continue;
+        }
+        fonts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (!fonts.empty()) glyph_renderer_ = std::make_unique<tiles::glyph_renderer>(std::move(fonts));
+}
+
+std::shared_ptr<const std::string> tile_service::glyphs(const std::string& fontstack, const std::string& range) {
+    // MapLibre asks for every font in text-font joined with commas; the first is ours.
+    const std::string first = fontstack.substr(0, fontstack.find(','));
+    if (first != tiles::label_font) {
+        throw not_found("unknown font stack \"" + first.substr(0, 60) + "\"; the style's labels use \"" +
+                        tiles::label_font + "\"");
+    }
+    unsigned start = 0;
+    unsigned end = 0;
+    char tail = 0;
+    if (std::sscanf(range.c_str(), "%u-%u%c", &start, &end, &tail) != 2 || start % 256 != 0 || end != start + 255 ||
+        start > 65280) {
+        throw not_found("glyph ranges look like 0-255, 256-511, ... up to 65280-65535; got \"" + range.substr(0, 30) + "\"");
+    }
+    if (!glyph_renderer_) throw not_found("no label font could be loaded (see tiles.fonts)");
+    const std::lock_guard lock(glyph_mutex_);
+    auto& slot = glyph_ranges_[start];
+    if (!slot) slot = std::make_shared<const std::string>(glyph_renderer_->range(tiles::label_font, start));
+    return slot;
+}
 
 tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& tile) {
     const tiles::tile_frame frame{tile, static_cast<std::uint32_t>(settings_.extent),

@@ -6,9 +6,11 @@
 #include "config/config.hpp"
 #include "data/store.hpp"
 #include "geo/tile_math.hpp"
+#include "tiles/glyphs.hpp"
 #include "tiles/tile_cache.hpp"
 #include "tiles/tilesets.hpp"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +40,11 @@ public:
     }
     [[nodiscard]] const std::vector<std::string>& stages() const noexcept { return stages_; }
 
+    /// The glyph PBF for a font stack and a range like "3584-3839" (Thai is 0E00-0E7F).
+    /// @throws not_found for another font stack, a malformed range, or when no label font
+    ///         could be loaded.
+    [[nodiscard]] std::shared_ptr<const std::string> glyphs(const std::string& fontstack, const std::string& range);
+
     /// Encodes a tile without the cache (benchmarks and tests use it directly).
     [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile);
 
@@ -46,6 +53,9 @@ private:
     config::tile_settings settings_;
     std::vector<std::string> stages_;
     tiles::tile_cache cache_;
+    std::unique_ptr<tiles::glyph_renderer> glyph_renderer_;
+    std::mutex glyph_mutex_;
+    std::map<unsigned, std::shared_ptr<const std::string>> glyph_ranges_;
     std::mutex bounds_mutex_;
     std::optional<geo::bbox> bounds_;
 };

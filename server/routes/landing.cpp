@@ -20,6 +20,11 @@ constexpr std::array links{
     link{"/", "self", "application/json", "This document", "หน้านี้"},
     link{"/api/v1/plots", "data", "application/json", "Plot registry API (list, create, edit, history)",
          "ทะเบียนแปลง (API)"},
+    link{"/embed", "alternate", "text/html", "Map of the plots (embeddable)", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
+    link{"/styles/default.json", "describedby", "application/json", "MapLibre style", "สไตล์แผนที่ MapLibre"},
+    link{"/tiles/plots.json", "tiles", "application/json", "Plot vector tiles (TileJSON)", "ไทล์เวกเตอร์ของแปลง (TileJSON)"},
+    link{"/tiles/admin.json", "tiles", "application/json", "Admin boundaries vector tiles (TileJSON)",
+         "ไทล์เขตการปกครอง (TileJSON)"},
     link{"/healthz", "service-status", "application/json", "Liveness check", "ตรวจว่าระบบทำงาน"},
     link{"/readyz", "service-status", "application/json", "Readiness check (database reachable)",
          "ตรวจความพร้อม (ฐานข้อมูล)"},
@@ -56,6 +61,7 @@ std::string render_html(const summary& s) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>plotmap — ทะเบียนแปลงโคก หนอง นา</title>
+<link rel="icon" href="data:,">
 <link rel="alternate" type="application/json" href="/?f=json">
 <style>
 body{font-family:system-ui,"Noto Sans Thai",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1f2a1f}

@@ -15,5 +15,7 @@ void add_metrics(router& r, const context& ctx);
 void add_plots(router& r, const context& ctx);
 /// /tiles (XYZ + TileJSON), /styles, /tileMatrixSets, /collections/{id}/tiles (OGC API Tiles).
 void add_tiles(router& r, const context& ctx);
+/// /embed and the static files web pages load (/assets/...).
+void add_web(router& r, const context& ctx);
 
 } // namespace plotmap::server::routes

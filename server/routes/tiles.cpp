@@ -216,6 +216,16 @@ void add_tiles(router& r, const context& ctx) {
         return json_document(tiles::default_style(base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages()));
     });
 
+    r.add("GET", "/fonts/{fontstack}/{file}", [&ctx](const request&, const path_params& p) {
+        const std::string& file = p.at("file");
+        if (file.size() <= 4 || file.substr(file.size() - 4) != ".pbf") throw not_found("glyph URLs end in .pbf");
+        const auto pbf = ctx.tiles.glyphs(p.at("fontstack"), file.substr(0, file.size() - 4));
+        response res = make_response(200, "application/x-protobuf", *pbf);
+        res.set("Cache-Control", "public, max-age=86400");
+        public_headers(res);
+        return res;
+    });
+
     r.add("GET", "/tileMatrixSets", [&ctx](const request& req, const path_params&) {
         const std::string base = base_url(req, ctx);
         return json_document({{"tileMatrixSets",

@@ -1,0 +1,49 @@
+// Starts the real plotmap binary on a free loopback port with a fresh demo database, for the
+// browser-side tests. TEST_PLOTMAP_BINARY names the binary (ctest sets it).
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function startServer({ plots = 300 } = {}) {
+  const binary = process.env.TEST_PLOTMAP_BINARY;
+  if (!binary) throw new Error('set TEST_PLOTMAP_BINARY to the plotmap executable');
+  const dir = mkdtempSync(join(tmpdir(), 'plotmap-web-'));
+  const db = join(dir, 'plotmap.sqlite');
+  execFileSync(binary, ['init', '--db', db], { stdio: 'ignore', timeout: 120000 });
+  execFileSync(binary, ['demo', '--db', db, '--plots', String(plots)], { stdio: 'ignore', timeout: 120000 });
+  const child = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, PLOTMAP_SERVER_ACCESS_LOG: 'false' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('plotmap did not start in 30 s')), 30000);
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`plotmap exited with ${code}`)));
+  });
+  return {
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/// XYZ tile containing a lon/lat point.
+export function tileOf(lon, lat, z) {
+  const n = 2 ** z;
+  const x = Math.floor(((lon + 180) / 360) * n);
+  const r = (lat * Math.PI) / 180;
+  const y = Math.floor(((1 - Math.asinh(Math.tan(r)) / Math.PI) / 2) * n);
+  return { z, x, y };
+}
