@@ -29,26 +29,26 @@ void bind_box(statement& st, const geo::bbox& box) {
     st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y);
 }
 
-} // namespace
-
-std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
-    statement st = conn.prepare(std::string("SELECT ") + attribute_columns + R"sql(, AsBinary(p.boundary)
-        FROM idx_plots_boundary r JOIN plots p ON p.id = r.pkid LEFT JOIN adm3 a3 ON a3.code = p.adm3
+/// Live plots found through the R*Tree of one geometry column, with that column as WKB last.
+template <typename Row, typename Read>
+std::vector<Row> plots_through_index(connection& conn, const geo::bbox& box, const char* column, Read read_geometry) {
+    statement st = conn.prepare(std::string("SELECT ") + attribute_columns + ", AsBinary(p." + column + ") FROM idx_plots_" +
+                                column + R"sql( r JOIN plots p ON p.id = r.pkid LEFT JOIN adm3 a3 ON a3.code = p.adm3
         WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.deleted_at IS NULL)sql");
     bind_box(st, box);
-    std::vector<plot_shape> out;
-    while (st.step()) out.push_back({read_attributes(st), geo::multi_polygon_from_wkb(st.blob(10))});
+    std::vector<Row> out;
+    while (st.step()) out.push_back({read_attributes(st), read_geometry(st.blob(10))});
     return out;
 }
 
+} // namespace
+
+std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
+    return plots_through_index<plot_shape>(conn, box, "boundary", geo::multi_polygon_from_wkb);
+}
+
 std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box) {
-    statement st = conn.prepare(std::string("SELECT ") + attribute_columns + R"sql(, AsBinary(p.location)
-        FROM idx_plots_location r JOIN plots p ON p.id = r.pkid LEFT JOIN adm3 a3 ON a3.code = p.adm3
-        WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.deleted_at IS NULL)sql");
-    bind_box(st, box);
-    std::vector<plot_location> out;
-    while (st.step()) out.push_back({read_attributes(st), geo::point_from_wkb(st.blob(10))});
-    return out;
+    return plots_through_index<plot_location>(conn, box, "location", geo::point_from_wkb);
 }
 
 std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box) {

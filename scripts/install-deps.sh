@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package plotmap needs to build, run and test, and nothing twice.
 # Idempotent: packages already present are skipped, so a second run costs a dpkg query.
-# Usage: scripts/install-deps.sh [--with-test-tools]
+# Usage: scripts/install-deps.sh [--with-test-tools | --with-bench-tools]
 set -euo pipefail
 
 # Build and run. Boost comes as libboost-dev (1.74): libgdal-dev pulls libkml-dev, which
@@ -17,6 +17,10 @@ if [[ "${1:-}" == "--with-test-tools" ]]; then
   # GoogleTest; GeographicLib's Planimeter (independent geodesic areas); Chromium for the
   # browser tests (driven by playwright-core, never a downloaded browser).
   packages+=(googletest libgtest-dev libgmock-dev geographiclib-tools chromium)
+fi
+if [[ "${1:-}" == "--with-bench-tools" ]]; then
+  # The peers the benchmarks in bench/ run side by side with plotmap.
+  packages+=(libpq-dev postgresql postgresql-15-postgis-3 nginx-light wrk sqlite3)
 fi
 # The web pages' npm packages need node and npm.
 command -v node >/dev/null || packages+=(nodejs)

@@ -24,7 +24,12 @@ std::int64_t parse_id(const path_params& params) {
     return id;
 }
 
-std::string etag(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+std::string etag(std::int64_t version) {
+    std::string tag = "\"";
+    tag += std::to_string(version);
+    tag += '"';
+    return tag;
+}
 
 /// The version named by If-Match ("3", strong); nullopt for "*" or no header.
 /// @throws bad_request for anything else.
@@ -188,6 +193,21 @@ response list(const context& ctx, const request& req) {
                                {"links", std::move(links)}});
 }
 
+/// PUT (replace every writable member) and PATCH (JSON merge patch over the stored record:
+/// members absent from the patch keep their stored values exactly, no reprojection round trip).
+response edit(const context& ctx, const request& req, const path_params& params, bool merge) {
+    allow_only(req, {"repair", "crs"});
+    const std::int64_t id = parse_id(params);
+    const std::int64_t expected = required_if_match(req);
+    const json body = parse_json_object(req, merge ? patch_types : json_types);
+    data::plot_draft draft = merge ? data::draft_of(ctx.plots.get(id)) : data::plot_draft{};
+    apply_plot_members(draft, body, input_crs(req, body));
+    draft.repair = flag(req, "repair");
+    const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
+    refresh_tiles(ctx, result);
+    return write_response(200, result, draft, req);
+}
+
 } // namespace
 
 void add_plots(router& r, const context& ctx) {
@@ -216,33 +236,10 @@ void add_plots(router& r, const context& ctx) {
         return json_response(200, plot_to_json(p, output_crs(req)), p.version);
     });
 
-    r.add("PUT", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
-        allow_only(req, {"repair", "crs"});
-        const std::int64_t id = parse_id(params);
-        const std::int64_t expected = required_if_match(req);
-        const json body = parse_json_object(req, json_types);
-        data::plot_draft draft;
-        apply_plot_members(draft, body, input_crs(req, body));
-        draft.repair = flag(req, "repair");
-        const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
-        refresh_tiles(ctx, result);
-        return write_response(200, result, draft, req);
-    });
-
-    r.add("PATCH", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
-        allow_only(req, {"repair", "crs"});
-        const std::int64_t id = parse_id(params);
-        const std::int64_t expected = required_if_match(req);
-        const json body = parse_json_object(req, patch_types);
-        // Merge patch over the stored record: members absent from the patch keep their
-        // stored values exactly (no reprojection round trip).
-        data::plot_draft draft = data::draft_of(ctx.plots.get(id));
-        apply_plot_members(draft, body, input_crs(req, body));
-        draft.repair = flag(req, "repair");
-        const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
-        refresh_tiles(ctx, result);
-        return write_response(200, result, draft, req);
-    });
+    r.add("PUT", "/api/v1/plots/{id}",
+          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, false); });
+    r.add("PATCH", "/api/v1/plots/{id}",
+          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, true); });
 
     r.add("DELETE", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});

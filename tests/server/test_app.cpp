@@ -1,8 +1,7 @@
 // Routes through app::handle with a real database and no socket.
 
 #include "data/schema.hpp"
-#include "fixture_db.hpp"
-#include "server/app.hpp"
+#include "app_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -12,24 +11,11 @@ using namespace plotmap::server;
 
 namespace {
 
-class app_test : public ::testing::Test {
+class app_test : public test::app_fixture {
 protected:
-    test::temp_dir dir;
-    data::store db{{test::demo_database(dir, 25).string(), 2}};
-    metrics stats;
-    config::settings settings;
-    data::plot_registry plots{db, registry_rules_from(settings)};
-    tile_service tiles{db, settings.tiles, settings.plots.stages};
-    app application{{db, plots, tiles, stats, settings}};
+    app_test() : app_fixture(25) {}
 
-    response get(const std::string& target, header_list headers = {}) {
-        request req;
-        req.method = "GET";
-        req.target = target;
-        req.headers = std::move(headers);
-        req.request_id = "t-1";
-        return application.handle(req);
-    }
+    response get(const std::string& target, header_list headers = {}) { return call("GET", target, {}, std::move(headers)); }
 };
 
 } // namespace
@@ -74,14 +60,14 @@ TEST_F(app_test, errors_are_problem_json) {
     request post;
     post.method = "POST";
     post.target = "/metrics";
-    const response wrong = application.handle(post);
+    const response wrong = application->handle(post);
     EXPECT_EQ(wrong.status, 405);
     EXPECT_EQ(wrong.header("Allow"), "GET, HEAD");
     EXPECT_EQ(get("/%zz").status, 400);
 }
 
 TEST_F(app_test, readiness_fails_when_the_database_is_not_current) {
-    db.write([](data::connection& c) { c.exec("PRAGMA user_version = 0"); });
+    db->write([](data::connection& c) { c.exec("PRAGMA user_version = 0"); });
     const response r = get("/readyz");
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.header("Retry-After"), "5");

@@ -1,7 +1,6 @@
 // /api/v1/plots through app::handle with a real database (no socket).
 
-#include "fixture_db.hpp"
-#include "server/app.hpp"
+#include "app_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -15,25 +14,13 @@ namespace {
 const char* boundary_json =
     R"({"type":"Polygon","coordinates":[[[99.823,17.0078],[99.8234,17.0078],[99.8234,17.0082],[99.823,17.0082],[99.823,17.0078]]]})";
 
-class plots_api : public ::testing::Test {
+class plots_api : public test::app_fixture {
 protected:
-    test::temp_dir dir;
-    data::store db{{test::fresh_database(dir).string(), 2}};
-    metrics stats;
-    config::settings settings;
-    data::plot_registry plots{db, registry_rules_from(settings)};
-    tile_service tiles{db, settings.tiles, settings.plots.stages};
-    app application{{db, plots, tiles, stats, settings}};
+    plots_api() : app_fixture(0) {}
 
     response call(const std::string& method, const std::string& target, const std::string& body = {},
                   header_list headers = {{"content-type", "application/json"}}) {
-        request req;
-        req.method = method;
-        req.target = target;
-        req.body = body;
-        req.headers = std::move(headers);
-        req.request_id = "t";
-        return application.handle(req);
+        return app_fixture::call(method, target, body, std::move(headers));
     }
     json create(const std::string& extra = "") {
         const response r = call("POST", "/api/v1/plots",

@@ -1,11 +1,10 @@
 // Tiles through app::handle with a real database, decoded with GDAL's MVT driver.
 
 #include "data/sqlite.hpp"
-#include "fixture_db.hpp"
+#include "app_fixture.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 #include "mvt_reader.hpp"
-#include "server/app.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -28,35 +27,22 @@ geo::bbox wkt_bounds(const std::string& wkt) {
     return b;
 }
 
-class tiles_api : public ::testing::Test {
+config::settings with_cache() {
+    config::settings s;
+    s.tiles.cache_bytes = 64 << 20;
+    return s;
+}
+
+class tiles_api : public test::app_fixture {
 protected:
-    test::temp_dir dir;
-    data::store db{{test::demo_database(dir, 300).string(), 2}};
-    metrics stats;
-    config::settings settings = [] {
-        config::settings s;
-        s.tiles.cache_bytes = 64 << 20;
-        return s;
-    }();
-    data::plot_registry plots{db, registry_rules_from(settings)};
-    tile_service tiles{db, settings.tiles, settings.plots.stages};
-    app application{{db, plots, tiles, stats, settings}};
+    tiles_api() : app_fixture(300, with_cache()) {}
 
     response get(const std::string& target, header_list headers = {}) {
-        request req;
-        req.method = "GET";
-        req.target = target;
-        req.headers = std::move(headers);
-        req.headers.emplace_back("host", "maps.example.org:8080");
-        return application.handle(req);
+        headers.emplace_back("host", "maps.example.org:8080");
+        return call("GET", target, {}, std::move(headers));
     }
     response send(const std::string& method, const std::string& target, const std::string& body, header_list headers) {
-        request req;
-        req.method = method;
-        req.target = target;
-        req.body = body;
-        req.headers = std::move(headers);
-        return application.handle(req);
+        return call(method, target, body, std::move(headers));
     }
 
     /// A demo plot (id, its location, its boundary box).
@@ -67,7 +53,7 @@ protected:
         std::string stage;
     };
     sample first_plot() {
-        return db.read([](data::connection& c) {
+        return db->read([](data::connection& c) {
             data::statement st = c.prepare("SELECT id, AsBinary(location), code, stage FROM plots ORDER BY id LIMIT 1");
             st.step();
             return sample{st.int64(0), geo::point_from_wkb(st.blob(1)), std::string(st.text(2)), std::string(st.text(3))};
@@ -138,7 +124,7 @@ TEST_F(tiles_api, a_plot_tile_matches_the_store_and_carries_no_personal_data) {
         }
     }
     // Geometry within a tile unit of the source (both in EPSG:3857).
-    const geo::multi_polygon boundary = db.read([&](data::connection& c) {
+    const geo::multi_polygon boundary = db->read([&](data::connection& c) {
         data::statement st = c.prepare("SELECT AsBinary(boundary) FROM plots WHERE id = ?");
         st.bind(1, s.id);
         st.step();
@@ -156,7 +142,7 @@ TEST_F(tiles_api, a_plot_tile_matches_the_store_and_carries_no_personal_data) {
         EXPECT_NEAR(decoded.max_y, source.max_y, unit);
     }
     // Every plot whose boundary meets the tile (with its buffer) is there, once.
-    const long long expected = db.read([&](data::connection& c) {
+    const long long expected = db->read([&](data::connection& c) {
         const geo::bbox f = geo::bbox{geo::mercator_to_lonlat({tb.min_x - 64 * unit, tb.min_y - 64 * unit}).x,
                                       geo::mercator_to_lonlat({tb.min_x - 64 * unit, tb.min_y - 64 * unit}).y,
                                       geo::mercator_to_lonlat({tb.max_x + 64 * unit, tb.max_y + 64 * unit}).x,
@@ -183,7 +169,7 @@ TEST_F(tiles_api, low_zoom_clusters_count_every_plot_by_stage) {
     }
     EXPECT_EQ(total, 300);
     for (const auto& [stage, n] : by_stage) {
-        EXPECT_EQ(n, db.read([&](data::connection& c) {
+        EXPECT_EQ(n, db->read([&](data::connection& c) {
             return c.scalar_int("SELECT count(*) FROM plots WHERE stage = '" + stage + "'");
         })) << stage;
     }
@@ -202,7 +188,7 @@ TEST_F(tiles_api, caching_etag_304_gzip_and_204) {
     EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
     EXPECT_LT(gz.body.size(), first.body.size());
     EXPECT_EQ(get(url, {{"accept-encoding", "gzip;q=0"}}).header("Content-Encoding"), std::nullopt);
-    EXPECT_GE(tiles.cache_stats().hits, 3u);
+    EXPECT_GE(tiles->cache_stats().hits, 3u);
     // Open sea in the Gulf of Thailand: nothing to draw.
     EXPECT_EQ(get(path("plots", geo::tile_containing({101.0, 9.0}, 14))).status, 204);
 }
@@ -284,13 +270,13 @@ TEST_F(tiles_api, ogc_api_tiles_serve_one_collection_per_tileset) {
 TEST_F(tiles_api, oversized_tiles_are_reduced_and_say_how) {
     config::settings tight = settings;
     tight.tiles.max_tile_bytes = 150;
-    tile_service small{db, tight.tiles, tight.plots.stages};
-    app strict{{db, plots, small, stats, tight}};
+    tile_service small{*db, tight.tiles, tight.plots.stages};
+    app strict{{*db, *plots, small, stats, tight}};
     const sample s = first_plot();
     request req;
     req.method = "GET";
     req.target = path("plots", geo::tile_containing(s.location, 13));
-    const response full = application.handle(req);
+    const response full = application->handle(req);
     ASSERT_GT(full.body.size(), 150u);
     const response r = strict.handle(req);
     ASSERT_EQ(r.status, 200);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Tile benchmark (vector tiles issue), all peers in one run on this machine, same plots:
+#  1. uncached: plotmap (tile cache off) over HTTP vs PostGIS ST_AsMVT over 2 connections,
+#     per zoom 6-16: p50/p95 latency, tiles/s, tile size; the ratio of tiles/s.
+#  2. cached: wrk (keep-alive, 64 connections) against plotmap's cache vs nginx serving the
+#     very same tile bytes from disk.
+#  3. peak RSS of the plotmap server.
+# The 1,000,000-plot database and the PostGIS copy are made once and kept in bench/data/.
+# Usage: bench/run-tile-bench.sh [PLOTS]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+plots=${1:-1000000}
+
+scripts/install-deps.sh --with-bench-tools
+cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
+cmake --build build/bench --target plotmap bench_tiles
+bin=$root/build/bench/app/plotmap
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+
+mkdir -p bench/data
+base="$root/bench/data/plots-$plots.sqlite"
+if [[ ! -f "$base" ]]; then
+  "$bin" init --db "$base.tmp"
+  "$bin" demo --db "$base.tmp" --plots "$plots"
+  mv "$base.tmp" "$base"
+fi
+"$bin" init --db "$base" >/dev/null # brings an older file to the current schema
+sqlite3 "$base" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n "${pgdata:-}" ]] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# PostGIS, made once: same plots, EPSG:3857 columns precomputed, GiST indexes.
+pgdata="$root/bench/data/postgis-$plots"
+pgport=55432
+fresh_pg=0
+if [[ ! -d "$pgdata" ]]; then
+  mkdir -p "$pgdata" && chown postgres "$pgdata"
+  runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
+  fresh_pg=1
+fi
+chown -R postgres "$pgdata"
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
+  -o "-p $pgport -k /tmp -c listen_addresses=127.0.0.1 -c shared_buffers=2GB -c work_mem=64MB -c jit=off" start >/dev/null
+pg="host=127.0.0.1 port=$pgport user=postgres dbname=bench"
+if [[ $fresh_pg == 1 ]]; then
+  echo "loading $plots plots into PostGIS (once)..."
+  runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p $pgport bench
+  psql "$pg" -q -c "CREATE EXTENSION postgis"
+  PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:$pg" "$base" -nln plots -lco GEOMETRY_NAME=boundary -lco FID=id -lco SPATIAL_INDEX=NONE \
+    -sql "SELECT id, code, program, stage, area_m2, adm1, adm2, adm3, budget_year, boundary FROM plots WHERE deleted_at IS NULL"
+  PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:$pg" "$base" -nln locations -lco GEOMETRY_NAME=location -lco FID=id -lco SPATIAL_INDEX=NONE \
+    -sql "SELECT id, location FROM plots WHERE deleted_at IS NULL"
+  psql "$pg" -q <<'SQL'
+ALTER TABLE plots ADD COLUMN geom3857 geometry(MultiPolygon, 3857), ADD COLUMN loc3857 geometry(Point, 3857);
+UPDATE plots p SET geom3857 = ST_Transform(p.boundary, 3857), loc3857 = ST_Transform(l.location, 3857)
+  FROM locations l WHERE l.id = p.id;
+CREATE INDEX plots_geom3857 ON plots USING gist (geom3857);
+CREATE INDEX plots_loc3857 ON plots USING gist (loc3857);
+VACUUM ANALYZE plots;
+SQL
+fi
+
+start_plotmap() { # $1: cache bytes
+  cp "$base" "$work/bench.sqlite"
+  PLOTMAP_SERVER_ACCESS_LOG=false PLOTMAP_TILES_CACHE_BYTES=$1 "$bin" serve --db "$work/bench.sqlite" \
+    --listen 127.0.0.1:0 >"$work/plotmap.log" 2>&1 &
+  plotmap_pid=$!
+  pids+=("$plotmap_pid")
+  port=""
+  for _ in $(seq 1 300); do
+    port=$(grep -oE '127\.0\.0\.1:[0-9]+' "$work/plotmap.log" | head -n1 | cut -d: -f2 || true)
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { cat "$work/plotmap.log"; exit 1; }
+}
+peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; plotmap $("$bin" --version | cut -d' ' -f2) Release;" \
+  "PostGIS $(psql "$pg" -Atc 'SELECT postgis_lib_version()'); $plots plots"
+echo
+start_plotmap 0
+build/bench/bench/bench_tiles --db "$base" --port "$port" --pg "$pg" --dump "$work/tiles"
+echo "plotmap peak RSS (cache off): $(peak_rss "$plotmap_pid")"
+kill "$plotmap_pid"; wait "$plotmap_pid" 2>/dev/null || true
+
+echo
+echo "cached tiles: wrk -t2 -c64 -d15s over $(wc -l <"$work/tiles/urls.txt") tile URLs, the same bytes"
+start_plotmap 268435456
+while read -r url; do curl -s -o /dev/null "http://127.0.0.1:$port$url"; done <"$work/tiles/urls.txt"
+plotmap_rps=$(URLS="$work/tiles/urls.txt" wrk -t2 -c64 -d15s -s bench/urls.lua "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}')
+echo "plotmap (cache):       $plotmap_rps requests/s; peak RSS $(peak_rss "$plotmap_pid")"
+kill "$plotmap_pid"; wait "$plotmap_pid" 2>/dev/null || true
+
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 100000;
+  types { application/vnd.mapbox-vector-tile mvt; }
+  server {
+    listen 127.0.0.1:18089;
+    location /tiles/plots/ { alias $work/tiles/; }
+  }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off; user root;' &
+pids+=("$!")
+sleep 0.5
+nginx_rps=$(URLS="$work/tiles/urls.txt" wrk -t2 -c64 -d15s -s bench/urls.lua "http://127.0.0.1:18089" | awk '/Requests\/sec/ {print $2}')
+echo "nginx (static files):  $nginx_rps requests/s"
+awk -v a="$plotmap_rps" -v b="$nginx_rps" 'BEGIN {printf "plotmap / nginx:       %.0f%%\n", 100 * a / b}'

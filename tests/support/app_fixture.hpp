@@ -1,0 +1,44 @@
+#pragma once
+// The whole application over a real demo database, without a socket: what the server-level
+// tests drive through app::handle.
+
+#include "fixture_db.hpp"
+#include "server/app.hpp"
+
+#include <gtest/gtest.h>
+
+namespace plotmap::test {
+
+class app_fixture : public ::testing::Test {
+protected:
+    explicit app_fixture(long long demo_plots, config::settings s = {}) : settings(std::move(s)) {
+        path = demo_plots > 0 ? demo_database(dir, demo_plots) : fresh_database(dir);
+        db = std::make_unique<data::store>(data::store_options{path.string(), 2});
+        plots = std::make_unique<data::plot_registry>(*db, server::registry_rules_from(settings));
+        tiles = std::make_unique<server::tile_service>(*db, settings.tiles, settings.plots.stages);
+        application = std::make_unique<server::app>(server::context{*db, *plots, *tiles, stats, settings});
+    }
+
+    /// A request through the application, with the given headers.
+    server::response call(const std::string& method, const std::string& target, const std::string& body = {},
+                          server::header_list headers = {}) {
+        server::request req;
+        req.method = method;
+        req.target = target;
+        req.body = body;
+        req.headers = std::move(headers);
+        req.request_id = "t";
+        return application->handle(req);
+    }
+
+    temp_dir dir;
+    std::filesystem::path path;
+    config::settings settings;
+    server::metrics stats;
+    std::unique_ptr<data::store> db;
+    std::unique_ptr<data::plot_registry> plots;
+    std::unique_ptr<server::tile_service> tiles;
+    std::unique_ptr<server::app> application;
+};
+
+} // namespace plotmap::test
