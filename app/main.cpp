@@ -174,7 +174,9 @@ int run_serve(const config::settings& s) {
     server::tile_service tiles(store, s.tiles, s.plots.stages);
     server::metrics metrics;
     const server::app application({store, plots, tiles, metrics, s});
-    server::http_server http(s.server, [&application](server::request& req) { return application.handle(req); }, metrics);
+    server::http_server http(
+        s.server, [&application](server::request& req) { return application.handle(req); }, metrics,
+        [&application](server::request& req) { return application.try_fast(req); });
     const unsigned short port = http.listen(where.host, where.port);
     const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
     std::cout << "plotmap " << version << ": listening on http://" << shown_host << ":" << port << " (database "

@@ -77,7 +77,7 @@ std::vector<cluster_cell> read_clusters(connection& conn, int cell_zoom, std::ui
     const int stored = *std::find_if(cluster_cell_levels.begin(), cluster_cell_levels.end(),
                                      [&](int level) { return level >= cell_zoom; });
     const int shift = stored - cell_zoom;
-    statement st = conn.prepare(
+    statement& st = conn.cached(
         "SELECT cx, cy, stage, n, sum_x, sum_y FROM pin_clusters WHERE cz = ?1 AND cx BETWEEN ?2 AND ?3 AND cy BETWEEN ?4 AND ?5");
     st.bind(1, stored)
         .bind(2, static_cast<std::int64_t>(std::uint64_t{x0} << shift))

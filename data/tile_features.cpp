@@ -1,14 +1,15 @@
 #include "data/tile_features.hpp"
 
+#include "data/spatialite_blob.hpp"
 #include "data/sqlite.hpp"
 #include "geo/wkb.hpp"
 
 namespace plotmap::data {
 namespace {
 
-// Attribute columns, in the order read_attributes expects them.
-constexpr const char* attribute_columns =
-    "p.id, p.code, p.program, p.stage, p.area_m2, p.adm1, p.adm2, p.adm3, a3.name_th, p.budget_year";
+// Attribute columns, in the order read_attributes expects them. Subdistrict names are not
+// joined here: callers keep them (they never change) and fill adm3_name.
+constexpr const char* attribute_columns = "p.id, p.code, p.program, p.stage, p.area_m2, p.adm1, p.adm2, p.adm3, p.budget_year";
 
 plot_tile_attributes read_attributes(const statement& st) {
     plot_tile_attributes a;
@@ -20,8 +21,7 @@ plot_tile_attributes read_attributes(const statement& st) {
     a.adm1 = st.optional_text(5);
     a.adm2 = st.optional_text(6);
     a.adm3 = st.optional_text(7);
-    a.adm3_name = st.optional_text(8);
-    if (!st.is_null(9)) a.budget_year = st.int64(9);
+    if (!st.is_null(8)) a.budget_year = st.int64(8);
     return a;
 }
 
@@ -32,23 +32,24 @@ void bind_box(statement& st, const geo::bbox& box) {
 /// Live plots found through the R*Tree of one geometry column, with that column as WKB last.
 template <typename Row, typename Read>
 std::vector<Row> plots_through_index(connection& conn, const geo::bbox& box, const char* column, Read read_geometry) {
-    statement st = conn.prepare(std::string("SELECT ") + attribute_columns + ", AsBinary(p." + column + ") FROM idx_plots_" +
-                                column + R"sql( r JOIN plots p ON p.id = r.pkid LEFT JOIN adm3 a3 ON a3.code = p.adm3
+    // Stepped to the end every time, so the statement can be kept prepared on the connection.
+    statement& st = conn.cached(std::string("SELECT ") + attribute_columns + ", p." + column + " FROM idx_plots_" + column +
+                                R"sql( r JOIN plots p ON p.id = r.pkid
         WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.deleted_at IS NULL)sql");
     bind_box(st, box);
     std::vector<Row> out;
-    while (st.step()) out.push_back({read_attributes(st), read_geometry(st.blob(10))});
+    while (st.step()) out.push_back({read_attributes(st), read_geometry(st.blob(9))});
     return out;
 }
 
 } // namespace
 
 std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
-    return plots_through_index<plot_shape>(conn, box, "boundary", geo::multi_polygon_from_wkb);
+    return plots_through_index<plot_shape>(conn, box, "boundary", multi_polygon_from_spatialite);
 }
 
 std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box) {
-    return plots_through_index<plot_location>(conn, box, "location", geo::point_from_wkb);
+    return plots_through_index<plot_location>(conn, box, "location", point_from_spatialite);
 }
 
 std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box) {
@@ -63,6 +64,13 @@ std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo:
                        geo::multi_polygon_from_wkb(st.blob(3))});
     }
     return out;
+}
+
+std::unordered_map<std::string, std::string> subdistrict_names(connection& conn) {
+    std::unordered_map<std::string, std::string> names;
+    statement st = conn.prepare("SELECT code, name_th FROM adm3");
+    while (st.step()) names.emplace(std::string(st.text(0)), std::string(st.text(1)));
+    return names;
 }
 
 geo::bbox plots_extent(connection& conn) {

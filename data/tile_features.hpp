@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace plotmap::data {
@@ -22,7 +23,7 @@ struct plot_tile_attributes {
     std::string stage;
     std::optional<double> area_m2;
     std::optional<std::string> adm1, adm2, adm3;
-    std::optional<std::string> adm3_name;
+    std::optional<std::string> adm3_name; ///< not read by the queries below; see subdistrict_names
     std::optional<std::int64_t> budget_year;
 };
 
@@ -50,6 +51,9 @@ struct admin_shape {
 
 /// Admin areas of `level` (1..3) whose box meets `box`.
 [[nodiscard]] std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box);
+
+/// Thai name of every subdistrict by code (they never change while serving).
+[[nodiscard]] std::unordered_map<std::string, std::string> subdistrict_names(connection& conn);
 
 /// The lon/lat box of every live plot (empty when there are none).
 [[nodiscard]] geo::bbox plots_extent(connection& conn);

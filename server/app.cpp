@@ -22,6 +22,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_metrics(routes_, ctx_);
     routes::add_plots(routes_, ctx_);
     routes::add_tiles(routes_, ctx_);
+    routes::add_cached_tiles(fast_routes_, ctx_);
     routes::add_web(routes_, ctx_);
 }
 
@@ -38,6 +39,20 @@ response app::handle(request& req) const {
         response res = problem_for(std::current_exception(), req);
         res.route = pattern;
         return res;
+    }
+}
+
+std::optional<response> app::try_fast(request& req) const {
+    try {
+        if (req.method != "GET") return std::nullopt;
+        parse_target(req);
+        router::match m = fast_routes_.find(req.method, req.path);
+        response res = (*m.target)(req, m.params);
+        if (res.status == not_handled) return std::nullopt;
+        res.route = m.pattern;
+        return res;
+    } catch (...) {
+        return std::nullopt; // the full path will produce the right problem response
     }
 }
 

@@ -33,11 +33,16 @@ public:
     /// Parses the target, routes and runs the handler; never throws.
     [[nodiscard]] response handle(request& req) const;
 
+    /// The answer if it needs no blocking work (a cached tile), else nullopt; never throws,
+    /// never blocks. The server calls it on the io thread before handing over to handle().
+    [[nodiscard]] std::optional<response> try_fast(request& req) const;
+
     [[nodiscard]] const context& ctx() const noexcept { return ctx_; }
 
 private:
     context ctx_;
     router routes_;
+    router fast_routes_; ///< handlers answer with status not_handled when they would block
 };
 
 } // namespace plotmap::server

@@ -36,6 +36,9 @@ struct request {
     [[nodiscard]] std::optional<std::string_view> query_value(std::string_view name) const;
 };
 
+/// A status a fast-path handler returns when the request needs the full, blocking path.
+inline constexpr int not_handled = 0;
+
 struct response {
     int status = 200;
     header_list headers;

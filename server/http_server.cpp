@@ -34,8 +34,8 @@ using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 struct http_server::impl {
-    impl(const config::server_settings& s, request_handler h, metrics& m)
-        : settings(s), handler(std::move(h)), stats(m), workers(static_cast<std::size_t>(s.worker_threads)),
+    impl(const config::server_settings& s, request_handler h, metrics& m, fast_handler f)
+        : settings(s), handler(std::move(h)), fast(std::move(f)), stats(m), workers(static_cast<std::size_t>(s.worker_threads)),
           acceptor(ioc), signals(ioc, SIGINT, SIGTERM), grace_timer(ioc) {
         std::random_device rd;
         id_prefix = rd();
@@ -43,6 +43,7 @@ struct http_server::impl {
 
     config::server_settings settings;
     request_handler handler;
+    fast_handler fast;
     metrics& stats;
     net::io_context ioc;
     net::thread_pool workers;
@@ -189,6 +190,11 @@ private:
         req->body = std::move(msg.body());
         const bool keep_alive = msg.keep_alive();
         ++server_.in_flight;
+        if (server_.fast) {
+            if (std::optional<response> answer = server_.fast(*req)) {
+                return send(std::move(*req), std::move(*answer), keep_alive);
+            }
+        }
         // Blocking work (database, files) runs on the worker pool, never on this io thread.
         net::post(server_.workers, [self = shared_from_this(), req, keep_alive] {
             response res = self->server_.handler(*req);
@@ -280,8 +286,8 @@ void http_server::impl::wait_for_in_flight() {
     poll->async_wait([this, poll](beast::error_code) { wait_for_in_flight(); });
 }
 
-http_server::http_server(const config::server_settings& settings, request_handler handler, metrics& m)
-    : impl_(std::make_unique<impl>(settings, std::move(handler), m)) {}
+http_server::http_server(const config::server_settings& settings, request_handler handler, metrics& m, fast_handler fast)
+    : impl_(std::make_unique<impl>(settings, std::move(handler), m, std::move(fast))) {}
 
 http_server::~http_server() {
     impl_->workers.join();

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace plotmap::server {
@@ -21,7 +22,12 @@ public:
     /// throw (app::handle maps exceptions to problem responses).
     using request_handler = std::function<response(request&)>;
 
-    http_server(const config::server_settings& settings, request_handler handler, metrics& m);
+    /// Tried first, on the io thread, for answers that need no blocking work (a cached
+    /// tile): returns nullopt to hand the request to `request_handler` on the worker pool.
+    /// Must not block and must not throw.
+    using fast_handler = std::function<std::optional<response>(request&)>;
+
+    http_server(const config::server_settings& settings, request_handler on_request, metrics& m, fast_handler fast = {});
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;

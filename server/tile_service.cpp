@@ -114,6 +114,7 @@ tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& t
     std::vector<data::cluster_cell> clusters;
     std::array<std::vector<data::admin_shape>, 3> admins;
     store_.read([&](data::connection& c) {
+        std::call_once(names_once_, [&] { adm3_names_ = data::subdistrict_names(c); });
         for (const tile_layer layer : ts.layers) {
             if (layer == tile_layer::plots && tile.z >= settings_.plots_min_zoom) shapes = data::plot_shapes_in(c, box);
             if (layer == tile_layer::pins) {
@@ -139,6 +140,13 @@ tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& t
             }
         }
     });
+
+    const auto name_of = [&](data::plot_tile_attributes& a) {
+        if (!a.adm3) return;
+        if (const auto it = adm3_names_.find(*a.adm3); it != adm3_names_.end()) a.adm3_name = it->second;
+    };
+    for (auto& s : shapes) name_of(s.attributes);
+    for (auto& l : locations) name_of(l.attributes);
 
     const auto encode = [&](reduction level) {
         std::vector<tiles::layer_builder> layers;

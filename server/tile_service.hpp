@@ -11,6 +11,7 @@
 #include "tiles/tilesets.hpp"
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,6 +27,12 @@ public:
     /// The tile, from the cache or freshly made. `raw` is empty for an empty tile.
     [[nodiscard]] std::shared_ptr<const tiles::cached_tile> get(const tiles::tileset& ts, const geo::tile_id& tile,
                                                                 const std::string& audience);
+
+    /// The tile if it is cached (never blocks on the database), else null.
+    [[nodiscard]] std::shared_ptr<const tiles::cached_tile> cached(const tiles::tileset& ts, const geo::tile_id& tile,
+                                                                   const std::string& audience) {
+        return cache_.find({ts.name, audience, tile});
+    }
 
     /// Evicts every cached plot tile that shows anything inside `lonlat`, at every zoom.
     void plots_changed(const geo::bbox& lonlat);
@@ -56,6 +63,8 @@ private:
     std::unique_ptr<tiles::glyph_renderer> glyph_renderer_;
     std::mutex glyph_mutex_;
     std::map<unsigned, std::shared_ptr<const std::string>> glyph_ranges_;
+    std::once_flag names_once_;
+    std::unordered_map<std::string, std::string> adm3_names_;
     std::mutex bounds_mutex_;
     std::optional<geo::bbox> bounds_;
 };

@@ -3,7 +3,7 @@
 // Geometry comes in already in integer tile coordinates; this file only writes protobuf.
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -60,9 +60,9 @@ private:
 
     std::string name_;
     std::uint32_t extent_;
-    std::map<std::string, std::uint32_t> key_index_;
+    std::unordered_map<std::string, std::uint32_t> key_index_;
     std::vector<std::string> keys_;
-    std::map<attribute_value, std::uint32_t> value_index_;
+    std::unordered_map<attribute_value, std::uint32_t> value_index_;
     std::vector<attribute_value> values_;
     std::string features_; ///< encoded Feature messages, each as field 2
     std::size_t feature_count_ = 0;

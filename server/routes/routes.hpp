@@ -15,6 +15,9 @@ void add_metrics(router& r, const context& ctx);
 void add_plots(router& r, const context& ctx);
 /// /tiles (XYZ + TileJSON), /styles, /tileMatrixSets, /collections/{id}/tiles (OGC API Tiles).
 void add_tiles(router& r, const context& ctx);
+/// The same tile URLs answered from the tile cache only (status not_handled on a miss), for
+/// the io-thread fast path.
+void add_cached_tiles(router& r, const context& ctx);
 /// /embed and the static files web pages load (/assets/...).
 void add_web(router& r, const context& ctx);
 

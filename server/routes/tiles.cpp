@@ -78,9 +78,9 @@ void public_headers(response& r) {
     r.set("Access-Control-Allow-Origin", "*");
 }
 
-response tile_response(const request& req, const context& ctx, const tiles::tileset& ts, const geo::tile_id& t) {
+/// The response for a tile already made (from the cache or just now).
+response tile_response(const request& req, const context& ctx, const std::shared_ptr<const tiles::cached_tile>& tile) {
     const std::vector<std::string> wanted = if_none_match(req);
-    const auto tile = ctx.tiles.get(ts, t, "public");
     response r;
     r.set("ETag", tile->etag);
     r.set("Cache-Control", ctx.settings.tiles.max_age_s > 0 ? "public, max-age=" + std::to_string(ctx.settings.tiles.max_age_s)
@@ -195,7 +195,7 @@ void add_tiles(router& r, const context& ctx) {
         const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
         const std::string_view y = strip_tile_extension(p.at("file"));
-        return tile_response(req, ctx, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y));
+        return tile_response(req, ctx, ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y), "public"));
     });
 
     r.add("GET", "/tiles/{file}", [&ctx](const request& req, const path_params& p) {
@@ -262,7 +262,28 @@ void add_tiles(router& r, const context& ctx) {
     r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [&ctx](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
         const tiles::tileset& ts = collection_tileset(p.at("id"));
-        return tile_response(req, ctx, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")));
+        return tile_response(req, ctx, ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")), "public"));
+    });
+}
+
+void add_cached_tiles(router& r, const context& ctx) {
+    const auto answer = [&ctx](const request& req, const tiles::tileset& ts, const geo::tile_id& t) {
+        const auto tile = ctx.tiles.cached(ts, t, "public");
+        if (!tile) {
+            response miss;
+            miss.status = not_handled;
+            return miss;
+        }
+        return tile_response(req, ctx, tile);
+    };
+    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", [answer](const request& req, const path_params& p) {
+        const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
+        if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset");
+        return answer(req, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), strip_tile_extension(p.at("file"))));
+    });
+    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [answer](const request& req, const path_params& p) {
+        if (p.at("tms") != "WebMercatorQuad") throw not_found("unknown tile matrix set");
+        return answer(req, collection_tileset(p.at("id")), tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")));
     });
 }
 
