@@ -223,16 +223,18 @@ tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& t
         out.raw = encode(level);
         out.reduced += (out.reduced.empty() ? "" : ",") + std::string(note);
     }
-    if (!out.raw.empty()) out.gzipped = tiles::gzip(out.raw);
     out.etag = tiles::tile_etag(out.raw);
     return out;
 }
 
 std::shared_ptr<const tiles::cached_tile> tile_service::get(const tileset& ts, const geo::tile_id& tile,
-                                                            const std::string& audience) {
+                                                            const std::string& audience, bool want_gzip) {
     const tiles::tile_key key{ts.name, audience, tile};
-    if (auto hit = cache_.find(key)) return hit;
-    auto made = std::make_shared<const tiles::cached_tile>(render(ts, tile));
+    auto hit = cache_.find(key);
+    if (hit && (!want_gzip || !hit->gzipped.empty() || hit->raw.empty())) return hit;
+    // Compress only for clients that take gzip (browsers do), once per tile.
+    auto made = std::make_shared<tiles::cached_tile>(hit ? *hit : render(ts, tile));
+    if (want_gzip && !made->raw.empty()) made->gzipped = tiles::gzip(made->raw);
     cache_.put(key, made);
     return made;
 }

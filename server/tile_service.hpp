@@ -24,14 +24,18 @@ class tile_service {
 public:
     tile_service(data::store& store, config::tile_settings settings, std::vector<std::string> stages);
 
-    /// The tile, from the cache or freshly made. `raw` is empty for an empty tile.
+    /// The tile, from the cache or freshly made. `raw` is empty for an empty tile;
+    /// `gzipped` is filled when `want_gzip` (compressed once, then cached with the tile).
     [[nodiscard]] std::shared_ptr<const tiles::cached_tile> get(const tiles::tileset& ts, const geo::tile_id& tile,
-                                                                const std::string& audience);
+                                                                const std::string& audience, bool want_gzip);
 
-    /// The tile if it is cached (never blocks on the database), else null.
+    /// The tile if it is cached with what the client needs (never blocks on the database),
+    /// else null.
     [[nodiscard]] std::shared_ptr<const tiles::cached_tile> cached(const tiles::tileset& ts, const geo::tile_id& tile,
-                                                                   const std::string& audience) {
-        return cache_.find({ts.name, audience, tile});
+                                                                   const std::string& audience, bool want_gzip) {
+        auto hit = cache_.find({ts.name, audience, tile});
+        if (hit && want_gzip && hit->gzipped.empty() && !hit->raw.empty()) return nullptr;
+        return hit;
     }
 
     /// Evicts every cached plot tile that shows anything inside `lonlat`, at every zoom.

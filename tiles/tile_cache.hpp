@@ -19,7 +19,7 @@ namespace plotmap::tiles {
 /// One cached tile: its identity plus both encodings.
 struct cached_tile {
     std::string raw;     ///< MVT bytes (empty for an empty tile)
-    std::string gzipped; ///< the same, gzip-compressed
+    std::string gzipped; ///< the same, gzip-compressed (empty until a client asks for gzip)
     std::string etag;    ///< strong validator of the raw bytes
     std::string reduced; ///< what was dropped to keep the tile under the size limit ("" if nothing)
 };

@@ -99,7 +99,7 @@ response tile_response(const request& req, const context& ctx, const std::shared
         return r;
     }
     r.set("Content-Type", mvt_type);
-    if (accepts_gzip(req)) {
+    if (accepts_gzip(req) && !tile->gzipped.empty()) {
         r.set("Content-Encoding", "gzip");
         r.body = tile->gzipped;
     } else {
@@ -195,7 +195,8 @@ void add_tiles(router& r, const context& ctx) {
         const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
         const std::string_view y = strip_tile_extension(p.at("file"));
-        return tile_response(req, ctx, ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y), "public"));
+        return tile_response(req, ctx,
+                             ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y), "public", accepts_gzip(req)));
     });
 
     r.add("GET", "/tiles/{file}", [&ctx](const request& req, const path_params& p) {
@@ -262,13 +263,14 @@ void add_tiles(router& r, const context& ctx) {
     r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [&ctx](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
         const tiles::tileset& ts = collection_tileset(p.at("id"));
-        return tile_response(req, ctx, ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")), "public"));
+        return tile_response(
+            req, ctx, ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")), "public", accepts_gzip(req)));
     });
 }
 
 void add_cached_tiles(router& r, const context& ctx) {
     const auto answer = [&ctx](const request& req, const tiles::tileset& ts, const geo::tile_id& t) {
-        const auto tile = ctx.tiles.cached(ts, t, "public");
+        const auto tile = ctx.tiles.cached(ts, t, "public", accepts_gzip(req));
         if (!tile) {
             response miss;
             miss.status = not_handled;
