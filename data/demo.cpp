@@ -4,6 +4,7 @@
 #include "data/pin_clusters.hpp"
 #include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
+#include "data/tile_index.hpp"
 #include "data/uuid.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -220,6 +221,8 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             clusters.add(shape.pin, p.stage);
             p.boundary = std::move(shape.boundary);
             const std::int64_t id = insert_plot_row(conn, p);
+            p.id = id;
+            index_for_tiles(conn, p);
             const nlohmann::json changes{{"code", {nullptr, p.code}}, {"program", {nullptr, p.program}},
                                          {"stage", {nullptr, p.stage}}, {"adm3", {nullptr, where->adm3}}};
             append_history(conn, id, {1, "create", created, "demo", changes.dump(), std::nullopt});

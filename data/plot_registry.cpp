@@ -4,6 +4,7 @@
 
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
+#include "data/tile_index.hpp"
 #include "data/uuid.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
@@ -382,6 +383,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
         add_repair_warnings(repairs, result);
         p.id = insert_plot_row(c, p);
         adjust_clusters(c, *p.location, p.stage, +1);
+        index_for_tiles(c, p);
         append_history(c, p.id, {1, "create", now, actor, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
         result.record = current_plot(c, p.id);
         tx.commit();
@@ -422,6 +424,7 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         p.updated_at = now;
         p.updated_by = actor;
         update_plot_row(c, p);
+        index_for_tiles(c, p);
         if (cur.location != p.location || cur.stage != p.stage) {
             if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
             adjust_clusters(c, *p.location, p.stage, +1);
@@ -455,6 +458,7 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
         p.updated_at = now;
         p.updated_by = actor;
         update_plot_row(c, p);
+        index_for_tiles(c, p);
         if (p.location) adjust_clusters(c, *p.location, p.stage, deleted ? -1 : +1);
         append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, stored_fields(p)).dump(),
                                std::nullopt});

@@ -2,6 +2,7 @@
 
 #include "data/pin_clusters.hpp"
 #include "data/sqlite.hpp"
+#include "data/tile_index.hpp"
 #include "geo/error.hpp"
 
 #include <array>
@@ -146,15 +147,22 @@ CREATE TABLE pin_clusters (
 ) WITHOUT ROWID;
 )sql";
 
+// Migration 4: covering R*Trees for tiles (data/tile_index.hpp), filled from the plots.
+constexpr const char* migration_4 = R"sql(
+CREATE VIRTUAL TABLE tile_shapes USING rtree(id, min_x, max_x, min_y, max_y, +attrs, +geom);
+CREATE VIRTUAL TABLE tile_locations USING rtree(id, min_x, max_x, min_y, max_y, +attrs, +geom);
+)sql";
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 3> migrations{{
+const std::array<migration, 4> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
+    {migration_4, rebuild_tile_index},
 }};
 
 } // namespace

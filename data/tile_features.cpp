@@ -1,27 +1,34 @@
 #include "data/tile_features.hpp"
 
-#include "data/spatialite_blob.hpp"
 #include "data/sqlite.hpp"
 #include "geo/wkb.hpp"
+
+#include <array>
+#include <cstdlib>
 
 namespace plotmap::data {
 namespace {
 
-// Attribute columns, in the order read_attributes expects them. Subdistrict names are not
-// joined here: callers keep them (they never change) and fill adm3_name.
-constexpr const char* attribute_columns = "p.id, p.code, p.program, p.stage, p.area_m2, p.adm1, p.adm2, p.adm3, p.budget_year";
-
-plot_tile_attributes read_attributes(const statement& st) {
+/// Unpacks the attributes tile_index.cpp stores: stage, code, program, area_m2, adm1, adm2,
+/// adm3, budget_year, separated by 0x1f.
+plot_tile_attributes read_attributes(std::int64_t id, std::string_view packed) {
+    std::array<std::string_view, 8> f{};
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const auto sep = packed.find('\x1f');
+        f[i] = packed.substr(0, sep);
+        packed = sep == std::string_view::npos ? std::string_view{} : packed.substr(sep + 1);
+    }
+    const auto text = [](std::string_view v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
     plot_tile_attributes a;
-    a.id = st.int64(0);
-    a.code = st.text(1);
-    a.program = st.text(2);
-    a.stage = st.text(3);
-    if (!st.is_null(4)) a.area_m2 = st.real(4);
-    a.adm1 = st.optional_text(5);
-    a.adm2 = st.optional_text(6);
-    a.adm3 = st.optional_text(7);
-    if (!st.is_null(8)) a.budget_year = st.int64(8);
+    a.id = id;
+    a.stage = f[0];
+    a.code = f[1];
+    a.program = f[2];
+    if (!f[3].empty()) a.area_m2 = std::strtod(std::string(f[3]).c_str(), nullptr);
+    a.adm1 = text(f[4]);
+    a.adm2 = text(f[5]);
+    a.adm3 = text(f[6]);
+    if (!f[7].empty()) a.budget_year = std::strtoll(std::string(f[7]).c_str(), nullptr, 10);
     return a;
 }
 
@@ -29,27 +36,26 @@ void bind_box(statement& st, const geo::bbox& box) {
     st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y);
 }
 
-/// Live plots found through the R*Tree of one geometry column, with that column as WKB last.
+/// One scan of a covering R*Tree (tile_index.hpp): no join back to the plots table.
 template <typename Row, typename Read>
-std::vector<Row> plots_through_index(connection& conn, const geo::bbox& box, const char* column, Read read_geometry) {
-    // Stepped to the end every time, so the statement can be kept prepared on the connection.
-    statement& st = conn.cached(std::string("SELECT ") + attribute_columns + ", p." + column + " FROM idx_plots_" + column +
-                                R"sql( r JOIN plots p ON p.id = r.pkid
-        WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2 AND p.deleted_at IS NULL)sql");
+std::vector<Row> plots_in_tile_index(connection& conn, const geo::bbox& box, const char* table, Read read_geometry) {
+    // Stepped to the end every time, so the statement can stay prepared on the connection.
+    statement& st = conn.cached(std::string("SELECT id, attrs, geom FROM ") + table +
+                                " WHERE min_x <= ?3 AND max_x >= ?1 AND min_y <= ?4 AND max_y >= ?2");
     bind_box(st, box);
     std::vector<Row> out;
-    while (st.step()) out.push_back({read_attributes(st), read_geometry(st.blob(9))});
+    while (st.step()) out.push_back({read_attributes(st.int64(0), st.text(1)), read_geometry(st.blob(2))});
     return out;
 }
 
 } // namespace
 
 std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
-    return plots_through_index<plot_shape>(conn, box, "boundary", multi_polygon_from_spatialite);
+    return plots_in_tile_index<plot_shape>(conn, box, "tile_shapes", geo::multi_polygon_from_wkb);
 }
 
 std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box) {
-    return plots_through_index<plot_location>(conn, box, "location", point_from_spatialite);
+    return plots_in_tile_index<plot_location>(conn, box, "tile_locations", geo::point_from_wkb);
 }
 
 std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box) {
@@ -74,9 +80,7 @@ std::unordered_map<std::string, std::string> subdistrict_names(connection& conn)
 }
 
 geo::bbox plots_extent(connection& conn) {
-    // The R*Tree's root covers everything indexed; deleted plots may widen it slightly.
-    statement st = conn.prepare(
-        "SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_plots_location");
+    statement st = conn.prepare("SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM tile_locations");
     geo::bbox b;
     if (st.step() && !st.is_null(0)) b = {st.real(0), st.real(1), st.real(2), st.real(3)};
     return b;
