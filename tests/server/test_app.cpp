@@ -51,6 +51,7 @@ TEST_F(app_test, metrics_report_the_pool) {
     EXPECT_EQ(m.status, 200);
     EXPECT_EQ(m.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_NE(m.body.find("plotmap_db_readers{state=\"idle\"} 2"), std::string::npos);
+    EXPECT_NE(m.body.find("plotmap_tile_cache_lookups_total{result=\"hit\"} 0"), std::string::npos);
 }
 
 TEST_F(app_test, errors_are_problem_json) {
