@@ -18,15 +18,8 @@ cmake --build build/bench --target plotmap bench_tiles
 bin=$root/build/bench/app/plotmap
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 
-mkdir -p bench/data
-base="$root/bench/data/plots-$plots.sqlite"
-if [[ ! -f "$base" ]]; then
-  "$bin" init --db "$base.tmp"
-  "$bin" demo --db "$base.tmp" --plots "$plots"
-  mv "$base.tmp" "$base"
-fi
-"$bin" init --db "$base" >/dev/null # brings an older file to the current schema
-sqlite3 "$base" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+source bench/common.sh
+demo_database "$plots" "$bin"
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -69,33 +62,21 @@ VACUUM ANALYZE plots;
 SQL
 fi
 
-start_plotmap() { # $1: cache bytes
-  cp "$base" "$work/bench.sqlite"
-  PLOTMAP_SERVER_ACCESS_LOG=false PLOTMAP_TILES_CACHE_BYTES=$1 "$bin" serve --db "$work/bench.sqlite" \
-    --listen 127.0.0.1:0 >"$work/plotmap.log" 2>&1 &
-  plotmap_pid=$!
-  pids+=("$plotmap_pid")
-  port=""
-  for _ in $(seq 1 300); do
-    port=$(grep -oE '127\.0\.0\.1:[0-9]+' "$work/plotmap.log" | head -n1 | cut -d: -f2 || true)
-    [[ -n "$port" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$port" ]] || { cat "$work/plotmap.log"; exit 1; }
-}
 peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; plotmap $("$bin" --version | cut -d' ' -f2) Release;" \
   "PostGIS $(psql "$pg" -Atc 'SELECT postgis_lib_version()'); $plots plots"
 echo
-start_plotmap 0
+start_plotmap "$bin" PLOTMAP_TILES_CACHE_BYTES=0
+pids+=("$plotmap_pid")
 build/bench/bench/bench_tiles --db "$base" --port "$port" --pg "$pg" --dump "$work/tiles"
 echo "plotmap peak RSS (cache off): $(peak_rss "$plotmap_pid")"
 kill "$plotmap_pid"; wait "$plotmap_pid" 2>/dev/null || true
 
 echo
 echo "cached tiles: wrk -t2 -c64 -d15s over $(wc -l <"$work/tiles/urls.txt") tile URLs, the same bytes"
-start_plotmap 268435456
+start_plotmap "$bin" PLOTMAP_TILES_CACHE_BYTES=268435456
+pids+=("$plotmap_pid")
 while read -r url; do curl -s -o /dev/null "http://127.0.0.1:$port$url"; done <"$work/tiles/urls.txt"
 plotmap_rps=$(URLS="$work/tiles/urls.txt" wrk -t2 -c64 -d15s -s bench/urls.lua "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}')
 echo "plotmap (cache):       $plotmap_rps requests/s; peak RSS $(peak_rss "$plotmap_pid")"

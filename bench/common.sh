@@ -1,0 +1,34 @@
+# Shared by the bench/run-*.sh scripts (sourced, not run).
+
+# The million-plot (or $1-plot) demo database both benchmarks start from, made once in
+# bench/data/ and brought to the current schema. Sets $base.
+demo_database() { # $1: plots, $2: plotmap binary
+  mkdir -p "$root/bench/data"
+  base="$root/bench/data/plots-$1.sqlite"
+  if [[ ! -f "$base" ]]; then
+    "$2" init --db "$base.tmp"
+    "$2" demo --db "$base.tmp" --plots "$1"
+    mv "$base.tmp" "$base"
+  fi
+  "$2" init --db "$base" >/dev/null
+  sqlite3 "$base" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+}
+
+# Starts `plotmap serve` on a copy of $base in $work, on a free port, with extra environment
+# (NAME=VALUE ...). Sets $plotmap_pid and $port.
+start_plotmap() { # $1: plotmap binary, rest: environment
+  local bin=$1
+  shift
+  cp "$base" "$work/bench.sqlite"
+  env PLOTMAP_SERVER_ACCESS_LOG=false "$@" "$bin" serve --db "$work/bench.sqlite" --listen 127.0.0.1:0 \
+    >"$work/plotmap.log" 2>&1 &
+  plotmap_pid=$!
+  port=""
+  for _ in $(seq 1 300); do
+    port=$(grep -oE '127\.0\.0\.1:[0-9]+' "$work/plotmap.log" | head -n1 | cut -d: -f2 || true)
+    [[ -n "$port" ]] && return 0
+    sleep 0.1
+  done
+  cat "$work/plotmap.log"
+  exit 1
+}
