@@ -18,15 +18,15 @@ struct link {
 
 constexpr std::array links{
     link{"/", "self", "application/json", "This document", "หน้านี้"},
-    link{"/api/v1/plots", "data", "application/json", "Plot registry API (list, create, edit, history)",
+    link{"/api/v1/plots", "data", "application/json", "Plot registry API: list, create, edit, history",
          "ทะเบียนแปลง (API)"},
-    link{"/embed", "alternate", "text/html", "Map of the plots (embeddable)", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
+    link{"/embed", "alternate", "text/html", "Map of the plots, embeddable", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
     link{"/styles/default.json", "describedby", "application/json", "MapLibre style", "สไตล์แผนที่ MapLibre"},
-    link{"/tiles/plots.json", "tiles", "application/json", "Plot vector tiles (TileJSON)", "ไทล์เวกเตอร์ของแปลง (TileJSON)"},
-    link{"/tiles/admin.json", "tiles", "application/json", "Admin boundaries vector tiles (TileJSON)",
+    link{"/tiles/plots.json", "tiles", "application/json", "Plot vector tiles: TileJSON", "ไทล์เวกเตอร์ของแปลง (TileJSON)"},
+    link{"/tiles/admin.json", "tiles", "application/json", "Admin boundary vector tiles: TileJSON",
          "ไทล์เขตการปกครอง (TileJSON)"},
     link{"/healthz", "service-status", "application/json", "Liveness check", "ตรวจว่าระบบทำงาน"},
-    link{"/readyz", "service-status", "application/json", "Readiness check (database reachable)",
+    link{"/readyz", "service-status", "application/json", "Readiness check: database reachable",
          "ตรวจความพร้อม (ฐานข้อมูล)"},
     link{"/metrics", "service-metrics", "text/plain", "Prometheus metrics", "ตัวชี้วัดสำหรับ Prometheus"},
 };
