@@ -210,6 +210,7 @@ const std::vector<key_spec>& keys() {
         double_key("plots", "area_mismatch_warn_share", 0.0, 10.0,
                    [](settings& s) -> double& { return s.plots.area_mismatch_warn_share; }),
         double_key("plots", "overlap_warn_m2", 0.0, 1e9, [](settings& s) -> double& { return s.plots.overlap_warn_m2; }),
+        double_key("plots", "max_area_m2", 1.0, 1e12, [](settings& s) -> double& { return s.plots.max_area_m2; }),
         integer_key<int>("plots", "list_limit_default", 1, 100000,
                          [](settings& s) -> int& { return s.plots.list_limit_default; }),
         integer_key<int>("plots", "list_limit_max", 1, 100000, [](settings& s) -> int& { return s.plots.list_limit_max; }),

@@ -40,6 +40,7 @@ struct plot_settings {
     std::string region_name = "Thailand";            ///< the region's name in messages
     double area_mismatch_warn_share = 0.10;          ///< warn when |measured - declared| / declared exceeds this
     double overlap_warn_m2 = 1.0;                    ///< warn when a boundary overlaps another plot by more
+    double max_area_m2 = 10000000.0;                 ///< larger boundaries are refused (10 km² = 6,250 rai)
     int list_limit_default = 100;                    ///< plots per page when the client does not say
     int list_limit_max = 1000;                       ///< the most plots per page (larger limits are clamped)
 };

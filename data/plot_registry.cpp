@@ -152,6 +152,12 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
         p.boundary = std::move(checked.geometry);
         p.area_m2 = geo::geodesic_area_m2(*p.boundary);
         p.perimeter_m = geo::geodesic_perimeter_m(*p.boundary);
+        if (*p.area_m2 > rules.max_area_m2) {
+            char msg[160];
+            std::snprintf(msg, sizeof msg, "boundary covers %.0f m², more than the %.0f m² (plots.max_area_m2) a plot may",
+                          *p.area_m2, rules.max_area_m2);
+            throw invalid_geometry(msg);
+        }
     }
     p.location = p.pin ? *p.pin : geo::interior_point(*p.boundary);
     return p;

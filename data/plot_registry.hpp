@@ -22,6 +22,7 @@ struct registry_rules {
     geo::service_region region;
     double area_mismatch_warn_share = 0.10;
     double overlap_warn_m2 = 1.0;
+    double max_area_m2 = 10000000.0; ///< larger boundaries are refused
 };
 
 /// Every field a client may set. Unset optionals are stored as NULL (or their default).

@@ -147,10 +147,26 @@ CREATE TABLE pin_clusters (
 ) WITHOUT ROWID;
 )sql";
 
-// Migration 4: covering R*Trees for tiles (data/tile_index.hpp), filled from the plots.
+// Migration 4: tile feature tables clustered by zoom-14 cell (data/tile_index.hpp), filled
+// from the plots.
 constexpr const char* migration_4 = R"sql(
-CREATE VIRTUAL TABLE tile_shapes USING rtree(id, min_x, max_x, min_y, max_y, +attrs, +geom);
-CREATE VIRTUAL TABLE tile_locations USING rtree(id, min_x, max_x, min_y, max_y, +attrs, +geom);
+CREATE TABLE tile_shapes (
+  cx INTEGER NOT NULL, cy INTEGER NOT NULL,       -- a zoom-14 cell the boundary touches
+  id INTEGER NOT NULL,                            -- plot id
+  min_x REAL NOT NULL, min_y REAL NOT NULL, max_x REAL NOT NULL, max_y REAL NOT NULL,
+  attrs TEXT NOT NULL,                            -- public attributes, 0x1f-separated
+  geom BLOB NOT NULL,                             -- boundary, WKB lon/lat
+  PRIMARY KEY (cx, cy, id)
+) WITHOUT ROWID;
+CREATE INDEX tile_shapes_id ON tile_shapes(id);
+CREATE TABLE tile_locations (
+  cx INTEGER NOT NULL, cy INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL,               -- lon/lat
+  attrs TEXT NOT NULL,
+  PRIMARY KEY (cx, cy, id)
+) WITHOUT ROWID;
+CREATE INDEX tile_locations_id ON tile_locations(id);
 )sql";
 
 struct migration {

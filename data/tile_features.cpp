@@ -1,10 +1,13 @@
 #include "data/tile_features.hpp"
 
 #include "data/sqlite.hpp"
+#include "data/tile_index.hpp"
+#include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 
 #include <array>
 #include <cstdlib>
+#include <unordered_set>
 
 namespace plotmap::data {
 namespace {
@@ -36,26 +39,54 @@ void bind_box(statement& st, const geo::bbox& box) {
     st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y);
 }
 
-/// One scan of a covering R*Tree (tile_index.hpp): no join back to the plots table.
-template <typename Row, typename Read>
-std::vector<Row> plots_in_tile_index(connection& conn, const geo::bbox& box, const char* table, Read read_geometry) {
-    // Stepped to the end every time, so the statement can stay prepared on the connection.
-    statement& st = conn.cached(std::string("SELECT id, attrs, geom FROM ") + table +
-                                " WHERE min_x <= ?3 AND max_x >= ?1 AND min_y <= ?4 AND max_y >= ?2");
-    bind_box(st, box);
-    std::vector<Row> out;
-    while (st.step()) out.push_back({read_attributes(st.int64(0), st.text(1)), read_geometry(st.blob(2))});
-    return out;
+/// The zoom-14 cell columns and row range a lon/lat box covers.
+struct cell_range {
+    std::uint32_t x0, x1, y0, y1;
+};
+
+cell_range cells_of(const geo::bbox& box) {
+    const geo::tile_id nw = geo::tile_containing({box.min_x, box.max_y}, tile_cell_zoom);
+    const geo::tile_id se = geo::tile_containing({box.max_x, box.min_y}, tile_cell_zoom);
+    return {nw.x, se.x, nw.y, se.y};
 }
 
 } // namespace
 
 std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
-    return plots_in_tile_index<plot_shape>(conn, box, "tile_shapes", geo::multi_polygon_from_wkb);
+    const cell_range cells = cells_of(box);
+    // One contiguous key range per cell column; statements are stepped to the end, so they
+    // stay prepared on the connection.
+    statement& st = conn.cached(
+        "SELECT id, attrs, geom FROM tile_shapes WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
+        "AND max_x >= ?4 AND min_x <= ?6 AND max_y >= ?5 AND min_y <= ?7");
+    std::vector<plot_shape> out;
+    std::unordered_set<std::int64_t> seen; // a boundary across cells is stored in each
+    for (std::uint32_t cx = cells.x0; cx <= cells.x1; ++cx) {
+        st.reset();
+        st.bind(1, static_cast<std::int64_t>(cx)).bind(2, static_cast<std::int64_t>(cells.y0)).bind(3, static_cast<std::int64_t>(cells.y1));
+        st.bind(4, box.min_x).bind(5, box.min_y).bind(6, box.max_x).bind(7, box.max_y);
+        while (st.step()) {
+            const std::int64_t id = st.int64(0);
+            if (!seen.insert(id).second) continue;
+            out.push_back({read_attributes(id, st.text(1)), geo::multi_polygon_from_wkb(st.blob(2))});
+        }
+    }
+    return out;
 }
 
 std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box) {
-    return plots_in_tile_index<plot_location>(conn, box, "tile_locations", geo::point_from_wkb);
+    const cell_range cells = cells_of(box);
+    statement& st = conn.cached(
+        "SELECT id, attrs, x, y FROM tile_locations WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
+        "AND x BETWEEN ?4 AND ?6 AND y BETWEEN ?5 AND ?7");
+    std::vector<plot_location> out;
+    for (std::uint32_t cx = cells.x0; cx <= cells.x1; ++cx) {
+        st.reset();
+        st.bind(1, static_cast<std::int64_t>(cx)).bind(2, static_cast<std::int64_t>(cells.y0)).bind(3, static_cast<std::int64_t>(cells.y1));
+        st.bind(4, box.min_x).bind(5, box.min_y).bind(6, box.max_x).bind(7, box.max_y);
+        while (st.step()) out.push_back({read_attributes(st.int64(0), st.text(1)), geo::point{st.real(2), st.real(3)}});
+    }
+    return out;
 }
 
 std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box) {
@@ -80,7 +111,7 @@ std::unordered_map<std::string, std::string> subdistrict_names(connection& conn)
 }
 
 geo::bbox plots_extent(connection& conn) {
-    statement st = conn.prepare("SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM tile_locations");
+    statement st = conn.prepare("SELECT min(x), min(y), max(x), max(y) FROM tile_locations");
     geo::bbox b;
     if (st.step() && !st.is_null(0)) b = {st.real(0), st.real(1), st.real(2), st.real(3)};
     return b;

@@ -2,6 +2,7 @@
 
 #include "data/plot_store.hpp"
 #include "data/sqlite.hpp"
+#include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 
 #include <cstdio>
@@ -23,19 +24,6 @@ std::string packed_attributes(const plot& p) {
     return out;
 }
 
-void insert(connection& conn, const char* table, std::int64_t id, const geo::bbox& b, const std::string& attrs,
-            const std::string& wkb) {
-    conn.cached(std::string("INSERT INTO ") + table + " (id, min_x, max_x, min_y, max_y, attrs, geom) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, id)
-        .bind(2, b.min_x)
-        .bind(3, b.max_x)
-        .bind(4, b.min_y)
-        .bind(5, b.max_y)
-        .bind(6, attrs)
-        .bind_blob(7, wkb)
-        .run();
-}
-
 } // namespace
 
 void index_for_tiles(connection& conn, const plot& p) {
@@ -43,10 +31,39 @@ void index_for_tiles(connection& conn, const plot& p) {
     conn.cached("DELETE FROM tile_locations WHERE id = ?").bind(1, p.id).run();
     if (p.deleted_at) return;
     const std::string attrs = packed_attributes(p);
-    if (p.boundary) insert(conn, "tile_shapes", p.id, geo::envelope(*p.boundary), attrs, geo::to_wkb(*p.boundary));
+    if (p.boundary) {
+        const geo::bbox b = geo::envelope(*p.boundary);
+        const std::string wkb = geo::to_wkb(*p.boundary);
+        // North has the smaller row number: the box's corners give the cell range.
+        const geo::tile_id nw = geo::tile_containing({b.min_x, b.max_y}, tile_cell_zoom);
+        const geo::tile_id se = geo::tile_containing({b.max_x, b.min_y}, tile_cell_zoom);
+        for (std::uint32_t cx = nw.x; cx <= se.x; ++cx) {
+            for (std::uint32_t cy = nw.y; cy <= se.y; ++cy) {
+                conn.cached("INSERT INTO tile_shapes (cx, cy, id, min_x, min_y, max_x, max_y, attrs, geom) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .bind(1, static_cast<std::int64_t>(cx))
+                    .bind(2, static_cast<std::int64_t>(cy))
+                    .bind(3, p.id)
+                    .bind(4, b.min_x)
+                    .bind(5, b.min_y)
+                    .bind(6, b.max_x)
+                    .bind(7, b.max_y)
+                    .bind(8, attrs)
+                    .bind_blob(9, wkb)
+                    .run();
+            }
+        }
+    }
     if (p.location) {
-        insert(conn, "tile_locations", p.id, {p.location->x, p.location->y, p.location->x, p.location->y}, attrs,
-               geo::to_wkb(*p.location));
+        const geo::tile_id cell = geo::tile_containing(*p.location, tile_cell_zoom);
+        conn.cached("INSERT INTO tile_locations (cx, cy, id, x, y, attrs) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(1, static_cast<std::int64_t>(cell.x))
+            .bind(2, static_cast<std::int64_t>(cell.y))
+            .bind(3, p.id)
+            .bind(4, p.location->x)
+            .bind(5, p.location->y)
+            .bind(6, attrs)
+            .run();
     }
 }
 

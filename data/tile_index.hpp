@@ -1,8 +1,9 @@
 #pragma once
-// Covering R*Trees for tiles: every live plot's box with its public attributes and geometry
-// stored beside it (SQLite R*Tree auxiliary columns), so a tile is one index scan with no
-// join back to the wide plots table. Kept in step with every plot write, in the same
-// transaction (plot_registry, demo), like PostGIS users keep a precomputed tile column.
+// Tile feature tables: every live plot's public attributes and geometry, stored clustered by
+// the zoom-14 Web Mercator cell(s) it lies in, so a tile reads a few contiguous key ranges and
+// nothing else (no R*Tree node walks, no per-row seek into the wide plots table). Kept in step
+// with every plot write in the same transaction (plot_registry, demo), the way PostGIS users
+// keep a precomputed tile geometry column.
 
 #include "data/plot.hpp"
 
@@ -10,10 +11,13 @@ namespace plotmap::data {
 
 class connection;
 
-/// Puts the plot in the tile index, replacing what was there; removes it when deleted.
+/// The zoom of the cells the tables are clustered by.
+inline constexpr int tile_cell_zoom = 14;
+
+/// Puts the plot in the tile tables, replacing what was there; removes it when deleted.
 void index_for_tiles(connection& conn, const plot& p);
 
-/// Rebuilds both indexes from the plots table (migrations, repairs).
+/// Rebuilds the tables from the plots table (migrations, repairs).
 void rebuild_tile_index(connection& conn);
 
 } // namespace plotmap::data

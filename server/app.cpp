@@ -13,6 +13,7 @@ data::registry_rules registry_rules_from(const config::settings& s) {
     rules.region = {{b[0], b[1], b[2], b[3]}, s.plots.region_name};
     rules.area_mismatch_warn_share = s.plots.area_mismatch_warn_share;
     rules.overlap_warn_m2 = s.plots.overlap_warn_m2;
+    rules.max_area_m2 = s.plots.max_area_m2;
     return rules;
 }
 

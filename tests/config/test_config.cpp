@@ -53,6 +53,7 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.plots.region_name, defaults.plots.region_name);
     EXPECT_EQ(shipped.plots.area_mismatch_warn_share, defaults.plots.area_mismatch_warn_share);
     EXPECT_EQ(shipped.plots.overlap_warn_m2, defaults.plots.overlap_warn_m2);
+    EXPECT_EQ(shipped.plots.max_area_m2, defaults.plots.max_area_m2);
     EXPECT_EQ(shipped.plots.list_limit_default, defaults.plots.list_limit_default);
     EXPECT_EQ(shipped.plots.list_limit_max, defaults.plots.list_limit_max);
     EXPECT_EQ(shipped.tiles.extent, defaults.tiles.extent);

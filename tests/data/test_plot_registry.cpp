@@ -204,6 +204,8 @@ TEST_F(registry_test, rules_name_the_field) {
     EXPECT_EQ(message([](plot_draft& d) { d.adm3 = "6401"; }), "adm3 must be a 6-digit code, got \"6401\"");
     EXPECT_EQ(message([](plot_draft& d) { d.pin = geo::point{100.5, 25.0}; }),
               "pin (100.500000, 25.000000) is outside the service region Thailand (97.3,5.6,105.7,20.5)");
+    EXPECT_EQ(message([](plot_draft& d) { d.boundary = rect(99.8, 17.0, 5000, 3000); }),
+              "boundary covers 14998922 m², more than the 10000000 m² (plots.max_area_m2) a plot may");
     EXPECT_EQ(registry.list({}).number_matched, 0) << "nothing invalid reaches the database";
 }
 
