@@ -6,7 +6,7 @@
 #include "geo/wkb.hpp"
 
 #include <array>
-#include <cstdlib>
+#include <charconv>
 #include <unordered_set>
 
 namespace plotmap::data {
@@ -27,11 +27,13 @@ plot_tile_attributes read_attributes(std::int64_t id, std::string_view packed) {
     a.stage = f[0];
     a.code = f[1];
     a.program = f[2];
-    if (!f[3].empty()) a.area_m2 = std::strtod(std::string(f[3]).c_str(), nullptr);
+    double area = 0;
+    if (!f[3].empty() && std::from_chars(f[3].data(), f[3].data() + f[3].size(), area).ec == std::errc{}) a.area_m2 = area;
     a.adm1 = text(f[4]);
     a.adm2 = text(f[5]);
     a.adm3 = text(f[6]);
-    if (!f[7].empty()) a.budget_year = std::strtoll(std::string(f[7]).c_str(), nullptr, 10);
+    std::int64_t year = 0;
+    if (!f[7].empty() && std::from_chars(f[7].data(), f[7].data() + f[7].size(), year).ec == std::errc{}) a.budget_year = year;
     return a;
 }
 

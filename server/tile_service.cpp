@@ -33,7 +33,9 @@ struct render_options {
 double round_to(double v, double unit) { return std::round(v / unit) * unit; }
 
 std::vector<attribute> plot_attributes(const data::plot_tile_attributes& a, reduction level) {
-    std::vector<attribute> out{{"stage", a.stage}};
+    std::vector<attribute> out;
+    out.reserve(10);
+    out.push_back({"stage", a.stage});
     if (level != reduction::none) return out;
     out.push_back({"code", a.code});
     out.push_back({"program", a.program});
@@ -221,7 +223,8 @@ tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& t
                                       std::pair{reduction::no_polygons, "polygons"}}) {
         if (out.raw.size() <= settings_.max_tile_bytes) break;
         out.raw = encode(level);
-        out.reduced += (out.reduced.empty() ? "" : ",") + std::string(note);
+        if (!out.reduced.empty()) out.reduced += ',';
+        out.reduced += note;
     }
     out.etag = tiles::tile_etag(out.raw);
     return out;

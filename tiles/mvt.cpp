@@ -62,13 +62,15 @@ std::vector<std::uint32_t> layer_builder::tags(const std::vector<attribute>& att
 
 void layer_builder::add_feature(std::uint64_t id, int type, const std::vector<std::uint32_t>& feature_tags,
                                 const std::vector<std::uint32_t>& geometry) {
-    std::string feature;
-    protozero::pbf_writer f(feature);
-    f.add_uint64(1, id);
-    f.add_packed_uint32(2, feature_tags.begin(), feature_tags.end());
-    f.add_enum(3, type);
-    f.add_packed_uint32(4, geometry.begin(), geometry.end());
-    protozero::pbf_writer(features_).add_message(2, feature);
+    scratch_.clear();
+    {
+        protozero::pbf_writer f(scratch_);
+        f.add_uint64(1, id);
+        f.add_packed_uint32(2, feature_tags.begin(), feature_tags.end());
+        f.add_enum(3, type);
+        f.add_packed_uint32(4, geometry.begin(), geometry.end());
+    }
+    protozero::pbf_writer(features_).add_message(2, scratch_);
     ++feature_count_;
 }
 

@@ -65,6 +65,7 @@ private:
     std::unordered_map<attribute_value, std::uint32_t> value_index_;
     std::vector<attribute_value> values_;
     std::string features_; ///< encoded Feature messages, each as field 2
+    std::string scratch_;  ///< one Feature being encoded (reused: no allocation per feature)
     std::size_t feature_count_ = 0;
 };
 

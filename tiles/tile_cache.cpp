@@ -104,13 +104,12 @@ std::string gzip(const std::string& data) {
 }
 
 std::string tile_etag(const std::string& bytes) {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+    // libstdc++'s string hash (murmur-style, 8 bytes at a time), plus the length: a tile's
+    // validator within one deployment. A library upgrade may change it; clients then fetch
+    // each tile once more.
+    const auto h = static_cast<unsigned long long>(std::hash<std::string_view>{}(bytes));
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "\"%016llx-%zx\"", h, bytes.size());
     return buf;
 }
 

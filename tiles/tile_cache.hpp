@@ -78,7 +78,7 @@ private:
 /// gzip (RFC 1952) of `data`.
 [[nodiscard]] std::string gzip(const std::string& data);
 
-/// A strong ETag for tile bytes: a 64-bit FNV-1a hash, quoted.
+/// A strong ETag for tile bytes: a 64-bit hash and the length, quoted.
 [[nodiscard]] std::string tile_etag(const std::string& bytes);
 
 } // namespace plotmap::tiles
