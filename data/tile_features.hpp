@@ -1,6 +1,7 @@
 #pragma once
-// What tiles show, read straight from the R*Tree indexes: public plot attributes (never
-// owner name, phone or deed number), locations, cluster cells and admin areas, in lon/lat.
+// What tiles show: public plot attributes (never owner name, phone or deed number) and
+// geometry from the cell-clustered tile tables (tile_index.hpp), cluster cells, and admin
+// areas through their R*Tree indexes, all in lon/lat.
 
 #include "data/pin_clusters.hpp"
 #include "geo/geometry.hpp"
@@ -37,7 +38,7 @@ struct plot_location {
     geo::point location;
 };
 
-/// Live plots with a boundary whose box meets `box`.
+/// Live plots with a boundary whose box meets `box`, each once.
 [[nodiscard]] std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box);
 /// Live plots whose location lies in `box`.
 [[nodiscard]] std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box);
