@@ -52,42 +52,46 @@ cell_range cells_of(const geo::bbox& box) {
     return {nw.x, se.x, nw.y, se.y};
 }
 
-} // namespace
-
-std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
+/// Runs `sql` (parameters: cx, cy range, then the box) once per zoom-14 cell column the box
+/// covers: one contiguous key range each. The statement is stepped to the end every time, so
+/// it stays prepared on the connection.
+template <typename Row>
+void scan_cells(connection& conn, const std::string& sql, const geo::bbox& box, Row on_row) {
     const cell_range cells = cells_of(box);
-    // One contiguous key range per cell column; statements are stepped to the end, so they
-    // stay prepared on the connection.
-    statement& st = conn.cached(
-        "SELECT id, attrs, geom FROM tile_shapes WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
-        "AND max_x >= ?4 AND min_x <= ?6 AND max_y >= ?5 AND min_y <= ?7");
-    std::vector<plot_shape> out;
-    std::unordered_set<std::int64_t> seen; // a boundary across cells is stored in each
+    statement& st = conn.cached(sql);
     for (std::uint32_t cx = cells.x0; cx <= cells.x1; ++cx) {
         st.reset();
         st.bind(1, static_cast<std::int64_t>(cx)).bind(2, static_cast<std::int64_t>(cells.y0)).bind(3, static_cast<std::int64_t>(cells.y1));
         st.bind(4, box.min_x).bind(5, box.min_y).bind(6, box.max_x).bind(7, box.max_y);
-        while (st.step()) {
-            const std::int64_t id = st.int64(0);
-            if (!seen.insert(id).second) continue;
-            out.push_back({read_attributes(id, st.text(1)), geo::multi_polygon_from_wkb(st.blob(2))});
-        }
+        while (st.step()) on_row(st);
     }
+}
+
+} // namespace
+
+std::vector<plot_shape> plot_shapes_in(connection& conn, const geo::bbox& box) {
+    std::vector<plot_shape> out;
+    std::unordered_set<std::int64_t> seen; // a boundary across cells is stored in each
+    scan_cells(conn,
+               "SELECT id, attrs, geom FROM tile_shapes WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
+               "AND max_x >= ?4 AND min_x <= ?6 AND max_y >= ?5 AND min_y <= ?7",
+               box, [&](const statement& st) {
+                   const std::int64_t id = st.int64(0);
+                   if (seen.insert(id).second) {
+                       out.push_back({read_attributes(id, st.text(1)), geo::multi_polygon_from_wkb(st.blob(2))});
+                   }
+               });
     return out;
 }
 
 std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& box) {
-    const cell_range cells = cells_of(box);
-    statement& st = conn.cached(
-        "SELECT id, attrs, x, y FROM tile_locations WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
-        "AND x BETWEEN ?4 AND ?6 AND y BETWEEN ?5 AND ?7");
     std::vector<plot_location> out;
-    for (std::uint32_t cx = cells.x0; cx <= cells.x1; ++cx) {
-        st.reset();
-        st.bind(1, static_cast<std::int64_t>(cx)).bind(2, static_cast<std::int64_t>(cells.y0)).bind(3, static_cast<std::int64_t>(cells.y1));
-        st.bind(4, box.min_x).bind(5, box.min_y).bind(6, box.max_x).bind(7, box.max_y);
-        while (st.step()) out.push_back({read_attributes(st.int64(0), st.text(1)), geo::point{st.real(2), st.real(3)}});
-    }
+    scan_cells(conn,
+               "SELECT id, attrs, x, y FROM tile_locations WHERE cx = ?1 AND cy BETWEEN ?2 AND ?3 "
+               "AND x BETWEEN ?4 AND ?6 AND y BETWEEN ?5 AND ?7",
+               box, [&](const statement& st) {
+                   out.push_back({read_attributes(st.int64(0), st.text(1)), geo::point{st.real(2), st.real(3)}});
+               });
     return out;
 }
 
