@@ -45,7 +45,9 @@ response app::handle(request& req) const {
 
 std::optional<response> app::try_fast(request& req) const {
     try {
-        if (req.method != "GET") return std::nullopt;
+        // Only tile URLs have a fast path; skip the rest without routing (or throwing).
+        const std::string_view t = req.target;
+        if (req.method != "GET" || !(t.starts_with("/tiles/") || t.starts_with("/collections/"))) return std::nullopt;
         parse_target(req);
         router::match m = fast_routes_.find(req.method, req.path);
         response res = (*m.target)(req, m.params);
