@@ -4,6 +4,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 
@@ -39,6 +41,7 @@ void tile_cache::put(const tile_key& key, std::shared_ptr<const cached_tile> til
     if (const auto it = index_.find(key); it != index_.end()) erase(it->second);
     lru_.push_front({key, std::move(tile), bytes});
     index_[key] = lru_.begin();
+    grid_[{key.tileset, key.tile.z}].emplace(key.tile.x, key.tile.y, key.audience);
     stats_.bytes += bytes;
     while (stats_.bytes > max_bytes_ && !lru_.empty()) {
         erase(std::prev(lru_.end()));
@@ -48,7 +51,12 @@ void tile_cache::put(const tile_key& key, std::shared_ptr<const cached_tile> til
 
 void tile_cache::erase(std::list<entry>::iterator it) {
     stats_.bytes -= it->bytes;
-    index_.erase(it->key);
+    const tile_key& k = it->key;
+    if (const auto g = grid_.find({k.tileset, k.tile.z}); g != grid_.end()) {
+        g->second.erase({k.tile.x, k.tile.y, k.audience});
+        if (g->second.empty()) grid_.erase(g);
+    }
+    index_.erase(k);
     lru_.erase(it);
 }
 
@@ -57,17 +65,35 @@ void tile_cache::invalidate(const std::string& tileset, const geo::bbox& lonlat_
     const geo::point lo = geo::lonlat_to_mercator({lonlat_box.min_x, lonlat_box.min_y});
     const geo::point hi = geo::lonlat_to_mercator({lonlat_box.max_x, lonlat_box.max_y});
     const std::lock_guard lock(mutex_);
-    for (auto it = lru_.begin(); it != lru_.end();) {
-        const auto next = std::next(it);
-        if (it->key.tileset == tileset) {
-            const geo::bbox t = geo::tile_bounds_mercator(it->key.tile);
-            const double pad = (t.max_x - t.min_x) * buffer_share;
-            if (!(lo.x > t.max_x + pad || hi.x < t.min_x - pad || lo.y > t.max_y + pad || hi.y < t.min_y - pad)) {
-                erase(it);
-                ++stats_.invalidations;
+    for (int z = 0; z <= geo::max_zoom; ++z) {
+        const auto g = grid_.find({tileset, z});
+        if (g == grid_.end()) continue;
+        // The columns and rows whose tile, grown by the buffer, meets the box.
+        const double size = 2.0 * geo::mercator_max / geo::tiles_per_axis(z);
+        const double pad = size * buffer_share;
+        const auto index = [&](double v) {
+            return static_cast<std::uint32_t>(std::clamp(std::floor(v / size), 0.0, geo::tiles_per_axis(z) - 1.0));
+        };
+        const std::uint32_t x0 = index(lo.x - pad + geo::mercator_max);
+        const std::uint32_t x1 = index(hi.x + pad + geo::mercator_max);
+        const std::uint32_t y0 = index(geo::mercator_max - hi.y - pad);
+        const std::uint32_t y1 = index(geo::mercator_max - lo.y + pad);
+        std::vector<tile_key> doomed;
+        for (auto it = g->second.lower_bound({x0, y0, std::string()}); it != g->second.end() && std::get<0>(*it) <= x1;) {
+            const auto [x, y, audience] = *it;
+            if (y < y0) {
+                it = g->second.lower_bound({x, y0, std::string()});
+            } else if (y > y1) {
+                it = g->second.lower_bound({x + 1, y0, std::string()});
+            } else {
+                doomed.push_back({tileset, audience, {z, x, y}});
+                ++it;
             }
         }
-        it = next;
+        for (const tile_key& k : doomed) {
+            erase(index_.at(k));
+            ++stats_.invalidations;
+        }
     }
 }
 
@@ -75,6 +101,7 @@ void tile_cache::clear() {
     const std::lock_guard lock(mutex_);
     lru_.clear();
     index_.clear();
+    grid_.clear();
     stats_.bytes = 0;
 }
 

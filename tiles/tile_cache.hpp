@@ -8,6 +8,9 @@
 
 #include <cstddef>
 #include <list>
+#include <map>
+#include <set>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,6 +75,9 @@ private:
     mutable std::mutex mutex_;
     std::list<entry> lru_; ///< front = most recently used
     std::unordered_map<tile_key, std::list<entry>::iterator, tile_key_hash> index_;
+    /// (tileset, zoom) -> (x, y, audience) of cached tiles, ordered so that invalidation
+    /// visits only the columns and rows an edit touches, not every cached tile.
+    std::map<std::pair<std::string, int>, std::set<std::tuple<std::uint32_t, std::uint32_t, std::string>>> grid_;
     cache_stats stats_;
 };
 

@@ -82,3 +82,39 @@ TEST(tile_cache, gzip_round_trips_and_etags_differ) {
     EXPECT_NE(tile_etag("a"), tile_etag("b"));
     EXPECT_EQ(tile_etag("a").front(), '"');
 }
+
+TEST(tile_cache, invalidation_removes_exactly_the_tiles_whose_buffered_extent_meets_the_box) {
+    tile_cache cache(1 << 26);
+    const geo::tile_id centre = geo::tile_containing({99.8232, 17.008}, 14);
+    for (std::uint32_t dx = 0; dx < 20; ++dx) {
+        for (std::uint32_t dy = 0; dy < 20; ++dy) {
+            for (const char* audience : {"public", "scope:64"}) {
+                cache.put(key({14, centre.x - 10 + dx, centre.y - 10 + dy}, audience), tile_of(10));
+            }
+        }
+    }
+    // A box straddling the centre tile's east edge.
+    const geo::bbox tile = geo::tile_bounds_mercator(centre);
+    const geo::point a = geo::mercator_to_lonlat({tile.max_x - 50, tile.min_y + 100});
+    const geo::point b = geo::mercator_to_lonlat({tile.max_x + 50, tile.min_y + 300});
+    const geo::bbox box{a.x, a.y, b.x, b.y};
+    const double share = 64.0 / 4096.0;
+    cache.invalidate("plots", box, share);
+    const geo::point lo = geo::lonlat_to_mercator({box.min_x, box.min_y});
+    const geo::point hi = geo::lonlat_to_mercator({box.max_x, box.max_y});
+    int gone = 0;
+    for (std::uint32_t dx = 0; dx < 20; ++dx) {
+        for (std::uint32_t dy = 0; dy < 20; ++dy) {
+            const geo::tile_id t{14, centre.x - 10 + dx, centre.y - 10 + dy};
+            const geo::bbox e = geo::tile_bounds_mercator(t);
+            const double pad = (e.max_x - e.min_x) * share;
+            const bool meets = !(lo.x > e.max_x + pad || hi.x < e.min_x - pad || lo.y > e.max_y + pad || hi.y < e.min_y - pad);
+            for (const char* audience : {"public", "scope:64"}) {
+                EXPECT_EQ(cache.find(key(t, audience)) == nullptr, meets) << t.x << "," << t.y << " " << audience;
+            }
+            gone += meets ? 1 : 0;
+        }
+    }
+    EXPECT_EQ(gone, 2) << "the centre tile and its east neighbour";
+    EXPECT_EQ(cache.stats().invalidations, 4u);
+}
