@@ -124,16 +124,6 @@ std::string timestamp(int year, rng& r) {
     return buf;
 }
 
-/// The next free sequence number per subdistrict, from codes already in the store.
-std::map<std::string, int> next_sequences(connection& conn) {
-    std::map<std::string, int> next;
-    statement st = conn.prepare(
-        "SELECT adm3, max(CAST(substr(code, length(adm3) + 2) AS INTEGER)) FROM plots "
-        "WHERE adm3 IS NOT NULL AND code LIKE adm3 || '-%' GROUP BY adm3");
-    while (st.step()) next[std::string(st.text(0))] = static_cast<int>(st.int64(1)) + 1;
-    return next;
-}
-
 } // namespace
 
 demo_result generate_demo_plots(connection& conn, const demo_options& options, const demo_progress& progress) {
@@ -148,7 +138,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
     if (everywhere.empty() || reported.empty()) {
         throw store_error("no subdistricts in " + conn.path() + " to place demo plots in: run `plotmap init` first");
     }
-    std::map<std::string, int> sequence = next_sequences(conn);
+    std::map<std::string, int> sequence; // next code number per subdistrict, read once each
 
     demo_result result;
     cluster_batch clusters;
@@ -186,7 +176,9 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             char phone[48];
             std::snprintf(phone, sizeof phone, "0%d%d-%03d-%04d", 8 + static_cast<int>(r.index(2)),
                           static_cast<int>(r.index(10)), static_cast<int>(r.index(1000)), static_cast<int>(r.index(10000)));
-            int& seq = sequence.try_emplace(where->adm3, 1).first->second;
+            auto slot = sequence.find(where->adm3);
+            if (slot == sequence.end()) slot = sequence.emplace(where->adm3, next_code_sequence(conn, where->adm3)).first;
+            int& seq = slot->second;
             char code[32];
             std::snprintf(code, sizeof code, "%s-%04d", where->adm3.c_str(), seq++);
             const std::string name = community ? "แปลงชุมชน หมู่ " + std::to_string(village) + " ต." + where->name_th

@@ -106,14 +106,22 @@ TEST(admin_areas, every_subdistrict_is_found_from_a_point_well_inside_it) {
 TEST(admin_areas, a_point_on_a_shared_border_gets_the_lower_code_every_time) {
     test::temp_dir dir;
     connection conn(test::fresh_database(dir).string(), connection::mode::read_write);
-    // The first point of the border Thani (640101) shares with a higher-coded neighbour.
+    // The first point of the border Thani (640101) shares with a higher-coded neighbour:
+    // a point on both subdistricts' boundaries.
     statement border = conn.prepare(R"sql(
-        SELECT a.code, b.code, X(StartPoint(GeometryN(ST_Intersection(ExteriorRing(GeometryN(a.geom,1)), ExteriorRing(GeometryN(b.geom,1))), 1))),
-               Y(StartPoint(GeometryN(ST_Intersection(ExteriorRing(GeometryN(a.geom,1)), ExteriorRing(GeometryN(b.geom,1))), 1)))
+        SELECT a.code, b.code, X(StartPoint(GeometryN(ST_Intersection(a.geom, b.geom), 1))),
+               Y(StartPoint(GeometryN(ST_Intersection(a.geom, b.geom), 1)))
         FROM adm3 a, adm3 b WHERE a.code = '640101' AND b.adm2 = '6401' AND b.code > a.code
-          AND ST_Intersects(a.geom, b.geom) LIMIT 1)sql");
+          AND ST_Intersects(a.geom, b.geom) ORDER BY b.code LIMIT 1)sql");
     ASSERT_TRUE(border.step());
+    const std::string neighbour(border.text(1));
     const geo::point p{border.real(2), border.real(3)};
+    for (const std::string& code : {std::string("640101"), neighbour}) {
+        statement on = conn.prepare("SELECT ST_Intersects(geom, MakePoint(?, ?, 4326)) FROM adm3 WHERE code = ?");
+        on.bind(1, p.x).bind(2, p.y).bind(3, code);
+        ASSERT_TRUE(on.step());
+        ASSERT_EQ(on.int64(0), 1) << "the point is on " << code << "'s boundary too";
+    }
     for (int i = 0; i < 3; ++i) {
         const auto match = locate_admin(conn, p);
         ASSERT_TRUE(match.has_value());
