@@ -7,6 +7,7 @@
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
+#include "data/users.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/http_server.hpp"
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -46,6 +48,16 @@ Commands:
          Add N synthetic demo plots (default 2000), the same for the same seed.
   serve  --db FILE [--listen HOST:PORT] [--config FILE]
          Serve HTTP (default 0.0.0.0:8080). Stops gracefully on SIGINT/SIGTERM.
+  user add    --db FILE --username U --role R [--scope CODE] --password-stdin
+  user list   --db FILE
+  user passwd --db FILE --username U --password-stdin
+  user disable|enable --db FILE --username U
+         Manage users: roles admin, supervisor, staff, viewer; a scope is a province,
+         district or subdistrict code (none = the whole country).
+  token create --db FILE --username U [--write] [--name N] [--scope CODE]
+  token list   --db FILE [--username U]
+  token revoke --db FILE --id N
+         API tokens for GIS tools and embeds; `create` prints the token once.
   help [COMMAND]   Show this text, or one command's.
   --version        Print the version.
 
@@ -60,6 +72,22 @@ const std::map<std::string, std::string> command_help{
     {"demo", "Usage: plotmap demo --db FILE [--plots N] [--seed S] [--config FILE]\n"
              "Adds N demo plots (default 2000; up to millions) inside real subdistricts. Plot i depends\n"
              "only on the seed (default 2566) and i, so the data is the same on every machine.\n"},
+    {"user", "Usage: plotmap user add --db FILE --username U --role R [--scope CODE] --password-stdin\n"
+             "       plotmap user list --db FILE\n"
+             "       plotmap user passwd --db FILE --username U --password-stdin\n"
+             "       plotmap user disable --db FILE --username U\n"
+             "       plotmap user enable --db FILE --username U\n"
+             "Roles: admin (everything), supervisor (read all in scope, manage staff in scope), staff (create\n"
+             "and edit plots in scope), viewer (read in scope). --scope is a province (50), district (5001)\n"
+             "or subdistrict (500101) code; without it the user covers the whole country. The password is\n"
+             "read from the first line of standard input (at least 8 characters) and stored as an Argon2id\n"
+             "hash. passwd and disable end the user's sessions; disable also revokes their API tokens.\n"},
+    {"token", "Usage: plotmap token create --db FILE --username U [--write] [--name N] [--scope CODE]\n"
+              "       plotmap token list --db FILE [--username U]\n"
+              "       plotmap token revoke --db FILE --id N\n"
+              "Tokens are sent as `Authorization: Bearer TOKEN`, or as ?token=TOKEN on tile and other GET URLs.\n"
+              "They read (and with --write, change) what their user may, within --scope if narrower. create\n"
+              "prints the token once; only its hash is stored.\n"},
     {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
               "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
               "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
@@ -70,13 +98,24 @@ struct parsed_args {
     std::map<std::string, std::string> flags;
 };
 
-/// Parses `plotmap COMMAND --flag value ...` against the flags the command allows.
+/// Flags that take no value.
+const std::set<std::string> switches{"password-stdin", "write"};
+
+/// Parses `plotmap COMMAND [SUBCOMMAND] --flag value ...` against the flags the command allows.
 parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
     parsed_args p;
     p.command = args.at(0);
+    std::size_t first_flag = 1;
+    if ((p.command == "user" || p.command == "token") && args.size() > 1 && !args[1].starts_with("--")) {
+        p.command += " " + args[1];
+        first_flag = 2;
+    }
     const auto spec = allowed.find(p.command);
-    if (spec == allowed.end()) throw usage_error("unknown command '" + p.command + "'");
-    for (std::size_t i = 1; i < args.size(); ++i) {
+    if (spec == allowed.end()) {
+        if (p.command == "user" || p.command == "token") throw usage_error("'" + p.command + "' needs a subcommand");
+        throw usage_error("unknown command '" + p.command + "'");
+    }
+    for (std::size_t i = first_flag; i < args.size(); ++i) {
         std::string flag = args[i];
         std::optional<std::string> value;
         if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
@@ -86,6 +125,11 @@ parsed_args parse_args(const std::vector<std::string>& args, const std::map<std:
         if (flag.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + flag + "'");
         const std::string name = flag.substr(2);
         if (!spec->second.contains(name)) throw usage_error("unknown flag " + flag);
+        if (switches.contains(name)) {
+            if (value) throw usage_error("flag " + flag + " takes no value");
+            p.flags[name] = "true";
+            continue;
+        }
         if (!value) {
             if (i + 1 >= args.size()) throw usage_error("flag " + flag + " needs a value");
             value = args[++i];
@@ -133,17 +177,24 @@ int run_init(const config::settings& s) {
     return 0;
 }
 
+/// An existing database at the current schema, opened for writing.
+std::unique_ptr<data::connection> open_existing(const config::settings& s) {
+    if (!std::filesystem::exists(s.database.path)) {
+        throw store_error("database " + s.database.path + " does not exist: run `plotmap init --db " + s.database.path + "` first");
+    }
+    auto conn = std::make_unique<data::connection>(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
+    data::require_current_schema(*conn);
+    return conn;
+}
+
 int run_demo(const config::settings& s, const parsed_args& a) {
     data::demo_options options;
     if (const auto it = a.flags.find("plots"); it != a.flags.end()) options.plots = parse_count(it->second, "plots");
     if (const auto it = a.flags.find("seed"); it != a.flags.end()) {
         options.seed = static_cast<std::uint64_t>(parse_count(it->second, "seed"));
     }
-    if (!std::filesystem::exists(s.database.path)) {
-        throw store_error("database " + s.database.path + " does not exist: run `plotmap init --db " + s.database.path + "` first");
-    }
-    data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
-    data::require_current_schema(conn);
+    const std::unique_ptr<data::connection> db = open_existing(s);
+    data::connection& conn = *db;
     const auto start = std::chrono::steady_clock::now();
     const bool tty = isatty(STDERR_FILENO) != 0;
     const data::demo_result r = data::generate_demo_plots(conn, options, [&](long long done, long long wanted) {
@@ -155,6 +206,91 @@ int run_demo(const config::settings& s, const parsed_args& a) {
     if (tty) std::fputc('\n', stderr);
     std::cout << "plotmap: added " << r.created << " demo plots to " << s.database.path << " (" << r.total
               << " plots in all)\n";
+    return 0;
+}
+
+const std::string& required_flag(const parsed_args& a, const char* name) {
+    const auto it = a.flags.find(name);
+    if (it == a.flags.end()) throw usage_error(std::string("flag --") + name + " is required");
+    return it->second;
+}
+
+std::optional<std::string> optional_flag(const parsed_args& a, const char* name) {
+    const auto it = a.flags.find(name);
+    return it == a.flags.end() ? std::nullopt : std::optional(it->second);
+}
+
+/// The first line of standard input, for --password-stdin.
+std::string password_from_stdin(const parsed_args& a) {
+    if (!a.flags.contains("password-stdin")) {
+        throw usage_error("give the password on standard input with --password-stdin (never as an argument: "
+                          "arguments show in `ps` and shell history)");
+    }
+    std::string line;
+    if (!std::getline(std::cin, line)) throw usage_error("--password-stdin: standard input is empty");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+void print_user_table(data::connection& c) {
+    std::printf("%-24s %-10s %-28s %-8s %s\n", "USERNAME", "ROLE", "SCOPE", "STATUS", "LAST SIGN-IN");
+    for (const data::user& u : data::list_users(c, std::nullopt)) {
+        std::printf("%-24s %-10s %-28s %-8s %s\n", u.username.c_str(), std::string(data::role_name(u.role)).c_str(),
+                    (u.scope ? *u.scope : std::string("(whole country)")).c_str(), u.disabled ? "disabled" : "active",
+                    u.last_login_at.value_or("-").c_str());
+    }
+}
+
+void print_token_table(data::connection& c, const std::optional<std::string>& username) {
+    std::printf("%-6s %-20s %-10s %-6s %-10s %-24s %s\n", "ID", "USER", "PREFIX", "ACCESS", "SCOPE", "NAME", "STATUS");
+    for (const data::api_token& t : data::list_tokens(c, username)) {
+        std::printf("%-6lld %-20s %-10s %-6s %-10s %-24s %s\n", static_cast<long long>(t.id), t.username.c_str(),
+                    (t.prefix + "…").c_str(), t.can_write ? "write" : "read", t.scope.value_or("(user's)").c_str(),
+                    t.name.value_or("").c_str(), t.revoked_at ? ("revoked " + *t.revoked_at).c_str() : "active");
+    }
+}
+
+int run_accounts(const config::settings& s, const parsed_args& a) {
+    const std::unique_ptr<data::connection> conn = open_existing(s);
+    data::connection& c = *conn;
+    const std::string& cmd = a.command;
+    if (cmd == "user add") {
+        data::new_user u;
+        u.username = required_flag(a, "username");
+        u.role = data::parse_role(required_flag(a, "role"));
+        u.password = password_from_stdin(a);
+        u.scope = data::parse_scope(c, optional_flag(a, "scope").value_or(""));
+        const data::user added = data::add_user(c, u, std::nullopt);
+        std::cout << "plotmap: added " << data::role_name(added.role) << " " << added.username << " for "
+                  << data::describe_scope(c, added.scope) << '\n';
+    } else if (cmd == "user list") {
+        print_user_table(c);
+    } else if (cmd == "user passwd") {
+        const std::string& username = required_flag(a, "username");
+        data::set_password(c, username, password_from_stdin(a));
+        std::cout << "plotmap: changed the password of " << username << " and ended their sessions\n";
+    } else if (cmd == "user disable" || cmd == "user enable") {
+        const std::string& username = required_flag(a, "username");
+        data::set_disabled(c, username, cmd == "user disable");
+        std::cout << "plotmap: " << (cmd == "user disable" ? "disabled " : "enabled ") << username
+                  << (cmd == "user disable" ? " (sessions ended, API tokens revoked)" : "") << '\n';
+    } else if (cmd == "token create") {
+        const std::string& username = required_flag(a, "username");
+        const std::optional<std::string> scope_text = optional_flag(a, "scope");
+        const data::area_scope scope =
+            scope_text ? data::parse_scope(c, *scope_text) : data::find_user(c, username).scope;
+        const data::token_grant g = data::create_token(c, username, optional_flag(a, "name"), a.flags.contains("write"), scope);
+        std::cerr << "plotmap: created " << (g.info.can_write ? "read-write" : "read-only") << " token " << g.info.id << " for "
+                  << username << " (" << data::describe_scope(c, g.info.scope ? g.info.scope : scope)
+                  << "); it is shown only now:\n";
+        std::cout << g.token << '\n';
+    } else if (cmd == "token list") {
+        print_token_table(c, optional_flag(a, "username"));
+    } else if (cmd == "token revoke") {
+        const long long id = parse_count(required_flag(a, "id"), "id");
+        data::revoke_token(c, id);
+        std::cout << "plotmap: revoked token " << id << '\n';
+    }
     return 0;
 }
 
@@ -173,10 +309,14 @@ int run_serve(const config::settings& s) {
     data::plot_registry plots(store, server::registry_rules_from(s));
     server::tile_service tiles(store, s.tiles, s.plots.stages);
     server::metrics metrics;
-    const server::app application({store, plots, tiles, metrics, s});
+    const server::gatekeeper gate(store, s);
+    const server::app application({store, plots, tiles, metrics, s, gate});
     server::http_server http(
         s.server, [&application](server::request& req) { return application.handle(req); }, metrics,
         [&application](server::request& req) { return application.try_fast(req); });
+    http.set_body_limits([&application](std::string_view method, std::string_view target) {
+        return application.body_limit(method, target);
+    });
     const unsigned short port = http.listen(where.host, where.port);
     const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
     std::cout << "plotmap " << version << ": listening on http://" << shown_host << ":" << port << " (database "
@@ -203,10 +343,19 @@ int run(const std::vector<std::string>& args) {
     }
     const parsed_args a = parse_args(args, {{"init", {"db", "config", "admin-dir"}},
                                             {"demo", {"db", "config", "plots", "seed"}},
-                                            {"serve", {"db", "config", "listen"}}});
+                                            {"serve", {"db", "config", "listen"}},
+                                            {"user add", {"db", "config", "username", "role", "scope", "password-stdin"}},
+                                            {"user list", {"db", "config"}},
+                                            {"user passwd", {"db", "config", "username", "password-stdin"}},
+                                            {"user disable", {"db", "config", "username"}},
+                                            {"user enable", {"db", "config", "username"}},
+                                            {"token create", {"db", "config", "username", "write", "name", "scope"}},
+                                            {"token list", {"db", "config", "username"}},
+                                            {"token revoke", {"db", "config", "id"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
+    if (a.command.starts_with("user ") || a.command.starts_with("token ")) return run_accounts(s, a);
     return run_serve(s);
 }
 

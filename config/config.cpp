@@ -195,6 +195,10 @@ const std::vector<key_spec>& keys() {
                          [](settings& s) -> int& { return s.server.keep_alive_timeout_s; }),
         integer_key<int>("server", "shutdown_grace_s", 0, 3600, [](settings& s) -> int& { return s.server.shutdown_grace_s; }),
         bool_key("server", "access_log", [](settings& s) -> bool& { return s.server.access_log; }),
+        integer_key<int>("server", "max_connections", 1, 1000000, [](settings& s) -> int& { return s.server.max_connections; }),
+        integer_key<int>("server", "requests_per_s", 0, 1000000, [](settings& s) -> int& { return s.server.requests_per_s; }),
+        integer_key<int>("server", "request_burst", 1, 1000000, [](settings& s) -> int& { return s.server.request_burst; }),
+        bool_key("server", "trust_proxy", [](settings& s) -> bool& { return s.server.trust_proxy; }),
         string_key("database", "path", [](settings& s) -> std::string& { return s.database.path; },
                    [](const std::string& v, const std::string& where) {
                        if (v.empty()) throw config_error(where + ": must not be empty");
@@ -214,6 +218,20 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("plots", "list_limit_default", 1, 100000,
                          [](settings& s) -> int& { return s.plots.list_limit_default; }),
         integer_key<int>("plots", "list_limit_max", 1, 100000, [](settings& s) -> int& { return s.plots.list_limit_max; }),
+        integer_key<int>("plots", "max_vertices", 4, 10000000, [](settings& s) -> int& { return s.plots.max_vertices; }),
+        string_key("auth", "anonymous", [](settings& s) -> std::string& { return s.auth.anonymous; },
+                   [](const std::string& v, const std::string& where) {
+                       if (v != "public" && v != "off") throw config_error(where + ": must be \"public\" or \"off\"");
+                   }),
+        integer_key<int>("auth", "session_idle_timeout_s", 1, 86400 * 365,
+                         [](settings& s) -> int& { return s.auth.session_idle_timeout_s; }),
+        integer_key<int>("auth", "session_lifetime_s", 1, 86400 * 3650,
+                         [](settings& s) -> int& { return s.auth.session_lifetime_s; }),
+        integer_key<int>("auth", "login_attempts_per_user", 1, 1000000,
+                         [](settings& s) -> int& { return s.auth.login_attempts_per_user; }),
+        integer_key<int>("auth", "login_attempts_per_address", 1, 1000000,
+                         [](settings& s) -> int& { return s.auth.login_attempts_per_address; }),
+        integer_key<int>("auth", "login_window_s", 1, 86400, [](settings& s) -> int& { return s.auth.login_window_s; }),
         integer_key<int>("tiles", "extent", 256, 16384, [](settings& s) -> int& { return s.tiles.extent; }),
         integer_key<int>("tiles", "buffer", 0, 1024, [](settings& s) -> int& { return s.tiles.buffer; }),
         integer_key<int>("tiles", "plots_min_zoom", 0, 24, [](settings& s) -> int& { return s.tiles.plots_min_zoom; }),

@@ -24,6 +24,10 @@ struct server_settings {
     int keep_alive_timeout_s = 60;       ///< idle keep-alive connections are closed after this
     int shutdown_grace_s = 10;           ///< on SIGTERM, in-flight requests get this long to finish
     bool access_log = true;              ///< one line per request on standard output
+    int max_connections = 1024;          ///< open connections at once; more get 503 and are closed
+    int requests_per_s = 100;            ///< per client address, beyond cached tiles; 0 = no limit
+    int request_burst = 400;             ///< requests a client may send at once before the rate applies
+    bool trust_proxy = false;            ///< believe X-Forwarded-For/-Proto (only behind your own proxy)
 };
 
 struct database_settings {
@@ -43,6 +47,7 @@ struct plot_settings {
     double max_area_m2 = 10000000.0;                 ///< larger boundaries are refused (10 km² = 6,250 rai)
     int list_limit_default = 100;                    ///< plots per page when the client does not say
     int list_limit_max = 1000;                       ///< the most plots per page (larger limits are clamped)
+    int max_vertices = 20000;                        ///< positions allowed in one boundary (422 above)
 };
 
 struct tile_settings {
@@ -59,6 +64,15 @@ struct tile_settings {
                                    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}; ///< label fonts, first choice first
 };
 
+struct auth_settings {
+    std::string anonymous = "public";   ///< "public": anyone reads without personal fields; "off": sign-in needed
+    int session_idle_timeout_s = 604800; ///< a session unused this long ends (7 days)
+    int session_lifetime_s = 2592000;    ///< a session ends this long after sign-in at the latest (30 days)
+    int login_attempts_per_user = 5;     ///< failed sign-ins per username within login_window_s
+    int login_attempts_per_address = 20; ///< sign-in attempts per client address within login_window_s
+    int login_window_s = 900;            ///< the window the two limits above count in
+};
+
 struct web_settings {
     std::string root; ///< folder with the web pages and their npm packages; empty = the shipped web/
 };
@@ -68,6 +82,7 @@ struct settings {
     database_settings database;
     plot_settings plots;
     tile_settings tiles;
+    auth_settings auth;
     web_settings web;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };

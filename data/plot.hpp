@@ -57,6 +57,11 @@ struct plot {
     std::optional<std::string> adm3_name;
 };
 
+/// Fields only a signed-in user whose scope holds the plot may see: the owner, the title
+/// deed, free notes, and which staff edited it. Public outputs (anonymous reads, tiles,
+/// public exports) leave them out entirely.
+inline const std::vector<std::string> personal_fields{"owner_name", "owner_phone", "deed_no", "notes", "created_by", "updated_by"};
+
 /// The stored fields (no id, version or timestamps but deleted_at) as JSON, geometry as
 /// lon/lat GeoJSON: the vocabulary of the history's "changes" and the base of the API form.
 [[nodiscard]] nlohmann::json stored_fields(const plot& p);

@@ -1,7 +1,7 @@
 #include "data/plot_registry.hpp"
 
+#include "data/clock.hpp"
 #include "data/pin_clusters.hpp"
-
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
 #include "data/tile_index.hpp"
@@ -23,18 +23,6 @@ namespace plotmap::data {
 namespace {
 
 using nlohmann::json;
-
-std::string now_utc() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
-}
 
 std::string new_uuid() {
     thread_local std::mt19937_64 gen{(std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};
@@ -147,6 +135,14 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
         p.pin = d.pin;
     }
     if (d.boundary) {
+        std::size_t vertices = 0;
+        for (const auto& poly : d.boundary->polygons) {
+            for (const auto& ring : poly.rings) vertices += ring.size();
+        }
+        if (vertices > rules.max_vertices) {
+            throw invalid_geometry("boundary has " + std::to_string(vertices) + " positions, more than the " +
+                                   std::to_string(rules.max_vertices) + " (plots.max_vertices) a plot may have");
+        }
         geo::checked_boundary checked = geo::check_boundary(*d.boundary, rules.region, d.repair);
         repairs = std::move(checked.repairs);
         p.boundary = std::move(checked.geometry);
@@ -332,6 +328,19 @@ geo::bbox bounds_of(const plot& p) {
     return b;
 }
 
+namespace {
+
+/// Refuses a write that would touch a plot outside the editor's scope (checked inside the
+/// write transaction, on the codes as stored).
+void require_in_scope(connection& c, const editor& who, const plot& p, const std::string& what) {
+    if (codes_in_scope(who.scope, p.adm1, p.adm2, p.adm3)) return;
+    const std::optional<std::string>& code = p.adm3 ? p.adm3 : p.adm2 ? p.adm2 : p.adm1;
+    throw forbidden(what + (code ? " lies in " + *code : " has no subdistrict") + ", outside " +
+                    (who.username ? *who.username + "'s" : "the") + " scope " + describe_scope(c, who.scope));
+}
+
+} // namespace
+
 plot_draft draft_of(const plot& p) {
     plot_draft d;
     d.uid = p.uid;
@@ -361,7 +370,7 @@ plot_registry::plot_registry(store& s, registry_rules rules) : store_(s), rules_
     if (rules_.programs.empty() || rules_.stages.empty()) throw error("the registry needs at least one program and one stage");
 }
 
-write_result plot_registry::create(const plot_draft& d, const std::optional<std::string>& actor) {
+write_result plot_registry::create(const plot_draft& d, const editor& who) {
     // An offline phone retrying its upload: answer with what the first attempt created.
     const std::optional<std::string> uid = d.uid ? std::optional(canonical_uuid(*d.uid)) : std::nullopt;
     if (uid) {
@@ -378,11 +387,12 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
         write_result result;
         result.created = result.changed = true;
         resolve_admin(c, p, result);
+        require_in_scope(c, who, p, "the new plot");
         assign_code(c, p, std::nullopt);
         const std::string now = now_utc();
         p.version = 1;
         p.created_at = p.updated_at = now;
-        p.created_by = p.updated_by = actor;
+        p.created_by = p.updated_by = who.username;
         p.stage_changed_at = now;
         check_overlaps(c, p, rules_, result);
         check_declared_area(p, rules_, result);
@@ -390,7 +400,7 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
         p.id = insert_plot_row(c, p);
         adjust_clusters(c, *p.location, p.stage, +1);
         index_for_tiles(c, p);
-        append_history(c, p.id, {1, "create", now, actor, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
+        append_history(c, p.id, {1, "create", now, who.username, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
         result.record = current_plot(c, p.id);
         tx.commit();
         return result;
@@ -398,12 +408,13 @@ write_result plot_registry::create(const plot_draft& d, const std::optional<std:
 }
 
 write_result plot_registry::replace(std::int64_t id, std::int64_t expected_version, const plot_draft& d,
-                                    const std::optional<std::string>& actor) {
+                                    const editor& who) {
     std::vector<std::string> repairs;
     plot p = prepare(d, rules_, repairs);
     return store_.write([&](connection& c) {
         transaction tx(c);
         const plot cur = current_plot(c, id);
+        require_in_scope(c, who, cur, "plot " + std::to_string(id));
         if (cur.deleted_at) throw conflict("plot " + std::to_string(id) + " is deleted; restore it before editing");
         check_version(cur, expected_version);
         if (!p.uid.empty() && p.uid != cur.uid) throw bad_request("uid cannot change (plot " + std::to_string(id) + " has " + cur.uid + ")");
@@ -412,6 +423,7 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         p.id = id;
         p.uid = cur.uid;
         resolve_admin(c, p, result);
+        require_in_scope(c, who, p, "the edited plot " + std::to_string(id));
         assign_code(c, p, cur.code);
         p.created_at = cur.created_at;
         p.created_by = cur.created_by;
@@ -428,14 +440,14 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
         if (!p.stage_changed_at) p.stage_changed_at = now;
         p.version = cur.version + 1;
         p.updated_at = now;
-        p.updated_by = actor;
+        p.updated_by = who.username;
         update_plot_row(c, p);
         index_for_tiles(c, p);
         if (cur.location != p.location || cur.stage != p.stage) {
             if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
             adjust_clusters(c, *p.location, p.stage, +1);
         }
-        append_history(c, id, {p.version, "update", now, actor, changes.dump(), details_of(d, repairs)});
+        append_history(c, id, {p.version, "update", now, who.username, changes.dump(), details_of(d, repairs)});
         result.record = current_plot(c, id);
         result.changed = true;
         tx.commit();
@@ -446,10 +458,11 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
 namespace {
 
 write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> expected, bool deleted,
-                         const std::optional<std::string>& actor) {
+                         const editor& who) {
     return s.write([&](connection& c) {
         transaction tx(c);
         plot p = current_plot(c, id);
+        require_in_scope(c, who, p, "plot " + std::to_string(id));
         check_version(p, expected);
         write_result result;
         result.previous_bounds = bounds_of(p);
@@ -462,11 +475,11 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
         p.deleted_at = deleted ? std::optional(now) : std::nullopt;
         p.version += 1;
         p.updated_at = now;
-        p.updated_by = actor;
+        p.updated_by = who.username;
         update_plot_row(c, p);
         index_for_tiles(c, p);
         if (p.location) adjust_clusters(c, *p.location, p.stage, deleted ? -1 : +1);
-        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, actor, diff(before, stored_fields(p)).dump(),
+        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, who.username, diff(before, stored_fields(p)).dump(),
                                std::nullopt});
         result.record = current_plot(c, id);
         result.changed = true;
@@ -478,13 +491,13 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
 } // namespace
 
 write_result plot_registry::remove(std::int64_t id, std::optional<std::int64_t> expected_version,
-                                   const std::optional<std::string>& actor) {
-    return set_deleted(store_, id, expected_version, true, actor);
+                                   const editor& who) {
+    return set_deleted(store_, id, expected_version, true, who);
 }
 
 write_result plot_registry::restore(std::int64_t id, std::optional<std::int64_t> expected_version,
-                                    const std::optional<std::string>& actor) {
-    return set_deleted(store_, id, expected_version, false, actor);
+                                    const editor& who) {
+    return set_deleted(store_, id, expected_version, false, who);
 }
 
 plot plot_registry::get(std::int64_t id, bool include_deleted) const {

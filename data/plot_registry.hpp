@@ -5,6 +5,7 @@
 
 #include "data/plot.hpp"
 #include "data/plot_store.hpp"
+#include "data/users.hpp"
 #include "geo/crs.hpp"
 #include "geo/validity.hpp"
 
@@ -16,6 +17,13 @@ namespace plotmap::data {
 
 class store;
 
+/// Who makes a write: recorded as created_by/updated_by and in the history, and the area
+/// whose plots they may touch. The default (nobody, everywhere) is for system writes.
+struct editor {
+    std::optional<std::string> username;
+    area_scope scope;
+};
+
 struct registry_rules {
     std::vector<std::string> programs{"HLM", "CLM"};
     std::vector<std::string> stages{"surveyed", "digging", "planting", "complete"};
@@ -23,6 +31,7 @@ struct registry_rules {
     double area_mismatch_warn_share = 0.10;
     double overlap_warn_m2 = 1.0;
     double max_area_m2 = 10000000.0; ///< larger boundaries are refused
+    std::size_t max_vertices = 20000; ///< boundaries with more positions are refused
 };
 
 /// Every field a client may set. Unset optionals are stored as NULL (or their default).
@@ -87,18 +96,20 @@ public:
 
     /// Creates a plot, or returns the existing one when `d.uid` is already known.
     /// @throws bad_request for a field that breaks a rule (the message names it),
-    ///         invalid_geometry for a bad pin or boundary, conflict for a code in use.
-    write_result create(const plot_draft& d, const std::optional<std::string>& actor);
+    ///         invalid_geometry for a bad pin or boundary, conflict for a code in use,
+    ///         forbidden if the plot would lie outside the editor's scope.
+    write_result create(const plot_draft& d, const editor& who);
 
     /// Replaces every writable field of plot `id`, if its version is `expected_version`.
-    /// @throws not_found, precondition_failed (stale version), conflict (deleted plot), and
-    ///         the validation errors of create().
+    /// @throws not_found, precondition_failed (stale version), conflict (deleted plot),
+    ///         forbidden (the plot is, or would move, outside the editor's scope), and the
+    ///         validation errors of create().
     write_result replace(std::int64_t id, std::int64_t expected_version, const plot_draft& d,
-                         const std::optional<std::string>& actor);
+                         const editor& who);
 
     /// Soft delete and restore; a new version each.
-    write_result remove(std::int64_t id, std::optional<std::int64_t> expected_version, const std::optional<std::string>& actor);
-    write_result restore(std::int64_t id, std::optional<std::int64_t> expected_version, const std::optional<std::string>& actor);
+    write_result remove(std::int64_t id, std::optional<std::int64_t> expected_version, const editor& who);
+    write_result restore(std::int64_t id, std::optional<std::int64_t> expected_version, const editor& who);
 
     /// @throws not_found if there is no such plot, or it is deleted and !include_deleted.
     [[nodiscard]] plot get(std::int64_t id, bool include_deleted = false) const;

@@ -169,16 +169,57 @@ CREATE TABLE tile_locations (
 CREATE INDEX tile_locations_id ON tile_locations(id);
 )sql";
 
+// Migration 5: users, sign-in sessions and API tokens (data/users.hpp). Credentials are
+// stored only as hashes: Argon2id for passwords, BLAKE2b for random session/API tokens.
+constexpr const char* migration_5 = R"sql(
+CREATE TABLE users (
+  id              INTEGER PRIMARY KEY,
+  username        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  role            TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'staff', 'viewer')),
+  scope           TEXT,                             -- admin-code prefix; NULL = whole country
+  password_hash   TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+  disabled_at     TEXT,
+  created_at      TEXT NOT NULL,
+  created_by      TEXT,
+  last_login_at   TEXT
+);
+CREATE TABLE sessions (
+  token_hash      BLOB PRIMARY KEY,                 -- BLAKE2b-256 of the cookie value
+  user_id         INTEGER NOT NULL REFERENCES users(id),
+  csrf_token      TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,                 -- unix seconds
+  expires_at      INTEGER NOT NULL,                 -- absolute end of the session
+  last_seen_at    INTEGER NOT NULL,                 -- idle timeout counts from here
+  remote          TEXT,
+  ended_at        INTEGER                           -- logout or revocation
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE api_tokens (
+  id              INTEGER PRIMARY KEY,
+  token_hash      BLOB NOT NULL UNIQUE,             -- BLAKE2b-256 of the token
+  prefix          TEXT NOT NULL,                    -- first characters, to recognise it
+  user_id         INTEGER NOT NULL REFERENCES users(id),
+  name            TEXT,
+  can_write       INTEGER NOT NULL DEFAULT 0,
+  scope           TEXT,                             -- NULL = the user's scope
+  created_at      TEXT NOT NULL,
+  last_used_at    INTEGER,
+  revoked_at      TEXT
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+)sql";
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 4> migrations{{
+const std::array<migration, 5> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
     {migration_4, rebuild_tile_index},
+    {migration_5, nullptr},
 }};
 
 } // namespace

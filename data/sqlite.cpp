@@ -165,14 +165,21 @@ std::optional<std::string> statement::optional_text(int column) const {
 
 // ---- transaction --------------------------------------------------------------------------
 
-transaction::transaction(connection& conn) : conn_(conn) { conn_.exec("BEGIN IMMEDIATE"); }
+transaction::transaction(connection& conn) : conn_(conn), nested_(sqlite3_get_autocommit(conn.handle()) == 0) {
+    conn_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+}
 
 transaction::~transaction() {
-    if (open_) sqlite3_exec(conn_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!open_) return;
+    if (nested_) {
+        sqlite3_exec(conn_.handle(), "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+    } else {
+        sqlite3_exec(conn_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 void transaction::commit() {
-    conn_.exec("COMMIT");
+    conn_.exec(nested_ ? "RELEASE nested" : "COMMIT");
     open_ = false;
 }
 

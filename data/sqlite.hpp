@@ -110,7 +110,8 @@ private:
 };
 
 /// BEGIN IMMEDIATE on construction; commit() makes it durable; the destructor rolls back
-/// whatever was not committed (cf. vtzero's feature_builder).
+/// whatever was not committed (cf. vtzero's feature_builder). Inside another transaction it
+/// is a SAVEPOINT: commit() releases it into the outer one, which decides.
 class transaction {
 public:
     explicit transaction(connection& conn);
@@ -123,6 +124,7 @@ public:
 private:
     connection& conn_;
     bool open_ = true;
+    bool nested_ = false;
 };
 
 } // namespace plotmap::data

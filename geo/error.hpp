@@ -60,6 +60,33 @@ public:
     int retry_after_seconds;
 };
 
+/// The request needs credentials it did not carry, or carried ones that are not valid
+/// (HTTP 401).
+class unauthorized : public error {
+public:
+    using error::error;
+};
+
+/// The caller is known but may not do this: role, scope, read-only token, CSRF (HTTP 403).
+class forbidden : public error {
+public:
+    using error::error;
+};
+
+/// The caller sent too many requests (or failed sign-ins) and must wait (HTTP 429).
+class too_many_requests : public error {
+public:
+    explicit too_many_requests(const std::string& what, int retry_after_s)
+        : error(what), retry_after_seconds(retry_after_s) {}
+    int retry_after_seconds;
+};
+
+/// A request body is larger than its route accepts (HTTP 413).
+class payload_too_large : public error {
+public:
+    using error::error;
+};
+
 /// A configuration value is missing or wrong; the message names the file and key.
 class config_error : public error {
 public:

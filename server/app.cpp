@@ -14,6 +14,7 @@ data::registry_rules registry_rules_from(const config::settings& s) {
     rules.area_mismatch_warn_share = s.plots.area_mismatch_warn_share;
     rules.overlap_warn_m2 = s.plots.overlap_warn_m2;
     rules.max_area_m2 = s.plots.max_area_m2;
+    rules.max_vertices = static_cast<std::size_t>(s.plots.max_vertices);
     return rules;
 }
 
@@ -25,14 +26,26 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_tiles(routes_, ctx_);
     routes::add_cached_tiles(fast_routes_, ctx_);
     routes::add_web(routes_, ctx_);
+    routes::add_accounts(routes_, ctx_);
+}
+
+std::size_t app::body_limit(std::string_view method, std::string_view target) const {
+    constexpr std::size_t small = 16384;
+    if (method == "GET" || method == "HEAD" || method == "DELETE" || method == "OPTIONS") return small;
+    if (target.starts_with("/api/v1/session") || target.starts_with("/api/v1/users") || target.starts_with("/api/v1/tokens")) {
+        return small;
+    }
+    return ctx_.settings.server.body_limit_bytes;
 }
 
 response app::handle(request& req) const {
     std::string pattern;
     try {
         parse_target(req);
+        ctx_.gate.limit_rate(req);
         router::match m = routes_.find(req.method, req.path);
         pattern = m.pattern;
+        ctx_.gate.admit(req, m.who);
         response res = (*m.target)(req, m.params);
         res.route = pattern;
         return res;
@@ -48,6 +61,9 @@ std::optional<response> app::try_fast(request& req) const {
         // Only tile URLs have a fast path; skip the rest without routing (or throwing).
         const std::string_view t = req.target;
         if (req.method != "GET" || !(t.starts_with("/tiles/") || t.starts_with("/collections/"))) return std::nullopt;
+        // Cached tiles are the same for every audience (no personal fields in any tile), so
+        // they skip the credential check only where anyone may read them.
+        if (!ctx_.gate.anonymous_public()) return std::nullopt;
         parse_target(req);
         router::match m = fast_routes_.find(req.method, req.path);
         response res = (*m.target)(req, m.params);

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "data/plot_registry.hpp"
 #include "data/store.hpp"
+#include "server/access.hpp"
 #include "server/http.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
@@ -21,6 +22,7 @@ struct context {
     tile_service& tiles;
     server::metrics& metrics;
     const config::settings& settings;
+    const gatekeeper& gate;
 };
 
 /// The registry's rules as configured.
@@ -36,6 +38,11 @@ public:
     /// The answer if it needs no blocking work (a cached tile), else nullopt; never throws,
     /// never blocks. The server calls it on the io thread before handing over to handle().
     [[nodiscard]] std::optional<response> try_fast(request& req) const;
+
+    /// The largest body the route for (method, target) accepts: small for sign-in, account
+    /// and read requests, server.body_limit_bytes for plot writes. The server applies it
+    /// once the header is in, so an oversized body is refused without being read.
+    [[nodiscard]] std::size_t body_limit(std::string_view method, std::string_view target) const;
 
     [[nodiscard]] const context& ctx() const noexcept { return ctx_; }
 

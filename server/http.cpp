@@ -1,5 +1,7 @@
 #include "server/http.hpp"
 
+#include <algorithm>
+
 #include "geo/error.hpp"
 
 namespace plotmap::server {
@@ -97,6 +99,14 @@ void parse_target(request& req) {
         }
         if (amp == std::string_view::npos) break;
         rest.remove_prefix(amp + 1);
+    }
+}
+
+void allow_only(const request& req, std::initializer_list<std::string_view> names) {
+    for (const auto& [key, value] : req.query) {
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+            throw bad_request("unknown query parameter \"" + key.substr(0, 40) + "\"");
+        }
     }
 }
 

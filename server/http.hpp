@@ -2,8 +2,10 @@
 // Plain HTTP request and response values. Only server/http_server.cpp sees Beast; routes
 // and their tests work with these.
 
+#include "data/users.hpp"
 #include "geo/error.hpp"
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +31,8 @@ struct request {
     std::string body;
     std::string remote;   ///< client address
     std::string request_id;
+    std::optional<data::principal> who;    ///< the signed-in caller (server/access.hpp), if any
+    std::optional<std::string> url_token;  ///< a ?token= API token, to carry into URLs we hand out
 
     /// First header with this (case-insensitive) name.
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
@@ -53,6 +57,9 @@ struct response {
 /// Splits a request target into a decoded path and query parameters.
 /// @throws bad_request on a malformed percent escape or a target that is not origin-form.
 void parse_target(request& req);
+
+/// @throws bad_request naming the first query parameter not in `names`.
+void allow_only(const request& req, std::initializer_list<std::string_view> names);
 
 /// A response with a body and a content type.
 [[nodiscard]] response make_response(int status, std::string content_type, std::string body);

@@ -33,6 +33,23 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
+namespace {
+
+/// The target for the access log, cut to 512 bytes, with ?token= values masked: API tokens
+/// are credentials and logs are read by more people than the database.
+std::string masked_target(std::string_view target) {
+    std::string out(target.substr(0, 512));
+    for (std::size_t at = out.find("token="); at != std::string::npos; at = out.find("token=", at + 1)) {
+        if (at == 0 || (out[at - 1] != '?' && out[at - 1] != '&')) continue;
+        const std::size_t start = at + 6;
+        const std::size_t end = std::min(out.find('&', start), out.size());
+        out.replace(start, end - start, "***");
+    }
+    return out;
+}
+
+} // namespace
+
 struct http_server::impl {
     impl(const config::server_settings& s, request_handler h, metrics& m, fast_handler f)
         : settings(s), handler(std::move(h)), fast(std::move(f)), stats(m), workers(static_cast<std::size_t>(s.worker_threads)),
@@ -44,6 +61,8 @@ struct http_server::impl {
     config::server_settings settings;
     request_handler handler;
     fast_handler fast;
+    body_limit_fn body_limit;
+    std::atomic<int> connections{0};
     metrics& stats;
     net::io_context ioc;
     net::thread_pool workers;
@@ -73,7 +92,7 @@ struct http_server::impl {
         char line[160];
         std::snprintf(line, sizeof line, "%d %zu %.2fms", status, bytes, seconds * 1000.0);
         const std::lock_guard lock(log_mutex);
-        std::cout << when << ' ' << req.remote << " \"" << req.method << ' ' << req.target.substr(0, 512) << "\" "
+        std::cout << when << ' ' << req.remote << " \"" << req.method << ' ' << masked_target(req.target) << "\" "
                   << line << " rid=" << req.request_id << '\n'
                   << std::flush;
     }
@@ -91,13 +110,24 @@ public:
     session(tcp::socket&& socket, http_server::impl& server)
         : stream_(std::move(socket)), server_(server), read_deadline_(stream_.get_executor()) {
         server_.stats.connection_opened();
+        ++server_.connections;
         beast::error_code ec;
         const auto ep = stream_.socket().remote_endpoint(ec);
         remote_ = ec ? std::string("-") : ep.address().to_string();
     }
-    ~session() { server_.stats.connection_closed(); }
+    ~session() {
+        --server_.connections;
+        server_.stats.connection_closed();
+    }
 
     void start() {
+        if (server_.connections.load() > server_.settings.max_connections) {
+            // Over the limit: one short answer, then the socket is closed.
+            return net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+                self->reply_protocol_error(503, "the server has " + std::to_string(self->server_.settings.max_connections) +
+                                                    " connections open, its limit (server.max_connections); try again shortly");
+            });
+        }
         net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_request, shared_from_this()));
     }
 
@@ -105,7 +135,8 @@ private:
     void read_request() {
         if (server_.stopping) return close();
         parser_.emplace();
-        parser_->body_limit(server_.settings.body_limit_bytes);
+        body_limit_ = server_.settings.body_limit_bytes;
+        parser_->body_limit(body_limit_);
         parser_->header_limit(static_cast<std::uint32_t>(server_.settings.header_limit_bytes));
         // An idle keep-alive connection may wait keep_alive_timeout_s for its next request;
         // once the header is in, the rest must arrive within read_timeout_s.
@@ -117,6 +148,12 @@ private:
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
         started_ = clock_type::now();
+        if (server_.body_limit) {
+            const auto& h = parser_->get();
+            body_limit_ = server_.body_limit(std::string_view(h.method_string().data(), h.method_string().size()),
+                                             std::string_view(h.target().data(), h.target().size()));
+            parser_->body_limit(body_limit_);
+        }
         arm_deadline(server_.settings.read_timeout_s);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
     }
@@ -141,8 +178,8 @@ private:
             return close();
         }
         if (ec == http::error::body_limit) {
-            return reply_protocol_error(413, "the request body is larger than the limit of " +
-                                                 std::to_string(server_.settings.body_limit_bytes) + " bytes");
+            return reply_protocol_error(413, "the request body is larger than this route's limit of " +
+                                                 std::to_string(body_limit_) + " bytes");
         }
         if (ec == http::error::header_limit) {
             return reply_protocol_error(431, "the request header is larger than the limit of " +
@@ -168,6 +205,7 @@ private:
             req.target = std::string(parser_->get().target());
         }
         response res = problem(status, detail);
+        if (status == 503) res.set("Retry-After", "1");
         res.route = "";
         ++server_.in_flight;
         send(std::move(req), std::move(res), false);
@@ -251,6 +289,7 @@ private:
     std::string remote_;
     clock_type::time_point started_ = clock_type::now();
     unsigned long long requests_ = 0;
+    std::size_t body_limit_ = 0;
 };
 
 } // namespace
@@ -288,6 +327,8 @@ void http_server::impl::wait_for_in_flight() {
 
 http_server::http_server(const config::server_settings& settings, request_handler handler, metrics& m, fast_handler fast)
     : impl_(std::make_unique<impl>(settings, std::move(handler), m, std::move(fast))) {}
+
+void http_server::set_body_limits(body_limit_fn f) { impl_->body_limit = std::move(f); }
 
 http_server::~http_server() {
     impl_->workers.join();

@@ -32,6 +32,11 @@ public:
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
+    /// The largest body a request may have, given its method and target (decided once the
+    /// header is in). Without it, server.body_limit_bytes applies to every request.
+    using body_limit_fn = std::function<std::size_t(std::string_view method, std::string_view target)>;
+    void set_body_limits(body_limit_fn f);
+
     /// Binds and listens. @returns the bound port (useful with port 0).
     /// @throws error naming the address if it cannot be bound.
     unsigned short listen(const std::string& host, unsigned short port);

@@ -148,7 +148,7 @@ void apply_plot_members(data::plot_draft& draft, const json& body, const geo::cr
     }
 }
 
-json plot_to_json(const data::plot& p, const geo::crs& crs) {
+json plot_to_json(const data::plot& p, const geo::crs& crs, view v) {
     json out = data::stored_fields(p);
     geo::transformer& to_crs = geo::transformer_for(geo::crs84(), crs);
     if (p.pin) out["pin"] = geo::to_geojson(to_crs.apply(*p.pin));
@@ -175,11 +175,14 @@ json plot_to_json(const data::plot& p, const geo::crs& crs) {
     out["updated_at"] = p.updated_at;
     out["updated_by"] = opt(p.updated_by);
     out["crs"] = crs.id;
+    if (v == view::public_fields) {
+        for (const std::string& field : data::personal_fields) out.erase(field);
+    }
     return out;
 }
 
-json write_result_to_json(const data::write_result& r, const data::plot_draft& draft, const geo::crs& crs) {
-    json out = plot_to_json(r.record, crs);
+json write_result_to_json(const data::write_result& r, const data::plot_draft& draft, const geo::crs& crs, view v) {
+    json out = plot_to_json(r.record, crs, v);
     json warnings = json::array();
     for (const auto& w : r.warnings) warnings.push_back({{"code", w.code}, {"message", w.message}});
     out["warnings"] = std::move(warnings);
@@ -204,13 +207,18 @@ json write_result_to_json(const data::write_result& r, const data::plot_draft& d
     return out;
 }
 
-json history_to_json(const data::history_entry& e) {
-    return {{"version", e.version},
-            {"action", e.action},
-            {"changed_at", e.changed_at},
-            {"changed_by", opt(e.changed_by)},
-            {"changes", json::parse(e.changes_json)},
-            {"details", e.details_json ? json::parse(*e.details_json) : json(nullptr)}};
+json history_to_json(const data::history_entry& e, view v) {
+    json out{{"version", e.version},
+             {"action", e.action},
+             {"changed_at", e.changed_at},
+             {"changed_by", opt(e.changed_by)},
+             {"changes", json::parse(e.changes_json)},
+             {"details", e.details_json ? json::parse(*e.details_json) : json(nullptr)}};
+    if (v == view::public_fields) {
+        out.erase("changed_by");
+        for (const std::string& field : data::personal_fields) out["changes"].erase(field);
+    }
+    return out;
 }
 
 } // namespace plotmap::server

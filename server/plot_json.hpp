@@ -26,15 +26,19 @@ namespace plotmap::server {
 ///         invalid_geometry for malformed GeoJSON.
 void apply_plot_members(data::plot_draft& draft, const nlohmann::json& body, const geo::crs& crs);
 
-/// A plot as JSON, geometry in `crs`.
-[[nodiscard]] nlohmann::json plot_to_json(const data::plot& p, const geo::crs& crs);
+/// Whether an output includes data::personal_fields.
+enum class view { full, public_fields };
+
+/// A plot as JSON, geometry in `crs`; without the personal fields for view::public_fields.
+[[nodiscard]] nlohmann::json plot_to_json(const data::plot& p, const geo::crs& crs, view v);
 
 /// A write's answer: the plot plus warnings, overlaps, the admin suggestion and the
 /// transformation used for the input.
 [[nodiscard]] nlohmann::json write_result_to_json(const data::write_result& r, const data::plot_draft& draft,
-                                                  const geo::crs& crs);
+                                                  const geo::crs& crs, view v);
 
-/// A history version as JSON.
-[[nodiscard]] nlohmann::json history_to_json(const data::history_entry& e);
+/// A history version as JSON; for view::public_fields, changes to personal fields and who
+/// made the change are left out.
+[[nodiscard]] nlohmann::json history_to_json(const data::history_entry& e, view v);
 
 } // namespace plotmap::server

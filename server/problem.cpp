@@ -44,6 +44,18 @@ response problem_for(std::exception_ptr error, const request& req) {
         return problem(409, e.what(), req.path);
     } catch (const invalid_geometry& e) {
         return problem(422, e.what(), req.path);
+    } catch (const unauthorized& e) {
+        response r = problem(401, e.what(), req.path);
+        r.set("WWW-Authenticate", "Bearer realm=\"plotmap\"");
+        return r;
+    } catch (const forbidden& e) {
+        return problem(403, e.what(), req.path);
+    } catch (const too_many_requests& e) {
+        response r = problem(429, e.what(), req.path);
+        r.set("Retry-After", std::to_string(e.retry_after_seconds));
+        return r;
+    } catch (const payload_too_large& e) {
+        return problem(413, e.what(), req.path);
     } catch (const busy& e) {
         response r = problem(503, e.what(), req.path);
         r.set("Retry-After", std::to_string(e.retry_after_seconds));

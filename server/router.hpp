@@ -14,6 +14,16 @@
 namespace plotmap::server {
 
 using path_params = std::map<std::string, std::string, std::less<>>;
+
+/// Who may call a route; every route names one, and app::handle enforces it before the
+/// handler runs (server/access.hpp). Handlers then check scope on the data they touch.
+enum class access {
+    open,         ///< anyone: health, sign-in, the web pages' files, fonts
+    read,         ///< public data: anyone when auth.anonymous = "public", else a signed-in user or token
+    signed_in,    ///< any signed-in user or token (their own session, tokens, history)
+    edit,         ///< staff and above, with a write-capable credential
+    manage_users, ///< supervisors (their scope) and admins
+};
 using handler = std::function<response(const request&, const path_params&)>;
 
 /// The path exists but not for this method (HTTP 405).
@@ -25,13 +35,14 @@ public:
 
 class router {
 public:
-    /// Registers `h` for `method` on `pattern`. @pre pattern starts with '/'.
-    void add(const std::string& method, const std::string& pattern, handler h);
+    /// Registers `h` for `method` on `pattern`, callable by `who`. @pre pattern starts with '/'.
+    void add(const std::string& method, const std::string& pattern, access who, handler h);
 
     struct match {
         const handler* target;
         path_params params;
         std::string pattern;
+        access who;
     };
 
     /// @throws not_found if no pattern matches the path,
@@ -43,6 +54,7 @@ private:
         std::string method;
         std::string pattern;
         std::vector<std::string> segments;
+        access who;
         handler target;
     };
     std::vector<route> routes_;

@@ -7,13 +7,13 @@
 namespace plotmap::server::routes {
 
 void add_health(router& r, const context& ctx) {
-    r.add("GET", "/healthz", [](const request&, const path_params&) {
+    r.add("GET", "/healthz", access::open, [](const request&, const path_params&) {
         response res = make_response(200, "application/json", R"({"status":"ok"})");
         res.set("Cache-Control", "no-store");
         return res;
     });
 
-    r.add("GET", "/readyz", [&ctx](const request& req, const path_params&) {
+    r.add("GET", "/readyz", access::open, [&ctx](const request& req, const path_params&) {
         try {
             const int version = ctx.store.read([](data::connection& c) {
                 data::require_current_schema(c);

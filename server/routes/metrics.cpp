@@ -5,7 +5,7 @@
 namespace plotmap::server::routes {
 
 void add_metrics(router& r, const context& ctx) {
-    r.add("GET", "/metrics", [&ctx](const request&, const path_params&) {
+    r.add("GET", "/metrics", access::open, [&ctx](const request&, const path_params&) {
         std::ostringstream text;
         text << ctx.metrics.render(ctx.store.stats());
         const tiles::cache_stats t = ctx.tiles.cache_stats();

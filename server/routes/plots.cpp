@@ -1,5 +1,6 @@
 // The app's plot API under /api/v1/plots (docs/api.md).
 
+#include "server/access.hpp"
 #include "server/json_body.hpp"
 #include "server/plot_json.hpp"
 #include "server/routes/routes.hpp"
@@ -64,14 +65,6 @@ bool flag(const request& req, const char* name) {
     throw bad_request(std::string("query parameter ") + name + " must be true or false");
 }
 
-void allow_only(const request& req, std::initializer_list<std::string_view> names) {
-    for (const auto& [key, value] : req.query) {
-        if (std::find(names.begin(), names.end(), key) == names.end()) {
-            throw bad_request("unknown query parameter \"" + key.substr(0, 40) + "\"");
-        }
-    }
-}
-
 response json_response(int status, const json& body, std::optional<std::int64_t> version = std::nullopt) {
     response r = make_response(status, "application/json", body.dump());
     if (version) r.set("ETag", etag(*version));
@@ -86,8 +79,11 @@ void refresh_tiles(const context& ctx, const data::write_result& r) {
     ctx.tiles.plots_changed(data::bounds_of(r.record));
 }
 
+/// What the caller may see of a plot.
+view view_of(const request& req, const data::plot& p) { return sees_personal(req, p) ? view::full : view::public_fields; }
+
 response write_response(int status, const data::write_result& r, const data::plot_draft& d, const request& req) {
-    response res = json_response(status, write_result_to_json(r, d, output_crs(req)), r.record.version);
+    response res = json_response(status, write_result_to_json(r, d, output_crs(req), view_of(req, r.record)), r.record.version);
     if (status == 201 || !r.created) res.set("Location", "/api/v1/plots/" + std::to_string(r.record.id));
     return res;
 }
@@ -183,7 +179,7 @@ response list(const context& ctx, const request& req) {
     const geo::crs& crs = output_crs(req);
     const data::plot_page page = ctx.plots.list(q);
     json plots = json::array();
-    for (const auto& p : page.plots) plots.push_back(plot_to_json(p, crs));
+    for (const auto& p : page.plots) plots.push_back(plot_to_json(p, crs, view_of(req, p)));
     json links = json::array();
     if (page.more) links.push_back({{"rel", "next"}, {"href", next_link(req, page.plots.back().id)}});
     return json_response(200, {{"plots", std::move(plots)},
@@ -203,7 +199,7 @@ response edit(const context& ctx, const request& req, const path_params& params,
     data::plot_draft draft = merge ? data::draft_of(ctx.plots.get(id)) : data::plot_draft{};
     apply_plot_members(draft, body, input_crs(req, body));
     draft.repair = flag(req, "repair");
-    const data::write_result result = ctx.plots.replace(id, expected, draft, std::nullopt);
+    const data::write_result result = ctx.plots.replace(id, expected, draft, editor_of(req));
     refresh_tiles(ctx, result);
     return write_response(200, result, draft, req);
 }
@@ -211,20 +207,20 @@ response edit(const context& ctx, const request& req, const path_params& params,
 } // namespace
 
 void add_plots(router& r, const context& ctx) {
-    r.add("POST", "/api/v1/plots", [&ctx](const request& req, const path_params&) {
+    r.add("POST", "/api/v1/plots", access::edit, [&ctx](const request& req, const path_params&) {
         allow_only(req, {"repair", "crs"});
         const json body = parse_json_object(req, json_types);
         data::plot_draft draft;
         apply_plot_members(draft, body, input_crs(req, body));
         draft.repair = flag(req, "repair");
-        const data::write_result result = ctx.plots.create(draft, std::nullopt);
+        const data::write_result result = ctx.plots.create(draft, editor_of(req));
         refresh_tiles(ctx, result);
         return write_response(result.created ? 201 : 200, result, draft, req);
     });
 
-    r.add("GET", "/api/v1/plots", [&ctx](const request& req, const path_params&) { return list(ctx, req); });
+    r.add("GET", "/api/v1/plots", access::read, [&ctx](const request& req, const path_params&) { return list(ctx, req); });
 
-    r.add("GET", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+    r.add("GET", "/api/v1/plots/{id}", access::read, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {"crs", "deleted"});
         const data::plot p = ctx.plots.get(parse_id(params), req.query_value("deleted") == "include");
         if (const auto inm = req.header("if-none-match"); inm && (*inm == etag(p.version) || *inm == "*")) {
@@ -233,33 +229,37 @@ void add_plots(router& r, const context& ctx) {
             not_modified.set("ETag", etag(p.version));
             return not_modified;
         }
-        return json_response(200, plot_to_json(p, output_crs(req)), p.version);
+        return json_response(200, plot_to_json(p, output_crs(req), view_of(req, p)), p.version);
     });
 
-    r.add("PUT", "/api/v1/plots/{id}",
+    r.add("PUT", "/api/v1/plots/{id}", access::edit,
           [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, false); });
-    r.add("PATCH", "/api/v1/plots/{id}",
+    r.add("PATCH", "/api/v1/plots/{id}", access::edit,
           [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, true); });
 
-    r.add("DELETE", "/api/v1/plots/{id}", [&ctx](const request& req, const path_params& params) {
+    r.add("DELETE", "/api/v1/plots/{id}", access::edit, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});
-        const data::write_result result = ctx.plots.remove(parse_id(params), if_match(req), std::nullopt);
+        require_role(req, data::role::supervisor);
+        const data::write_result result = ctx.plots.remove(parse_id(params), if_match(req), editor_of(req));
         refresh_tiles(ctx, result);
-        return json_response(200, plot_to_json(result.record, geo::crs84()), result.record.version);
+        return json_response(200, plot_to_json(result.record, geo::crs84(), view::full), result.record.version);
     });
 
-    r.add("POST", "/api/v1/plots/{id}/restore", [&ctx](const request& req, const path_params& params) {
+    r.add("POST", "/api/v1/plots/{id}/restore", access::edit, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {"crs"});
-        const data::write_result result = ctx.plots.restore(parse_id(params), if_match(req), std::nullopt);
+        require_role(req, data::role::supervisor);
+        const data::write_result result = ctx.plots.restore(parse_id(params), if_match(req), editor_of(req));
         refresh_tiles(ctx, result);
-        return json_response(200, plot_to_json(result.record, output_crs(req)), result.record.version);
+        return json_response(200, plot_to_json(result.record, output_crs(req), view::full), result.record.version);
     });
 
-    r.add("GET", "/api/v1/plots/{id}/history", [&ctx](const request& req, const path_params& params) {
+    r.add("GET", "/api/v1/plots/{id}/history", access::signed_in, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});
         const std::int64_t id = parse_id(params);
+        const std::vector<data::history_entry> entries = ctx.plots.history(id);
+        const view v = view_of(req, ctx.plots.get(id, true));
         json versions = json::array();
-        for (const auto& e : ctx.plots.history(id)) versions.push_back(history_to_json(e));
+        for (const auto& e : entries) versions.push_back(history_to_json(e, v));
         return json_response(200, {{"plot_id", id}, {"versions", std::move(versions)}});
     });
 }

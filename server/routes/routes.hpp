@@ -18,6 +18,8 @@ void add_tiles(router& r, const context& ctx);
 /// The same tile URLs answered from the tile cache only (status not_handled on a miss), for
 /// the io-thread fast path.
 void add_cached_tiles(router& r, const context& ctx);
+/// /api/v1/session (sign in/out), /api/v1/users (user admin), /api/v1/tokens (API tokens).
+void add_accounts(router& r, const context& ctx);
 /// /embed and the static files web pages load (/assets/...).
 void add_web(router& r, const context& ctx);
 

@@ -191,7 +191,7 @@ json tileset_metadata(const tiles::tileset& ts, const std::string& id, const std
 } // namespace
 
 void add_tiles(router& r, const context& ctx) {
-    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
         const std::string_view y = strip_tile_extension(p.at("file"));
@@ -199,7 +199,7 @@ void add_tiles(router& r, const context& ctx) {
                              ctx.tiles.get(ts, tiles::parse_tile_address(p.at("z"), p.at("x"), y), "public", accepts_gzip(req)));
     });
 
-    r.add("GET", "/tiles/{file}", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/tiles/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         const std::string& file = p.at("file");
         if (file.size() <= 5 || file.substr(file.size() - 5) != ".json") {
             throw not_found("TileJSON documents are at /tiles/plots.json and /tiles/admin.json");
@@ -212,12 +212,12 @@ void add_tiles(router& r, const context& ctx) {
         return json_document(tiles::tilejson(ts, base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
     });
 
-    r.add("GET", "/styles/{file}", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("file") != "default.json") throw not_found("there is one style: /styles/default.json");
         return json_document(tiles::default_style(base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages()));
     });
 
-    r.add("GET", "/fonts/{fontstack}/{file}", [&ctx](const request&, const path_params& p) {
+    r.add("GET", "/fonts/{fontstack}/{file}", access::open, [&ctx](const request&, const path_params& p) {
         const std::string& file = p.at("file");
         if (file.size() <= 4 || file.substr(file.size() - 4) != ".pbf") throw not_found("glyph URLs end in .pbf");
         const auto pbf = ctx.tiles.glyphs(p.at("fontstack"), file.substr(0, file.size() - 4));
@@ -227,7 +227,7 @@ void add_tiles(router& r, const context& ctx) {
         return res;
     });
 
-    r.add("GET", "/tileMatrixSets", [&ctx](const request& req, const path_params&) {
+    r.add("GET", "/tileMatrixSets", access::open, [&ctx](const request& req, const path_params&) {
         const std::string base = base_url(req, ctx);
         return json_document({{"tileMatrixSets",
                                {{{"id", "WebMercatorQuad"},
@@ -236,12 +236,12 @@ void add_tiles(router& r, const context& ctx) {
                                  {"links", {{{"rel", "self"}, {"href", base + "/tileMatrixSets/WebMercatorQuad"}}}}}}}});
     });
 
-    r.add("GET", "/tileMatrixSets/{id}", [](const request&, const path_params& p) {
+    r.add("GET", "/tileMatrixSets/{id}", access::open, [](const request&, const path_params& p) {
         if (p.at("id") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
         return json_document(tile_matrix_set());
     });
 
-    r.add("GET", "/collections/{id}/tiles", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/collections/{id}/tiles", access::read, [&ctx](const request& req, const path_params& p) {
         const tiles::tileset& ts = collection_tileset(p.at("id"));
         const std::string base = base_url(req, ctx);
         const std::string self = base + "/collections/" + p.at("id") + "/tiles";
@@ -255,12 +255,12 @@ void add_tiles(router& r, const context& ctx) {
                 {"links", {{{"rel", "self"}, {"type", "application/json"}, {"href", self + "/WebMercatorQuad"}}}}}}}});
     });
 
-    r.add("GET", "/collections/{id}/tiles/{tms}", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/collections/{id}/tiles/{tms}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
         return json_document(tileset_metadata(collection_tileset(p.at("id")), p.at("id"), base_url(req, ctx), ctx));
     });
 
-    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [&ctx](const request& req, const path_params& p) {
+    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
         const tiles::tileset& ts = collection_tileset(p.at("id"));
         return tile_response(
@@ -278,12 +278,12 @@ void add_cached_tiles(router& r, const context& ctx) {
         }
         return tile_response(req, ctx, tile);
     };
-    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", [answer](const request& req, const path_params& p) {
+    r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", access::read, [answer](const request& req, const path_params& p) {
         const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset");
         return answer(req, ts, tiles::parse_tile_address(p.at("z"), p.at("x"), strip_tile_extension(p.at("file"))));
     });
-    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", [answer](const request& req, const path_params& p) {
+    r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", access::read, [answer](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("unknown tile matrix set");
         return answer(req, collection_tileset(p.at("id")), tiles::parse_tile_address(p.at("z"), p.at("x"), p.at("y")));
     });

@@ -63,7 +63,7 @@ void add_web(router& r, const context& ctx) {
     auto store = std::make_shared<file_store>(ctx.settings.web.root.empty() ? config::default_web_root()
                                                                             : std::filesystem::path(ctx.settings.web.root));
     for (const web_file& f : files) {
-        r.add("GET", f.url, [store, &f](const request& req, const path_params&) {
+        r.add("GET", f.url, access::open, [store, &f](const request& req, const path_params&) {
             const auto file = store->get(f);
             response res;
             res.set("ETag", file->etag);

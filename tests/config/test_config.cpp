@@ -43,6 +43,10 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.server.keep_alive_timeout_s, defaults.server.keep_alive_timeout_s);
     EXPECT_EQ(shipped.server.shutdown_grace_s, defaults.server.shutdown_grace_s);
     EXPECT_EQ(shipped.server.access_log, defaults.server.access_log);
+    EXPECT_EQ(shipped.server.max_connections, defaults.server.max_connections);
+    EXPECT_EQ(shipped.server.requests_per_s, defaults.server.requests_per_s);
+    EXPECT_EQ(shipped.server.request_burst, defaults.server.request_burst);
+    EXPECT_EQ(shipped.server.trust_proxy, defaults.server.trust_proxy);
     EXPECT_EQ(shipped.database.path, defaults.database.path);
     EXPECT_EQ(shipped.database.readers, defaults.database.readers);
     EXPECT_EQ(shipped.database.busy_timeout_ms, defaults.database.busy_timeout_ms);
@@ -56,6 +60,13 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.plots.max_area_m2, defaults.plots.max_area_m2);
     EXPECT_EQ(shipped.plots.list_limit_default, defaults.plots.list_limit_default);
     EXPECT_EQ(shipped.plots.list_limit_max, defaults.plots.list_limit_max);
+    EXPECT_EQ(shipped.plots.max_vertices, defaults.plots.max_vertices);
+    EXPECT_EQ(shipped.auth.anonymous, defaults.auth.anonymous);
+    EXPECT_EQ(shipped.auth.session_idle_timeout_s, defaults.auth.session_idle_timeout_s);
+    EXPECT_EQ(shipped.auth.session_lifetime_s, defaults.auth.session_lifetime_s);
+    EXPECT_EQ(shipped.auth.login_attempts_per_user, defaults.auth.login_attempts_per_user);
+    EXPECT_EQ(shipped.auth.login_attempts_per_address, defaults.auth.login_attempts_per_address);
+    EXPECT_EQ(shipped.auth.login_window_s, defaults.auth.login_window_s);
     EXPECT_EQ(shipped.tiles.extent, defaults.tiles.extent);
     EXPECT_EQ(shipped.tiles.buffer, defaults.tiles.buffer);
     EXPECT_EQ(shipped.tiles.plots_min_zoom, defaults.tiles.plots_min_zoom);

@@ -58,7 +58,7 @@ TEST(pin_clusters, registry_writes_keep_the_counts_in_step) {
     plot_draft d;
     d.program = "HLM";
     d.pin = geo::point{99.8232, 17.008};
-    const plot p = registry.create(d, std::nullopt).record;
+    const plot p = registry.create(d, {}).record;
     const auto count = [&](const char* stage) {
         return db.read([&](connection& c) {
             return c.scalar_int(std::string("SELECT coalesce(sum(n), 0) FROM pin_clusters WHERE cz = 14 AND stage = '") + stage + "'");
@@ -68,13 +68,13 @@ TEST(pin_clusters, registry_writes_keep_the_counts_in_step) {
     plot_draft moved = draft_of(p);
     moved.stage = "digging";
     moved.pin = geo::point{100.9, 13.7}; // another province, another cell at every level
-    const write_result r = registry.replace(p.id, 1, moved, std::nullopt);
+    const write_result r = registry.replace(p.id, 1, moved, {});
     EXPECT_TRUE(r.previous_bounds.contains({99.8232, 17.008}));
     EXPECT_EQ(count("surveyed"), 0);
     EXPECT_EQ(count("digging"), 1);
     EXPECT_EQ(db.read([](connection& c) { return c.scalar_int("SELECT count(*) FROM pin_clusters WHERE n <= 0"); }), 0);
-    registry.remove(p.id, std::nullopt, std::nullopt);
+    registry.remove(p.id, std::nullopt, {});
     EXPECT_EQ(count("digging"), 0);
-    registry.restore(p.id, std::nullopt, std::nullopt);
+    registry.restore(p.id, std::nullopt, {});
     EXPECT_EQ(count("digging"), 1);
 }

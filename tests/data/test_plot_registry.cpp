@@ -41,7 +41,7 @@ protected:
 } // namespace
 
 TEST_F(registry_test, create_fills_area_admin_code_and_history) {
-    const write_result r = registry.create(sukhothai_plot(), std::string("officer1"));
+    const write_result r = registry.create(sukhothai_plot(), editor{"officer1", {}});
     EXPECT_TRUE(r.created);
     const plot& p = r.record;
     EXPECT_EQ(p.version, 1);
@@ -60,15 +60,15 @@ TEST_F(registry_test, create_fills_area_admin_code_and_history) {
     EXPECT_EQ(history[0].action, "create");
     const auto changes = nlohmann::json::parse(history[0].changes_json);
     EXPECT_EQ(changes["code"], nlohmann::json::array({nullptr, "640101-0001"}));
-    EXPECT_EQ(registry.create(sukhothai_plot(), std::nullopt).record.code, "640101-0002");
+    EXPECT_EQ(registry.create(sukhothai_plot(), {}).record.code, "640101-0002");
 }
 
 TEST_F(registry_test, same_uid_twice_returns_the_first_plot) {
     plot_draft d = sukhothai_plot();
     d.uid = "3F2B8C4E-9A1D-4E5F-8B7A-1C2D3E4F5A6B";
-    const write_result first = registry.create(d, std::nullopt);
+    const write_result first = registry.create(d, {});
     d.name = "retried with other text";
-    const write_result again = registry.create(d, std::nullopt);
+    const write_result again = registry.create(d, {});
     EXPECT_TRUE(first.created);
     EXPECT_FALSE(again.created);
     EXPECT_EQ(again.record.id, first.record.id);
@@ -78,16 +78,16 @@ TEST_F(registry_test, same_uid_twice_returns_the_first_plot) {
 }
 
 TEST_F(registry_test, stale_version_is_refused_with_the_current_one) {
-    const plot p = registry.create(sukhothai_plot(), std::nullopt).record;
+    const plot p = registry.create(sukhothai_plot(), {}).record;
     plot_draft edit = draft_of(p);
     edit.stage = "digging";
-    const write_result r = registry.replace(p.id, 1, edit, std::string("a"));
+    const write_result r = registry.replace(p.id, 1, edit, editor{"a", {}});
     EXPECT_TRUE(r.changed);
     EXPECT_EQ(r.record.version, 2);
     EXPECT_NE(r.record.stage_changed_at, p.stage_changed_at);
     edit.stage = "planting";
     try {
-        registry.replace(p.id, 1, edit, std::string("b"));
+        registry.replace(p.id, 1, edit, editor{"b", {}});
         FAIL();
     } catch (const precondition_failed& e) {
         EXPECT_EQ(e.current_version, 2);
@@ -98,21 +98,21 @@ TEST_F(registry_test, stale_version_is_refused_with_the_current_one) {
 }
 
 TEST_F(registry_test, replace_with_no_change_keeps_the_version) {
-    const plot p = registry.create(sukhothai_plot(), std::nullopt).record;
-    const write_result r = registry.replace(p.id, 1, draft_of(p), std::nullopt);
+    const plot p = registry.create(sukhothai_plot(), {}).record;
+    const write_result r = registry.replace(p.id, 1, draft_of(p), {});
     EXPECT_FALSE(r.changed);
     EXPECT_EQ(r.record.version, 1);
     EXPECT_EQ(registry.history(p.id).size(), 1u);
 }
 
 TEST_F(registry_test, history_records_each_change_with_old_and_new_values) {
-    const plot p = registry.create(sukhothai_plot(), std::string("a")).record;
+    const plot p = registry.create(sukhothai_plot(), editor{"a", {}}).record;
     plot_draft edit = draft_of(p);
     edit.stage = "digging";
     edit.owner_phone = "081-234-5678";
-    registry.replace(p.id, 1, edit, std::string("b"));
-    registry.remove(p.id, 2, std::string("c"));
-    registry.restore(p.id, std::nullopt, std::string("d"));
+    registry.replace(p.id, 1, edit, editor{"b", {}});
+    registry.remove(p.id, 2, editor{"c", {}});
+    registry.restore(p.id, std::nullopt, editor{"d", {}});
     const auto h = registry.history(p.id);
     ASSERT_EQ(h.size(), 4u);
     EXPECT_EQ(h[1].action, "update");
@@ -127,26 +127,26 @@ TEST_F(registry_test, history_records_each_change_with_old_and_new_values) {
 }
 
 TEST_F(registry_test, soft_delete_hides_and_restore_brings_back) {
-    const plot p = registry.create(sukhothai_plot(), std::nullopt).record;
-    registry.remove(p.id, std::nullopt, std::nullopt);
+    const plot p = registry.create(sukhothai_plot(), {}).record;
+    registry.remove(p.id, std::nullopt, {});
     EXPECT_THROW((void)registry.get(p.id), not_found);
     EXPECT_TRUE(registry.get(p.id, true).deleted_at.has_value());
     EXPECT_EQ(registry.list({}).number_matched, 0);
     plot_query deleted;
     deleted.deleted = plot_query::deleted_filter::only;
     EXPECT_EQ(registry.list(deleted).number_matched, 1);
-    EXPECT_THROW(registry.replace(p.id, 2, draft_of(p), std::nullopt), conflict);
-    registry.restore(p.id, 2, std::nullopt);
+    EXPECT_THROW(registry.replace(p.id, 2, draft_of(p), {}), conflict);
+    registry.restore(p.id, 2, {});
     EXPECT_EQ(registry.get(p.id).version, 3);
 }
 
 TEST_F(registry_test, overlaps_and_area_mismatch_are_warnings_not_refusals) {
-    const plot first = registry.create(sukhothai_plot(), std::nullopt).record;
+    const plot first = registry.create(sukhothai_plot(), {}).record;
     plot_draft second = sukhothai_plot();
     // Shifted 20 m east: shares a 20 m x 40 m strip (800 m²) with the first.
     second.boundary = rect(geo::geodesic_destination({99.8230, 17.0078}, 90, 20).x, 17.0078, 40, 40);
     second.declared_area_m2 = 2000.0;
-    const write_result r = registry.create(second, std::nullopt);
+    const write_result r = registry.create(second, {});
     ASSERT_EQ(r.overlaps.size(), 1u);
     EXPECT_EQ(r.overlaps[0].id, first.id);
     EXPECT_NEAR(r.overlaps[0].area_m2, 800.0, 2.0);
@@ -158,13 +158,13 @@ TEST_F(registry_test, overlaps_and_area_mismatch_are_warnings_not_refusals) {
     // A neighbour that only shares an edge is not an overlap.
     plot_draft neighbour = sukhothai_plot();
     neighbour.boundary = rect(99.8230, geo::geodesic_destination({99.8230, 17.0078}, 0, 40).y, 40, 40);
-    EXPECT_TRUE(registry.create(neighbour, std::nullopt).overlaps.empty());
+    EXPECT_TRUE(registry.create(neighbour, {}).overlaps.empty());
 }
 
 TEST_F(registry_test, admin_codes_given_by_the_user_win_with_a_warning) {
     plot_draft d = sukhothai_plot();
     d.adm3 = "640102";
-    const write_result r = registry.create(d, std::nullopt);
+    const write_result r = registry.create(d, {});
     EXPECT_EQ(r.record.adm3, "640102");
     EXPECT_EQ(r.record.adm2, "6401");
     ASSERT_TRUE(r.suggested_admin.has_value());
@@ -172,10 +172,10 @@ TEST_F(registry_test, admin_codes_given_by_the_user_win_with_a_warning) {
     ASSERT_EQ(r.warnings.size(), 1u);
     EXPECT_EQ(r.warnings[0].code, "admin_mismatch");
     d.adm3 = "999999";
-    EXPECT_THROW(registry.create(d, std::nullopt), bad_request);
+    EXPECT_THROW(registry.create(d, {}), bad_request);
     d.adm3 = "640102";
     d.adm2 = "6402";
-    EXPECT_THROW(registry.create(d, std::nullopt), bad_request);
+    EXPECT_THROW(registry.create(d, {}), bad_request);
 }
 
 TEST_F(registry_test, rules_name_the_field) {
@@ -183,7 +183,7 @@ TEST_F(registry_test, rules_name_the_field) {
         plot_draft d = sukhothai_plot();
         change(d);
         try {
-            registry.create(d, std::nullopt);
+            registry.create(d, {});
         } catch (const error& e) {
             return std::string(e.what());
         }
@@ -212,9 +212,9 @@ TEST_F(registry_test, rules_name_the_field) {
 TEST_F(registry_test, codes_are_unique) {
     plot_draft d = sukhothai_plot();
     d.code = "MY-001";
-    const plot first = registry.create(d, std::nullopt).record;
+    const plot first = registry.create(d, {}).record;
     try {
-        registry.create(d, std::nullopt);
+        registry.create(d, {});
         FAIL();
     } catch (const conflict& e) {
         EXPECT_EQ(std::string(e.what()), "code \"MY-001\" is already used by plot " + std::to_string(first.id));
@@ -228,7 +228,7 @@ TEST_F(registry_test, list_filters_by_box_attributes_and_text_with_keyset_paging
         d.program = i % 2 ? "CLM" : "HLM";
         d.budget_year = 2023 + i % 2;
         d.name = "plot " + std::to_string(i);
-        registry.create(d, std::nullopt);
+        registry.create(d, {});
     }
     plot_query q;
     q.program = "HLM";
@@ -264,9 +264,9 @@ TEST_F(registry_test, invalid_boundary_is_repaired_only_on_request) {
     plot_draft d = sukhothai_plot();
     d.boundary = geo::multi_polygon{{geo::polygon{{{{99.8230, 17.0078}, {99.8234, 17.0082}, {99.8234, 17.0078},
                                                     {99.8230, 17.0082}, {99.8230, 17.0078}}}}}};
-    EXPECT_THROW(registry.create(d, std::nullopt), invalid_geometry);
+    EXPECT_THROW(registry.create(d, {}), invalid_geometry);
     d.repair = true;
-    const write_result r = registry.create(d, std::nullopt);
+    const write_result r = registry.create(d, {});
     ASSERT_EQ(r.warnings.size(), 1u);
     EXPECT_EQ(r.warnings[0].code, "repaired");
     EXPECT_EQ(r.record.boundary->polygons.size(), 2u);

@@ -48,14 +48,18 @@ protected:
     unsigned short port = 0;
 };
 
-const std::string json_header = "Content-Type: application/json\r\n";
+/// The fixture admin's API token as a header line.
+std::string auth_header() { return "Authorization: Bearer " + test::admin_credentials().token + "\r\n"; }
+
+/// A JSON body sent as the fixture admin.
+std::string json_header() { return "Content-Type: application/json\r\n" + auth_header(); }
 
 } // namespace
 
 TEST_F(plots_http, two_editors_of_the_same_version_one_wins_one_gets_412) {
     for (int round = 0; round < 10; ++round) {
         const auto created = http_request(port, "POST", "/api/v1/plots", plot_body(
-            "00000000-0000-4000-8000-" + std::string(11, '0') + std::to_string(round), 99.823 + 0.001 * round), json_header);
+            "00000000-0000-4000-8000-" + std::string(11, '0') + std::to_string(round), 99.823 + 0.001 * round), json_header());
         ASSERT_EQ(created.status, 201) << created.body;
         const std::string url = "/api/v1/plots/" + std::to_string(json::parse(created.body)["id"].get<int>());
         std::array<int, 2> status{};
@@ -64,7 +68,7 @@ TEST_F(plots_http, two_editors_of_the_same_version_one_wins_one_gets_412) {
             editors[static_cast<std::size_t>(e)] = std::thread([&, e] {
                 const std::string stage = e == 0 ? "digging" : "planting";
                 status[static_cast<std::size_t>(e)] =
-                    http_request(port, "PATCH", url, R"({"stage":")" + stage + R"("})", json_header + "If-Match: \"1\"\r\n").status;
+                    http_request(port, "PATCH", url, R"({"stage":")" + stage + R"("})", json_header() + "If-Match: \"1\"\r\n").status;
             });
         }
         for (auto& t : editors) t.join();
@@ -72,7 +76,7 @@ TEST_F(plots_http, two_editors_of_the_same_version_one_wins_one_gets_412) {
         EXPECT_EQ(status, (std::array<int, 2>{200, 412})) << "round " << round;
         const json now = json::parse(http_request(port, "GET", url).body);
         EXPECT_EQ(now["version"], 2);
-        EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history").body)["versions"].size(), 2u);
+        EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, auth_header()).body)["versions"].size(), 2u);
     }
 }
 
@@ -88,15 +92,15 @@ TEST_F(plots_http, twenty_concurrent_creators_with_retries_make_no_duplicates_an
             const std::string body = plot_body(uid, 99.823 + 0.0005 * c);
             // An offline phone retries: the same upload three times, the last two at once.
             for (int attempt = 0; attempt < 2; ++attempt) {
-                const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header);
+                const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header());
                 if (r.status == 201) ++created[static_cast<std::size_t>(c)];
                 if (r.status == 200 || r.status == 201) ids_seen[static_cast<std::size_t>(c)].insert(json::parse(r.body)["id"].get<int>());
             }
             std::thread twin([&] {
-                const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header);
+                const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header());
                 if (r.status == 201) ++created[static_cast<std::size_t>(c)];
             });
-            const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header);
+            const auto r = http_request(port, "POST", "/api/v1/plots", body, json_header());
             twin.join();
             if (r.status == 200 || r.status == 201) ids_seen[static_cast<std::size_t>(c)].insert(json::parse(r.body)["id"].get<int>());
         });
@@ -132,7 +136,7 @@ TEST_F(plots_http, acknowledged_writes_survive_kill_9) {
     for (int i = 0; i < 10; ++i) {
         char uid[40];
         std::snprintf(uid, sizeof uid, "a1b2c3d4-0000-4000-8000-%012d", i);
-        const auto r = http_request(port, "POST", "/api/v1/plots", plot_body(uid, 99.823 + 0.0005 * i), json_header);
+        const auto r = http_request(port, "POST", "/api/v1/plots", plot_body(uid, 99.823 + 0.0005 * i), json_header());
         ASSERT_EQ(r.status, 201);
         ids.push_back(json::parse(r.body)["id"].get<int>());
     }
@@ -146,7 +150,7 @@ TEST_F(plots_http, api_round_trip_and_bad_input_through_the_socket) {
     const auto created = http_request(port, "POST", "/api/v1/plots",
                                       R"({"program":"CLM","crs":"EPSG:32647","declared_area_rai":"1-0-0","boundary":{"type":"Polygon",
         "coordinates":[[[588470,1880084],[588510,1880084],[588510,1880124],[588470,1880124],[588470,1880084]]]}})",
-                                      json_header);
+                                      json_header());
     ASSERT_EQ(created.status, 201) << created.body;
     EXPECT_EQ(created.headers.at("etag"), "\"1\"");
     const json p = json::parse(created.body);
@@ -159,14 +163,14 @@ TEST_F(plots_http, api_round_trip_and_bad_input_through_the_socket) {
     const auto utm = json::parse(http_request(port, "GET", url + "?crs=EPSG:32647").body);
     EXPECT_NEAR(utm["boundary"]["coordinates"][0][0][0].get<double>(), 588470.0, 0.001);
     const auto patched = http_request(port, "PATCH", url, R"({"stage":"complete"})",
-                                      "Content-Type: application/merge-patch+json\r\nIf-Match: \"1\"\r\n");
+                                      "Content-Type: application/merge-patch+json\r\nIf-Match: \"1\"\r\n" + auth_header());
     EXPECT_EQ(patched.status, 200);
-    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history").body)["versions"][1]["changes"]["stage"],
+    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, auth_header()).body)["versions"][1]["changes"]["stage"],
               json::array({"surveyed", "complete"}));
     for (const std::string bad : {R"({"program":"HLM","boundary":{"type":"Polygon","coordinates":[[[1,2],[3,4]]]}})",
                                   R"({"program":"HLM","pin":{"type":"Point","coordinates":[NaN,1]}})", "[[[[[[",
                                   R"({"program":"HLM","pin":{"type":"Point","coordinates":[2.35,48.85]}})"}) {
-        auto r = http_request(port, "POST", "/api/v1/plots", bad, json_header);
+        auto r = http_request(port, "POST", "/api/v1/plots", bad, json_header());
         EXPECT_TRUE(r.status == 400 || r.status == 422) << bad << " -> " << r.status;
         EXPECT_EQ(r.headers["content-type"], "application/problem+json");
     }

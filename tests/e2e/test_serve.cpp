@@ -106,7 +106,7 @@ TEST_F(serve_test, malformed_http_gets_400_and_the_server_keeps_serving) {
 TEST_F(serve_test, oversized_body_is_413_and_oversized_header_431) {
     const auto big = http_request(server->port, "POST", "/healthz", std::string(10000, 'x'));
     EXPECT_EQ(big.status, 413);
-    EXPECT_EQ(nlohmann::json::parse(big.body)["detail"], "the request body is larger than the limit of 4096 bytes");
+    EXPECT_EQ(nlohmann::json::parse(big.body)["detail"], "the request body is larger than this route's limit of 4096 bytes");
     const auto header = http_request(server->port, "GET", "/healthz", "", "X-Junk: " + std::string(4000, 'y') + "\r\n");
     EXPECT_EQ(header.status, 431);
     expect_still_serving();

@@ -15,8 +15,8 @@ handler answer(std::string text) {
 
 TEST(router, matches_literals_and_captures) {
     router r;
-    r.add("GET", "/collections", answer("list"));
-    r.add("GET", "/collections/{id}/items/{fid}", answer("item"));
+    r.add("GET", "/collections", access::open, answer("list"));
+    r.add("GET", "/collections/{id}/items/{fid}", access::open, answer("item"));
     const auto m = r.find("GET", "/collections/plots/items/42");
     EXPECT_EQ(m.pattern, "/collections/{id}/items/{fid}");
     EXPECT_EQ(m.params.at("id"), "plots");
@@ -26,7 +26,7 @@ TEST(router, matches_literals_and_captures) {
 
 TEST(router, unknown_path_is_not_found_and_empty_capture_does_not_match) {
     router r;
-    r.add("GET", "/collections/{id}", answer("one"));
+    r.add("GET", "/collections/{id}", access::open, answer("one"));
     EXPECT_THROW((void)r.find("GET", "/nothing"), not_found);
     EXPECT_THROW((void)r.find("GET", "/collections/"), not_found);
     EXPECT_THROW((void)r.find("GET", "/collections/a/b"), not_found);
@@ -34,8 +34,8 @@ TEST(router, unknown_path_is_not_found_and_empty_capture_does_not_match) {
 
 TEST(router, wrong_method_lists_the_allowed_ones) {
     router r;
-    r.add("GET", "/plots/{id}", answer("get"));
-    r.add("PUT", "/plots/{id}", answer("put"));
+    r.add("GET", "/plots/{id}", access::open, answer("get"));
+    r.add("PUT", "/plots/{id}", access::open, answer("put"));
     try {
         (void)r.find("DELETE", "/plots/1");
         FAIL();

@@ -5,11 +5,14 @@
 #include "data/demo.hpp"
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
+#include "data/users.hpp"
 
 #include <mutex>
 
 namespace plotmap::test {
 namespace {
+
+fixture_admin admin;
 
 const std::filesystem::path& template_database() {
     static temp_dir dir;
@@ -19,12 +22,19 @@ const std::filesystem::path& template_database() {
         data::connection conn(file.string(), data::connection::mode::create);
         data::migrate(conn);
         data::load_admin_areas(conn, config::default_admin_dir());
+        (void)data::add_user(conn, {admin.username, data::role::admin, std::nullopt, admin.password}, std::nullopt);
+        admin.token = data::create_token(conn, admin.username, "tests", true, std::nullopt).token;
         conn.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     });
     return file;
 }
 
 } // namespace
+
+const fixture_admin& admin_credentials() {
+    (void)template_database();
+    return admin;
+}
 
 std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name) {
     const std::filesystem::path target = dir / name;

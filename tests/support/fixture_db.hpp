@@ -6,8 +6,17 @@
 #include "temp_dir.hpp"
 
 #include <filesystem>
+#include <string>
 
 namespace plotmap::test {
+
+/// The admin user every fixture database has (whole country), with a read-write API token.
+struct fixture_admin {
+    std::string username = "admin";
+    std::string password = "admin-password-1";
+    std::string token;
+};
+const fixture_admin& admin_credentials();
 
 /// Copies an initialised database (schema + admin areas, no plots) to `dir/name`.
 std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name = "plotmap.sqlite");
