@@ -281,7 +281,7 @@ int run_accounts(const config::settings& s, const parsed_args& a) {
             scope_text ? data::parse_scope(c, *scope_text) : data::find_user(c, username).scope;
         const data::token_grant g = data::create_token(c, username, optional_flag(a, "name"), a.flags.contains("write"), scope);
         std::cerr << "plotmap: created " << (g.info.can_write ? "read-write" : "read-only") << " token " << g.info.id << " for "
-                  << username << " (" << data::describe_scope(c, g.info.scope ? g.info.scope : scope)
+                  << username << " (" << data::describe_scope(c, g.info.scope)
                   << "); it is shown only now:\n";
         std::cout << g.token << '\n';
     } else if (cmd == "token list") {

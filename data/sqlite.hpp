@@ -109,6 +109,23 @@ private:
     std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
 
+/// A cached statement for a query that may stop before its last row (a lookup): it is
+/// reset when this goes out of scope, however that happens, so the connection never keeps
+/// an old read snapshot.
+class cached_query {
+public:
+    cached_query(connection& conn, const std::string& sql) : st_(conn.cached(sql)) {}
+    ~cached_query() { st_.reset(); }
+    cached_query(const cached_query&) = delete;
+    cached_query& operator=(const cached_query&) = delete;
+
+    statement* operator->() noexcept { return &st_; }
+    statement& operator*() noexcept { return st_; }
+
+private:
+    statement& st_;
+};
+
 /// BEGIN IMMEDIATE on construction; commit() makes it durable; the destructor rolls back
 /// whatever was not committed (cf. vtzero's feature_builder). Inside another transaction it
 /// is a SAVEPOINT: commit() releases it into the outer one, which decides.

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -104,10 +105,9 @@ area_scope parse_scope(connection& c, std::string_view text) {
     if (code.empty()) return std::nullopt;
     const char* table = code.size() == 2 ? "adm1" : code.size() == 4 ? "adm2" : code.size() == 6 ? "adm3" : nullptr;
     if (table != nullptr) {
-        statement& st = c.cached(std::string("SELECT 1 FROM ") + table + " WHERE code = ?1");
-        st.reset();
-        st.bind(1, code);
-        if (st.step()) return code;
+        cached_query q(c, std::string("SELECT 1 FROM ") + table + " WHERE code = ?1");
+        q->bind(1, code);
+        if (q->step()) return code;
     }
     throw bad_request("scope must be a province (2 digits, like 50), district (4, like 5001) or subdistrict (6) code that "
                       "exists, or empty for the whole country; got \"" +
@@ -129,10 +129,9 @@ bool scope_within(const area_scope& inner, const area_scope& outer) {
 std::string describe_scope(connection& c, const area_scope& scope) {
     if (!scope) return "the whole country";
     const char* table = scope->size() == 2 ? "adm1" : scope->size() == 4 ? "adm2" : "adm3";
-    statement& st = c.cached(std::string("SELECT name_th FROM ") + table + " WHERE code = ?1");
-    st.reset();
-    st.bind(1, *scope);
-    return *scope + (st.step() ? " (" + std::string(st.text(0)) + ")" : "");
+    cached_query q(c, std::string("SELECT name_th FROM ") + table + " WHERE code = ?1");
+    q->bind(1, *scope);
+    return *scope + (q->step() ? " (" + std::string(q->text(0)) + ")" : "");
 }
 
 std::string hash_password(std::string_view password) {
@@ -254,10 +253,10 @@ session_grant create_session(connection& c, std::int64_t user_id, const session_
 
 std::optional<principal> session_principal(connection& c, std::string_view token, const session_limits& limits,
                                            std::int64_t now) {
-    statement& st = c.cached("SELECT u.id, u.username, u.role, u.scope, s.csrf_token, s.last_seen_at FROM sessions s "
-                             "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.ended_at IS NULL "
-                             "AND s.expires_at > ?2 AND s.last_seen_at > ?3 AND u.disabled_at IS NULL");
-    st.reset();
+    cached_query q(c, "SELECT u.id, u.username, u.role, u.scope, s.csrf_token, s.last_seen_at FROM sessions s "
+                      "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.ended_at IS NULL "
+                      "AND s.expires_at > ?2 AND s.last_seen_at >= ?3 AND u.disabled_at IS NULL");
+    statement& st = *q;
     st.bind_blob(1, token_hash(token)).bind(2, now).bind(3, now - limits.idle_timeout_s);
     if (!st.step()) return std::nullopt;
     principal p;
@@ -269,12 +268,14 @@ std::optional<principal> session_principal(connection& c, std::string_view token
     p.csrf_token = st.text(4);
     p.last_seen_at = st.int64(5);
     p.session_hash = token_hash(token);
-    st.reset();
     return p;
 }
 
+bool needs_marking(const principal& p, const session_limits& limits, std::int64_t now) {
+    return now - p.last_seen_at >= std::min(touch_every_s, limits.idle_timeout_s / 4);
+}
+
 void mark_used(connection& c, const principal& p, std::int64_t now) {
-    if (now - p.last_seen_at < touch_every_s) return;
     if (p.via_session) {
         statement st(c, "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1");
         st.bind_blob(1, p.session_hash).bind(2, now);
@@ -302,7 +303,7 @@ int end_sessions(connection& c, std::int64_t user_id) {
 
 namespace {
 
-constexpr const char* token_columns = "t.id, u.username, t.name, t.can_write, t.scope, t.prefix, t.created_at, "
+constexpr const char* token_columns = "t.id, u.username, t.name, t.can_write, coalesce(t.scope, u.scope), t.prefix, t.created_at, "
                                       "t.last_used_at, t.revoked_at";
 
 api_token read_token(const statement& st) {
@@ -365,10 +366,10 @@ void revoke_token(connection& c, std::int64_t id) {
 }
 
 std::optional<principal> token_principal(connection& c, std::string_view token) {
-    statement& st = c.cached("SELECT u.id, u.username, u.role, u.scope, t.can_write, t.id, "
-                             "coalesce(t.last_used_at, 0), t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id "
-                             "WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL");
-    st.reset();
+    cached_query q(c, "SELECT u.id, u.username, u.role, u.scope, t.can_write, t.id, "
+                      "coalesce(t.last_used_at, 0), t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                      "WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL");
+    statement& st = *q;
     st.bind_blob(1, token_hash(token));
     if (!st.step()) return std::nullopt;
     principal p;
@@ -383,7 +384,6 @@ std::optional<principal> token_principal(connection& c, std::string_view token) 
     // below it, the user's scope wins.
     const area_scope own = st.optional_text(7);
     if (own && scope_within(own, p.scope)) p.scope = own;
-    st.reset();
     return p;
 }
 

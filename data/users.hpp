@@ -111,6 +111,9 @@ session_grant create_session(connection& c, std::int64_t user_id, const session_
 /// or its user is disabled. Read-only: see mark_used() for the sliding idle timeout.
 [[nodiscard]] std::optional<principal> session_principal(connection& c, std::string_view token, const session_limits& limits,
                                                          std::int64_t now);
+/// Whether the principal's last-used time is stale enough to record again (at most once a
+/// minute, more often when the idle timeout is short).
+[[nodiscard]] bool needs_marking(const principal& p, const session_limits& limits, std::int64_t now);
 /// Records that the principal's session or token was used at `now` (a session's idle
 /// timeout slides from here; a token shows when it was last used).
 void mark_used(connection& c, const principal& p, std::int64_t now);

@@ -115,7 +115,7 @@ std::optional<data::principal> gatekeeper::identify(request& req, access level) 
         throw unauthorized(token ? "this API token is not valid (revoked, mistyped, or its user disabled)"
                                  : "your session has ended (signed out, expired or revoked); sign in again");
     }
-    if (now - who->last_seen_at >= 60) {
+    if (data::needs_marking(*who, limits_, now)) {
         store_.write([&](data::connection& c) { data::mark_used(c, *who, now); });
     }
     return who;

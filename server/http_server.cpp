@@ -152,7 +152,13 @@ private:
             const auto& h = parser_->get();
             body_limit_ = server_.body_limit(std::string_view(h.method_string().data(), h.method_string().size()),
                                              std::string_view(h.target().data(), h.target().size()));
-            parser_->body_limit(body_limit_);
+            parser_->body_limit(body_limit_); // applies to chunked bodies as they arrive
+            // Beast checked Content-Length against the limit when the header was parsed, with
+            // the server-wide limit; check it against this route's now, before reading it.
+            if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+                return reply_protocol_error(413, "the request body is larger than this route's limit of " +
+                                                     std::to_string(body_limit_) + " bytes");
+            }
         }
         arm_deadline(server_.settings.read_timeout_s);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));

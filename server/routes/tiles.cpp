@@ -78,13 +78,22 @@ void public_headers(response& r) {
     r.set("Access-Control-Allow-Origin", "*");
 }
 
+/// "public" when anyone may read tiles (shared caches and CDNs may keep them), else
+/// "private" (only the signed-in client's own cache).
+std::string visibility(const context& ctx) { return ctx.gate.anonymous_public() ? "public" : "private"; }
+
+/// "?token=…" when the request authenticated with a ?token= API token, so that URLs handed
+/// out (TileJSON tile templates, style sources) work in the same tool; else "".
+std::string token_query(const request& req) { return req.url_token ? "?token=" + *req.url_token : std::string(); }
+
 /// The response for a tile already made (from the cache or just now).
 response tile_response(const request& req, const context& ctx, const std::shared_ptr<const tiles::cached_tile>& tile) {
     const std::vector<std::string> wanted = if_none_match(req);
     response r;
     r.set("ETag", tile->etag);
-    r.set("Cache-Control", ctx.settings.tiles.max_age_s > 0 ? "public, max-age=" + std::to_string(ctx.settings.tiles.max_age_s)
-                                                             : std::string("public, no-cache"));
+    r.set("Cache-Control", visibility(ctx) + (ctx.settings.tiles.max_age_s > 0
+                                                  ? ", max-age=" + std::to_string(ctx.settings.tiles.max_age_s)
+                                                  : std::string(", no-cache")));
     r.set("Vary", "Accept-Encoding");
     public_headers(r);
     if (!tile->reduced.empty()) r.set("X-Tile-Reduced", tile->reduced);
@@ -108,9 +117,9 @@ response tile_response(const request& req, const context& ctx, const std::shared
     return r;
 }
 
-response json_document(const json& doc) {
+response json_document(const context& ctx, const json& doc) {
     response r = make_response(200, "application/json", doc.dump());
-    r.set("Cache-Control", "public, no-cache");
+    r.set("Cache-Control", visibility(ctx) + ", no-cache");
     public_headers(r);
     return r;
 }
@@ -209,12 +218,12 @@ void add_tiles(router& r, const context& ctx) {
         const geo::bbox bounds = ts.plot_data ? ctx.tiles.plots_bounds()
                                               : geo::bbox{ctx.settings.plots.region_bbox[0], ctx.settings.plots.region_bbox[1],
                                                           ctx.settings.plots.region_bbox[2], ctx.settings.plots.region_bbox[3]};
-        return json_document(tiles::tilejson(ts, base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
+        return json_document(ctx, tiles::tilejson(ts, base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
     });
 
     r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("file") != "default.json") throw not_found("there is one style: /styles/default.json");
-        return json_document(tiles::default_style(base_url(req, ctx), "", ctx.tiles.zooms(), ctx.tiles.stages()));
+        return json_document(ctx, tiles::default_style(base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages()));
     });
 
     r.add("GET", "/fonts/{fontstack}/{file}", access::open, [&ctx](const request&, const path_params& p) {
@@ -229,23 +238,23 @@ void add_tiles(router& r, const context& ctx) {
 
     r.add("GET", "/tileMatrixSets", access::open, [&ctx](const request& req, const path_params&) {
         const std::string base = base_url(req, ctx);
-        return json_document({{"tileMatrixSets",
+        return json_document(ctx, {{"tileMatrixSets",
                                {{{"id", "WebMercatorQuad"},
                                  {"title", "Google Maps Compatible for the World"},
                                  {"uri", web_mercator_quad_uri},
                                  {"links", {{{"rel", "self"}, {"href", base + "/tileMatrixSets/WebMercatorQuad"}}}}}}}});
     });
 
-    r.add("GET", "/tileMatrixSets/{id}", access::open, [](const request&, const path_params& p) {
+    r.add("GET", "/tileMatrixSets/{id}", access::open, [&ctx](const request&, const path_params& p) {
         if (p.at("id") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
-        return json_document(tile_matrix_set());
+        return json_document(ctx, tile_matrix_set());
     });
 
     r.add("GET", "/collections/{id}/tiles", access::read, [&ctx](const request& req, const path_params& p) {
         const tiles::tileset& ts = collection_tileset(p.at("id"));
         const std::string base = base_url(req, ctx);
         const std::string self = base + "/collections/" + p.at("id") + "/tiles";
-        return json_document(
+        return json_document(ctx, 
             {{"links", {{{"rel", "self"}, {"type", "application/json"}, {"href", self}}}},
              {"tilesets",
               {{{"title", ts.title},
@@ -257,7 +266,7 @@ void add_tiles(router& r, const context& ctx) {
 
     r.add("GET", "/collections/{id}/tiles/{tms}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("tms") != "WebMercatorQuad") throw not_found("the only tile matrix set is WebMercatorQuad");
-        return json_document(tileset_metadata(collection_tileset(p.at("id")), p.at("id"), base_url(req, ctx), ctx));
+        return json_document(ctx, tileset_metadata(collection_tileset(p.at("id")), p.at("id"), base_url(req, ctx), ctx));
     });
 
     r.add("GET", "/collections/{id}/tiles/{tms}/{z}/{y}/{x}", access::read, [&ctx](const request& req, const path_params& p) {

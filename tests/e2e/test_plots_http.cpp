@@ -3,6 +3,7 @@
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
+#include "running_server.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,14 +25,8 @@ protected:
     }
 
     void start_server() {
-        server = std::make_unique<test::child_process>(
-            std::vector<std::string>{PLOTMAP_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0"},
-            std::vector<std::string>{"PLOTMAP_SERVER_ACCESS_LOG=false"});
-        const auto line = server->wait_for_line("listening on http://127.0.0.1:", std::chrono::seconds(30));
-        ASSERT_TRUE(line) << server->output();
-        std::smatch m;
-        std::regex_search(*line, m, std::regex(R"(127\.0\.0\.1:(\d+))"));
-        port = static_cast<unsigned short>(std::stoi(m[1]));
+        server = std::make_unique<test::running_server>(db, std::vector<std::string>{"PLOTMAP_SERVER_ACCESS_LOG=false"});
+        port = server->port;
     }
 
     static std::string plot_body(const std::string& uid, double lon) {
@@ -44,7 +39,7 @@ protected:
 
     test::temp_dir dir;
     std::string db;
-    std::unique_ptr<test::child_process> server;
+    std::unique_ptr<test::running_server> server;
     unsigned short port = 0;
 };
 
@@ -140,8 +135,8 @@ TEST_F(plots_http, acknowledged_writes_survive_kill_9) {
         ASSERT_EQ(r.status, 201);
         ids.push_back(json::parse(r.body)["id"].get<int>());
     }
-    server->send_signal(SIGKILL);
-    ASSERT_EQ(server->wait(std::chrono::seconds(10)), 128 + SIGKILL);
+    server->process.send_signal(SIGKILL);
+    ASSERT_EQ(server->process.wait(std::chrono::seconds(10)), 128 + SIGKILL);
     start_server(); // same database, new process
     for (const int id : ids) EXPECT_EQ(http_request(port, "GET", "/api/v1/plots/" + std::to_string(id)).status, 200) << id;
 }

@@ -4,6 +4,7 @@
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
+#include "running_server.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,19 +18,7 @@ using test::http_request;
 
 namespace {
 
-/// Starts `plotmap serve` on 127.0.0.1:0 and reads the port it prints.
-struct running_server {
-    explicit running_server(const std::string& db, std::vector<std::string> env = {})
-        : process({PLOTMAP_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0"}, env) {
-        const auto line = process.wait_for_line("listening on http://127.0.0.1:", std::chrono::seconds(30));
-        if (!line) throw std::runtime_error("server did not start: " + process.output());
-        std::smatch m;
-        std::regex_search(*line, m, std::regex(R"(127\.0\.0\.1:(\d+))"));
-        port = static_cast<unsigned short>(std::stoi(m[1]));
-    }
-    test::child_process process;
-    unsigned short port = 0;
-};
+using test::running_server;
 
 class serve_test : public ::testing::Test {
 protected:

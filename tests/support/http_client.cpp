@@ -105,7 +105,8 @@ bool http_connection::closed_by_peer() {
 http_reply http_request(unsigned short port, const std::string& method, const std::string& target,
                         const std::string& body, const std::string& extra_headers) {
     http_connection conn(port);
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers;
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                      "\r\nConnection: close\r\n" + extra_headers;
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -13,9 +13,17 @@ extern char** environ;
 
 namespace plotmap::test {
 
-child_process::child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+child_process::child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                             const std::string& input) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    int in[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    if (input.size() > 65536) throw std::runtime_error("child_process input is larger than a pipe buffer");
+    if (!input.empty() && ::write(in[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+        throw std::runtime_error("writing the child's input failed");
+    }
+    ::close(in[1]);
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
     for (const auto& e : extra_env) env_strings.push_back(e);
@@ -29,12 +37,14 @@ child_process::child_process(const std::vector<std::string>& argv, const std::ve
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+        ::dup2(in[0], STDIN_FILENO);
         ::dup2(fds[1], STDOUT_FILENO);
         ::dup2(fds[1], STDERR_FILENO);
         ::execve(args[0], args.data(), env.data());
         ::_exit(127);
     }
     ::close(fds[1]);
+    ::close(in[0]);
     out_fd_ = fds[0];
 }
 
@@ -95,8 +105,8 @@ std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
 }
 
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                           const std::vector<std::string>& extra_env) {
-    child_process child(argv, extra_env);
+                           const std::vector<std::string>& extra_env, const std::string& input) {
+    child_process child(argv, extra_env, input);
     command_result r;
     const auto code = child.wait(timeout);
     r.exit_code = code.value_or(-1);

@@ -12,8 +12,10 @@ namespace plotmap::test {
 
 class child_process {
 public:
-    /// Starts argv[0] with the given arguments and extra NAME=VALUE environment entries.
-    explicit child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+    /// Starts argv[0] with the given arguments and extra NAME=VALUE environment entries;
+    /// `input` (at most a pipe buffer, 64 KiB) is its standard input, else /dev/null.
+    explicit child_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+                           const std::string& input = {});
     ~child_process();
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
@@ -47,6 +49,6 @@ struct command_result {
 
 /// Runs a command to completion (bounded by `timeout`) and returns its exit code and output.
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
-                           const std::vector<std::string>& extra_env = {});
+                           const std::vector<std::string>& extra_env = {}, const std::string& input = {});
 
 } // namespace plotmap::test
