@@ -326,7 +326,7 @@ token_grant create_token(connection& c, std::string_view username, const std::op
                          const area_scope& scope) {
     const user u = find_user(c, username);
     if (u.disabled) throw conflict("user \"" + u.username + "\" is disabled");
-    if (!scope_within(scope ? scope : u.scope, u.scope)) {
+    if (!scope_within(scope, u.scope)) {
         throw forbidden("a token cannot reach beyond its user's scope (" + describe_scope(c, u.scope) + ")");
     }
     if (can_write && u.role == role::viewer) throw bad_request("viewers cannot have write tokens");

@@ -138,6 +138,8 @@ struct token_grant {
     std::string token; ///< shown once; only its hash is stored
 };
 
+/// A token for `username` reaching `scope` (nullopt: the whole country), which must lie
+/// within the user's own scope.
 /// @throws forbidden if `scope` is wider than the user's, bad_request for write on a viewer.
 token_grant create_token(connection& c, std::string_view username, const std::optional<std::string>& name, bool can_write,
                          const area_scope& scope);

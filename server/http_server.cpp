@@ -303,7 +303,7 @@ private:
 void http_server::impl::do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec) {
-            if (!acceptor.is_open()) return;
+            if (ec == net::error::operation_aborted || !acceptor.is_open()) return; // stopping
             std::cerr << "plotmap: accept failed: " << ec.message() << std::endl;
         } else {
             std::make_shared<session>(std::move(socket), *this)->start();

@@ -21,6 +21,7 @@ constexpr std::array links{
     link{"/api/v1/plots", "data", "application/json", "Plot registry API: list, create, edit, history",
          "ทะเบียนแปลง (API)"},
     link{"/embed", "alternate", "text/html", "Map of the plots, embeddable", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
+    link{"/admin", "alternate", "text/html", "Sign in; users and API tokens", "เข้าสู่ระบบ ผู้ใช้และโทเคน"},
     link{"/styles/default.json", "describedby", "application/json", "MapLibre style", "สไตล์แผนที่ MapLibre"},
     link{"/tiles/plots.json", "tiles", "application/json", "Plot vector tiles: TileJSON", "ไทล์เวกเตอร์ของแปลง (TileJSON)"},
     link{"/tiles/admin.json", "tiles", "application/json", "Admin boundary vector tiles: TileJSON",

@@ -21,6 +21,8 @@ struct web_file {
 constexpr std::array files{
     web_file{"/embed", "embed.html", "text/html; charset=utf-8"},
     web_file{"/assets/embed.js", "embed.js", "text/javascript; charset=utf-8"},
+    web_file{"/admin", "admin.html", "text/html; charset=utf-8"},
+    web_file{"/assets/admin.js", "admin.js", "text/javascript; charset=utf-8"},
     web_file{"/assets/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js", "text/javascript; charset=utf-8"},
     web_file{"/assets/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css", "text/css; charset=utf-8"},
 };

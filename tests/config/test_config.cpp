@@ -131,6 +131,8 @@ TEST(config, errors_name_the_file_and_key) {
               f + ": key 'server.listen': expected HOST:PORT (e.g. 0.0.0.0:8080), got \"localhost\"");
     std::ofstream(dir / "p.toml") << "[server\nlisten = 1\n";
     EXPECT_EQ(error_of(dir / "p.toml", {}).substr(0, f.size() + 3), f + ":1:");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_AUTH_ANONYMOUS", "sometimes"}}),
+              "environment variable PLOTMAP_AUTH_ANONYMOUS (key 'auth.anonymous'): must be \"public\" or \"off\"");
     EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_DATABASE_READERS", "lots"}}),
               "environment variable PLOTMAP_DATABASE_READERS (key 'database.readers'): expected an integer, got \"lots\"");
     EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_SERVER_ACCESS_LOG", "maybe"}}),

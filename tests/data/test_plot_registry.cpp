@@ -274,3 +274,28 @@ TEST_F(registry_test, invalid_boundary_is_repaired_only_on_request) {
     const auto details = nlohmann::json::parse(*h[0].details_json);
     EXPECT_EQ(details["repairs"].size(), 1u);
 }
+
+TEST_F(registry_test, editors_touch_only_plots_in_their_scope) {
+    const editor district{"officer", std::string("6401")};
+    const editor other{"elsewhere", std::string("50")};
+    const write_result made = registry.create(sukhothai_plot(), district);
+    EXPECT_EQ(made.record.created_by, "officer");
+    EXPECT_THROW(registry.create(sukhothai_plot(), other), forbidden);
+    EXPECT_THROW(registry.replace(made.record.id, 1, draft_of(made.record), other), forbidden);
+    EXPECT_THROW(registry.remove(made.record.id, 1, other), forbidden);
+    // Moving the plot out of the district (by its admin codes) is refused, and changes nothing.
+    plot_draft moved = draft_of(made.record);
+    moved.adm1 = "50";
+    moved.adm2 = "5001";
+    moved.adm3 = "500101";
+    try {
+        registry.replace(made.record.id, 1, moved, district);
+        FAIL() << "moving out of scope was allowed";
+    } catch (const forbidden& e) {
+        EXPECT_EQ(std::string(e.what()), "the edited plot " + std::to_string(made.record.id) +
+                                             " lies in 500101, outside officer's scope 6401 (เมืองสุโขทัย)");
+    }
+    EXPECT_EQ(registry.get(made.record.id).version, 1);
+    EXPECT_EQ(registry.get(made.record.id).adm3, "640101");
+    EXPECT_EQ(registry.remove(made.record.id, 1, editor{"sup", std::string("64")}).record.updated_by, "sup");
+}

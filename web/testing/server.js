@@ -5,15 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startServer({ plots = 300 } = {}) {
+/// `users`: [{ username, role, scope?, password }] added with `plotmap user add` before serving.
+export async function startServer({ plots = 300, users = [], env = {} } = {}) {
   const binary = process.env.TEST_PLOTMAP_BINARY;
   if (!binary) throw new Error('set TEST_PLOTMAP_BINARY to the plotmap executable');
   const dir = mkdtempSync(join(tmpdir(), 'plotmap-web-'));
   const db = join(dir, 'plotmap.sqlite');
   execFileSync(binary, ['init', '--db', db], { stdio: 'ignore', timeout: 120000 });
   execFileSync(binary, ['demo', '--db', db, '--plots', String(plots)], { stdio: 'ignore', timeout: 120000 });
+  for (const u of users) {
+    const args = ['user', 'add', '--db', db, '--username', u.username, '--role', u.role, '--password-stdin'];
+    if (u.scope) args.push('--scope', u.scope);
+    execFileSync(binary, args, { input: `${u.password}\n`, stdio: ['pipe', 'ignore', 'inherit'], timeout: 60000 });
+  }
   const child = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, PLOTMAP_SERVER_ACCESS_LOG: 'false' },
+    env: { ...process.env, PLOTMAP_SERVER_ACCESS_LOG: 'false', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise((resolve, reject) => {
