@@ -304,6 +304,11 @@ int run_serve(const config::settings& s) {
         }
         data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
         data::migrate(conn);
+        if (conn.scalar_int("SELECT count(*) FROM users WHERE disabled_at IS NULL") == 0) {
+            std::cerr << "plotmap: no users yet, so nobody can sign in or edit; add an admin with\n"
+                         "  echo 'a-long-password' | plotmap user add --db "
+                      << s.database.path << " --username admin --role admin --password-stdin\n";
+        }
     }
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
     data::plot_registry plots(store, server::registry_rules_from(s));

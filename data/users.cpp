@@ -83,6 +83,16 @@ void require_changed(connection& c, std::string_view username) {
     if (sqlite3_changes(c.handle()) == 0) throw not_found("no user named \"" + std::string(username.substr(0, 64)) + "\"");
 }
 
+/// The user columns every credential lookup starts with: id, username, role, scope.
+principal principal_of(const statement& st) {
+    principal p;
+    p.user_id = st.int64(0);
+    p.username = st.text(1);
+    p.role = parse_role(st.text(2));
+    p.scope = st.optional_text(3);
+    return p;
+}
+
 const std::string& dummy_hash() {
     static const std::string hash = hash_password(random_token("dummy-"));
     return hash;
@@ -259,11 +269,7 @@ std::optional<principal> session_principal(connection& c, std::string_view token
     statement& st = *q;
     st.bind_blob(1, token_hash(token)).bind(2, now).bind(3, now - limits.idle_timeout_s);
     if (!st.step()) return std::nullopt;
-    principal p;
-    p.user_id = st.int64(0);
-    p.username = st.text(1);
-    p.role = parse_role(st.text(2));
-    p.scope = st.optional_text(3);
+    principal p = principal_of(st);
     p.via_session = true;
     p.csrf_token = st.text(4);
     p.last_seen_at = st.int64(5);
@@ -372,11 +378,7 @@ std::optional<principal> token_principal(connection& c, std::string_view token) 
     statement& st = *q;
     st.bind_blob(1, token_hash(token));
     if (!st.step()) return std::nullopt;
-    principal p;
-    p.user_id = st.int64(0);
-    p.username = st.text(1);
-    p.role = parse_role(st.text(2));
-    p.scope = st.optional_text(3);
+    principal p = principal_of(st);
     p.can_write = st.int64(4) != 0 && p.role != role::viewer;
     p.token_id = st.int64(5);
     p.last_seen_at = st.int64(6);
