@@ -88,6 +88,85 @@ void load_level(connection& conn, const level& lv, const std::filesystem::path& 
 
 } // namespace
 
+namespace {
+
+const char* admin_table(int level) {
+    switch (level) {
+    case 1: return "adm1";
+    case 2: return "adm2";
+    case 3: return "adm3";
+    default: throw bad_request("admin level must be 1, 2 or 3");
+    }
+}
+
+std::string admin_columns(int level) {
+    return std::string("code, pcode, name_th, name_en, ") + (level >= 2 ? "adm1" : "NULL") + ", " + (level == 3 ? "adm2" : "NULL") +
+           ", AsBinary(geom)";
+}
+
+admin_area read_admin_area(const statement& st) {
+    admin_area a;
+    a.code = st.text(0);
+    a.pcode = st.text(1);
+    a.name_th = st.text(2);
+    a.name_en = st.text(3);
+    a.adm1 = st.optional_text(4);
+    a.adm2 = st.optional_text(5);
+    a.geometry = geo::multi_polygon_from_wkb(st.blob(6));
+    return a;
+}
+
+} // namespace
+
+admin_page list_admin_areas(connection& conn, const admin_query& q) {
+    const std::string table = admin_table(q.level);
+    std::string where = " WHERE 1";
+    if (q.adm1 && q.level >= 2) where += " AND adm1 = :adm1";
+    if (q.adm2 && q.level == 3) where += " AND adm2 = :adm2";
+    if (q.bbox) {
+        where += " AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '" + table +
+                 "' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326))"
+                 " AND ST_Intersects(geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1";
+    }
+    const auto bind = [&](statement& st) {
+        const auto named = [&](const char* name, const auto& value) {
+            if (const int i = st.parameter_index(name); i > 0) st.bind(i, value);
+        };
+        if (q.adm1) named(":adm1", *q.adm1);
+        if (q.adm2) named(":adm2", *q.adm2);
+        if (q.bbox) {
+            named(":minx", q.bbox->min_x);
+            named(":miny", q.bbox->min_y);
+            named(":maxx", q.bbox->max_x);
+            named(":maxy", q.bbox->max_y);
+        }
+    };
+    admin_page page;
+    statement count = conn.prepare("SELECT count(*) FROM " + table + where);
+    bind(count);
+    if (count.step()) page.number_matched = count.int64(0);
+    statement st = conn.prepare("SELECT " + admin_columns(q.level) + " FROM " + table + where +
+                                " AND code > :after ORDER BY code LIMIT :limit");
+    bind(st);
+    st.bind(st.parameter_index(":after"), q.after_code);
+    st.bind(st.parameter_index(":limit"), std::int64_t{q.limit} + 1);
+    while (st.step()) {
+        if (static_cast<int>(page.areas.size()) == q.limit) {
+            page.more = true;
+            break;
+        }
+        page.areas.push_back(read_admin_area(st));
+    }
+    return page;
+}
+
+std::optional<admin_area> find_admin_area(connection& conn, int level, std::string_view code) {
+    statement st = conn.prepare("SELECT " + admin_columns(level) + " FROM " + admin_table(level) + " WHERE code = ?1");
+    st.bind(1, code);
+    if (!st.step()) return std::nullopt;
+    return read_admin_area(st);
+}
+
 admin_counts count_admin_areas(connection& conn) {
     return {conn.scalar_int("SELECT count(*) FROM adm1"), conn.scalar_int("SELECT count(*) FROM adm2"),
             conn.scalar_int("SELECT count(*) FROM adm3")};

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,36 @@ admin_counts load_admin_areas(connection& conn, const std::filesystem::path& dir
 
 /// Row counts per level.
 [[nodiscard]] admin_counts count_admin_areas(connection& conn);
+
+/// One admin area as the OGC API serves it.
+struct admin_area {
+    std::string code;     ///< numeric DOPA code: 2, 4 or 6 digits
+    std::string pcode;    ///< OCHA P-code ("TH6401")
+    std::string name_th;
+    std::string name_en;
+    std::optional<std::string> adm1; ///< parents (districts and subdistricts)
+    std::optional<std::string> adm2; ///< (subdistricts)
+    geo::multi_polygon geometry;     ///< lon/lat
+};
+
+struct admin_query {
+    int level = 1;                    ///< 1 province, 2 district, 3 subdistrict
+    std::optional<geo::bbox> bbox;    ///< lon/lat; areas whose boundary intersects it
+    std::optional<std::string> adm1;  ///< within this province (levels 2 and 3)
+    std::optional<std::string> adm2;  ///< within this district (level 3)
+    std::string after_code;           ///< keyset paging: codes above this
+    int limit = 10;
+};
+
+struct admin_page {
+    std::vector<admin_area> areas;    ///< ordered by code
+    std::int64_t number_matched = 0;
+    bool more = false;
+};
+
+/// @throws bad_request for a level other than 1-3.
+[[nodiscard]] admin_page list_admin_areas(connection& conn, const admin_query& q);
+[[nodiscard]] std::optional<admin_area> find_admin_area(connection& conn, int level, std::string_view code);
 
 /// A subdistrict with its parents' codes and its geometry.
 struct subdistrict {

@@ -112,14 +112,29 @@ std::string filter_sql(const plot_query& q) {
     if (q.adm3) sql += " AND p.adm3 = :adm3";
     if (q.budget_year) sql += " AND p.budget_year = :budget_year";
     if (q.text) sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\')";
+    if (q.updated_from) sql += " AND p.updated_at >= :updated_from";
+    if (q.updated_before) sql += " AND p.updated_at < :updated_before";
+    if (q.shape == plot_query::shape_filter::boundary) sql += " AND p.boundary IS NOT NULL";
     if (q.bbox) {
-        sql += R"sql( AND p.id IN (
-            SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'boundary'
-              AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)
-            UNION
-            SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'pin'
-              AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326))
-          AND MbrIntersects(coalesce(p.boundary, p.pin), BuildMbr(:minx, :miny, :maxx, :maxy, 4326)))sql";
+        // The R*Tree narrows to candidates; the exact test keeps a plot whose box touches
+        // the bbox but whose shape does not out of the answer.
+        const auto indexed = [](const char* column) {
+            return std::string("SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = '") +
+                   column + "' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)";
+        };
+        const char* box = "BuildMbr(:minx, :miny, :maxx, :maxy, 4326)";
+        switch (q.shape) {
+        case plot_query::shape_filter::any:
+            sql += " AND p.id IN (" + indexed("boundary") + " UNION " + indexed("pin") +
+                   ") AND ST_Intersects(coalesce(p.boundary, p.pin), " + box + ") = 1";
+            break;
+        case plot_query::shape_filter::boundary:
+            sql += " AND p.id IN (" + indexed("boundary") + ") AND ST_Intersects(p.boundary, " + box + ") = 1";
+            break;
+        case plot_query::shape_filter::location:
+            sql += " AND p.id IN (" + indexed("location") + ") AND ST_Intersects(p.location, " + box + ") = 1";
+            break;
+        }
     }
     return sql;
 }
@@ -137,6 +152,8 @@ void bind_filters(statement& st, const plot_query& q) {
     if (q.adm3) bind_named(":adm3", *q.adm3);
     if (q.budget_year) bind_named(":budget_year", *q.budget_year);
     if (q.text) bind_named(":text", like_pattern(*q.text));
+    if (q.updated_from) bind_named(":updated_from", *q.updated_from);
+    if (q.updated_before) bind_named(":updated_before", *q.updated_before);
     if (q.bbox) {
         bind_named(":minx", q.bbox->min_x);
         bind_named(":miny", q.bbox->min_y);

@@ -15,7 +15,12 @@ class connection;
 
 /// Filters for listing plots. Unset members do not filter.
 struct plot_query {
-    std::optional<geo::bbox> bbox;        ///< lon/lat; matches boundary or pin
+    std::optional<geo::bbox> bbox;        ///< lon/lat; the plots whose `shape` intersects it
+    /// Which geometry bbox tests: the boundary or pin (any), only plots with a boundary
+    /// (boundary), or the location point, pin or a point inside the boundary (location).
+    enum class shape_filter { any, boundary, location } shape = shape_filter::any;
+    std::optional<std::string> updated_from;   ///< updated_at >= this (ISO 8601 UTC)
+    std::optional<std::string> updated_before; ///< updated_at < this
     std::optional<std::string> program;
     std::optional<std::string> stage;
     std::optional<std::string> adm1;

@@ -5,6 +5,24 @@
 
 namespace plotmap::server {
 
+namespace routes {
+
+std::string base_url(const request& req, const context& ctx) {
+    if (!ctx.settings.tiles.public_url.empty()) {
+        std::string u = ctx.settings.tiles.public_url;
+        while (!u.empty() && u.back() == '/') u.pop_back();
+        return u;
+    }
+    const std::string host(req.header("host").value_or("localhost"));
+    if (host.empty() || host.size() > 255 ||
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != std::string::npos) {
+        throw bad_request("the Host header is not a valid host name");
+    }
+    return "http://" + host;
+}
+
+} // namespace routes
+
 data::registry_rules registry_rules_from(const config::settings& s) {
     data::registry_rules rules;
     rules.programs = s.plots.programs;
@@ -27,6 +45,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_cached_tiles(fast_routes_, ctx_);
     routes::add_web(routes_, ctx_);
     routes::add_accounts(routes_, ctx_);
+    routes::add_features(routes_, ctx_);
 }
 
 std::size_t app::body_limit(std::string_view method, std::string_view target) const {

@@ -1,4 +1,5 @@
 #include "data/admin_areas.hpp"
+#include "server/html.hpp"
 #include "server/routes/routes.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,12 @@ struct link {
 
 constexpr std::array links{
     link{"/", "self", "application/json", "This document", "หน้านี้"},
-    link{"/api/v1/plots", "data", "application/json", "Plot registry API: list, create, edit, history",
+    link{"/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition (OpenAPI 3.0)",
+         "นิยาม API (OpenAPI 3.0)"},
+    link{"/conformance", "conformance", "application/json", "OGC API conformance classes", "มาตรฐาน OGC ที่รองรับ"},
+    link{"/collections", "data", "application/json", "Feature collections (OGC API Features): plots, pins, admin areas",
+         "ชุดข้อมูล (OGC API Features): แปลง หมุด เขตการปกครอง"},
+    link{"/api/v1/plots", "related", "application/json", "Plot registry API: list, create, edit, history",
          "ทะเบียนแปลง (API)"},
     link{"/embed", "alternate", "text/html", "Map of the plots, embeddable", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
     link{"/admin", "alternate", "text/html", "Sign in; users and API tokens", "เข้าสู่ระบบ ผู้ใช้และโทเคน"},
@@ -37,18 +43,6 @@ struct summary {
     data::admin_counts admin{};
 };
 
-/// "json" or "html", from ?f= first, then the Accept header. @throws bad_request for an unknown f.
-std::string wanted_format(const request& req) {
-    if (const auto f = req.query_value("f")) {
-        if (*f == "json" || *f == "html") return std::string(*f);
-        throw bad_request("unknown format f=" + std::string(*f) + "; use f=json or f=html");
-    }
-    const std::string accept = lower(req.header("accept").value_or(""));
-    const auto json_at = accept.find("application/json");
-    const auto html_at = accept.find("text/html");
-    return json_at != std::string::npos && (html_at == std::string::npos || json_at < html_at) ? "json" : "html";
-}
-
 std::string render_html(const summary& s) {
     std::string items;
     for (const link& l : links) {
@@ -56,22 +50,7 @@ std::string render_html(const summary& s) {
         items += std::string("<li><a href=\"") + l.href + "\">" + l.title_th + "</a> <span lang=\"en\">(" +
                  l.title_en + ")</span></li>\n";
     }
-    return R"(<!doctype html>
-<html lang="th">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>plotmap — ทะเบียนแปลงโคก หนอง นา</title>
-<link rel="icon" href="data:,">
-<link rel="alternate" type="application/json" href="/?f=json">
-<style>
-body{font-family:system-ui,"Noto Sans Thai",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1f2a1f}
-h1{margin-bottom:0}.sub{color:#556b55;margin-top:0}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem 1rem}
-dt{font-weight:600}a{color:#2e6b30}
-</style>
-</head>
-<body>
-<h1>plotmap</h1>
+    return html_page("plotmap — ทะเบียนแปลงโคก หนอง นา", R"(<h1>plotmap</h1>
 <p class="sub">ทะเบียนแปลงและแผนที่ โคก หนอง นา โมเดล · <span lang="en">Khok Nong Na model plot registry and map service</span></p>
 <h2>ข้อมูลในระบบ <small lang="en">(data)</small></h2>
 <dl>
@@ -87,10 +66,8 @@ dt{font-weight:600}a{color:#2e6b30}
 <h2>บริการ <small lang="en">(services)</small></h2>
 <ul>
 )" + items + R"(</ul>
-<p><small>เขตการปกครอง: OCHA / Royal Thai Survey Department (CC BY-IGO 3.0)</small></p>
-</body>
-</html>
-)";
+<p><small>เขตการปกครอง: OCHA / Royal Thai Survey Department (CC BY-IGO 3.0)</small></p>)",
+                     "/?f=json");
 }
 
 nlohmann::json render_json(const summary& s) {

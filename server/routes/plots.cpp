@@ -3,6 +3,7 @@
 #include "server/access.hpp"
 #include "server/json_body.hpp"
 #include "server/plot_json.hpp"
+#include "server/query.hpp"
 #include "server/routes/routes.hpp"
 
 #include <charconv>
@@ -88,85 +89,12 @@ response write_response(int status, const data::write_result& r, const data::plo
     return res;
 }
 
-std::int64_t parse_int(std::string_view text, const char* name) {
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-        throw bad_request(std::string("query parameter ") + name + " must be a whole number");
-    }
-    return v;
-}
-
-/// bbox=minx,miny,maxx,maxy in bbox-crs (default CRS84), as a lon/lat box.
-geo::bbox parse_bbox(const request& req) {
-    const std::string text(*req.query_value("bbox"));
-    std::array<double, 4> v{};
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < 4; ++i) {
-        const auto comma = text.find(',', start);
-        if ((i < 3) == (comma == std::string::npos)) throw bad_request("bbox must be four numbers: minx,miny,maxx,maxy");
-        const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v[i]);
-        if (part.empty() || ec != std::errc{} || end != part.data() + part.size() || !std::isfinite(v[i])) {
-            throw bad_request("bbox must be four numbers: minx,miny,maxx,maxy");
-        }
-        start = comma + 1;
-    }
-    if (v[0] > v[2] || v[1] > v[3]) throw bad_request("bbox minimum must not exceed its maximum");
-    const auto crs_text = req.query_value("bbox-crs");
-    const geo::crs& crs = crs_text ? geo::find_crs(*crs_text) : geo::crs84();
-    geo::transformer& t = geo::transformer_for(crs, geo::crs84());
-    geo::bbox box;
-    for (const geo::point corner : {geo::point{v[0], v[1]}, geo::point{v[2], v[1]}, geo::point{v[2], v[3]}, geo::point{v[0], v[3]}}) {
-        box.extend(t.apply(corner));
-    }
-    return box;
-}
-
-std::string next_link(const request& req, std::int64_t after) {
-    std::string query;
-    for (const auto& [key, value] : req.query) {
-        if (key == "after") continue;
-        std::string encoded;
-        for (const char ch : value) {
-            const auto c = static_cast<unsigned char>(ch);
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
-                encoded.push_back(ch);
-            } else {
-                char buf[4];
-                std::snprintf(buf, sizeof buf, "%%%02X", c);
-                encoded += buf;
-            }
-        }
-        query += (query.empty() ? "" : "&") + key + "=" + encoded;
-    }
-    return "/api/v1/plots?" + query + (query.empty() ? "" : "&") + "after=" + std::to_string(after);
-}
-
 response list(const context& ctx, const request& req) {
     allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "q", "limit", "after",
                      "deleted", "crs"});
-    data::plot_query q;
-    const auto text = [&](const char* name) {
-        const auto v = req.query_value(name);
-        return v ? std::optional<std::string>(*v) : std::nullopt;
-    };
-    if (req.query_value("bbox")) q.bbox = parse_bbox(req);
-    q.program = text("program");
-    q.stage = text("stage");
-    q.adm1 = text("adm1");
-    q.adm2 = text("adm2");
-    q.adm3 = text("adm3");
-    q.text = text("q");
-    if (const auto v = req.query_value("budget_year")) q.budget_year = parse_int(*v, "budget_year");
-    if (const auto v = req.query_value("after")) q.after_id = parse_int(*v, "after");
-    const auto& limits = ctx.settings.plots;
-    q.limit = limits.list_limit_default;
-    if (const auto v = req.query_value("limit")) {
-        const std::int64_t asked = parse_int(*v, "limit");
-        if (asked < 1) throw bad_request("limit must be at least 1");
-        q.limit = static_cast<int>(std::min<std::int64_t>(asked, limits.list_limit_max));
-    }
+    data::plot_query q = plot_filters(req, false);
+    if (const auto v = req.query_value("q")) q.text = std::string(*v);
+    q.limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
     if (const auto v = req.query_value("deleted")) {
         if (*v == "include") {
             q.deleted = data::plot_query::deleted_filter::include;
@@ -181,7 +109,7 @@ response list(const context& ctx, const request& req) {
     json plots = json::array();
     for (const auto& p : page.plots) plots.push_back(plot_to_json(p, crs, view_of(req, p)));
     json links = json::array();
-    if (page.more) links.push_back({{"rel", "next"}, {"href", next_link(req, page.plots.back().id)}});
+    if (page.more) links.push_back({{"rel", "next"}, {"href", next_link(req, "/api/v1/plots", page.plots.back().id)}});
     return json_response(200, {{"plots", std::move(plots)},
                                {"number_matched", page.number_matched},
                                {"number_returned", page.plots.size()},

@@ -5,6 +5,10 @@
 
 namespace plotmap::server::routes {
 
+/// The public base URL for absolute links: config tiles.public_url, else http://<Host>.
+/// @throws bad_request for a Host header that is not a plain host[:port].
+[[nodiscard]] std::string base_url(const request& req, const context& ctx);
+
 /// GET / : the landing page (HTML for browsers, JSON with ?f=json or Accept: application/json).
 void add_landing(router& r, const context& ctx);
 /// GET /healthz (process alive) and GET /readyz (database answers, schema current).
@@ -18,6 +22,8 @@ void add_tiles(router& r, const context& ctx);
 /// The same tile URLs answered from the tile cache only (status not_handled on a miss), for
 /// the io-thread fast path.
 void add_cached_tiles(router& r, const context& ctx);
+/// OGC API Features: /conformance, /api, /collections[/{id}[/items[/{fid}]|/queryables]].
+void add_features(router& r, const context& ctx);
 /// /api/v1/session (sign in/out), /api/v1/users (user admin), /api/v1/tokens (API tokens).
 void add_accounts(router& r, const context& ctx);
 /// /embed and the static files web pages load (/assets/...).

@@ -19,21 +19,6 @@ using nlohmann::json;
 constexpr const char* mvt_type = "application/vnd.mapbox-vector-tile";
 constexpr const char* web_mercator_quad_uri = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad";
 
-/// The public base URL: config tiles.public_url, else http://<Host>.
-/// @throws bad_request for a Host header that is not a plain host[:port].
-std::string base_url(const request& req, const context& ctx) {
-    if (!ctx.settings.tiles.public_url.empty()) {
-        std::string u = ctx.settings.tiles.public_url;
-        while (!u.empty() && u.back() == '/') u.pop_back();
-        return u;
-    }
-    const std::string host(req.header("host").value_or("localhost"));
-    if (host.empty() || host.size() > 255 ||
-        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != std::string::npos) {
-        throw bad_request("the Host header is not a valid host name");
-    }
-    return "http://" + host;
-}
 
 /// Entity tags of If-None-Match ("*" included as is). @throws bad_request if malformed (RFC 9110 §13.1.2).
 std::vector<std::string> if_none_match(const request& req) {
