@@ -278,7 +278,8 @@ json openapi(const context& ctx, const request& req) {
                                    {{"$ref", "#/components/parameters/after"}},
                                    {{"$ref", "#/components/parameters/f"}}});
         if (c.k != kind::admin) params.push_back({{"$ref", "#/components/parameters/datetime"}});
-        for (const auto& [name, schema] : queryable_properties(ctx, c).items()) {
+        const json queryables = queryable_properties(ctx, c);
+        for (const auto& [name, schema] : queryables.items()) {
             params.push_back({{"name", name}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
                               {"schema", schema}, {"description", schema.value("title", name)}});
         }

@@ -1,0 +1,248 @@
+// OGC API Features through app::handle on a real demo database: the OGC checklist (landing
+// links, conformance, collection consistency, limit, paging, bbox, crs, datetime, error
+// cases), OpenAPI, HTML, and counts and coordinates checked against SQL on the same file.
+
+#include "app_fixture.hpp"
+#include "data/sqlite.hpp"
+#include "geo/crs.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+using namespace plotmap;
+using namespace plotmap::server;
+using nlohmann::json;
+
+namespace {
+
+class features_api : public test::app_fixture {
+protected:
+    features_api() : app_fixture(300) {}
+
+    json get_json(const std::string& target, int status = 200) {
+        const response r = anonymous_call("GET", target, {}, {{"host", "plotmap.test"}});
+        EXPECT_EQ(r.status, status) << target << " " << r.body;
+        return json::parse(r.body);
+    }
+
+    std::int64_t sql_count(const std::string& sql) {
+        data::connection c(path.string(), data::connection::mode::read_only);
+        return c.scalar_int(sql);
+    }
+
+    /// Follows next links from `first`, returning every feature id seen.
+    std::vector<std::int64_t> walk(const std::string& first, int* pages = nullptr) {
+        std::vector<std::int64_t> ids;
+        std::string target = first;
+        for (int page = 0; page < 1000 && !target.empty(); ++page) {
+            const json fc = get_json(target);
+            for (const json& f : fc["features"]) ids.push_back(f["id"].get<std::int64_t>());
+            target.clear();
+            for (const json& l : fc["links"]) {
+                if (l["rel"] == "next") target = l["href"].get<std::string>().substr(std::string("http://plotmap.test").size());
+            }
+            if (pages) *pages = page + 1;
+        }
+        return ids;
+    }
+
+    static std::string link_href(const json& doc, const std::string& rel) {
+        for (const json& l : doc["links"]) {
+            if (l["rel"] == rel) return l["href"];
+        }
+        return "";
+    }
+};
+
+} // namespace
+
+TEST_F(features_api, landing_page_and_conformance_name_what_a_client_needs) {
+    const json landing = get_json("/?f=json");
+    std::set<std::string> rels;
+    for (const json& l : landing["links"]) rels.insert(l["rel"]);
+    for (const char* rel : {"self", "service-desc", "conformance", "data"}) EXPECT_TRUE(rels.contains(rel)) << rel;
+    const json conf = get_json("/conformance");
+    std::set<std::string> classes(conf["conformsTo"].begin(), conf["conformsTo"].end());
+    for (const char* c : {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+                          "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"}) {
+        EXPECT_TRUE(classes.contains(c)) << c;
+    }
+}
+
+TEST_F(features_api, collections_are_consistent_with_each_collection_document) {
+    const json all = get_json("/collections");
+    ASSERT_EQ(all["collections"].size(), 5u);
+    std::vector<std::string> ids;
+    for (const json& c : all["collections"]) {
+        ids.push_back(c["id"]);
+        EXPECT_EQ(get_json("/collections/" + c["id"].get<std::string>()), c) << c["id"];
+        EXPECT_EQ(c["crs"][0], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+        EXPECT_EQ(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+        std::set<std::string> crs(c["crs"].begin(), c["crs"].end());
+        for (const char* code : {"4326", "32647", "32648", "24047", "24048", "4240"}) {
+            EXPECT_TRUE(crs.contains(std::string("http://www.opengis.net/def/crs/EPSG/0/") + code)) << code;
+        }
+        EXPECT_EQ(link_href(c, "items"), "http://plotmap.test/collections/" + c["id"].get<std::string>() + "/items");
+        EXPECT_EQ(c["extent"]["spatial"]["bbox"][0].size(), 4u);
+        EXPECT_EQ(c["itemType"], "feature");
+    }
+    EXPECT_EQ(ids, (std::vector<std::string>{"plots", "pins", "adm1", "adm2", "adm3"}));
+    EXPECT_EQ(get_json("/collections/roads", 404)["status"], 404);
+}
+
+TEST_F(features_api, counts_match_the_store_and_next_links_page_through_everything) {
+    const std::int64_t with_boundary = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND boundary IS NOT NULL");
+    const std::int64_t pins = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL");
+    ASSERT_GT(with_boundary, 0);
+    const json first = get_json("/collections/plots/items?limit=7");
+    EXPECT_EQ(first["numberMatched"], with_boundary);
+    EXPECT_EQ(first["numberReturned"], 7);
+    EXPECT_EQ(first["type"], "FeatureCollection");
+    int pages = 0;
+    const std::vector<std::int64_t> ids = walk("/collections/pins/items?limit=40", &pages);
+    EXPECT_EQ(static_cast<std::int64_t>(ids.size()), pins);
+    EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), ids.size()); // none twice
+    EXPECT_EQ(pages, static_cast<int>((pins + 39) / 40));
+    EXPECT_EQ(walk("/collections/adm1/items?limit=20").size(), 77u);
+    EXPECT_EQ(get_json("/collections/adm3/items?limit=1")["numberMatched"], 7425);
+    // limit beyond the maximum is clamped, never refused; below 1 is an error.
+    EXPECT_EQ(get_json("/collections/pins/items?limit=100000")["numberReturned"], std::min<std::int64_t>(pins, 1000));
+    EXPECT_EQ(get_json("/collections/pins/items?limit=0", 400)["status"], 400);
+    EXPECT_EQ(get_json("/collections/pins/items?limit=ten", 400)["status"], 400);
+}
+
+TEST_F(features_api, bbox_filters_by_geometry_in_any_listed_crs) {
+    const std::string where = "BuildMbr(99.5, 16.5, 100.5, 17.5, 4326)";
+    const std::int64_t expected = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(location, " + where + ") = 1");
+    ASSERT_GT(expected, 0);
+    EXPECT_EQ(get_json("/collections/pins/items?bbox=99.5,16.5,100.5,17.5")["numberMatched"], expected);
+    // EPSG:4326 takes latitude first, as the CRS defines.
+    const std::string lat_lon = "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326";
+    EXPECT_EQ(get_json("/collections/pins/items?bbox=16.5,99.5,17.5,100.5" + lat_lon)["numberMatched"], expected);
+    const json polygons = get_json("/collections/plots/items?limit=1000&bbox=99.5,16.5,100.5,17.5");
+    EXPECT_EQ(polygons["numberMatched"],
+              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(boundary, " + where + ") = 1"));
+    EXPECT_EQ(get_json("/collections/pins/items?bbox=1,2,3", 400)["status"], 400);
+    EXPECT_EQ(get_json("/collections/pins/items?bbox=100,17,99,16", 400)["status"], 400);
+    EXPECT_EQ(get_json("/collections/pins/items?bbox=99,16,100,17&bbox-crs=EPSG:9999", 400)["status"], 400);
+}
+
+TEST_F(features_api, crs_gives_coordinates_in_that_crs_with_its_axis_order_and_says_so) {
+    const json lonlat = get_json("/collections/pins/items?limit=1");
+    const double lon = lonlat["features"][0]["geometry"]["coordinates"][0];
+    const double lat = lonlat["features"][0]["geometry"]["coordinates"][1];
+    const std::int64_t id = lonlat["features"][0]["id"];
+    {
+        data::connection c(path.string(), data::connection::mode::read_only);
+        data::statement st(c, "SELECT X(location), Y(location) FROM plots WHERE id = ?1");
+        st.bind(1, id);
+        ASSERT_TRUE(st.step());
+        EXPECT_DOUBLE_EQ(lon, st.real(0));
+        EXPECT_DOUBLE_EQ(lat, st.real(1));
+    }
+    const response r = anonymous_call("GET", "/collections/pins/items/" + std::to_string(id) + "?crs=EPSG:4326");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Crs"), "<http://www.opengis.net/def/crs/EPSG/0/4326>");
+    EXPECT_EQ(r.header("Content-Type"), "application/geo+json");
+    const json swapped = json::parse(r.body);
+    EXPECT_DOUBLE_EQ(swapped["geometry"]["coordinates"][0].get<double>(), lat);
+    EXPECT_DOUBLE_EQ(swapped["geometry"]["coordinates"][1].get<double>(), lon);
+    const response utm = anonymous_call("GET", "/collections/pins/items/" + std::to_string(id) +
+                                                   "?crs=http://www.opengis.net/def/crs/EPSG/0/32647");
+    EXPECT_EQ(utm.header("Content-Crs"), "<http://www.opengis.net/def/crs/EPSG/0/32647>");
+    const geo::point expected = geo::transformer_for(geo::crs84(), geo::find_crs("EPSG:32647")).apply({lon, lat});
+    const json e = json::parse(utm.body)["geometry"]["coordinates"];
+    EXPECT_NEAR(e[0].get<double>(), expected.x, 1e-6);
+    EXPECT_NEAR(e[1].get<double>(), expected.y, 1e-6);
+    EXPECT_EQ(anonymous_call("GET", "/collections/pins/items?crs=EPSG:3857").status, 400);
+    EXPECT_EQ(anonymous_call("GET", "/collections/pins/items?crs=EPSG:2000").status, 400);
+}
+
+TEST_F(features_api, property_filters_datetime_and_unknown_parameters) {
+    const std::int64_t hlm = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND program = 'HLM'");
+    EXPECT_EQ(get_json("/collections/pins/items?program=HLM")["numberMatched"], hlm);
+    const std::int64_t staged =
+        sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND stage = 'digging' AND adm1 = '64'");
+    EXPECT_EQ(get_json("/collections/pins/items?stage=digging&adm1=64")["numberMatched"], staged);
+    const std::int64_t year = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND budget_year = 2024");
+    EXPECT_EQ(get_json("/collections/pins/items?budget_year=2024")["numberMatched"], year);
+    EXPECT_EQ(get_json("/collections/adm2/items?adm1=64")["numberMatched"], sql_count("SELECT count(*) FROM adm2 WHERE adm1 = '64'"));
+
+    const std::int64_t all = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL");
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=2000-01-01T00:00:00Z/..")["numberMatched"], all);
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=../2000-01-01")["numberMatched"], 0);
+    const std::string day = [&] {
+        data::connection c(path.string(), data::connection::mode::read_only);
+        data::statement st(c, "SELECT substr(min(updated_at), 1, 10) FROM plots");
+        EXPECT_TRUE(st.step());
+        return std::string(st.text(0));
+    }();
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=" + day)["numberMatched"],
+              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND substr(updated_at, 1, 10) = '" + day + "'"));
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=" + day + "/" + day)["numberMatched"],
+              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND substr(updated_at, 1, 10) = '" + day + "'"));
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=yesterday", 400)["status"], 400);
+    EXPECT_EQ(get_json("/collections/pins/items?datetime=2026-01-02/2026-01-01", 400)["status"], 400);
+    EXPECT_EQ(get_json("/collections/pins/items?colour=red", 400)["detail"], "unknown query parameter \"colour\"");
+    EXPECT_EQ(get_json("/collections/adm1/items?datetime=2026-01-01", 400)["status"], 400);
+}
+
+TEST_F(features_api, single_features_have_integer_ids_and_public_fields_for_the_public) {
+    const json pin = get_json("/collections/pins/items/1");
+    EXPECT_EQ(pin["id"], 1);
+    EXPECT_EQ(pin["type"], "Feature");
+    EXPECT_FALSE(pin["properties"].contains("owner_name"));
+    EXPECT_FALSE(pin["properties"].contains("owner_phone"));
+    EXPECT_TRUE(pin["properties"].contains("code"));
+    const json full = json::parse(call("GET", "/collections/pins/items/1").body); // the fixture's admin
+    EXPECT_TRUE(full["properties"].contains("owner_name"));
+    EXPECT_EQ(get_json("/collections/adm1/items/64")["properties"]["name_en"], "Sukhothai");
+    EXPECT_EQ(get_json("/collections/adm3/items/640101")["properties"]["adm2"], "6401");
+    EXPECT_EQ(get_json("/collections/pins/items/999999", 404)["status"], 404);
+    EXPECT_EQ(get_json("/collections/pins/items/abc", 404)["status"], 404);
+    EXPECT_EQ(get_json("/collections/adm1/items/99", 404)["status"], 404);
+}
+
+TEST_F(features_api, openapi_lists_every_items_path_with_its_parameters) {
+    const response r = anonymous_call("GET", "/api");
+    EXPECT_EQ(r.header("Content-Type"), "application/vnd.oai.openapi+json;version=3.0");
+    const json api = json::parse(r.body);
+    EXPECT_EQ(api["openapi"], "3.0.3");
+    const json& limit = api["components"]["parameters"]["limit"];
+    EXPECT_EQ(limit["schema"]["minimum"], 1);
+    EXPECT_EQ(limit["schema"]["maximum"], 1000);
+    EXPECT_EQ(limit["schema"]["default"], 100);
+    for (const char* id : {"plots", "pins", "adm1", "adm2", "adm3"}) {
+        const json& op = api["paths"][std::string("/collections/") + id + "/items"]["get"];
+        ASSERT_TRUE(op.is_object()) << id;
+        bool has_limit = false;
+        for (const json& p : op["parameters"]) {
+            if (p.contains("$ref")) {
+                has_limit = has_limit || p["$ref"] == "#/components/parameters/limit";
+            } else {
+                EXPECT_EQ(p["style"], "form") << id;
+                EXPECT_EQ(p["explode"], false) << id;
+            }
+        }
+        EXPECT_TRUE(has_limit) << id;
+    }
+    const json q = get_json("/collections/plots/queryables");
+    EXPECT_EQ(q["properties"]["stage"]["enum"], (json{"surveyed", "digging", "planting", "complete"}));
+}
+
+TEST_F(features_api, every_page_has_an_html_version_for_people) {
+    for (const std::string target : {"/collections", "/collections/plots", "/collections/plots/items", "/collections/pins/items/1",
+                                     "/conformance", "/api"}) {
+        const response r = anonymous_call("GET", target, {}, {{"accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
+        EXPECT_EQ(r.status, 200) << target;
+        EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8") << target;
+        EXPECT_NE(r.body.find("<!doctype html>"), std::string::npos) << target;
+        EXPECT_EQ(r.body.find("owner_name"), std::string::npos) << target;
+    }
+    EXPECT_EQ(anonymous_call("GET", "/collections?f=xml").status, 400);
+}
