@@ -4,14 +4,17 @@
 #include "config/config.hpp"
 #include "data/admin_areas.hpp"
 #include "data/demo.hpp"
+#include "data/exporter.hpp"
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
 #include "data/users.hpp"
+#include "geo/crs.hpp"
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/http_server.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -58,6 +61,8 @@ Commands:
   token list   --db FILE [--username U]
   token revoke --db FILE --id N
          API tokens for GIS tools and embeds; `create` prints the token once.
+  export --db FILE --format F [--crs C] [--bbox X1,Y1,X2,Y2] [filters] [--public] OUT
+         Export plots to OUT: geojson, gpkg, shp.zip, kml, csv or fgb, in any supported CRS.
   help [COMMAND]   Show this text, or one command's.
   --version        Print the version.
 
@@ -88,6 +93,13 @@ const std::map<std::string, std::string> command_help{
               "Tokens are sent as `Authorization: Bearer TOKEN`, or as ?token=TOKEN on tile and other GET URLs.\n"
               "They read (and with --write, change) what their user may, within --scope if narrower. create\n"
               "prints the token once; only its hash is stored.\n"},
+    {"export", "Usage: plotmap export --db FILE --format F [--crs C] [--bbox MINX,MINY,MAXX,MAXY [--bbox-crs C]]\n"
+               "                      [--program P] [--stage S] [--adm1 C] [--adm2 C] [--adm3 C] [--budget-year Y]\n"
+               "                      [--public] OUT\n"
+               "Writes the live plots matching the filters to OUT. Formats: geojson, gpkg, shp.zip (polygons and\n"
+               "points, UTF-8 with .cpg and .prj), kml (WGS 84), csv (WKT plus lon/lat), fgb. --crs is any supported\n"
+               "CRS (default CRS84). The file includes owner names, phones and deed numbers unless --public.\n"
+               "Progress goes to standard error.\n"},
     {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
               "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
               "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
@@ -96,10 +108,14 @@ const std::map<std::string, std::string> command_help{
 struct parsed_args {
     std::string command;
     std::map<std::string, std::string> flags;
+    std::vector<std::string> positional; ///< only for commands that take a path (export)
 };
 
+/// Commands that take one path after their flags.
+const std::set<std::string> takes_path{"export"};
+
 /// Flags that take no value.
-const std::set<std::string> switches{"password-stdin", "write"};
+const std::set<std::string> switches{"password-stdin", "write", "public"};
 
 /// Parses `plotmap COMMAND [SUBCOMMAND] --flag value ...` against the flags the command allows.
 parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
@@ -122,7 +138,11 @@ parsed_args parse_args(const std::vector<std::string>& args, const std::map<std:
             value = flag.substr(eq + 1);
             flag = flag.substr(0, eq);
         }
-        if (flag.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + flag + "'");
+        if (flag.rfind("--", 0) != 0) {
+            if (!takes_path.contains(p.command) || !p.positional.empty()) throw usage_error("unexpected argument '" + flag + "'");
+            p.positional.push_back(flag);
+            continue;
+        }
         const std::string name = flag.substr(2);
         if (!spec->second.contains(name)) throw usage_error("unknown flag " + flag);
         if (switches.contains(name)) {
@@ -294,6 +314,66 @@ int run_accounts(const config::settings& s, const parsed_args& a) {
     return 0;
 }
 
+/// Splits "a,b,c,d" into four numbers. @throws usage_error naming the flag.
+std::array<double, 4> parse_box(const std::string& text, const char* flag) {
+    std::array<double, 4> v{};
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+        const auto comma = text.find(',', start);
+        const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        try {
+            std::size_t used = 0;
+            v[i] = std::stod(part, &used);
+            if (used != part.size()) throw std::invalid_argument(part);
+        } catch (const std::exception&) {
+            throw usage_error(std::string("flag --") + flag + " needs four numbers MINX,MINY,MAXX,MAXY, got '" + text + "'");
+        }
+        if ((i < 3) == (comma == std::string::npos)) {
+            throw usage_error(std::string("flag --") + flag + " needs four numbers MINX,MINY,MAXX,MAXY, got '" + text + "'");
+        }
+        start = comma + 1;
+    }
+    return v;
+}
+
+int run_export(const config::settings& s, const parsed_args& a) {
+    if (a.positional.size() != 1) throw usage_error("give the file to write, e.g. `plotmap export --db plotmap.sqlite --format gpkg plots.gpkg`");
+    data::export_options o;
+    o.format = data::parse_export_format(required_flag(a, "format"));
+    if (const auto c = optional_flag(a, "crs")) o.crs = &geo::find_crs(*c);
+    if (const auto b = optional_flag(a, "bbox")) {
+        const std::array<double, 4> v = parse_box(*b, "bbox");
+        const geo::crs& from = optional_flag(a, "bbox-crs") ? geo::find_crs(*optional_flag(a, "bbox-crs")) : geo::crs84();
+        geo::transformer& t = geo::transformer_for(from, geo::crs84());
+        geo::bbox box;
+        for (const geo::point corner : {geo::point{v[0], v[1]}, geo::point{v[2], v[1]}, geo::point{v[2], v[3]}, geo::point{v[0], v[3]}}) {
+            box.extend(t.apply(corner));
+        }
+        o.query.bbox = box;
+    }
+    o.query.program = optional_flag(a, "program");
+    o.query.stage = optional_flag(a, "stage");
+    o.query.adm1 = optional_flag(a, "adm1");
+    o.query.adm2 = optional_flag(a, "adm2");
+    o.query.adm3 = optional_flag(a, "adm3");
+    if (const auto y = optional_flag(a, "budget-year")) o.query.budget_year = parse_count(*y, "budget-year");
+    if (!a.flags.contains("public")) o.personal_scope = data::area_scope{}; // the whole country: the CLI has the file
+    const std::unique_ptr<data::connection> conn = open_existing(s);
+    const std::filesystem::path out = a.positional[0];
+    const auto start = std::chrono::steady_clock::now();
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    const std::int64_t n = data::export_plots(*conn, o, out, [&](std::int64_t done, std::int64_t total) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "%sexport: %lld/%lld plots (%.0f%%), %.0f plots/s%s", tty ? "\r" : "", static_cast<long long>(done),
+                     static_cast<long long>(total), total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
+                     secs > 0 ? static_cast<double>(done) / secs : 0.0, tty ? "" : "\n");
+    });
+    if (tty) std::fputc('\n', stderr);
+    std::cout << "plotmap: exported " << n << " plots to " << out.string() << " (" << data::export_extension(o.format) << ", "
+              << (o.crs ? o.crs->id : std::string("OGC:CRS84")) << (o.personal_scope ? "" : ", public fields only") << ")\n";
+    return 0;
+}
+
 int run_serve(const config::settings& s) {
     const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
     {
@@ -356,11 +436,14 @@ int run(const std::vector<std::string>& args) {
                                             {"user enable", {"db", "config", "username"}},
                                             {"token create", {"db", "config", "username", "write", "name", "scope"}},
                                             {"token list", {"db", "config", "username"}},
-                                            {"token revoke", {"db", "config", "id"}}});
+                                            {"token revoke", {"db", "config", "id"}},
+                                            {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
+                                                        "adm1", "adm2", "adm3", "budget-year", "public"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
     if (a.command.starts_with("user ") || a.command.starts_with("token ")) return run_accounts(s, a);
+    if (a.command == "export") return run_export(s, a);
     return run_serve(s);
 }
 

@@ -196,14 +196,23 @@ std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_v
     return st.int64(0);
 }
 
+std::int64_t count_plots(connection& conn, const plot_query& q) {
+    statement count = conn.prepare("SELECT count(*) FROM plots p" + filter_sql(q));
+    bind_filters(count, q);
+    return count.step() ? count.int64(0) : 0;
+}
+
+void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f) {
+    statement st = conn.prepare(std::string(select_plot) + filter_sql(q) + " AND p.id > :after ORDER BY p.id");
+    bind_filters(st, q);
+    st.bind(st.parameter_index(":after"), q.after_id);
+    while (st.step()) f(read_plot(st));
+}
+
 plot_page list_plots(connection& conn, const plot_query& q) {
     const std::string where = filter_sql(q);
     plot_page page;
-    {
-        statement count = conn.prepare("SELECT count(*) FROM plots p" + where);
-        bind_filters(count, q);
-        if (count.step()) page.number_matched = count.int64(0);
-    }
+    page.number_matched = count_plots(conn, q);
     statement st = conn.prepare(std::string(select_plot) + where + " AND p.id > :after ORDER BY p.id LIMIT :limit");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);

@@ -4,6 +4,7 @@
 
 #include "data/plot.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,13 @@ struct plot_page {
     std::int64_t number_matched = 0; ///< all plots matching the filters (ignoring paging)
     bool more = false;             ///< another page follows
 };
+
+/// Calls `f` for every plot matching the filters of `q` (its limit is ignored; `after_id`
+/// applies), in id order, from one statement: one consistent snapshot however long it takes.
+void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f);
+
+/// How many plots match the filters of `q`.
+[[nodiscard]] std::int64_t count_plots(connection& conn, const plot_query& q);
 
 /// @returns the plot (deleted or not), with admin names.
 [[nodiscard]] std::optional<plot> find_plot(connection& conn, std::int64_t id);

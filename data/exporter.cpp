@@ -1,0 +1,441 @@
+#include "data/exporter.hpp"
+
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+#include "geo/rai_ngan_wa.hpp"
+#include "geo/wkb.hpp"
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace plotmap::data {
+namespace {
+
+// ---- the exported fields -------------------------------------------------------------------
+
+enum class field_type { text, integer, real };
+
+struct value {
+    bool null = true;
+    std::string text;
+    std::int64_t integer = 0;
+    double real = 0;
+};
+
+value text(const std::optional<std::string>& s) { return s ? value{false, *s, 0, 0} : value{}; }
+value text(const std::string& s) { return value{false, s, 0, 0}; }
+value integer(const std::optional<std::int64_t>& i) { return i ? value{false, {}, *i, 0} : value{}; }
+value real(const std::optional<double>& d, double step) {
+    return d ? value{false, {}, 0, std::round(*d / step) * step} : value{};
+}
+value rai(const std::optional<double>& m2) {
+    return m2 ? text(geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(*m2))) : value{};
+}
+
+struct field {
+    const char* name;
+    const char* short_name; ///< Shapefile (dBase) names are at most 10 characters
+    field_type type;
+    bool personal;
+    value (*get)(const plot&);
+};
+
+const std::array<field, 32> fields{{
+    {"id", "id", field_type::integer, false, [](const plot& p) { return integer(p.id); }},
+    {"uid", "uid", field_type::text, false, [](const plot& p) { return text(p.uid); }},
+    {"code", "code", field_type::text, false, [](const plot& p) { return text(p.code); }},
+    {"program", "program", field_type::text, false, [](const plot& p) { return text(p.program); }},
+    {"name", "name", field_type::text, false, [](const plot& p) { return text(p.name); }},
+    {"owner_name", "owner_name", field_type::text, true, [](const plot& p) { return text(p.owner_name); }},
+    {"owner_phone", "owner_tel", field_type::text, true, [](const plot& p) { return text(p.owner_phone); }},
+    {"village_no", "village_no", field_type::integer, false, [](const plot& p) { return integer(p.village_no); }},
+    {"notes", "notes", field_type::text, true, [](const plot& p) { return text(p.notes); }},
+    {"deed_type", "deed_type", field_type::text, false, [](const plot& p) { return text(p.deed_type); }},
+    {"deed_no", "deed_no", field_type::text, true, [](const plot& p) { return text(p.deed_no); }},
+    {"declared_area_m2", "decl_m2", field_type::real, false, [](const plot& p) { return real(p.declared_area_m2, 0.01); }},
+    {"declared_area_rai", "decl_rai", field_type::text, false, [](const plot& p) { return rai(p.declared_area_m2); }},
+    {"area_m2", "area_m2", field_type::real, false, [](const plot& p) { return real(p.area_m2, 0.01); }},
+    {"area_rai", "area_rai", field_type::text, false, [](const plot& p) { return rai(p.area_m2); }},
+    {"perimeter_m", "perim_m", field_type::real, false, [](const plot& p) { return real(p.perimeter_m, 0.01); }},
+    {"adm1", "adm1", field_type::text, false, [](const plot& p) { return text(p.adm1); }},
+    {"adm1_name", "adm1_name", field_type::text, false, [](const plot& p) { return text(p.adm1_name); }},
+    {"adm2", "adm2", field_type::text, false, [](const plot& p) { return text(p.adm2); }},
+    {"adm2_name", "adm2_name", field_type::text, false, [](const plot& p) { return text(p.adm2_name); }},
+    {"adm3", "adm3", field_type::text, false, [](const plot& p) { return text(p.adm3); }},
+    {"adm3_name", "adm3_name", field_type::text, false, [](const plot& p) { return text(p.adm3_name); }},
+    {"stage", "stage", field_type::text, false, [](const plot& p) { return text(p.stage); }},
+    {"stage_changed_at", "stage_date", field_type::text, false, [](const plot& p) { return text(p.stage_changed_at); }},
+    {"budget_year", "budget_yr", field_type::integer, false, [](const plot& p) { return integer(p.budget_year); }},
+    {"budget_year_be", "budget_be", field_type::integer, false,
+     [](const plot& p) { return p.budget_year ? integer(*p.budget_year + 543) : value{}; }},
+    {"version", "version", field_type::integer, false, [](const plot& p) { return integer(p.version); }},
+    {"created_at", "created", field_type::text, false, [](const plot& p) { return text(p.created_at); }},
+    {"created_by", "created_by", field_type::text, true, [](const plot& p) { return text(p.created_by); }},
+    {"updated_at", "updated", field_type::text, false, [](const plot& p) { return text(p.updated_at); }},
+    {"updated_by", "updated_by", field_type::text, true, [](const plot& p) { return text(p.updated_by); }},
+    {"lon", "lon", field_type::real, false, [](const plot& p) { return p.location ? value{false, {}, 0, p.location->x} : value{}; }},
+}};
+// lat is added next to lon below (the table above stays one row per plot member).
+const field lat_field{"lat", "lat", field_type::real, false,
+                      [](const plot& p) { return p.location ? value{false, {}, 0, p.location->y} : value{}; }};
+
+/// The fields of an export: public ones always, personal ones only when some plot may carry them.
+std::vector<const field*> export_fields(const export_options& o) {
+    std::vector<const field*> out;
+    for (const field& f : fields) {
+        if (!f.personal || o.personal_scope) out.push_back(&f);
+    }
+    out.push_back(&lat_field);
+    return out;
+}
+
+bool personal_for(const export_options& o, const plot& p) {
+    return o.personal_scope && codes_in_scope(*o.personal_scope, p.adm1, p.adm2, p.adm3);
+}
+
+const geo::crs& output_crs(const export_options& o) {
+    if (o.format == export_format::kml) {
+        if (o.crs && !(*o.crs == geo::crs84()) && o.crs->id != "EPSG:4326") {
+            throw bad_request("KML is always in WGS 84 longitude/latitude; leave out crs or ask for another format");
+        }
+        return geo::crs84();
+    }
+    return o.crs ? *o.crs : geo::crs84();
+}
+
+// ---- GeoJSON, written by hand ----------------------------------------------------------------
+
+void append_number(std::string& out, double v) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, ec == std::errc{} ? end : buf);
+}
+
+void append_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out.push_back('"');
+}
+
+void append_position(std::string& out, geo::point p) {
+    out.push_back('[');
+    append_number(out, p.x);
+    out.push_back(',');
+    append_number(out, p.y);
+    out.push_back(']');
+}
+
+void append_geometry(std::string& out, const plot& p, geo::transformer& t) {
+    if (p.boundary) {
+        geo::multi_polygon mp = *p.boundary;
+        t.apply(mp);
+        out += R"({"type":"MultiPolygon","coordinates":[)";
+        for (std::size_t i = 0; i < mp.polygons.size(); ++i) {
+            out += i ? ",[" : "[";
+            for (std::size_t j = 0; j < mp.polygons[i].rings.size(); ++j) {
+                out += j ? ",[" : "[";
+                const geo::ring& r = mp.polygons[i].rings[j];
+                for (std::size_t k = 0; k < r.size(); ++k) {
+                    if (k) out.push_back(',');
+                    append_position(out, r[k]);
+                }
+                out.push_back(']');
+            }
+            out.push_back(']');
+        }
+        out += "]}";
+    } else if (p.pin) {
+        out += R"({"type":"Point","coordinates":)";
+        append_position(out, t.apply(*p.pin));
+        out.push_back('}');
+    } else {
+        out += "null";
+    }
+}
+
+void append_value(std::string& out, const field& f, const value& v) {
+    if (v.null) {
+        out += "null";
+    } else if (f.type == field_type::text) {
+        append_string(out, v.text);
+    } else if (f.type == field_type::integer) {
+        out += std::to_string(v.integer);
+    } else {
+        append_number(out, v.real);
+    }
+}
+
+// ---- GDAL formats --------------------------------------------------------------------------
+
+struct dataset_closer {
+    void operator()(void* ds) const noexcept { GDALClose(ds); }
+};
+using dataset_ptr = std::unique_ptr<void, dataset_closer>;
+struct feature_deleter {
+    void operator()(OGRFeatureH f) const noexcept { OGR_F_Destroy(f); }
+};
+struct srs_deleter {
+    void operator()(OGRSpatialReferenceH s) const noexcept { OSRRelease(s); }
+};
+
+std::string gdal_error(const std::string& what) {
+    const char* msg = CPLGetLastErrorMsg();
+    return what + (msg && *msg ? std::string(": ") + msg : std::string());
+}
+
+const char* driver_name(export_format f) {
+    switch (f) {
+    case export_format::gpkg: return "GPKG";
+    case export_format::shp_zip: return "ESRI Shapefile";
+    case export_format::kml: return "KML";
+    case export_format::csv: return "CSV";
+    case export_format::fgb: return "FlatGeobuf";
+    case export_format::geojson: break;
+    }
+    return "GeoJSON";
+}
+
+struct layer_spec {
+    const char* name;
+    OGRwkbGeometryType type;
+    bool polygons; ///< which plots: with a boundary (true) or without (false); both when mixed
+    bool mixed;
+};
+
+OGRLayerH create_layer(void* ds, const layer_spec& spec, const export_options& o, const geo::crs& crs,
+                       const std::vector<const field*>& columns) {
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, srs_deleter> srs(OSRNewSpatialReference(nullptr));
+    OSRSetFromUserInput(srs.get(), crs.id == "OGC:CRS84" ? "OGC:CRS84" : crs.id.c_str());
+    OSRSetAxisMappingStrategy(srs.get(), OAMS_TRADITIONAL_GIS_ORDER);
+    std::vector<const char*> lco;
+    if (o.format == export_format::shp_zip) lco.push_back("ENCODING=UTF-8");
+    if (o.format == export_format::csv) {
+        lco.push_back("GEOMETRY=AS_WKT");
+        lco.push_back("CREATE_CSVT=YES");
+    }
+    if (o.format == export_format::gpkg) lco.push_back("FID=fid");
+    lco.push_back(nullptr);
+    OGRLayerH layer = GDALDatasetCreateLayer(ds, spec.name, srs.get(), spec.type, const_cast<char**>(lco.data()));
+    if (layer == nullptr) throw error(gdal_error(std::string("cannot create layer ") + spec.name));
+    for (const field* f : columns) {
+        const OGRFieldType t = f->type == field_type::text ? OFTString : f->type == field_type::integer ? OFTInteger64 : OFTReal;
+        OGRFieldDefnH defn = OGR_Fld_Create(o.format == export_format::shp_zip ? f->short_name : f->name, t);
+        if (o.format == export_format::shp_zip && f->type == field_type::text) OGR_Fld_SetWidth(defn, 254);
+        const OGRErr err = OGR_L_CreateField(layer, defn, TRUE);
+        OGR_Fld_Destroy(defn);
+        if (err != OGRERR_NONE) throw error(gdal_error(std::string("cannot create field ") + f->name));
+    }
+    return layer;
+}
+
+void write_feature(OGRLayerH layer, const plot& p, const export_options& o, const std::vector<const field*>& columns,
+                   geo::transformer& t, bool as_polygon) {
+    std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, feature_deleter> feat(OGR_F_Create(OGR_L_GetLayerDefn(layer)));
+    const bool personal = personal_for(o, p);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        const field& f = *columns[i];
+        if (f.personal && !personal) continue;
+        const value v = f.get(p);
+        const int index = static_cast<int>(i);
+        if (v.null) {
+            OGR_F_SetFieldNull(feat.get(), index);
+        } else if (f.type == field_type::text) {
+            OGR_F_SetFieldString(feat.get(), index, v.text.c_str());
+        } else if (f.type == field_type::integer) {
+            OGR_F_SetFieldInteger64(feat.get(), index, v.integer);
+        } else {
+            OGR_F_SetFieldDouble(feat.get(), index, v.real);
+        }
+    }
+    std::string wkb;
+    if (as_polygon && p.boundary) {
+        geo::multi_polygon mp = *p.boundary;
+        t.apply(mp);
+        wkb = geo::to_wkb(mp);
+    } else if (p.pin || p.location) {
+        wkb = geo::to_wkb(t.apply(p.pin ? *p.pin : *p.location));
+    }
+    if (!wkb.empty()) {
+        OGRGeometryH g = nullptr;
+        if (OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &g, static_cast<int>(wkb.size())) ==
+            OGRERR_NONE) {
+            OGR_F_SetGeometryDirectly(feat.get(), g);
+        }
+    }
+    OGR_F_SetFID(feat.get(), p.id);
+    if (OGR_L_CreateFeature(layer, feat.get()) != OGRERR_NONE) {
+        throw error(gdal_error("cannot write plot " + std::to_string(p.id)));
+    }
+}
+
+std::int64_t export_with_gdal(connection& conn, const export_options& o, const std::filesystem::path& out,
+                              const export_progress& progress) {
+    static const bool registered = [] {
+        GDALAllRegister();
+        return true;
+    }();
+    (void)registered;
+    const geo::crs& crs = output_crs(o);
+    geo::transformer& t = geo::transformer_for(geo::crs84(), crs);
+    GDALDriverH driver = GDALGetDriverByName(driver_name(o.format));
+    if (driver == nullptr) throw error(std::string("GDAL has no ") + driver_name(o.format) + " driver");
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    // GDAL writes a zipped Shapefile straight into a file named *.shp.zip; any other name is
+    // written as such and renamed.
+    const bool rename_zip = o.format == export_format::shp_zip && !out.string().ends_with(".shp.zip");
+    const std::string target = rename_zip ? out.string() + ".tmp.shp.zip" : out.string();
+    std::vector<const char*> dsco;
+    dsco.push_back(nullptr);
+    dataset_ptr ds(GDALCreate(driver, target.c_str(), 0, 0, 0, GDT_Unknown, const_cast<char**>(dsco.data())));
+    if (!ds) throw error(gdal_error("cannot create " + out.string()));
+
+    const std::vector<const field*> columns = export_fields(o);
+    std::vector<std::pair<layer_spec, OGRLayerH>> layers;
+    if (o.format == export_format::shp_zip) {
+        // A Shapefile holds one geometry type: plots with a boundary as polygons, the rest as points.
+        for (const layer_spec& spec : {layer_spec{"plots_polygons", wkbMultiPolygon, true, false},
+                                       layer_spec{"plots_points", wkbPoint, false, false}}) {
+            layers.emplace_back(spec, create_layer(ds.get(), spec, o, crs, columns));
+        }
+    } else {
+        const layer_spec spec{"plots", wkbUnknown, true, true};
+        layers.emplace_back(spec, create_layer(ds.get(), spec, o, crs, columns));
+    }
+    const std::int64_t total = count_plots(conn, o.query);
+    std::int64_t done = 0;
+    const bool transactions = GDALDatasetTestCapability(ds.get(), ODsCTransactions) != 0;
+    if (transactions) GDALDatasetStartTransaction(ds.get(), FALSE);
+    for_each_plot(conn, o.query, [&](const plot& p) {
+        for (const auto& [spec, layer] : layers) {
+            if (spec.mixed || spec.polygons == p.boundary.has_value()) {
+                write_feature(layer, p, o, columns, t, spec.polygons);
+                break;
+            }
+        }
+        ++done;
+        if (transactions && done % 20000 == 0) {
+            GDALDatasetCommitTransaction(ds.get());
+            GDALDatasetStartTransaction(ds.get(), FALSE);
+        }
+        if (progress && (done % 10000 == 0 || done == total)) progress(done, total);
+    });
+    if (transactions && GDALDatasetCommitTransaction(ds.get()) != OGRERR_NONE) throw error(gdal_error("cannot finish " + out.string()));
+    CPLErrorReset();
+    GDALClose(ds.release()); // flushes: a full disk shows up here
+    if (CPLGetLastErrorType() == CE_Failure) throw error(gdal_error("cannot finish " + out.string()));
+    if (rename_zip) std::filesystem::rename(target, out);
+    if (progress && done == 0) progress(0, 0);
+    return done;
+}
+
+} // namespace
+
+export_format parse_export_format(std::string_view name) {
+    if (name == "geojson" || name == "json") return export_format::geojson;
+    if (name == "gpkg") return export_format::gpkg;
+    if (name == "shp.zip" || name == "shp" || name == "zip") return export_format::shp_zip;
+    if (name == "kml") return export_format::kml;
+    if (name == "csv") return export_format::csv;
+    if (name == "fgb") return export_format::fgb;
+    throw bad_request("export format must be geojson, gpkg, shp.zip, kml, csv or fgb; got \"" + std::string(name.substr(0, 20)) + "\"");
+}
+
+std::string_view export_extension(export_format f) noexcept {
+    switch (f) {
+    case export_format::geojson: return "geojson";
+    case export_format::gpkg: return "gpkg";
+    case export_format::shp_zip: return "shp.zip";
+    case export_format::kml: return "kml";
+    case export_format::csv: return "csv";
+    case export_format::fgb: return "fgb";
+    }
+    return "";
+}
+
+std::string_view export_media_type(export_format f) noexcept {
+    switch (f) {
+    case export_format::geojson: return "application/geo+json";
+    case export_format::gpkg: return "application/geopackage+sqlite3";
+    case export_format::shp_zip: return "application/zip";
+    case export_format::kml: return "application/vnd.google-earth.kml+xml";
+    case export_format::csv: return "text/csv; charset=utf-8";
+    case export_format::fgb: return "application/flatgeobuf";
+    }
+    return "application/octet-stream";
+}
+
+std::int64_t export_geojson(connection& conn, const export_options& o, const std::function<void(std::string_view)>& sink,
+                            std::size_t chunk_bytes, const export_progress& progress) {
+    const geo::crs& crs = output_crs(o);
+    geo::transformer& t = geo::transformer_for(geo::crs84(), crs);
+    const std::vector<const field*> columns = export_fields(o);
+    const std::int64_t total = progress ? count_plots(conn, o.query) : 0;
+    std::string buf;
+    buf.reserve(chunk_bytes + 4096);
+    buf += R"({"type":"FeatureCollection","name":"plots")";
+    if (!(crs == geo::crs84())) buf += R"(,"crs":{"type":"name","properties":{"name":")" + crs.uri + "\"}}";
+    buf += R"(,"features":[)";
+    std::int64_t done = 0;
+    for_each_plot(conn, o.query, [&](const plot& p) {
+        buf += done ? ",\n" : "\n";
+        buf += R"({"type":"Feature","id":)" + std::to_string(p.id) + R"(,"geometry":)";
+        append_geometry(buf, p, t);
+        buf += R"(,"properties":{)";
+        const bool personal = personal_for(o, p);
+        bool first = true;
+        for (const field* f : columns) {
+            if (f->personal && !personal) continue;
+            if (!first) buf.push_back(',');
+            first = false;
+            append_string(buf, f->name);
+            buf.push_back(':');
+            append_value(buf, *f, f->get(p));
+        }
+        buf += "}}";
+        ++done;
+        if (buf.size() >= chunk_bytes) {
+            sink(buf);
+            buf.clear();
+        }
+        if (progress && (done % 10000 == 0 || done == total)) progress(done, total);
+    });
+    buf += "\n]}\n";
+    sink(buf);
+    return done;
+}
+
+std::int64_t export_plots(connection& conn, const export_options& o, const std::filesystem::path& out, const export_progress& progress) {
+    if (o.format != export_format::geojson) return export_with_gdal(conn, o, out, progress);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(out.c_str(), "wb"), &std::fclose);
+    if (!file) throw error("cannot write " + out.string());
+    const std::int64_t n = export_geojson(
+        conn, o,
+        [&](std::string_view chunk) {
+            if (std::fwrite(chunk.data(), 1, chunk.size(), file.get()) != chunk.size()) throw error("cannot write " + out.string());
+        },
+        1 << 20, progress);
+    if (std::fflush(file.get()) != 0) throw error("cannot write " + out.string());
+    return n;
+}
+
+} // namespace plotmap::data
