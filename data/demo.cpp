@@ -181,8 +181,9 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             int& seq = slot->second;
             char code[32];
             std::snprintf(code, sizeof code, "%s-%04d", where->adm3.c_str(), seq++);
-            const std::string name = community ? "แปลงชุมชน หมู่ " + std::to_string(village) + " ต." + where->name_th
-                                               : "แปลงครัวเรือน " + owner;
+            // The plot name is public (tiles, public exports): never the owner's name.
+            const std::string name = std::string(community ? "แปลงชุมชน" : "แปลงครัวเรือน") + " หมู่ " + std::to_string(village) +
+                                     " ต." + where->name_th;
             const bool gps = r.uniform() < 0.6;
 
             plot p;

@@ -206,7 +206,7 @@ const char* driver_name(export_format f) {
     switch (f) {
     case export_format::gpkg: return "GPKG";
     case export_format::shp_zip: return "ESRI Shapefile";
-    case export_format::kml: return "KML";
+    case export_format::kml: return "LIBKML";
     case export_format::csv: return "CSV";
     case export_format::fgb: return "FlatGeobuf";
     case export_format::geojson: break;

@@ -46,6 +46,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_web(routes_, ctx_);
     routes::add_accounts(routes_, ctx_);
     routes::add_features(routes_, ctx_);
+    routes::add_exports(routes_, ctx_);
 }
 
 std::size_t app::body_limit(std::string_view method, std::string_view target) const {

@@ -48,6 +48,10 @@ struct response {
     header_list headers;
     std::string body;
     std::string route; ///< the route pattern that answered, for metrics ("" if none)
+    /// When set, the body is this file, sent from disk in pieces (large exports) instead of
+    /// `body`; `remove_after` (the file or its folder) is deleted once it has been sent.
+    std::string body_file;
+    std::string remove_after;
 
     /// Replaces a header (names compared case-insensitively).
     response& set(std::string name, std::string value);

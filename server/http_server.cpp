@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -249,33 +250,82 @@ private:
     }
 
     void send(request req, response res, bool keep_alive) {
+        if (!res.body_file.empty()) return send_file(std::move(req), std::move(res), keep_alive);
         const bool head = req.method == "HEAD";
         auto out = std::make_shared<http::response<http::string_body>>();
-        out->version(11);
-        out->result(static_cast<unsigned>(res.status));
-        for (const auto& [name, value] : res.headers) out->set(name, value);
-        out->set(http::field::server, "plotmap");
-        out->set("X-Request-Id", req.request_id);
-        const bool keep = keep_alive && !server_.stopping;
-        out->keep_alive(keep);
         const std::size_t length = res.body.size();
+        const bool keep = prepare(*out, req, res, keep_alive);
         if (head) {
             out->content_length(length);
         } else {
             out->body() = std::move(res.body);
             out->prepare_payload();
         }
+        finish(req, res, length);
+        response_ = out;
+        http::async_write(stream_, *out, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+            self->response_.reset();
+            self->after_write(ec, keep);
+        });
+    }
+
+    /// A body streamed from a file with bounded memory (Beast's file_body reads it in pieces).
+    void send_file(request req, response res, bool keep_alive) {
+        auto out = std::make_shared<http::response<http::file_body>>();
+        beast::error_code ec;
+        out->body().open(res.body_file.c_str(), beast::file_mode::scan, ec);
+        if (ec) {
+            response failed = problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
+            cleanup(res.remove_after);
+            return send(std::move(req), std::move(failed), false);
+        }
+        const bool keep = prepare(*out, req, res, keep_alive);
+        const std::size_t length = static_cast<std::size_t>(out->body().size());
+        if (req.method == "HEAD") {
+            out->body().close();
+            out->content_length(length);
+        } else {
+            out->prepare_payload();
+        }
+        finish(req, res, length);
+        file_response_ = out;
+        stream_.expires_after(std::chrono::minutes(30)); // a large download may take longer than read_timeout_s
+        http::async_write(stream_, *out, [self = shared_from_this(), keep, remove = res.remove_after](beast::error_code e, std::size_t) {
+            self->file_response_.reset();
+            cleanup(remove);
+            self->after_write(e, keep);
+        });
+    }
+
+    static void cleanup(const std::string& path) {
+        if (path.empty()) return;
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+
+    template <typename Body>
+    bool prepare(http::response<Body>& out, const request& req, const response& res, bool keep_alive) {
+        out.version(11);
+        out.result(static_cast<unsigned>(res.status));
+        for (const auto& [name, value] : res.headers) out.set(name, value);
+        out.set(http::field::server, "plotmap");
+        out.set("X-Request-Id", req.request_id);
+        const bool keep = keep_alive && !server_.stopping;
+        out.keep_alive(keep);
+        return keep;
+    }
+
+    void finish(const request& req, const response& res, std::size_t length) {
         const double seconds = std::chrono::duration<double>(clock_type::now() - started_).count();
         server_.stats.record(res.route, req.method, res.status, seconds);
         server_.log_access(req, res.status, length, seconds);
-        response_ = out;
         stream_.expires_after(std::chrono::seconds(server_.settings.read_timeout_s));
-        http::async_write(stream_, *out, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
-            self->response_.reset();
-            --self->server_.in_flight;
-            if (ec || !keep) return self->close();
-            self->read_request();
-        });
+    }
+
+    void after_write(beast::error_code ec, bool keep) {
+        --server_.in_flight;
+        if (ec || !keep) return close();
+        read_request();
     }
 
     void close() {
@@ -292,6 +342,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<http::response<http::string_body>> response_;
+    std::shared_ptr<http::response<http::file_body>> file_response_;
     std::string remote_;
     clock_type::time_point started_ = clock_type::now();
     unsigned long long requests_ = 0;

@@ -1,5 +1,5 @@
 // Users, roles and area scopes through the real server and CLI: the authorisation matrix
-// (role x in/out of scope x route, both anonymous modes), sessions (expiry, revocation),
+// (role x in/out of scope x route, including OGC API items and exports, both anonymous modes), sessions (expiry, revocation),
 // API tokens (read-only, scoped, ?token=), CSRF, sign-in and request rate limits, body and
 // connection limits, attribution, and credentials never in logs or the database.
 
@@ -236,6 +236,25 @@ void check_row(const expected& e, const client& c, unsigned short port, bool ano
             const json first = json::parse(history.body)["versions"][0];
             EXPECT_EQ(first.contains("changed_by"), personal);
             EXPECT_EQ(first["changes"].contains("owner_name"), personal);
+        }
+
+        // OGC API items and exports follow the same rules
+        const http_reply item = c.call("GET", "/collections/pins/items/" + std::to_string(id));
+        ASSERT_EQ(item.status, read_status) << item.body;
+        if (item.status == 200) {
+            EXPECT_EQ(json::parse(item.body)["properties"].contains("owner_name"), personal);
+        }
+        const http_reply exported = c.call("GET", "/api/v1/exports/plots.geojson");
+        ASSERT_EQ(exported.status, read_status) << exported.body.substr(0, 200);
+        if (exported.status == 200) {
+            const json fc = json::parse(exported.body);
+            bool seen = false;
+            for (const json& f : fc["features"]) {
+                if (f["id"] != id) continue;
+                seen = true;
+                EXPECT_EQ(f["properties"].contains("owner_name"), personal);
+            }
+            EXPECT_TRUE(seen);
         }
 
         // tiles and TileJSON: the same public bytes for everyone who may read
