@@ -4,7 +4,7 @@
 
 namespace plotmap::server {
 
-std::string wanted_format(const request& req) {
+std::string wanted_format(const request& req, const char* fallback) {
     if (const auto f = req.query_value("f")) {
         if (*f == "json" || *f == "geojson") return "json";
         if (*f == "html") return "html";
@@ -12,9 +12,9 @@ std::string wanted_format(const request& req) {
     }
     const std::string accept = lower(req.header("accept").value_or(""));
     const auto html_at = accept.find("text/html");
-    if (html_at == std::string::npos) return "json";
     const auto json_at = std::min(accept.find("application/json"), accept.find("application/geo+json"));
-    return json_at != std::string::npos && json_at < html_at ? "json" : "html";
+    if (html_at == std::string::npos && json_at == std::string::npos) return fallback;
+    return html_at < json_at ? "html" : "json";
 }
 
 std::string html_escape(std::string_view text) {

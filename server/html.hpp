@@ -9,9 +9,9 @@
 
 namespace plotmap::server {
 
-/// "json" or "html" from ?f= (json, geojson or html), else the Accept header (a browser's
-/// text/html wins unless JSON is preferred before it). @throws bad_request for another f.
-[[nodiscard]] std::string wanted_format(const request& req);
+/// "json" or "html" from ?f= (json, geojson or html), else the Accept header (whichever of
+/// text/html and JSON comes first), else `fallback`. @throws bad_request for another f.
+[[nodiscard]] std::string wanted_format(const request& req, const char* fallback = "json");
 
 /// Text safe inside HTML elements and attribute values.
 [[nodiscard]] std::string html_escape(std::string_view text);

@@ -90,7 +90,7 @@ nlohmann::json render_json(const summary& s) {
 
 void add_landing(router& r, const context& ctx) {
     r.add("GET", "/", access::open, [&ctx](const request& req, const path_params&) {
-        const std::string format = wanted_format(req);
+        const std::string format = wanted_format(req, "html");
         const summary s = ctx.store.read([](data::connection& c) {
             return summary{c.scalar_int("SELECT count(*) FROM plots WHERE deleted_at IS NULL"), data::count_admin_areas(c)};
         });
