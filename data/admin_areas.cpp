@@ -150,13 +150,7 @@ admin_page list_admin_areas(connection& conn, const admin_query& q) {
     bind(st);
     st.bind(st.parameter_index(":after"), q.after_code);
     st.bind(st.parameter_index(":limit"), std::int64_t{q.limit} + 1);
-    while (st.step()) {
-        if (static_cast<int>(page.areas.size()) == q.limit) {
-            page.more = true;
-            break;
-        }
-        page.areas.push_back(read_admin_area(st));
-    }
+    page.more = read_page(st, q.limit, page.areas, read_admin_area);
     return page;
 }
 

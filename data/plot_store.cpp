@@ -217,13 +217,7 @@ plot_page list_plots(connection& conn, const plot_query& q) {
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
     st.bind(st.parameter_index(":limit"), std::int64_t{q.limit} + 1);
-    while (st.step()) {
-        if (static_cast<int>(page.plots.size()) == q.limit) {
-            page.more = true;
-            break;
-        }
-        page.plots.push_back(read_plot(st));
-    }
+    page.more = read_page(st, q.limit, page.plots, read_plot);
     return page;
 }
 

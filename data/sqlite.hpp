@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -108,6 +109,17 @@ private:
     // Declared after db_: statements are finalised before the connection closes.
     std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
+
+/// Reads one keyset page from a query that asked for `limit` + 1 rows: appends up to
+/// `limit` rows made by `read` to `out`. @returns whether more rows follow.
+template <typename T, typename Read>
+bool read_page(statement& st, int limit, std::vector<T>& out, Read read) {
+    while (st.step()) {
+        if (static_cast<int>(out.size()) == limit) return true;
+        out.push_back(read(st));
+    }
+    return false;
+}
 
 /// A cached statement for a query that may stop before its last row (a lookup): it is
 /// reset when this goes out of scope, however that happens, so the connection never keeps
