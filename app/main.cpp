@@ -5,6 +5,7 @@
 #include "data/admin_areas.hpp"
 #include "data/demo.hpp"
 #include "data/exporter.hpp"
+#include "data/importer.hpp"
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
@@ -17,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -24,6 +26,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <pwd.h>
 #include <unistd.h>
 #include <vector>
 
@@ -63,6 +66,9 @@ Commands:
          API tokens for GIS tools and embeds; `create` prints the token once.
   export --db FILE --format F [--crs C] [--bbox X1,Y1,X2,Y2] [filters] [--public] OUT
          Export plots to OUT: geojson, gpkg, shp.zip, kml, csv or fgb, in any supported CRS.
+  import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C] PATH
+         Import plots from CSV (Google Sheets), KML/KMZ (Google My Maps), GeoJSON, zipped
+         Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
   help [COMMAND]   Show this text, or one command's.
   --version        Print the version.
 
@@ -100,6 +106,17 @@ const std::map<std::string, std::string> command_help{
                "points, UTF-8 with .cpg and .prj), kml (WGS 84), csv (WKT plus lon/lat), fgb. --crs is any supported\n"
                "CRS (default CRS84). The file includes owner names, phones and deed numbers unless --public.\n"
                "Progress goes to standard error.\n"},
+    {"import", "Usage: plotmap import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C]\n"
+               "                      [--format F] PATH\n"
+               "Reads plots from PATH: .csv (Google Sheets; lat/lon columns, a \"lat, lon\" column as Google Maps\n"
+               "copies it, UTM easting/northing with zone 47/48 and datum, or WKT; Thai or English headers),\n"
+               ".kml/.kmz (Google My Maps), .geojson, .zip (Shapefile; Thai in UTF-8 or TIS-620), .gpkg, .gpx.\n"
+               "--dry-run reports what would be created or updated and every rejected row with its line or\n"
+               "feature number and reason, and changes nothing. Without it the import is all or nothing: one\n"
+               "rejected row and nothing is written. Rows match existing plots by uid, else code, else by\n"
+               "location and name, so importing a file again does not duplicate plots. --map names a column's\n"
+               "field (e.g. --map 'ชื่อเกษตรกร=owner_name'; an empty field ignores the column). --program is the\n"
+               "programme of rows without one. Exit code 1 when any row is rejected.\n"},
     {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
               "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
               "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
@@ -108,14 +125,15 @@ const std::map<std::string, std::string> command_help{
 struct parsed_args {
     std::string command;
     std::map<std::string, std::string> flags;
-    std::vector<std::string> positional; ///< only for commands that take a path (export)
+    std::vector<std::string> positional; ///< only for commands that take a path (export, import)
+    std::vector<std::string> maps;       ///< every --map (it may be given many times)
 };
 
 /// Commands that take one path after their flags.
-const std::set<std::string> takes_path{"export"};
+const std::set<std::string> takes_path{"export", "import"};
 
 /// Flags that take no value.
-const std::set<std::string> switches{"password-stdin", "write", "public"};
+const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run"};
 
 /// Parses `plotmap COMMAND [SUBCOMMAND] --flag value ...` against the flags the command allows.
 parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
@@ -154,6 +172,7 @@ parsed_args parse_args(const std::vector<std::string>& args, const std::map<std:
             if (i + 1 >= args.size()) throw usage_error("flag " + flag + " needs a value");
             value = args[++i];
         }
+        if (name == "map") p.maps.push_back(*value);
         p.flags[name] = *value;
     }
     return p;
@@ -374,6 +393,57 @@ int run_export(const config::settings& s, const parsed_args& a) {
     return 0;
 }
 
+int run_import(const config::settings& s, const parsed_args& a) {
+    if (a.positional.size() != 1) throw usage_error("give the file to import, e.g. `plotmap import --db plotmap.sqlite --dry-run plots.csv`");
+    const std::filesystem::path in = a.positional[0];
+    if (!std::filesystem::exists(in)) throw store_error("cannot read " + in.string() + ": no such file");
+    data::import_options o;
+    o.dry_run = a.flags.contains("dry-run");
+    for (const std::string& m : a.maps) {
+        const auto eq = m.find('=');
+        if (eq == std::string::npos || eq == 0) throw usage_error("--map needs COLUMN=FIELD, got '" + m + "'");
+        o.mapping[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    o.default_program = optional_flag(a, "program");
+    if (const auto c = optional_flag(a, "crs")) o.crs = &geo::find_crs(*c);
+    const data::import_format format = data::import_format_of(optional_flag(a, "format").value_or(in.filename().string()));
+    {
+        // Migrations and the schema check first, on a connection of our own.
+        const std::unique_ptr<data::connection> conn = open_existing(s);
+    }
+    data::store store({s.database.path, 1, s.database.busy_timeout_ms});
+    data::plot_registry registry(store, server::registry_rules_from(s));
+    const passwd* account = getpwuid(getuid());
+    const data::editor who{std::string("cli:") + (account ? account->pw_name : "unknown"), std::nullopt};
+    const data::import_report r = data::import_plots(registry, in, format, o, who);
+    std::cout << "plotmap: import of " << in.string() << " (" << r.format << "): "
+              << (r.applied ? "applied" : r.dry_run ? "dry run, nothing was changed" : "NOT applied, nothing was changed") << '\n';
+    const char* verb = r.applied ? "" : "would ";
+    std::cout << "  rows: " << r.rows << "; " << verb << "create " << r.created << ", " << verb << "update " << r.updated
+              << ", unchanged " << r.unchanged << ", rejected " << r.rejected.size() << '\n';
+    std::cout << "  matched on: " << r.matching << '\n';
+    if (!r.columns_used.empty()) {
+        std::cout << "  columns:";
+        for (const auto& c : r.columns_used) std::cout << ' ' << c << ';';
+        std::cout << '\n';
+    }
+    if (!r.columns_ignored.empty()) {
+        std::cout << "  ignored columns:";
+        for (const auto& c : r.columns_ignored) std::cout << ' ' << c << ';';
+        std::cout << '\n';
+    }
+    if (!r.rejected.empty()) {
+        std::cout << "  rejected:\n";
+        for (const auto& p : r.rejected) std::cout << "    " << p.where << ": " << p.reason << '\n';
+    }
+    if (!r.warnings.empty()) {
+        std::cout << "  warnings:\n";
+        for (const auto& p : r.warnings) std::cout << "    " << p.where << ": " << p.reason << '\n';
+    }
+    if (!r.rejected.empty() && !r.dry_run) std::cout << "  fix the rejected rows and import again (all or nothing)\n";
+    return r.rejected.empty() ? 0 : 1;
+}
+
 int run_serve(const config::settings& s) {
     const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
     {
@@ -438,12 +508,14 @@ int run(const std::vector<std::string>& args) {
                                             {"token list", {"db", "config", "username"}},
                                             {"token revoke", {"db", "config", "id"}},
                                             {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
-                                                        "adm1", "adm2", "adm3", "budget-year", "public"}}});
+                                                        "adm1", "adm2", "adm3", "budget-year", "public"}},
+                                            {"import", {"db", "config", "dry-run", "map", "program", "crs", "format"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
     if (a.command.starts_with("user ") || a.command.starts_with("token ")) return run_accounts(s, a);
     if (a.command == "export") return run_export(s, a);
+    if (a.command == "import") return run_import(s, a);
     return run_serve(s);
 }
 

@@ -188,6 +188,8 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("server", "worker_threads", 1, 256, [](settings& s) -> int& { return s.server.worker_threads; }),
         integer_key<std::size_t>("server", "body_limit_bytes", 1024, std::size_t{1} << 32,
                                  [](settings& s) -> std::size_t& { return s.server.body_limit_bytes; }),
+        integer_key<std::size_t>("server", "upload_limit_bytes", 1024, std::size_t{1} << 34,
+                                 [](settings& s) -> std::size_t& { return s.server.upload_limit_bytes; }),
         integer_key<std::size_t>("server", "header_limit_bytes", 1024, std::size_t{1} << 20,
                                  [](settings& s) -> std::size_t& { return s.server.header_limit_bytes; }),
         integer_key<int>("server", "read_timeout_s", 1, 3600, [](settings& s) -> int& { return s.server.read_timeout_s; }),

@@ -19,6 +19,7 @@ struct server_settings {
     int io_threads = 2;                  ///< threads running the HTTP io_context
     int worker_threads = 4;              ///< threads for blocking work (database, files)
     std::size_t body_limit_bytes = 1048576; ///< largest request body accepted (413 above)
+    std::size_t upload_limit_bytes = 52428800; ///< largest import upload (POST /api/v1/imports)
     std::size_t header_limit_bytes = 16384; ///< largest request header block (431 above)
     int read_timeout_s = 30;             ///< a request must arrive in full within this time
     int keep_alive_timeout_s = 60;       ///< idle keep-alive connections are closed after this

@@ -381,78 +381,84 @@ write_result plot_registry::create(const plot_draft& d, const editor& who) {
     std::vector<std::string> repairs;
     plot p = prepare(d, rules_, repairs);
     if (p.uid.empty()) p.uid = new_uuid();
-    return store_.write([&](connection& c) {
-        transaction tx(c);
-        if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
-        write_result result;
-        result.created = result.changed = true;
-        resolve_admin(c, p, result);
-        require_in_scope(c, who, p, "the new plot");
-        assign_code(c, p, std::nullopt);
-        const std::string now = now_utc();
-        p.version = 1;
-        p.created_at = p.updated_at = now;
-        p.created_by = p.updated_by = who.username;
-        p.stage_changed_at = now;
-        check_overlaps(c, p, rules_, result);
-        check_declared_area(p, rules_, result);
-        add_repair_warnings(repairs, result);
-        p.id = insert_plot_row(c, p);
-        adjust_clusters(c, *p.location, p.stage, +1);
-        index_for_tiles(c, p);
-        append_history(c, p.id, {1, "create", now, who.username, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
-        result.record = current_plot(c, p.id);
-        tx.commit();
-        return result;
-    });
+    return store_.write([&](connection& c) { return create_in(c, std::move(p), d, repairs, who); });
+}
+
+write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
+                                      const editor& who) const {
+    transaction tx(c);
+    if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
+    write_result result;
+    result.created = result.changed = true;
+    resolve_admin(c, p, result);
+    require_in_scope(c, who, p, "the new plot");
+    assign_code(c, p, std::nullopt);
+    const std::string now = now_utc();
+    p.version = 1;
+    p.created_at = p.updated_at = now;
+    p.created_by = p.updated_by = who.username;
+    p.stage_changed_at = now;
+    check_overlaps(c, p, rules_, result);
+    check_declared_area(p, rules_, result);
+    add_repair_warnings(repairs, result);
+    p.id = insert_plot_row(c, p);
+    adjust_clusters(c, *p.location, p.stage, +1);
+    index_for_tiles(c, p);
+    append_history(c, p.id, {1, "create", now, who.username, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
+    result.record = current_plot(c, p.id);
+    tx.commit();
+    return result;
 }
 
 write_result plot_registry::replace(std::int64_t id, std::int64_t expected_version, const plot_draft& d,
                                     const editor& who) {
     std::vector<std::string> repairs;
     plot p = prepare(d, rules_, repairs);
-    return store_.write([&](connection& c) {
-        transaction tx(c);
-        const plot cur = current_plot(c, id);
-        require_in_scope(c, who, cur, "plot " + std::to_string(id));
-        if (cur.deleted_at) throw conflict("plot " + std::to_string(id) + " is deleted; restore it before editing");
-        check_version(cur, expected_version);
-        if (!p.uid.empty() && p.uid != cur.uid) throw bad_request("uid cannot change (plot " + std::to_string(id) + " has " + cur.uid + ")");
-        write_result result;
-        result.previous_bounds = bounds_of(cur);
-        p.id = id;
-        p.uid = cur.uid;
-        resolve_admin(c, p, result);
-        require_in_scope(c, who, p, "the edited plot " + std::to_string(id));
-        assign_code(c, p, cur.code);
-        p.created_at = cur.created_at;
-        p.created_by = cur.created_by;
-        p.stage_changed_at = p.stage == cur.stage ? cur.stage_changed_at : std::nullopt;
-        check_overlaps(c, p, rules_, result);
-        check_declared_area(p, rules_, result);
-        add_repair_warnings(repairs, result);
-        const json changes = diff(stored_fields(cur), stored_fields(p));
-        if (changes.empty()) {
-            result.record = cur;
-            return result;
-        }
-        const std::string now = now_utc();
-        if (!p.stage_changed_at) p.stage_changed_at = now;
-        p.version = cur.version + 1;
-        p.updated_at = now;
-        p.updated_by = who.username;
-        update_plot_row(c, p);
-        index_for_tiles(c, p);
-        if (cur.location != p.location || cur.stage != p.stage) {
-            if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
-            adjust_clusters(c, *p.location, p.stage, +1);
-        }
-        append_history(c, id, {p.version, "update", now, who.username, changes.dump(), details_of(d, repairs)});
-        result.record = current_plot(c, id);
-        result.changed = true;
-        tx.commit();
+    return store_.write([&](connection& c) { return replace_in(c, id, expected_version, std::move(p), d, repairs, who); });
+}
+
+write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
+                                       const std::vector<std::string>& repairs, const editor& who) const {
+    transaction tx(c);
+    const plot cur = current_plot(c, id);
+    require_in_scope(c, who, cur, "plot " + std::to_string(id));
+    if (cur.deleted_at) throw conflict("plot " + std::to_string(id) + " is deleted; restore it before editing");
+    check_version(cur, expected_version);
+    if (!p.uid.empty() && p.uid != cur.uid) throw bad_request("uid cannot change (plot " + std::to_string(id) + " has " + cur.uid + ")");
+    write_result result;
+    result.previous_bounds = bounds_of(cur);
+    p.id = id;
+    p.uid = cur.uid;
+    resolve_admin(c, p, result);
+    require_in_scope(c, who, p, "the edited plot " + std::to_string(id));
+    assign_code(c, p, cur.code);
+    p.created_at = cur.created_at;
+    p.created_by = cur.created_by;
+    p.stage_changed_at = p.stage == cur.stage ? cur.stage_changed_at : std::nullopt;
+    check_overlaps(c, p, rules_, result);
+    check_declared_area(p, rules_, result);
+    add_repair_warnings(repairs, result);
+    const json changes = diff(stored_fields(cur), stored_fields(p));
+    if (changes.empty()) {
+        result.record = cur;
         return result;
-    });
+    }
+    const std::string now = now_utc();
+    if (!p.stage_changed_at) p.stage_changed_at = now;
+    p.version = cur.version + 1;
+    p.updated_at = now;
+    p.updated_by = who.username;
+    update_plot_row(c, p);
+    index_for_tiles(c, p);
+    if (cur.location != p.location || cur.stage != p.stage) {
+        if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
+        adjust_clusters(c, *p.location, p.stage, +1);
+    }
+    append_history(c, id, {p.version, "update", now, who.username, changes.dump(), details_of(d, repairs)});
+    result.record = current_plot(c, id);
+    result.changed = true;
+    tx.commit();
+    return result;
 }
 
 namespace {
@@ -498,6 +504,54 @@ write_result plot_registry::remove(std::int64_t id, std::optional<std::int64_t> 
 write_result plot_registry::restore(std::int64_t id, std::optional<std::int64_t> expected_version,
                                     const editor& who) {
     return set_deleted(store_, id, expected_version, false, who);
+}
+
+batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run) {
+    batch_outcome out;
+    store_.write([&](connection& c) {
+        transaction tx(c);
+        for (const import_item& item : items) {
+            if (item.problem) {
+                out.rejected.emplace_back(item.where, *item.problem);
+                continue;
+            }
+            try {
+                std::optional<plot> existing;
+                if (item.uid) existing = find_plot_by_uid(c, canonical_uuid(*item.uid));
+                if (!existing && item.code) {
+                    if (const auto id = find_plot_id_by_code(c, *item.code)) existing = current_plot(c, *id);
+                }
+                plot_draft d = existing ? draft_of(*existing) : plot_draft{};
+                if (!existing && item.uid) d.uid = item.uid;
+                item.apply(d);
+                std::vector<std::string> repairs;
+                plot p = prepare(d, rules_, repairs);
+                if (!existing && p.uid.empty()) p.uid = new_uuid();
+                const write_result r = existing ? replace_in(c, existing->id, existing->version, std::move(p), d, repairs, who)
+                                                : create_in(c, std::move(p), d, repairs, who);
+                if (r.created) {
+                    ++out.created;
+                } else if (r.changed) {
+                    ++out.updated;
+                } else {
+                    ++out.unchanged;
+                }
+                for (const warning& w : r.warnings) out.warnings.emplace_back(item.where, w.message);
+                if (r.created || r.changed) {
+                    if (!r.previous_bounds.empty()) out.touched.push_back(r.previous_bounds);
+                    out.touched.push_back(bounds_of(r.record));
+                }
+            } catch (const error& e) {
+                out.rejected.emplace_back(item.where, e.what());
+            }
+        }
+        if (!dry_run && out.rejected.empty()) {
+            tx.commit();
+            out.applied = true;
+        }
+    });
+    if (!out.applied) out.touched.clear();
+    return out;
 }
 
 plot plot_registry::get(std::int64_t id, bool include_deleted) const {

@@ -9,6 +9,7 @@
 #include "geo/crs.hpp"
 #include "geo/validity.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,6 +91,23 @@ struct write_result {
 /// The lon/lat box of a plot's pin, location and boundary.
 [[nodiscard]] geo::bbox bounds_of(const plot& p);
 
+/// One row of an import: what identifies it and how it sets a plot's fields.
+struct import_item {
+    std::string where;                      ///< "line 7", "feature 3", for the report
+    std::optional<std::string> problem;     ///< the row could not be read (it is rejected with this)
+    std::optional<std::string> uid;         ///< matches an existing plot by uid (given, or a fingerprint)
+    std::optional<std::string> code;        ///< else by code
+    std::function<void(plot_draft&)> apply; ///< sets the fields the file has, over the matched plot's
+};
+
+struct batch_outcome {
+    std::int64_t created = 0, updated = 0, unchanged = 0;
+    std::vector<std::pair<std::string, std::string>> rejected; ///< (where, reason)
+    std::vector<std::pair<std::string, std::string>> warnings; ///< (where, message)
+    std::vector<geo::bbox> touched;
+    bool applied = false;
+};
+
 class plot_registry {
 public:
     plot_registry(store& s, registry_rules rules);
@@ -117,9 +135,20 @@ public:
     /// @throws not_found if there is no such plot.
     [[nodiscard]] std::vector<history_entry> history(std::int64_t id) const;
 
+    /// Writes many rows in one transaction: each matched by uid, else code, to an existing
+    /// plot (then updated with the row's fields) or created. Every row is checked like a
+    /// single write (rules, scope); a rejected row is reported with its reason. Committed
+    /// only when `dry_run` is false and no row was rejected: all or nothing.
+    batch_outcome write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run);
+
     [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
 
 private:
+    write_result create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
+                           const editor& who) const;
+    write_result replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
+                            const std::vector<std::string>& repairs, const editor& who) const;
+
     store& store_;
     registry_rules rules_;
 };

@@ -47,6 +47,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_accounts(routes_, ctx_);
     routes::add_features(routes_, ctx_);
     routes::add_exports(routes_, ctx_);
+    routes::add_imports(routes_, ctx_);
 }
 
 std::size_t app::body_limit(std::string_view method, std::string_view target) const {
@@ -55,6 +56,7 @@ std::size_t app::body_limit(std::string_view method, std::string_view target) co
     if (target.starts_with("/api/v1/session") || target.starts_with("/api/v1/users") || target.starts_with("/api/v1/tokens")) {
         return small;
     }
+    if (target.starts_with("/api/v1/imports")) return ctx_.settings.server.upload_limit_bytes;
     return ctx_.settings.server.body_limit_bytes;
 }
 

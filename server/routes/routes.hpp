@@ -26,6 +26,8 @@ void add_cached_tiles(router& r, const context& ctx);
 void add_features(router& r, const context& ctx);
 /// /api/v1/exports/plots.{geojson,gpkg,shp.zip,kml,csv,fgb}.
 void add_exports(router& r, const context& ctx);
+/// POST /api/v1/imports: upload a file, dry run or all-or-nothing import.
+void add_imports(router& r, const context& ctx);
 /// /api/v1/session (sign in/out), /api/v1/users (user admin), /api/v1/tokens (API tokens).
 void add_accounts(router& r, const context& ctx);
 /// /embed and the static files web pages load (/assets/...).

@@ -44,6 +44,7 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.server.shutdown_grace_s, defaults.server.shutdown_grace_s);
     EXPECT_EQ(shipped.server.access_log, defaults.server.access_log);
     EXPECT_EQ(shipped.server.max_connections, defaults.server.max_connections);
+    EXPECT_EQ(shipped.server.upload_limit_bytes, defaults.server.upload_limit_bytes);
     EXPECT_EQ(shipped.server.requests_per_s, defaults.server.requests_per_s);
     EXPECT_EQ(shipped.server.request_burst, defaults.server.request_burst);
     EXPECT_EQ(shipped.server.trust_proxy, defaults.server.trust_proxy);

@@ -1,0 +1,109 @@
+// POST /api/v1/imports (docs/imports.md): the request body is the file (CSV, KML, KMZ,
+// GeoJSON, zipped Shapefile, GeoPackage, GPX); ?dry_run=true (the default) reports what would
+// happen, ?dry_run=false applies it all or nothing. Rows are written as the caller, inside
+// their scope.
+
+#include "data/importer.hpp"
+#include "server/access.hpp"
+#include "server/routes/routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace plotmap::server::routes {
+namespace {
+
+using nlohmann::json;
+
+/// The upload's format: ?format=, else the extension of ?filename=, else its Content-Type.
+data::import_format format_of(const request& req) {
+    if (const auto f = req.query_value("format")) return data::import_format_of(*f);
+    if (const auto n = req.query_value("filename")) return data::import_format_of(*n);
+    const std::string type = lower(req.header("content-type").value_or(""));
+    for (const auto& [media, name] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {"text/csv", "csv"}, {"application/vnd.google-earth.kml+xml", "kml"}, {"application/vnd.google-earth.kmz", "kmz"},
+             {"application/geo+json", "geojson"}, {"application/json", "geojson"}, {"application/zip", "zip"},
+             {"application/geopackage+sqlite3", "gpkg"}, {"application/gpx+xml", "gpx"}}) {
+        if (type.starts_with(media)) return data::import_format_of(name);
+    }
+    throw bad_request("say what the file is: ?filename=plots.csv (or .kml, .kmz, .geojson, .zip, .gpkg, .gpx), ?format=, "
+                      "or its Content-Type");
+}
+
+json problems(const std::vector<data::import_problem>& list) {
+    json out = json::array();
+    for (const auto& p : list) out.push_back({{"where", p.where}, {"reason", p.reason}});
+    return out;
+}
+
+/// A private temporary file holding the upload, deleted with this.
+class upload_file {
+public:
+    upload_file(const std::string& body, data::import_format f) {
+        std::string pattern = (std::filesystem::temp_directory_path() / "plotmap-import-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) throw error("cannot create a temporary folder for the upload");
+        dir_ = pattern;
+        // GDAL reads zipped Shapefiles by their name.
+        const char* ext = f == data::import_format::shp_zip ? "upload.zip" : f == data::import_format::kmz ? "upload.kmz" : "upload";
+        path_ = dir_ / ext;
+        std::ofstream(path_, std::ios::binary).write(body.data(), static_cast<std::streamsize>(body.size()));
+    }
+    ~upload_file() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    upload_file(const upload_file&) = delete;
+    upload_file& operator=(const upload_file&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path dir_;
+    std::filesystem::path path_;
+};
+
+} // namespace
+
+void add_imports(router& r, const context& ctx) {
+    r.add("POST", "/api/v1/imports", access::edit, [&ctx](const request& req, const path_params&) {
+        allow_only(req, {"format", "filename", "dry_run", "program", "crs", "map"});
+        if (req.body.empty()) throw bad_request("the request body is the file to import; it is empty");
+        data::import_options o;
+        const auto dry = req.query_value("dry_run");
+        if (dry && *dry != "true" && *dry != "false") throw bad_request("dry_run must be true or false");
+        o.dry_run = !dry || *dry == "true";
+        if (const auto p = req.query_value("program")) o.default_program = std::string(*p);
+        if (const auto c = req.query_value("crs")) o.crs = &geo::find_crs(*c);
+        for (const auto& [key, value] : req.query) {
+            if (key != "map") continue;
+            const auto eq = value.find('=');
+            if (eq == std::string::npos || eq == 0) throw bad_request("map must be COLUMN=FIELD, got \"" + value.substr(0, 60) + "\"");
+            o.mapping[value.substr(0, eq)] = value.substr(eq + 1);
+        }
+        const data::import_format format = format_of(req);
+        const upload_file upload(req.body, format);
+        const data::import_report rep = data::import_plots(ctx.plots, upload.path(), format, o, editor_of(req));
+        for (const geo::bbox& b : rep.touched) ctx.tiles.plots_changed(b);
+        const json body{{"format", rep.format},
+                        {"dry_run", rep.dry_run},
+                        {"applied", rep.applied},
+                        {"rows", rep.rows},
+                        {"created", rep.created},
+                        {"updated", rep.updated},
+                        {"unchanged", rep.unchanged},
+                        {"rejected", problems(rep.rejected)},
+                        {"warnings", problems(rep.warnings)},
+                        {"matched_on", rep.matching},
+                        {"columns_used", rep.columns_used},
+                        {"columns_ignored", rep.columns_ignored}};
+        // A real import with rejected rows changed nothing: 422 with the same report.
+        response res = make_response(!rep.dry_run && !rep.applied ? 422 : 200, "application/json", body.dump());
+        res.set("Cache-Control", "no-store");
+        return res;
+    });
+}
+
+} // namespace plotmap::server::routes
