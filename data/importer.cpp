@@ -497,7 +497,10 @@ bool location_or_computed(const std::string& folded) {
                            "coords", "พิกัด", "ตำแหน่ง", "easting", "northing", "e", "n", "x", "y", "zone", "utmzone", "datum",
                            "wkt", "geometry", "geom", "id", "fid", "aream2", "arearai", "perimeterm", "version", "createdat",
                            "createdby", "updatedat", "updatedby", "adm1name", "adm2name", "adm3name", "stagechangedat",
-                           "budgetyearbe", "deletedat", "ละติจูด", "ลองจิจูด", "โซน", "หลักฐาน"});
+                           "budgetyearbe", "deletedat", "ละติจูด", "ลองจิจูด", "โซน", "หลักฐาน",
+                           // KML styling and time members (Google My Maps, GDAL's LIBKML)
+                           "tessellate", "extrude", "visibility", "timestamp", "begin", "end", "altitudemode", "draworder",
+                           "icon", "snippet", "styleurl"});
 }
 
 const field_alias* alias_for(const std::string& header, const std::map<std::string, std::string>& mapping, bool& ignored) {
