@@ -377,7 +377,8 @@ int run_export(const config::settings& s, const parsed_args& a) {
     o.query.adm3 = optional_flag(a, "adm3");
     if (const auto y = optional_flag(a, "budget-year")) o.query.budget_year = parse_count(*y, "budget-year");
     if (!a.flags.contains("public")) o.personal_scope = data::area_scope{}; // the whole country: the CLI has the file
-    const std::unique_ptr<data::connection> conn = open_existing(s);
+    (void)open_existing(s); // the schema check; the export itself reads through a mapped, read-only connection
+    const auto conn = std::make_unique<data::connection>(s.database.path, data::connection::mode::read_only, s.database.busy_timeout_ms);
     const std::filesystem::path out = a.positional[0];
     const auto start = std::chrono::steady_clock::now();
     const bool tty = isatty(STDERR_FILENO) != 0;

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <unordered_map>
 
 namespace plotmap::data {
 namespace {
@@ -22,21 +23,64 @@ namespace {
 
 enum class field_type { text, integer, real };
 
+/// One field's value. Text usually points into the plot (no copy); computed text lives in
+/// `owned`.
 struct value {
     bool null = true;
-    std::string text;
+    std::string_view view;
+    std::string owned;
+    bool is_owned = false;
     std::int64_t integer = 0;
     double real = 0;
+    [[nodiscard]] std::string_view text() const noexcept { return is_owned ? std::string_view(owned) : view; }
 };
 
-value text(const std::optional<std::string>& s) { return s ? value{false, *s, 0, 0} : value{}; }
-value text(const std::string& s) { return value{false, s, 0, 0}; }
-value integer(const std::optional<std::int64_t>& i) { return i ? value{false, {}, *i, 0} : value{}; }
-value real(const std::optional<double>& d, double step) {
-    return d ? value{false, {}, 0, std::round(*d / step) * step} : value{};
+using names_map = admin_name_table;
+
+value text(const std::optional<std::string>& s) {
+    value v;
+    if (s) {
+        v.null = false;
+        v.view = *s;
+    }
+    return v;
 }
-value rai(const std::optional<double>& m2) {
-    return m2 ? text(geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(*m2))) : value{};
+value text(const std::string& s) {
+    value v;
+    v.null = false;
+    v.view = s;
+    return v;
+}
+value owned_text(std::string s) {
+    value v;
+    v.null = false;
+    v.owned = std::move(s);
+    v.is_owned = true;
+    return v;
+}
+value integer(const std::optional<std::int64_t>& i) {
+    value v;
+    if (i) {
+        v.null = false;
+        v.integer = *i;
+    }
+    return v;
+}
+value real(const std::optional<double>& d, double step) {
+    value v;
+    if (d) {
+        v.null = false;
+        v.real = step > 0 ? std::round(*d / step) * step : *d;
+    }
+    return v;
+}
+value rai(const std::optional<double>& m2) { return m2 ? owned_text(geo::format_rai_ngan_wa(geo::to_rai_ngan_wa(*m2))) : value{}; }
+/// An admin name: the plot's own (when read with names) or looked up by code.
+value admin_name(const std::optional<std::string>& name, const std::optional<std::string>& code, const names_map* names) {
+    if (name) return text(name);
+    if (!code || !names) return value{};
+    const std::string* name_th = names->find(*code);
+    return name_th ? text(*name_th) : value{};
 }
 
 struct field {
@@ -44,47 +88,60 @@ struct field {
     const char* short_name; ///< Shapefile (dBase) names are at most 10 characters
     field_type type;
     bool personal;
-    value (*get)(const plot&);
+    value (*get)(const plot&, const names_map*);
 };
 
 const std::array<field, 32> fields{{
-    {"id", "id", field_type::integer, false, [](const plot& p) { return integer(p.id); }},
-    {"uid", "uid", field_type::text, false, [](const plot& p) { return text(p.uid); }},
-    {"code", "code", field_type::text, false, [](const plot& p) { return text(p.code); }},
-    {"program", "program", field_type::text, false, [](const plot& p) { return text(p.program); }},
-    {"name", "name", field_type::text, false, [](const plot& p) { return text(p.name); }},
-    {"owner_name", "owner_name", field_type::text, true, [](const plot& p) { return text(p.owner_name); }},
-    {"owner_phone", "owner_tel", field_type::text, true, [](const plot& p) { return text(p.owner_phone); }},
-    {"village_no", "village_no", field_type::integer, false, [](const plot& p) { return integer(p.village_no); }},
-    {"notes", "notes", field_type::text, true, [](const plot& p) { return text(p.notes); }},
-    {"deed_type", "deed_type", field_type::text, false, [](const plot& p) { return text(p.deed_type); }},
-    {"deed_no", "deed_no", field_type::text, true, [](const plot& p) { return text(p.deed_no); }},
-    {"declared_area_m2", "decl_m2", field_type::real, false, [](const plot& p) { return real(p.declared_area_m2, 0.01); }},
-    {"declared_area_rai", "decl_rai", field_type::text, false, [](const plot& p) { return rai(p.declared_area_m2); }},
-    {"area_m2", "area_m2", field_type::real, false, [](const plot& p) { return real(p.area_m2, 0.01); }},
-    {"area_rai", "area_rai", field_type::text, false, [](const plot& p) { return rai(p.area_m2); }},
-    {"perimeter_m", "perim_m", field_type::real, false, [](const plot& p) { return real(p.perimeter_m, 0.01); }},
-    {"adm1", "adm1", field_type::text, false, [](const plot& p) { return text(p.adm1); }},
-    {"adm1_name", "adm1_name", field_type::text, false, [](const plot& p) { return text(p.adm1_name); }},
-    {"adm2", "adm2", field_type::text, false, [](const plot& p) { return text(p.adm2); }},
-    {"adm2_name", "adm2_name", field_type::text, false, [](const plot& p) { return text(p.adm2_name); }},
-    {"adm3", "adm3", field_type::text, false, [](const plot& p) { return text(p.adm3); }},
-    {"adm3_name", "adm3_name", field_type::text, false, [](const plot& p) { return text(p.adm3_name); }},
-    {"stage", "stage", field_type::text, false, [](const plot& p) { return text(p.stage); }},
-    {"stage_changed_at", "stage_date", field_type::text, false, [](const plot& p) { return text(p.stage_changed_at); }},
-    {"budget_year", "budget_yr", field_type::integer, false, [](const plot& p) { return integer(p.budget_year); }},
+    {"id", "id", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.id); }},
+    {"uid", "uid", field_type::text, false, [](const plot& p, const names_map*) { return text(p.uid); }},
+    {"code", "code", field_type::text, false, [](const plot& p, const names_map*) { return text(p.code); }},
+    {"program", "program", field_type::text, false, [](const plot& p, const names_map*) { return text(p.program); }},
+    {"name", "name", field_type::text, false, [](const plot& p, const names_map*) { return text(p.name); }},
+    {"owner_name", "owner_name", field_type::text, true, [](const plot& p, const names_map*) { return text(p.owner_name); }},
+    {"owner_phone", "owner_tel", field_type::text, true, [](const plot& p, const names_map*) { return text(p.owner_phone); }},
+    {"village_no", "village_no", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.village_no); }},
+    {"notes", "notes", field_type::text, true, [](const plot& p, const names_map*) { return text(p.notes); }},
+    {"deed_type", "deed_type", field_type::text, false, [](const plot& p, const names_map*) { return text(p.deed_type); }},
+    {"deed_no", "deed_no", field_type::text, true, [](const plot& p, const names_map*) { return text(p.deed_no); }},
+    {"declared_area_m2", "decl_m2", field_type::real, false, [](const plot& p, const names_map*) { return real(p.declared_area_m2, 0.01); }},
+    {"declared_area_rai", "decl_rai", field_type::text, false, [](const plot& p, const names_map*) { return rai(p.declared_area_m2); }},
+    {"area_m2", "area_m2", field_type::real, false, [](const plot& p, const names_map*) { return real(p.area_m2, 0.01); }},
+    {"area_rai", "area_rai", field_type::text, false, [](const plot& p, const names_map*) { return rai(p.area_m2); }},
+    {"perimeter_m", "perim_m", field_type::real, false, [](const plot& p, const names_map*) { return real(p.perimeter_m, 0.01); }},
+    {"adm1", "adm1", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm1); }},
+    {"adm1_name", "adm1_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm1_name, p.adm1, n); }},
+    {"adm2", "adm2", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm2); }},
+    {"adm2_name", "adm2_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm2_name, p.adm2, n); }},
+    {"adm3", "adm3", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm3); }},
+    {"adm3_name", "adm3_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm3_name, p.adm3, n); }},
+    {"stage", "stage", field_type::text, false, [](const plot& p, const names_map*) { return text(p.stage); }},
+    {"stage_changed_at", "stage_date", field_type::text, false, [](const plot& p, const names_map*) { return text(p.stage_changed_at); }},
+    {"budget_year", "budget_yr", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.budget_year); }},
     {"budget_year_be", "budget_be", field_type::integer, false,
-     [](const plot& p) { return p.budget_year ? integer(*p.budget_year + 543) : value{}; }},
-    {"version", "version", field_type::integer, false, [](const plot& p) { return integer(p.version); }},
-    {"created_at", "created", field_type::text, false, [](const plot& p) { return text(p.created_at); }},
-    {"created_by", "created_by", field_type::text, true, [](const plot& p) { return text(p.created_by); }},
-    {"updated_at", "updated", field_type::text, false, [](const plot& p) { return text(p.updated_at); }},
-    {"updated_by", "updated_by", field_type::text, true, [](const plot& p) { return text(p.updated_by); }},
-    {"lon", "lon", field_type::real, false, [](const plot& p) { return p.location ? value{false, {}, 0, p.location->x} : value{}; }},
+     [](const plot& p, const names_map*) { return p.budget_year ? integer(*p.budget_year + 543) : value{}; }},
+    {"version", "version", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.version); }},
+    {"created_at", "created", field_type::text, false, [](const plot& p, const names_map*) { return text(p.created_at); }},
+    {"created_by", "created_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.created_by); }},
+    {"updated_at", "updated", field_type::text, false, [](const plot& p, const names_map*) { return text(p.updated_at); }},
+    {"updated_by", "updated_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.updated_by); }},
+    {"lon", "lon", field_type::real, false, [](const plot& p, const names_map*) { return real(p.location ? std::optional(p.location->x) : std::nullopt, 0); }},
 }};
 // lat is added next to lon below (the table above stays one row per plot member).
 const field lat_field{"lat", "lat", field_type::real, false,
-                      [](const plot& p) { return p.location ? value{false, {}, 0, p.location->y} : value{}; }};
+                      [](const plot& p, const names_map*) {
+                          return real(p.location ? std::optional(p.location->y) : std::nullopt, 0);
+                      }};
+
+/// Every field, personal ones included, in output order.
+const std::vector<const field*>& all_fields() {
+    static const std::vector<const field*> list = [] {
+        std::vector<const field*> out;
+        for (const field& f : fields) out.push_back(&f);
+        out.push_back(&lat_field);
+        return out;
+    }();
+    return list;
+}
 
 /// The fields of an export: public ones always, personal ones only when some plot may carry them.
 std::vector<const field*> export_fields(const export_options& o) {
@@ -120,19 +177,23 @@ void append_number(std::string& out, double v) {
 
 void append_string(std::string& out, std::string_view s) {
     out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    // Runs of ordinary bytes (all of Thai UTF-8 included) are copied at once.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
         if (c == '"' || c == '\\') {
             out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
+            out.push_back(static_cast<char>(c));
+        } else {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             out += buf;
-        } else {
-            out.push_back(ch);
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out.push_back('"');
 }
 
@@ -144,8 +205,10 @@ void append_position(std::string& out, geo::point p) {
     out.push_back(']');
 }
 
-void append_geometry(std::string& out, const plot& p, geo::transformer& t) {
-    if (p.boundary) {
+void append_position(std::string& out, geo::point p, bool swap) { append_position(out, swap ? geo::point{p.y, p.x} : p); }
+
+void append_geometry(std::string& out, const plot& p, feature_geometry which, geo::transformer& t, bool swap) {
+    if (which != feature_geometry::location && p.boundary) {
         geo::multi_polygon mp = *p.boundary;
         t.apply(mp);
         out += R"({"type":"MultiPolygon","coordinates":[)";
@@ -156,16 +219,19 @@ void append_geometry(std::string& out, const plot& p, geo::transformer& t) {
                 const geo::ring& r = mp.polygons[i].rings[j];
                 for (std::size_t k = 0; k < r.size(); ++k) {
                     if (k) out.push_back(',');
-                    append_position(out, r[k]);
+                    append_position(out, r[k], swap);
                 }
                 out.push_back(']');
             }
             out.push_back(']');
         }
         out += "]}";
-    } else if (p.pin) {
+        return;
+    }
+    const std::optional<geo::point>& point = which == feature_geometry::location ? p.location : p.pin;
+    if (which != feature_geometry::boundary && point) {
         out += R"({"type":"Point","coordinates":)";
-        append_position(out, t.apply(*p.pin));
+        append_position(out, t.apply(*point), swap);
         out.push_back('}');
     } else {
         out += "null";
@@ -176,12 +242,31 @@ void append_value(std::string& out, const field& f, const value& v) {
     if (v.null) {
         out += "null";
     } else if (f.type == field_type::text) {
-        append_string(out, v.text);
+        append_string(out, v.text());
     } else if (f.type == field_type::integer) {
         out += std::to_string(v.integer);
     } else {
         append_number(out, v.real);
     }
+}
+
+void append_feature(std::string& out, const plot& p, feature_geometry which, geo::transformer& t, bool swap, bool personal,
+                    const names_map* names) {
+    out += R"({"type":"Feature","id":)";
+    out += std::to_string(p.id);
+    out += R"(,"geometry":)";
+    append_geometry(out, p, which, t, swap);
+    out += R"(,"properties":{)";
+    bool first = true;
+    for (const field* f : all_fields()) {
+        if (f->personal && !personal) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        append_string(out, f->name);
+        out.push_back(':');
+        append_value(out, *f, f->get(p, names));
+    }
+    out += "}}";
 }
 
 // ---- GDAL formats --------------------------------------------------------------------------
@@ -247,19 +332,19 @@ OGRLayerH create_layer(void* ds, const layer_spec& spec, const export_options& o
     return layer;
 }
 
-void write_feature(OGRLayerH layer, const plot& p, const export_options& o, const std::vector<const field*>& columns,
+void write_feature(OGRLayerH layer, const plot& p, const export_options& o, const names_map& names, const std::vector<const field*>& columns,
                    geo::transformer& t, bool as_polygon) {
     std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, feature_deleter> feat(OGR_F_Create(OGR_L_GetLayerDefn(layer)));
     const bool personal = personal_for(o, p);
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const field& f = *columns[i];
         if (f.personal && !personal) continue;
-        const value v = f.get(p);
+        const value v = f.get(p, &names);
         const int index = static_cast<int>(i);
         if (v.null) {
             OGR_F_SetFieldNull(feat.get(), index);
         } else if (f.type == field_type::text) {
-            OGR_F_SetFieldString(feat.get(), index, v.text.c_str());
+            OGR_F_SetFieldString(feat.get(), index, std::string(v.text()).c_str());
         } else if (f.type == field_type::integer) {
             OGR_F_SetFieldInteger64(feat.get(), index, v.integer);
         } else {
@@ -323,12 +408,16 @@ std::int64_t export_with_gdal(connection& conn, const export_options& o, const s
     }
     const std::int64_t total = count_plots(conn, o.query);
     std::int64_t done = 0;
+    // Names from one lookup table rather than three joins per plot.
+    const names_map names(conn);
+    plot_query q = o.query;
+    q.admin_names = false;
     const bool transactions = GDALDatasetTestCapability(ds.get(), ODsCTransactions) != 0;
     if (transactions) GDALDatasetStartTransaction(ds.get(), FALSE);
-    for_each_plot(conn, o.query, [&](const plot& p) {
+    for_each_plot(conn, q, [&](const plot& p) {
         for (const auto& [spec, layer] : layers) {
             if (spec.mixed || spec.polygons == p.boundary.has_value()) {
-                write_feature(layer, p, o, columns, t, spec.polygons);
+                write_feature(layer, p, o, names, columns, t, spec.polygons);
                 break;
             }
         }
@@ -384,11 +473,15 @@ std::string_view export_media_type(export_format f) noexcept {
     return "application/octet-stream";
 }
 
+void append_geojson_feature(std::string& out, const plot& p, feature_geometry which, const geo::crs& crs, bool personal,
+                            const admin_name_table* names) {
+    append_feature(out, p, which, geo::transformer_for(geo::crs84(), crs), crs.lat_first, personal, names);
+}
+
 std::int64_t export_geojson(connection& conn, const export_options& o, const std::function<void(std::string_view)>& sink,
                             std::size_t chunk_bytes, const export_progress& progress) {
     const geo::crs& crs = output_crs(o);
     geo::transformer& t = geo::transformer_for(geo::crs84(), crs);
-    const std::vector<const field*> columns = export_fields(o);
     const std::int64_t total = progress ? count_plots(conn, o.query) : 0;
     std::string buf;
     buf.reserve(chunk_bytes + 4096);
@@ -396,22 +489,12 @@ std::int64_t export_geojson(connection& conn, const export_options& o, const std
     if (!(crs == geo::crs84())) buf += R"(,"crs":{"type":"name","properties":{"name":")" + crs.uri + "\"}}";
     buf += R"(,"features":[)";
     std::int64_t done = 0;
-    for_each_plot(conn, o.query, [&](const plot& p) {
+    const names_map names(conn);
+    plot_query q = o.query;
+    q.admin_names = false;
+    for_each_plot(conn, q, [&](const plot& p) {
         buf += done ? ",\n" : "\n";
-        buf += R"({"type":"Feature","id":)" + std::to_string(p.id) + R"(,"geometry":)";
-        append_geometry(buf, p, t);
-        buf += R"(,"properties":{)";
-        const bool personal = personal_for(o, p);
-        bool first = true;
-        for (const field* f : columns) {
-            if (f->personal && !personal) continue;
-            if (!first) buf.push_back(',');
-            first = false;
-            append_string(buf, f->name);
-            buf.push_back(':');
-            append_value(buf, *f, f->get(p));
-        }
-        buf += "}}";
+        append_feature(buf, p, feature_geometry::boundary_or_pin, t, false, personal_for(o, p), &names);
         ++done;
         if (buf.size() >= chunk_bytes) {
             sink(buf);

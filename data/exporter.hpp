@@ -43,6 +43,16 @@ using export_progress = std::function<void(std::int64_t done, std::int64_t total
 std::int64_t export_plots(connection& conn, const export_options& options, const std::filesystem::path& out,
                           const export_progress& progress = {});
 
+/// Which geometry a feature carries: the boundary, else the pin (exports); only the boundary
+/// (null without one); or the location point.
+enum class feature_geometry { boundary_or_pin, boundary, location };
+
+/// Appends one plot as a GeoJSON Feature with the export's properties (personal ones only
+/// when `personal`), coordinates in `crs` with its authority axis order (OGC API output).
+/// Admin names come from the plot when it has them, else from `names` (may be null).
+void append_geojson_feature(std::string& out, const plot& p, feature_geometry which, const geo::crs& crs, bool personal,
+                            const admin_name_table* names = nullptr);
+
 /// Streams a GeoJSON export to `sink` in chunks of about `chunk_bytes`, never holding more.
 std::int64_t export_geojson(connection& conn, const export_options& options, const std::function<void(std::string_view)>& sink,
                             std::size_t chunk_bytes = 1 << 16, const export_progress& progress = {});

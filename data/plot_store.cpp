@@ -3,6 +3,8 @@
 #include "data/sqlite.hpp"
 #include "geo/wkb.hpp"
 
+#include <charconv>
+
 namespace plotmap::data {
 namespace {
 
@@ -16,6 +18,16 @@ FROM plots p
 LEFT JOIN adm1 a1 ON a1.code = p.adm1
 LEFT JOIN adm2 a2 ON a2.code = p.adm2
 LEFT JOIN adm3 a3 ON a3.code = p.adm3
+)sql";
+
+/// select_plot without the name joins (same columns; the names are NULL).
+constexpr const char* select_plot_bare = R"sql(
+SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.village_no, p.notes,
+       p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
+       AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
+       p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
+       NULL, NULL, NULL, AsBinary(p.location)
+FROM plots p
 )sql";
 
 std::optional<double> opt_real(const statement& st, int c) {
@@ -197,13 +209,60 @@ std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_v
 }
 
 std::int64_t count_plots(connection& conn, const plot_query& q) {
-    statement count = conn.prepare("SELECT count(*) FROM plots p" + filter_sql(q));
+    const std::string sql = "SELECT count(*) FROM plots p" + filter_sql(q);
+    statement count = conn.prepare(sql);
     bind_filters(count, q);
-    return count.step() ? count.int64(0) : 0;
+    // The key is the SQL with its bound values, e.g. "...:adm1...|64".
+    std::string key = sql;
+    for (const auto& v : {q.program, q.stage, q.adm1, q.adm2, q.adm3, q.text, q.updated_from, q.updated_before}) {
+        key += "\x1f" + v.value_or("");
+    }
+    key += "\x1f" + (q.budget_year ? std::to_string(*q.budget_year) : std::string());
+    if (q.bbox) {
+        char box[128];
+        std::snprintf(box, sizeof box, "|%.17g,%.17g,%.17g,%.17g", q.bbox->min_x, q.bbox->min_y, q.bbox->max_x, q.bbox->max_y);
+        key += box;
+    }
+    if (const auto hit = conn.remembered_count(key)) return *hit;
+    const std::int64_t n = count.step() ? count.int64(0) : 0;
+    conn.remember_count(key, n);
+    return n;
+}
+
+namespace {
+
+/// 0, 1, 2 for 2-, 4- and 6-digit codes and their numeric value; nullopt for anything else.
+std::optional<std::pair<int, std::size_t>> code_slot(std::string_view code) noexcept {
+    if (code.size() != 2 && code.size() != 4 && code.size() != 6) return std::nullopt;
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(code.data(), code.data() + code.size(), n);
+    if (ec != std::errc{} || end != code.data() + code.size()) return std::nullopt;
+    return std::pair{static_cast<int>(code.size() / 2 - 1), n};
+}
+
+} // namespace
+
+admin_name_table::admin_name_table(connection& conn) {
+    by_level_[0].resize(100);
+    by_level_[1].resize(10000);
+    by_level_[2].resize(1000000);
+    statement st = conn.prepare("SELECT code, name_th FROM adm1 UNION ALL SELECT code, name_th FROM adm2 "
+                                "UNION ALL SELECT code, name_th FROM adm3");
+    while (st.step()) {
+        if (const auto slot = code_slot(st.text(0))) by_level_[slot->first][slot->second] = st.text(1);
+    }
+}
+
+const std::string* admin_name_table::find(std::string_view code) const noexcept {
+    const auto slot = code_slot(code);
+    if (!slot) return nullptr;
+    const std::string& name = by_level_[slot->first][slot->second];
+    return name.empty() ? nullptr : &name;
 }
 
 void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f) {
-    statement st = conn.prepare(std::string(select_plot) + filter_sql(q) + " AND p.id > :after ORDER BY p.id");
+    statement st = conn.prepare(std::string(q.admin_names ? select_plot : select_plot_bare) + filter_sql(q) +
+                                " AND p.id > :after ORDER BY p.id");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
     while (st.step()) f(read_plot(st));

@@ -31,6 +31,7 @@ struct plot_query {
     std::optional<std::string> text;      ///< substring of code or name
     enum class deleted_filter { exclude, include, only } deleted = deleted_filter::exclude;
     std::int64_t after_id = 0;            ///< keyset paging: ids above this
+    bool admin_names = true;              ///< fill adm1_name..adm3_name (bulk readers may look them up once instead)
     int limit = 100;
 };
 
@@ -44,8 +45,22 @@ struct plot_page {
 /// applies), in id order, from one statement: one consistent snapshot however long it takes.
 void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f);
 
-/// How many plots match the filters of `q`.
+/// How many plots match the filters of `q`. On a read-only connection the answer is kept
+/// until another connection commits (PRAGMA data_version), so paging through a large
+/// collection counts once, not per page.
 [[nodiscard]] std::int64_t count_plots(connection& conn, const plot_query& q);
+
+/// Thai names of every province, district and subdistrict, looked up by code without
+/// hashing (codes are 2, 4 or 6 digits): for readers that name a million plots.
+class admin_name_table {
+public:
+    explicit admin_name_table(connection& conn);
+    /// The name for a code, or nullptr.
+    [[nodiscard]] const std::string* find(std::string_view code) const noexcept;
+
+private:
+    std::vector<std::string> by_level_[3]; ///< indexed by the numeric code
+};
 
 /// @returns the plot (deleted or not), with admin names.
 [[nodiscard]] std::optional<plot> find_plot(connection& conn, std::int64_t id);

@@ -38,7 +38,26 @@ connection::connection(const std::string& path, mode m, int busy_timeout_ms) : p
         // Readers map the file instead of copying pages through read(2): tile queries touch
         // many pages and the system call per page showed up as a third of tile time.
         exec("PRAGMA query_only=1; PRAGMA mmap_size=4294967296; PRAGMA cache_size=-16384");
+        read_only_ = true;
     }
+}
+
+std::optional<std::int64_t> connection::remembered_count(const std::string& key) {
+    if (!read_only_) return std::nullopt;
+    const std::int64_t version = scalar_int("PRAGMA data_version");
+    if (version != counts_version_) {
+        counts_.clear();
+        counts_version_ = version;
+        return std::nullopt;
+    }
+    const auto it = counts_.find(key);
+    return it == counts_.end() ? std::nullopt : std::optional(it->second);
+}
+
+void connection::remember_count(const std::string& key, std::int64_t n) {
+    if (!read_only_ || counts_version_ < 0) return;
+    if (counts_.size() > 256) counts_.clear(); // bounded: a few hundred filter combinations
+    counts_[key] = n;
 }
 
 void connection::exec(std::string_view sql) {

@@ -95,6 +95,12 @@ public:
     [[nodiscard]] std::int64_t scalar_int(std::string_view sql);
 
     [[nodiscard]] std::int64_t last_insert_rowid() const;
+
+    /// A count remembered for `key` on a read-only connection, while no other connection has
+    /// committed since (PRAGMA data_version); never on a writer, whose own commits do not
+    /// change its data_version.
+    [[nodiscard]] std::optional<std::int64_t> remembered_count(const std::string& key);
+    void remember_count(const std::string& key, std::int64_t n);
     [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
@@ -103,6 +109,9 @@ public:
 
 private:
     std::string path_;
+    bool read_only_ = false;
+    std::int64_t counts_version_ = -1;
+    std::unordered_map<std::string, std::int64_t> counts_;
     // Declared before db_ so that it is released after the connection is closed.
     std::unique_ptr<void, spatialite_cache_releaser> spatialite_cache_;
     std::unique_ptr<sqlite3, sqlite_closer> db_;
