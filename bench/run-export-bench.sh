@@ -30,6 +30,7 @@ measure() {
   awk '{printf "%s %.0f", $1, $2 / 1024}' "$work/time"
 }
 
+echo "MiB = peak resident memory; plotmap's includes the database pages it maps (shared, reclaimable file cache)"
 printf "%-8s | %-28s | %-28s | %s\n" format "plotmap s (plots/s, MiB, MB)" "ogr2ogr s (plots/s, MiB, MB)" "ratio"
 for format in geojson gpkg fgb; do
   case $format in

@@ -422,7 +422,7 @@ std::int64_t export_with_gdal(connection& conn, const export_options& o, const s
             }
         }
         ++done;
-        if (transactions && done % 20000 == 0) {
+        if (transactions && done % 100000 == 0) {
             GDALDatasetCommitTransaction(ds.get());
             GDALDatasetStartTransaction(ds.get(), FALSE);
         }
