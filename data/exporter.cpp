@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 
@@ -175,15 +176,36 @@ void append_number(std::string& out, double v) {
     out.append(buf, ec == std::errc{} ? end : buf);
 }
 
+/// Whether any of 8 bytes needs escaping in a JSON string: below 0x20, '"' or '\\'
+/// (checked a word at a time; Thai UTF-8 bytes are all above 0x7F and pass).
+bool word_needs_escape(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) != 0;
+}
+
 void append_string(std::string& out, std::string_view s) {
     out.push_back('"');
-    // Runs of ordinary bytes (all of Thai UTF-8 included) are copied at once.
+    std::size_t i = 0;
     std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    while (i < s.size()) {
+        if (i + 8 <= s.size()) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s.data() + i, 8);
+            if (!word_needs_escape(w)) {
+                i += 8;
+                continue;
+            }
+        }
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            ++i;
+            continue;
+        }
         out.append(s.data() + run, i - run);
-        run = i + 1;
+        run = ++i;
         if (c == '"' || c == '\\') {
             out.push_back('\\');
             out.push_back(static_cast<char>(c));

@@ -21,14 +21,14 @@ rai_ngan_wa to_rai_ngan_wa(double m2) {
 }
 
 std::string format_rai_ngan_wa(const rai_ngan_wa& v) {
-    char wa[32];
-    const auto tenths = std::llround(v.square_wa * 10.0);
-    if (tenths % 10 == 0) {
-        std::snprintf(wa, sizeof wa, "%lld", tenths / 10);
-    } else {
-        std::snprintf(wa, sizeof wa, "%.1f", v.square_wa);
+    // Square wa to one decimal, the decimal dropped when it is zero ("3-1-50", "3-1-64.5").
+    const long long tenths = std::llround(v.square_wa * 10.0);
+    std::string out = std::to_string(v.rai) + "-" + std::to_string(v.ngan) + "-" + std::to_string(tenths / 10);
+    if (tenths % 10 != 0) {
+        out.push_back('.');
+        out.push_back(static_cast<char>('0' + std::llabs(tenths % 10)));
     }
-    return std::to_string(v.rai) + "-" + std::to_string(v.ngan) + "-" + wa;
+    return out;
 }
 
 namespace {
