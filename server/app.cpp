@@ -3,6 +3,8 @@
 #include "server/problem.hpp"
 #include "server/routes/routes.hpp"
 
+#include <cstdlib>
+
 namespace plotmap::server {
 
 namespace routes {
@@ -19,6 +21,12 @@ std::string base_url(const request& req, const context& ctx) {
         throw bad_request("the Host header is not a valid host name");
     }
     return "http://" + host;
+}
+
+std::filesystem::path scratch_dir(const std::string& what) {
+    std::string pattern = (std::filesystem::temp_directory_path() / ("plotmap-" + what + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw error("cannot create a temporary folder for the " + what);
+    return pattern;
 }
 
 } // namespace routes

@@ -31,13 +31,6 @@ struct running_slot {
     running_slot& operator=(const running_slot&) = delete;
 };
 
-/// A new private folder for one export.
-std::filesystem::path scratch_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "plotmap-export-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw error("cannot create a temporary folder for the export");
-    return pattern;
-}
-
 } // namespace
 
 void add_exports(router& r, const context& ctx) {
@@ -52,7 +45,7 @@ void add_exports(router& r, const context& ctx) {
         // Personal fields only for the plots in a signed-in caller's scope.
         if (req.who) o.personal_scope = req.who->scope;
         const running_slot slot;
-        const std::filesystem::path dir = scratch_dir();
+        const std::filesystem::path dir = scratch_dir("export");
         const std::filesystem::path out = dir / file;
         try {
             ctx.store.read([&](data::connection& c) { return data::export_plots(c, o, out); });

@@ -44,9 +44,7 @@ json problems(const std::vector<data::import_problem>& list) {
 class upload_file {
 public:
     upload_file(const std::string& body, data::import_format f) {
-        std::string pattern = (std::filesystem::temp_directory_path() / "plotmap-import-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw error("cannot create a temporary folder for the upload");
-        dir_ = pattern;
+        dir_ = scratch_dir("import");
         // GDAL reads zipped Shapefiles by their name.
         const char* ext = f == data::import_format::shp_zip ? "upload.zip" : f == data::import_format::kmz ? "upload.kmz" : "upload";
         path_ = dir_ / ext;

@@ -3,6 +3,8 @@
 
 #include "server/app.hpp"
 
+#include <filesystem>
+
 namespace plotmap::server::routes {
 
 /// The public base URL for absolute links: config tiles.public_url, else http://<Host>.
@@ -22,6 +24,10 @@ void add_tiles(router& r, const context& ctx);
 /// The same tile URLs answered from the tile cache only (status not_handled on a miss), for
 /// the io-thread fast path.
 void add_cached_tiles(router& r, const context& ctx);
+/// A new private (0700) folder under the system's temporary directory, named plotmap-<what>-XXXXXX.
+/// @throws error if it cannot be made.
+[[nodiscard]] std::filesystem::path scratch_dir(const std::string& what);
+
 /// OGC API Features: /conformance, /api, /collections[/{id}[/items[/{fid}]|/queryables]].
 void add_features(router& r, const context& ctx);
 /// /api/v1/exports/plots.{geojson,gpkg,shp.zip,kml,csv,fgb}.
