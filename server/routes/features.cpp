@@ -68,18 +68,15 @@ std::string with_format(const std::string& href, const char* f) {
 json crs_list() {
     json out = json::array();
     for (const geo::crs& c : geo::supported_crs()) {
-        if (c.id != "EPSG:3857") out.push_back(c.uri); // Web Mercator is for tiles, not features
+        out.push_back(c.uri);
     }
     return out;
 }
 
-/// The CRS of the response (crs=), which must be one the collection lists.
+/// The CRS of the response (crs=), one of those the collections list.
 const geo::crs& response_crs(const request& req) {
     const auto q = req.query_value("crs");
-    if (!q) return geo::crs84();
-    const geo::crs& c = geo::find_crs(*q);
-    if (c.id == "EPSG:3857") throw bad_request("crs EPSG:3857 is for tiles; features are served in " + crs_list().dump());
-    return c;
+    return q ? geo::find_crs(*q) : geo::crs84();
 }
 
 json out_geometry(const geo::multi_polygon& lonlat, const geo::crs& crs) {

@@ -84,7 +84,7 @@ TEST_F(features_api, collections_are_consistent_with_each_collection_document) {
         EXPECT_EQ(c["crs"][0], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
         EXPECT_EQ(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
         std::set<std::string> crs(c["crs"].begin(), c["crs"].end());
-        for (const char* code : {"4326", "32647", "32648", "24047", "24048", "4240"}) {
+        for (const char* code : {"4326", "3857", "32647", "32648", "24047", "24048", "4240"}) {
             EXPECT_TRUE(crs.contains(std::string("http://www.opengis.net/def/crs/EPSG/0/") + code)) << code;
         }
         EXPECT_EQ(link_href(c, "items"), "http://plotmap.test/collections/" + c["id"].get<std::string>() + "/items");
@@ -159,7 +159,9 @@ TEST_F(features_api, crs_gives_coordinates_in_that_crs_with_its_axis_order_and_s
     const json e = json::parse(utm.body)["geometry"]["coordinates"];
     EXPECT_NEAR(e[0].get<double>(), expected.x, 1e-6);
     EXPECT_NEAR(e[1].get<double>(), expected.y, 1e-6);
-    EXPECT_EQ(anonymous_call("GET", "/collections/pins/items?crs=EPSG:3857").status, 400);
+    const response mercator = anonymous_call("GET", "/collections/pins/items/" + std::to_string(id) + "?crs=EPSG:3857");
+    EXPECT_EQ(mercator.header("Content-Crs"), "<http://www.opengis.net/def/crs/EPSG/0/3857>");
+    EXPECT_NEAR(json::parse(mercator.body)["geometry"]["coordinates"][0].get<double>(), lon * 20037508.342789244 / 180.0, 1e-3);
     EXPECT_EQ(anonymous_call("GET", "/collections/pins/items?crs=EPSG:2000").status, 400);
 }
 
