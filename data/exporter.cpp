@@ -147,10 +147,9 @@ const std::vector<const field*>& all_fields() {
 /// The fields of an export: public ones always, personal ones only when some plot may carry them.
 std::vector<const field*> export_fields(const export_options& o) {
     std::vector<const field*> out;
-    for (const field& f : fields) {
-        if (!f.personal || o.personal_scope) out.push_back(&f);
+    for (const field* f : all_fields()) {
+        if (!f->personal || o.personal_scope) out.push_back(f);
     }
-    out.push_back(&lat_field);
     return out;
 }
 

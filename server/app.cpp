@@ -90,7 +90,8 @@ std::optional<response> app::try_fast(request& req) const {
     try {
         // Only tile URLs have a fast path; skip the rest without routing (or throwing).
         const std::string_view t = req.target;
-        if (req.method != "GET" || !(t.starts_with("/tiles/") || t.starts_with("/collections/"))) return std::nullopt;
+        const bool tile = t.starts_with("/tiles/") || (t.starts_with("/collections/") && t.find("/tiles/") != std::string_view::npos);
+        if (req.method != "GET" || !tile) return std::nullopt; // OGC API pages go straight to the workers
         // Cached tiles are the same for every audience (no personal fields in any tile), so
         // they skip the credential check only where anyone may read them.
         if (!ctx_.gate.anonymous_public()) return std::nullopt;
