@@ -3,6 +3,7 @@
 
 #include "config/config.hpp"
 #include "data/admin_areas.hpp"
+#include "data/backup.hpp"
 #include "data/demo.hpp"
 #include "data/exporter.hpp"
 #include "data/importer.hpp"
@@ -15,6 +16,7 @@
 #include "server/app.hpp"
 #include "server/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -35,6 +37,10 @@ namespace {
 using namespace plotmap;
 
 constexpr const char* version = PLOTMAP_VERSION;
+
+/// The program as it was started (`build/release/app/plotmap` from scripts/run.sh), so that
+/// every command a message suggests works exactly as printed.
+std::string program = "plotmap";
 
 /// A usage mistake: exit code 2 and a hint to the command's help.
 class usage_error : public error {
@@ -69,7 +75,13 @@ Commands:
   import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C] PATH
          Import plots from CSV (Google Sheets), KML/KMZ (Google My Maps), GeoJSON, zipped
          Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
-  help [COMMAND]   Show this text, or one command's.
+  backup --db FILE OUT
+         Copy the database to OUT as one consistent snapshot while the server keeps
+         writing, then verify the copy.
+  restore --db FILE BACKUP
+         Verify BACKUP and put it in place of FILE (the old FILE is kept beside it).
+         Stop the server first.
+  help [COMMAND]   Show this text, or one command's (also: plotmap COMMAND --help).
   --version        Print the version.
 
 Flags override PLOTMAP_* environment variables, which override the config file
@@ -117,6 +129,13 @@ const std::map<std::string, std::string> command_help{
                "location and name, so importing a file again does not duplicate plots. --map names a column's\n"
                "field (e.g. --map 'ชื่อเกษตรกร=owner_name'; an empty field ignores the column). --program is the\n"
                "programme of rows without one. Exit code 1 when any row is rejected.\n"},
+    {"backup", "Usage: plotmap backup --db FILE OUT\n"
+               "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
+               "while the server goes on serving and writing. The copy is then checked (integrity, spatial indexes,\n"
+               "schema version) and its plot, history and user counts printed. The same as GET /api/v1/backup (admins).\n"},
+    {"restore", "Usage: plotmap restore --db FILE BACKUP\n"
+                "Checks BACKUP as `backup` does, keeps the current FILE beside it as FILE.before-restore-<time>, and\n"
+                "copies BACKUP in its place. Stop `plotmap serve` first; start it again afterwards.\n"},
     {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
               "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
               "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
@@ -130,7 +149,7 @@ struct parsed_args {
 };
 
 /// Commands that take one path after their flags.
-const std::set<std::string> takes_path{"export", "import"};
+const std::set<std::string> takes_path{"export", "import", "backup", "restore"};
 
 /// Flags that take no value.
 const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run"};
@@ -219,7 +238,7 @@ int run_init(const config::settings& s) {
 /// An existing database at the current schema, opened for writing.
 std::unique_ptr<data::connection> open_existing(const config::settings& s) {
     if (!std::filesystem::exists(s.database.path)) {
-        throw store_error("database " + s.database.path + " does not exist: run `plotmap init --db " + s.database.path + "` first");
+        throw store_error("database " + s.database.path + " does not exist: run `" + program + " init --db " + s.database.path + "` first");
     }
     auto conn = std::make_unique<data::connection>(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
     data::require_current_schema(*conn);
@@ -356,7 +375,7 @@ std::array<double, 4> parse_box(const std::string& text, const char* flag) {
 }
 
 int run_export(const config::settings& s, const parsed_args& a) {
-    if (a.positional.size() != 1) throw usage_error("give the file to write, e.g. `plotmap export --db plotmap.sqlite --format gpkg plots.gpkg`");
+    if (a.positional.size() != 1) throw usage_error("give the file to write, e.g. `" + program + " export --db " + s.database.path + " --format gpkg plots.gpkg`");
     data::export_options o;
     o.format = data::parse_export_format(required_flag(a, "format"));
     if (const auto c = optional_flag(a, "crs")) o.crs = &geo::find_crs(*c);
@@ -395,7 +414,7 @@ int run_export(const config::settings& s, const parsed_args& a) {
 }
 
 int run_import(const config::settings& s, const parsed_args& a) {
-    if (a.positional.size() != 1) throw usage_error("give the file to import, e.g. `plotmap import --db plotmap.sqlite --dry-run plots.csv`");
+    if (a.positional.size() != 1) throw usage_error("give the file to import, e.g. `" + program + " import --db " + s.database.path + " --dry-run plots.csv`");
     const std::filesystem::path in = a.positional[0];
     if (!std::filesystem::exists(in)) throw store_error("cannot read " + in.string() + ": no such file");
     data::import_options o;
@@ -445,20 +464,46 @@ int run_import(const config::settings& s, const parsed_args& a) {
     return r.rejected.empty() ? 0 : 1;
 }
 
+void print_backup(const std::string& what, const data::backup_summary& b) {
+    std::cout << "plotmap: " << what << " (" << b.bytes << " bytes, schema version " << b.schema_version << ", " << b.plots
+              << " plots, " << b.history << " history rows, " << b.users << " users; integrity and spatial indexes checked)\n";
+}
+
+int run_backup(const config::settings& s, const parsed_args& a) {
+    if (a.positional.size() != 1) {
+        throw usage_error("give the file to write, e.g. `" + program + " backup --db " + s.database.path + " plotmap-backup.sqlite`");
+    }
+    if (!std::filesystem::exists(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
+    const data::backup_summary b = data::backup_database(s.database.path, a.positional[0]);
+    print_backup("backed up " + s.database.path + " to " + a.positional[0], b);
+    return 0;
+}
+
+int run_restore(const config::settings& s, const parsed_args& a) {
+    if (a.positional.size() != 1) {
+        throw usage_error("give the backup to restore, e.g. `" + program + " restore --db " + s.database.path + " plotmap-backup.sqlite`");
+    }
+    std::filesystem::path kept;
+    const data::backup_summary b = data::restore_database(a.positional[0], s.database.path, kept);
+    if (!kept.empty()) std::cout << "plotmap: kept the database it replaced as " << kept.string() << '\n';
+    print_backup("restored " + s.database.path + " from " + a.positional[0], b);
+    return 0;
+}
+
 int run_serve(const config::settings& s) {
     const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
     {
         // Bring an older database up to date before readers open it.
         if (!std::filesystem::exists(s.database.path)) {
-            throw store_error("database " + s.database.path + " does not exist: create it with `plotmap init --db " +
+            throw store_error("database " + s.database.path + " does not exist: create it with `" + program + " init --db " +
                               s.database.path + "`");
         }
         data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
         data::migrate(conn);
         if (conn.scalar_int("SELECT count(*) FROM users WHERE disabled_at IS NULL") == 0) {
             std::cerr << "plotmap: no users yet, so nobody can sign in or edit; add an admin with\n"
-                         "  echo 'a-long-password' | plotmap user add --db "
-                      << s.database.path << " --username admin --role admin --password-stdin\n";
+                         "  echo 'a-long-password' | "
+                      << program << " user add --db " << s.database.path << " --username admin --role admin --password-stdin\n";
         }
     }
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
@@ -470,9 +515,7 @@ int run_serve(const config::settings& s) {
     server::http_server http(
         s.server, [&application](server::request& req) { return application.handle(req); }, metrics,
         [&application](server::request& req) { return application.try_fast(req); });
-    http.set_body_limits([&application](std::string_view method, std::string_view target) {
-        return application.body_limit(method, target);
-    });
+    http.set_admission([&application](server::request& req) { return application.admit(req); }, application.largest_body());
     const unsigned short port = http.listen(where.host, where.port);
     const std::string shown_host = where.host.find(':') != std::string::npos ? "[" + where.host + "]" : where.host;
     std::cout << "plotmap " << version << ": listening on http://" << shown_host << ":" << port << " (database "
@@ -483,6 +526,12 @@ int run_serve(const config::settings& s) {
 }
 
 int run(const std::vector<std::string>& args) {
+    // `plotmap COMMAND [SUBCOMMAND] --help` (or -h) anywhere: that command's help, exit 0.
+    if (!args.empty() && command_help.contains(args[0]) &&
+        std::any_of(args.begin() + 1, args.end(), [](const std::string& x) { return x == "--help" || x == "-h"; })) {
+        std::cout << command_help.at(args[0]);
+        return 0;
+    }
     if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
         if (args.size() > 1) {
             const auto it = command_help.find(args[1]);
@@ -510,13 +559,17 @@ int run(const std::vector<std::string>& args) {
                                             {"token revoke", {"db", "config", "id"}},
                                             {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
                                                         "adm1", "adm2", "adm3", "budget-year", "public"}},
-                                            {"import", {"db", "config", "dry-run", "map", "program", "crs", "format"}}});
+                                            {"import", {"db", "config", "dry-run", "map", "program", "crs", "format"}},
+                                            {"backup", {"db", "config"}},
+                                            {"restore", {"db", "config"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
     if (a.command.starts_with("user ") || a.command.starts_with("token ")) return run_accounts(s, a);
     if (a.command == "export") return run_export(s, a);
     if (a.command == "import") return run_import(s, a);
+    if (a.command == "backup") return run_backup(s, a);
+    if (a.command == "restore") return run_restore(s, a);
     return run_serve(s);
 }
 
@@ -524,11 +577,12 @@ int run(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
+    if (argc > 0 && argv[0] != nullptr && std::string_view(argv[0]).find('/') != std::string_view::npos) program = argv[0];
     try {
         return run(args);
     } catch (const usage_error& e) {
         const std::string cmd = args.empty() ? "" : " " + args[0];
-        std::cerr << "plotmap" << cmd << ": " << e.what() << " (see `plotmap help" << (command_help.contains(args[0]) ? cmd : "")
+        std::cerr << "plotmap" << cmd << ": " << e.what() << " (see `" << program << " help" << (command_help.contains(args[0]) ? cmd : "")
                   << "`)\n";
         return 2;
     } catch (const config_error& e) {

@@ -26,6 +26,9 @@ struct server_settings {
     int shutdown_grace_s = 10;           ///< on SIGTERM, in-flight requests get this long to finish
     bool access_log = true;              ///< one line per request on standard output
     int max_connections = 1024;          ///< open connections at once; more get 503 and are closed
+    int max_connections_per_address = 128; ///< open connections from one client address; 0 = no limit
+    int reserved_connections = 16;       ///< the last of max_connections answer only /healthz, /readyz, /metrics
+    int max_queued_requests = 512;       ///< requests waiting for a worker; more get 503 + Retry-After
     int requests_per_s = 100;            ///< per client address, beyond cached tiles; 0 = no limit
     int request_burst = 400;             ///< requests a client may send at once before the rate applies
     bool trust_proxy = false;            ///< believe X-Forwarded-For/-Proto (only behind your own proxy)

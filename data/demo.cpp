@@ -9,6 +9,7 @@
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 #include "geo/wkb.hpp"
 
 #include <nlohmann/json.hpp>
@@ -220,7 +221,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             index_for_tiles(conn, p);
             const nlohmann::json changes{{"code", {nullptr, p.code}}, {"program", {nullptr, p.program}},
                                          {"stage", {nullptr, p.stage}}, {"adm3", {nullptr, where->adm3}}};
-            append_history(conn, id, {1, "create", created, "demo", changes.dump(), std::nullopt});
+            append_history(conn, id, {1, "create", created, "demo", geo::json_text(changes), std::nullopt});
             ++result.created;
         }
         clusters.flush(conn);

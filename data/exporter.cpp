@@ -3,6 +3,7 @@
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 #include "geo/wkb.hpp"
 
 #include <gdal.h>
@@ -467,7 +468,7 @@ export_format parse_export_format(std::string_view name) {
     if (name == "kml") return export_format::kml;
     if (name == "csv") return export_format::csv;
     if (name == "fgb") return export_format::fgb;
-    throw bad_request("export format must be geojson, gpkg, shp.zip, kml, csv or fgb; got \"" + std::string(name.substr(0, 20)) + "\"");
+    throw bad_request("export format must be geojson, gpkg, shp.zip, kml, csv or fgb; got \"" + geo::utf8_prefix(name, 20) + "\"");
 }
 
 std::string_view export_extension(export_format f) noexcept {

@@ -4,10 +4,12 @@
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 #include "geo/wkb.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -124,7 +126,7 @@ void take_wkt(const std::string& wkt, const geo::crs& crs, source_row& row) {
     OGRGeometryH raw = nullptr;
     char* text = const_cast<char*>(wkt.c_str());
     if (OGR_G_CreateFromWkt(&text, nullptr, &raw) != OGRERR_NONE || raw == nullptr) {
-        row.problem = "the WKT \"" + wkt.substr(0, 40) + "\" cannot be read";
+        row.problem = "the WKT \"" + geo::utf8_prefix(wkt, 40) + "\" cannot be read";
         return;
     }
     geometry_ptr g(raw);
@@ -236,7 +238,7 @@ void csv_location(const csv_record& rec, const coordinate_columns& cols, const i
         const auto lat = sep == std::string::npos ? std::nullopt : number(text.substr(0, sep));
         const auto lon = sep == std::string::npos ? std::nullopt : number(trim(text.substr(text.find_first_not_of(", ", sep))));
         if (!lat || !lon) {
-            row.problem = "bad coordinate \"" + text.substr(0, 60) + "\": expected \"latitude, longitude\" as Google Maps copies it";
+            row.problem = "bad coordinate \"" + geo::utf8_prefix(text, 60) + "\": expected \"latitude, longitude\" as Google Maps copies it";
             return;
         }
         row.point = geo::point{*lon, *lat};
@@ -321,7 +323,29 @@ struct transform_deleter {
     void operator()(OGRCoordinateTransformationH t) const noexcept { OCTDestroyCoordinateTransformation(t); }
 };
 
-std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import_format format) {
+/// Refuses an archive whose entries would unpack beyond the limits, from its central
+/// directory alone (nothing is inflated).
+void check_archive(const std::filesystem::path& file, const import_options& o) {
+    const std::string root = "/vsizip/" + file.string();
+    std::unique_ptr<char*, decltype(&CSLDestroy)> names(VSIReadDirRecursive(root.c_str()), &CSLDestroy);
+    if (!names) throw bad_request("the file is not a readable zip archive");
+    std::uint64_t total = 0;
+    std::size_t entries = 0;
+    for (char** n = names.get(); *n != nullptr; ++n) {
+        if (++entries > o.max_archive_entries) {
+            throw payload_too_large("the archive holds more than " + std::to_string(o.max_archive_entries) + " files");
+        }
+        VSIStatBufL st{};
+        if (VSIStatL((root + "/" + *n).c_str(), &st) == 0 && !VSI_ISDIR(st.st_mode)) total += static_cast<std::uint64_t>(st.st_size);
+        if (total > o.max_unpacked_bytes) {
+            throw payload_too_large("the archive would unpack to more than " + std::to_string(o.max_unpacked_bytes >> 20) +
+                                    " MiB; send the files unzipped or in smaller parts");
+        }
+    }
+}
+
+std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import_format format, const import_options& o) {
+    if (format == import_format::shp_zip || format == import_format::kmz) check_archive(file, o);
     static const bool registered = [] {
         GDALAllRegister();
         return true;
@@ -338,7 +362,7 @@ std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import
     CPLSetThreadLocalConfigOption("SHAPE_ENCODING", nullptr);
     if (!ds) {
         throw bad_request("the file cannot be read as " + std::string(import_format_name(format)) + ": " +
-                          std::string(CPLGetLastErrorMsg()).substr(0, 200));
+                          geo::utf8_prefix(CPLGetLastErrorMsg(), 200));
     }
     std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, srs_deleter> wgs84(OSRNewSpatialReference(nullptr));
     OSRSetWellKnownGeogCS(wgs84.get(), "WGS84");
@@ -406,7 +430,7 @@ std::int64_t whole_number(const std::string& v, const char* field) {
     if (digit != std::string::npos && std::string_view(field) == "village_no") t = t.substr(digit);
     std::int64_t n = 0;
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-    if (ec != std::errc{} || end != t.data() + t.size()) throw bad_request(std::string(field) + " \"" + v.substr(0, 40) + "\" is not a whole number");
+    if (ec != std::errc{} || end != t.data() + t.size()) throw bad_request(std::string(field) + " \"" + geo::utf8_prefix(v, 40) + "\" is not a whole number");
     return n;
 }
 
@@ -470,7 +494,7 @@ const std::vector<field_alias>& aliases() {
          [](plot_draft& d, const std::string& v) {
              if (!text_or_none(v)) return;
              const auto n = number(v);
-             if (!n) throw bad_request("declared_area_m2 \"" + v.substr(0, 40) + "\" is not a number");
+             if (!n) throw bad_request("declared_area_m2 \"" + geo::utf8_prefix(v, 40) + "\" is not a number");
              d.declared_area_m2 = *n;
          }},
         {"stage", {"stage", "ขั้นตอน", "สถานะ"}, [](plot_draft& d, const std::string& v) { if (text_or_none(v)) d.stage = stage_value(v); }},
@@ -552,7 +576,7 @@ import_format import_format_of(std::string_view name) {
     if (ends(".shp.zip") || ends(".zip") || n == "shp") return import_format::shp_zip;
     if (ends(".gpkg")) return import_format::gpkg;
     if (ends(".gpx")) return import_format::gpx;
-    throw bad_request("cannot tell the format of \"" + std::string(name.substr(0, 60)) +
+    throw bad_request("cannot tell the format of \"" + geo::utf8_prefix(name, 60) +
                       "\": imports take .csv, .kml, .kmz, .geojson, .zip (Shapefile), .gpkg or .gpx");
 }
 
@@ -572,7 +596,7 @@ std::string_view import_format_name(import_format f) noexcept {
 import_report import_plots(plot_registry& registry, const std::filesystem::path& file, import_format format,
                            const import_options& o, const editor& who) {
     if (sodium_init() < 0) throw error("libsodium could not be initialised");
-    const std::vector<source_row> rows = format == import_format::csv ? rows_from_csv(file, o) : rows_from_gdal(file, format);
+    const std::vector<source_row> rows = format == import_format::csv ? rows_from_csv(file, o) : rows_from_gdal(file, format, o);
     import_report report;
     report.format = std::string(import_format_name(format));
     report.dry_run = o.dry_run;

@@ -32,6 +32,10 @@ struct import_options {
     std::optional<std::string> default_program;
     /// The CRS of WKT and of x/y columns without a zone (default CRS84).
     const geo::crs* crs = nullptr;
+    /// Archives (zipped Shapefile, KMZ) are refused unread beyond these, so that a small
+    /// zip that inflates to gigabytes costs nothing (a "zip bomb").
+    std::uint64_t max_unpacked_bytes = std::uint64_t{512} << 20;
+    std::size_t max_archive_entries = 1000;
 };
 
 struct import_problem {
@@ -57,7 +61,8 @@ struct import_report {
 
 /// Reads `file` and checks (dry run) or applies (all or nothing) it as `who`.
 /// A real import with any rejected row changes nothing and says so in the report.
-/// @throws bad_request if the file cannot be read at all (wrong format, no usable columns).
+/// @throws bad_request if the file cannot be read at all (wrong format, no usable columns),
+///         payload_too_large for an archive over the options' limits.
 import_report import_plots(plot_registry& registry, const std::filesystem::path& file, import_format format,
                            const import_options& options, const editor& who);
 

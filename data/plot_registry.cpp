@@ -1,5 +1,6 @@
 #include "data/plot_registry.hpp"
 
+#include "data/admin_areas.hpp"
 #include "data/clock.hpp"
 #include "data/pin_clusters.hpp"
 #include "data/sqlite.hpp"
@@ -11,6 +12,7 @@
 #include "geo/geojson.hpp"
 #include "geo/overlay.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,7 @@ std::string canonical_uuid(const std::string& text) {
         ok = dash ? text[i] == '-' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
         out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
     }
-    if (!ok) throw bad_request("uid \"" + text.substr(0, 64) + "\" is not a UUID (like 3f2b8c4e-9a1d-4e5f-8b7a-1c2d3e4f5a6b)");
+    if (!ok) throw bad_request("uid \"" + geo::utf8_prefix(text, 64) + "\" is not a UUID (like 3f2b8c4e-9a1d-4e5f-8b7a-1c2d3e4f5a6b)");
     return out;
 }
 
@@ -52,7 +54,7 @@ std::string join(const std::vector<std::string>& items) {
 
 void require_one_of(const std::string& value, const std::vector<std::string>& allowed, const char* field) {
     if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-        throw bad_request(std::string(field) + " \"" + value.substr(0, 64) + "\" is not one of " + join(allowed));
+        throw bad_request(std::string(field) + " \"" + geo::utf8_prefix(value, 64) + "\" is not one of " + join(allowed));
     }
 }
 
@@ -62,6 +64,7 @@ std::optional<std::string> checked_text(const std::optional<std::string>& v, con
         throw bad_request(std::string(field) + " is too long (" + std::to_string(v->size()) + " bytes; at most " +
                           std::to_string(max_bytes) + ")");
     }
+    if (!geo::is_valid_utf8(*v)) throw bad_request(std::string(field) + " is not UTF-8 text");
     for (const char c : *v) {
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
             throw bad_request(std::string(field) + " contains a control character");
@@ -70,9 +73,16 @@ std::optional<std::string> checked_text(const std::optional<std::string>& v, con
     return v;
 }
 
-void require_non_negative(const std::optional<double>& v, const char* field) {
-    if (v && (!std::isfinite(*v) || *v < 0)) throw bad_request(std::string(field) + " must be a non-negative number");
+void require_within(const std::optional<double>& v, const char* field, double max) {
+    if (v && (!std::isfinite(*v) || *v < 0 || *v > max)) {
+        char msg[160];
+        std::snprintf(msg, sizeof msg, "%s must be a number from 0 to %.0f", field, max);
+        throw bad_request(msg);
+    }
 }
+
+/// A GPS fix worse than this is no location at all.
+constexpr double max_pin_accuracy_m = 100000.0;
 
 std::string area_text(double m2) {
     char buf[48];
@@ -101,9 +111,9 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
     p.village_no = d.village_no;
     p.deed_type = d.deed_type.value_or("none");
     require_one_of(p.deed_type, deed_types, "deed_type");
-    require_non_negative(d.declared_area_m2, "declared_area_m2");
+    require_within(d.declared_area_m2, "declared_area_m2", rules.max_area_m2);
     p.declared_area_m2 = d.declared_area_m2;
-    require_non_negative(d.pin_accuracy_m, "pin_accuracy_m");
+    require_within(d.pin_accuracy_m, "pin_accuracy_m", max_pin_accuracy_m);
     p.pin_accuracy_m = d.pin_accuracy_m;
     if (d.pin_source) require_one_of(*d.pin_source, pin_sources, "pin_source");
     p.pin_source = d.pin_source;
@@ -122,7 +132,7 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
         if (*value && (value->value().size() != static_cast<std::size_t>(2 * level) ||
                        value->value().find_first_not_of("0123456789") != std::string::npos)) {
             throw bad_request("adm" + std::to_string(level) + " must be a " + std::to_string(2 * level) +
-                              "-digit code, got \"" + value->value().substr(0, 16) + "\"");
+                              "-digit code, got \"" + geo::utf8_prefix(value->value(), 16) + "\"");
         }
     }
     p.adm1 = d.adm1;
@@ -297,7 +307,7 @@ std::optional<std::string> details_of(const plot_draft& d, const std::vector<std
     }
     if (!repairs.empty()) details["repairs"] = repairs;
     if (details.empty()) return std::nullopt;
-    return details.dump();
+    return geo::json_text(details);
 }
 
 void add_repair_warnings(const std::vector<std::string>& repairs, write_result& result) {
@@ -337,6 +347,32 @@ void require_in_scope(connection& c, const editor& who, const plot& p, const std
     const std::optional<std::string>& code = p.adm3 ? p.adm3 : p.adm2 ? p.adm2 : p.adm1;
     throw forbidden(what + (code ? " lies in " + *code : " has no subdistrict") + ", outside " +
                     (who.username ? *who.username + "'s" : "the") + " scope " + describe_scope(c, who.scope));
+}
+
+/// Refuses a write that would leave a plot's location outside the editor's scope, whatever
+/// codes it carries: a district officer cannot move a pin into another province. A location
+/// in no subdistrict at all (the simplified coastlines) counts as inside when it lies within
+/// about 5 km of the scope's area.
+void require_located_in_scope(connection& c, const editor& who, const plot& p, const std::optional<admin_match>& where,
+                              const std::string& what) {
+    if (!who.scope || !p.location) return;
+    if (where) {
+        if (codes_in_scope(who.scope, where->adm1, where->adm2, where->adm3)) return;
+        throw forbidden(what + " would lie in " + admin_label(*where) + ", outside " +
+                        (who.username ? *who.username + "'s" : "the") + " scope " + describe_scope(c, who.scope));
+    }
+    constexpr double margin_deg = 0.05;
+    const auto area = find_admin_area(c, static_cast<int>(who.scope->size() / 2), *who.scope);
+    if (area) {
+        geo::bbox near = geo::envelope(area->geometry);
+        near.min_x -= margin_deg;
+        near.min_y -= margin_deg;
+        near.max_x += margin_deg;
+        near.max_y += margin_deg;
+        if (near.contains(*p.location)) return;
+    }
+    throw forbidden(what + " would lie outside every subdistrict and away from " + (who.username ? *who.username + "'s" : "the") +
+                    " scope " + describe_scope(c, who.scope));
 }
 
 } // namespace
@@ -392,6 +428,7 @@ write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d
     result.created = result.changed = true;
     resolve_admin(c, p, result);
     require_in_scope(c, who, p, "the new plot");
+    require_located_in_scope(c, who, p, result.suggested_admin, "the new plot");
     assign_code(c, p, std::nullopt);
     const std::string now = now_utc();
     p.version = 1;
@@ -404,7 +441,7 @@ write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d
     p.id = insert_plot_row(c, p);
     adjust_clusters(c, *p.location, p.stage, +1);
     index_for_tiles(c, p);
-    append_history(c, p.id, {1, "create", now, who.username, diff(json::object(), stored_fields(p)).dump(), details_of(d, repairs)});
+    append_history(c, p.id, {1, "create", now, who.username, geo::json_text(diff(json::object(), stored_fields(p))), details_of(d, repairs)});
     result.record = current_plot(c, p.id);
     tx.commit();
     return result;
@@ -431,6 +468,7 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
     p.uid = cur.uid;
     resolve_admin(c, p, result);
     require_in_scope(c, who, p, "the edited plot " + std::to_string(id));
+    require_located_in_scope(c, who, p, result.suggested_admin, "the edited plot " + std::to_string(id));
     assign_code(c, p, cur.code);
     p.created_at = cur.created_at;
     p.created_by = cur.created_by;
@@ -454,7 +492,7 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
         if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
         adjust_clusters(c, *p.location, p.stage, +1);
     }
-    append_history(c, id, {p.version, "update", now, who.username, changes.dump(), details_of(d, repairs)});
+    append_history(c, id, {p.version, "update", now, who.username, geo::json_text(changes), details_of(d, repairs)});
     result.record = current_plot(c, id);
     result.changed = true;
     tx.commit();
@@ -485,7 +523,7 @@ write_result set_deleted(store& s, std::int64_t id, std::optional<std::int64_t> 
         update_plot_row(c, p);
         index_for_tiles(c, p);
         if (p.location) adjust_clusters(c, *p.location, p.stage, deleted ? -1 : +1);
-        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, who.username, diff(before, stored_fields(p)).dump(),
+        append_history(c, id, {p.version, deleted ? "delete" : "restore", now, who.username, geo::json_text(diff(before, stored_fields(p))),
                                std::nullopt});
         result.record = current_plot(c, id);
         result.changed = true;

@@ -3,6 +3,7 @@
 #include "data/clock.hpp"
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -53,7 +54,7 @@ void check_username(std::string_view name) {
     }
     if (!ok_chars) {
         throw bad_request("username must be 2-64 characters of a-z, 0-9, '.', '_' or '-' (lower case), got \"" +
-                          std::string(name.substr(0, 64)) + "\"");
+                          geo::utf8_prefix(name, 64) + "\"");
     }
 }
 
@@ -80,7 +81,7 @@ user read_user(const statement& st) {
 }
 
 void require_changed(connection& c, std::string_view username) {
-    if (sqlite3_changes(c.handle()) == 0) throw not_found("no user named \"" + std::string(username.substr(0, 64)) + "\"");
+    if (sqlite3_changes(c.handle()) == 0) throw not_found("no user named \"" + geo::utf8_prefix(username, 64) + "\"");
 }
 
 /// The user columns every credential lookup starts with: id, username, role, scope.
@@ -106,7 +107,7 @@ role parse_role(std::string_view text) {
     for (std::size_t i = 0; i < role_names.size(); ++i) {
         if (text == role_names[i]) return static_cast<role>(i);
     }
-    throw bad_request("role must be admin, supervisor, staff or viewer, got \"" + std::string(text.substr(0, 32)) + "\"");
+    throw bad_request("role must be admin, supervisor, staff or viewer, got \"" + geo::utf8_prefix(text, 32) + "\"");
 }
 
 area_scope parse_scope(connection& c, std::string_view text) {
@@ -121,7 +122,7 @@ area_scope parse_scope(connection& c, std::string_view text) {
     }
     throw bad_request("scope must be a province (2 digits, like 50), district (4, like 5001) or subdistrict (6) code that "
                       "exists, or empty for the whole country; got \"" +
-                      std::string(text.substr(0, 32)) + "\"");
+                      geo::utf8_prefix(text, 32) + "\"");
 }
 
 bool codes_in_scope(const area_scope& scope, const std::optional<std::string>& adm1, const std::optional<std::string>& adm2,
@@ -177,7 +178,7 @@ user add_user(connection& c, const new_user& u, const std::optional<std::string>
 user find_user(connection& c, std::string_view username) {
     statement st(c, std::string("SELECT ") + user_columns + " FROM users WHERE username = ?1");
     st.bind(1, username);
-    if (!st.step()) throw not_found("no user named \"" + std::string(username.substr(0, 64)) + "\"");
+    if (!st.step()) throw not_found("no user named \"" + geo::utf8_prefix(username, 64) + "\"");
     return read_user(st);
 }
 

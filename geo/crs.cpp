@@ -1,6 +1,7 @@
 #include "geo/crs.hpp"
 
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 #include <proj.h>
 
@@ -75,7 +76,7 @@ const crs& find_crs(std::string_view text) {
     }
     std::string list;
     for (const crs& c : supported_crs()) list += (list.empty() ? "" : ", ") + c.id;
-    throw bad_request("CRS \"" + std::string(text.substr(0, 120)) + "\" is not supported; use one of " + list);
+    throw bad_request("CRS \"" + geo::utf8_prefix(text, 120) + "\" is not supported; use one of " + list);
 }
 
 struct transformer::state {

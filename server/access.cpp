@@ -3,6 +3,7 @@
 #include "data/clock.hpp"
 #include "data/store.hpp"
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 #include <sodium.h>
 
@@ -129,7 +130,7 @@ void gatekeeper::admit(request& req, access level) const {
         if (const auto origin = req.header("origin"); origin && *origin != "null") {
             const auto host = req.header("host");
             if (!host || !origin_matches_host(*origin, *host)) {
-                throw forbidden("cross-site request refused: Origin " + std::string(origin->substr(0, 100)) +
+                throw forbidden("cross-site request refused: Origin " + geo::utf8_prefix(*origin, 100) +
                                 " is not this server");
             }
         }
@@ -180,7 +181,7 @@ data::user gatekeeper::check_password(const request& req, const std::string& use
                                 wait);
     }
     if (const int wait = failures_per_user_.retry_after(user_key); wait > 0) {
-        throw too_many_requests("too many failed sign-ins for \"" + username.substr(0, 64) + "\"; try again in " +
+        throw too_many_requests("too many failed sign-ins for \"" + geo::utf8_prefix(username, 64) + "\"; try again in " +
                                     std::to_string((wait + 59) / 60) + " minute(s)",
                                 wait);
     }

@@ -3,6 +3,7 @@
 #include "server/problem.hpp"
 #include "server/routes/routes.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace plotmap::server {
@@ -56,38 +57,93 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_features(routes_, ctx_);
     routes::add_exports(routes_, ctx_);
     routes::add_imports(routes_, ctx_);
+    routes::add_backup(routes_, ctx_);
 }
 
-std::size_t app::body_limit(std::string_view method, std::string_view target) const {
+std::size_t app::body_limit_of(const router::match& m, const request& req) const noexcept {
     constexpr std::size_t small = 16384;
-    if (method == "GET" || method == "HEAD" || method == "DELETE" || method == "OPTIONS") return small;
-    if (target.starts_with("/api/v1/session") || target.starts_with("/api/v1/users") || target.starts_with("/api/v1/tokens")) {
-        return small;
+    if (req.method == "GET" || req.method == "HEAD" || req.method == "DELETE" || req.method == "OPTIONS") return small;
+    switch (m.body) {
+    case body_size::small: return small;
+    case body_size::document: return ctx_.settings.server.body_limit_bytes;
+    case body_size::upload: return ctx_.settings.server.upload_limit_bytes;
     }
-    if (target.starts_with("/api/v1/imports")) return ctx_.settings.server.upload_limit_bytes;
-    return ctx_.settings.server.body_limit_bytes;
+    return small;
+}
+
+std::size_t app::largest_body() const noexcept {
+    return std::max({std::size_t{16384}, ctx_.settings.server.body_limit_bytes, ctx_.settings.server.upload_limit_bytes});
+}
+
+namespace {
+
+/// The last resort when even the problem answer cannot be built (memory exhausted, say):
+/// fixed bytes, nothing that can throw.
+response internal_error() noexcept {
+    response r;
+    r.status = 500;
+    try {
+        r = make_response(500, "application/problem+json",
+                          R"({"type":"about:blank","title":"Internal Server Error","status":500})");
+    } catch (...) {
+        r.status = 500; // keep the status even if the headers could not be set
+    }
+    return r;
+}
+
+response refusal_for(std::exception_ptr e, const request& req, const std::string& pattern) noexcept {
+    try {
+        response res = problem_for(std::move(e), req);
+        res.route = pattern;
+        return res;
+    } catch (...) {
+        return internal_error();
+    }
+}
+
+} // namespace
+
+admission app::admit(request& req) const {
+    std::string pattern;
+    try {
+        parse_target(req);
+        ctx_.gate.limit_rate(req);
+        const router::match m = routes_.find(req.method, req.path);
+        pattern = m.pattern;
+        ctx_.gate.admit(req, m.who);
+        req.admitted = true;
+        return {std::nullopt, body_limit_of(m, req)};
+    } catch (...) {
+        return {refusal_for(std::current_exception(), req, pattern), 0};
+    }
 }
 
 response app::handle(request& req) const {
     std::string pattern;
     try {
-        parse_target(req);
-        ctx_.gate.limit_rate(req);
+        if (!req.admitted) {
+            admission a = admit(req);
+            if (a.refusal) return std::move(*a.refusal);
+            if (req.body.size() > a.body_limit) {
+                throw payload_too_large("the request body is larger than this route's limit of " + std::to_string(a.body_limit) +
+                                        " bytes");
+            }
+        }
         router::match m = routes_.find(req.method, req.path);
         pattern = m.pattern;
-        ctx_.gate.admit(req, m.who);
         response res = (*m.target)(req, m.params);
         res.route = pattern;
         return res;
     } catch (...) {
-        response res = problem_for(std::current_exception(), req);
-        res.route = pattern;
-        return res;
+        return refusal_for(std::current_exception(), req, pattern);
     }
 }
 
 std::optional<response> app::try_fast(request& req) const {
     try {
+        // Credentials go the full way, so a forged or revoked token is refused whether or
+        // not the tile it asks for happens to be cached.
+        if (req.header("authorization") || req.target.find("token=") != std::string::npos) return std::nullopt;
         // Only tile URLs have a fast path; skip the rest without routing (or throwing).
         const std::string_view t = req.target;
         const bool tile = t.starts_with("/tiles/") || (t.starts_with("/collections/") && t.find("/tiles/") != std::string_view::npos);

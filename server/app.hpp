@@ -32,21 +32,31 @@ class app {
 public:
     explicit app(context ctx);
 
-    /// Parses the target, routes and runs the handler; never throws.
+    /// Decides what the request line and header alone decide, before any body is read:
+    /// the target parses, the caller's address is under its request rate, a route exists for
+    /// the method, and the credentials are good enough for it (with CSRF and Origin). On
+    /// success sets req.admitted and names the route's body limit; otherwise the refusal.
+    /// May read the database (credentials), so it runs on a worker. Never throws.
+    [[nodiscard]] admission admit(request& req) const;
+
+    /// Admits the request (unless admitted already), refuses a body over the route's limit,
+    /// and runs the handler. Never throws: every exception, even from building the error
+    /// answer, becomes a problem response.
     [[nodiscard]] response handle(request& req) const;
 
     /// The answer if it needs no blocking work (a cached tile), else nullopt; never throws,
     /// never blocks. The server calls it on the io thread before handing over to handle().
     [[nodiscard]] std::optional<response> try_fast(request& req) const;
 
-    /// The largest body the route for (method, target) accepts: small for sign-in, account
-    /// and read requests, server.body_limit_bytes for plot writes. The server applies it
-    /// once the header is in, so an oversized body is refused without being read.
-    [[nodiscard]] std::size_t body_limit(std::string_view method, std::string_view target) const;
+    /// The largest body any route accepts: what the server lets the parser take before the
+    /// route is known (the route's own limit is applied once it is).
+    [[nodiscard]] std::size_t largest_body() const noexcept;
 
     [[nodiscard]] const context& ctx() const noexcept { return ctx_; }
 
 private:
+    [[nodiscard]] std::size_t body_limit_of(const router::match& m, const request& req) const noexcept;
+
     context ctx_;
     router routes_;
     router fast_routes_; ///< handlers answer with status not_handled when they would block

@@ -1,6 +1,7 @@
 #include "server/html.hpp"
 
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 namespace plotmap::server {
 
@@ -8,7 +9,7 @@ std::string wanted_format(const request& req, const char* fallback) {
     if (const auto f = req.query_value("f")) {
         if (*f == "json" || *f == "geojson") return "json";
         if (*f == "html") return "html";
-        throw bad_request("unknown format f=" + std::string(f->substr(0, 20)) + "; use f=json or f=html");
+        throw bad_request("unknown format f=" + geo::utf8_prefix(*f, 20) + "; use f=json or f=html");
     }
     const std::string accept = lower(req.header("accept").value_or(""));
     const auto html_at = accept.find("text/html");

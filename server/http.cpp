@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 namespace plotmap::server {
 namespace {
@@ -86,6 +87,8 @@ void parse_target(request& req) {
     if (target.empty() || target.front() != '/') throw bad_request("the request target must be a path starting with '/'");
     const auto q = target.find('?');
     req.path = percent_decode(target.substr(0, q), false);
+    if (!geo::is_valid_utf8(req.path)) throw bad_request("the request path is not UTF-8 text once percent-decoded");
+    if (req.path.find('\0') != std::string::npos) throw bad_request("the request path contains a NUL byte (%00)");
     req.query.clear();
     if (q == std::string_view::npos) return;
     std::string_view rest = target.substr(q + 1);
@@ -94,8 +97,14 @@ void parse_target(request& req) {
         const std::string_view pair = rest.substr(0, amp);
         if (!pair.empty()) {
             const auto eq = pair.find('=');
-            req.query.emplace_back(percent_decode(pair.substr(0, eq), true),
-                                   eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true));
+            auto& [name, value] = req.query.emplace_back(
+                percent_decode(pair.substr(0, eq), true), eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true));
+            if (!geo::is_valid_utf8(name) || !geo::is_valid_utf8(value)) {
+                throw bad_request("query parameter \"" + geo::utf8_prefix(name, 40) + "\" is not UTF-8 text once percent-decoded");
+            }
+            if (name.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+                throw bad_request("query parameter \"" + geo::utf8_prefix(name, 40) + "\" contains a NUL byte (%00)");
+            }
         }
         if (amp == std::string_view::npos) break;
         rest.remove_prefix(amp + 1);
@@ -105,7 +114,7 @@ void parse_target(request& req) {
 void allow_only(const request& req, std::initializer_list<std::string_view> names) {
     for (const auto& [key, value] : req.query) {
         if (std::find(names.begin(), names.end(), key) == names.end()) {
-            throw bad_request("unknown query parameter \"" + key.substr(0, 40) + "\"");
+            throw bad_request("unknown query parameter \"" + geo::utf8_prefix(key, 40) + "\"");
         }
     }
 }

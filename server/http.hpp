@@ -32,6 +32,7 @@ struct request {
     std::string remote;   ///< client address
     std::string request_id;
     std::optional<data::principal> who;    ///< the signed-in caller (server/access.hpp), if any
+    bool admitted = false; ///< app::admit has run: route, rate and credentials are decided
     std::optional<std::string> url_token;  ///< a ?token= API token, to carry into URLs we hand out
 
     /// First header with this (case-insensitive) name.
@@ -56,6 +57,12 @@ struct response {
     /// Replaces a header (names compared case-insensitively).
     response& set(std::string name, std::string value);
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// What the request line and header decide before any body is read.
+struct admission {
+    std::optional<response> refusal; ///< the answer if the request may not go on (its body is never read)
+    std::size_t body_limit = 0;      ///< otherwise the largest body the route accepts
 };
 
 /// Splits a request target into a decoded path and query parameters.

@@ -14,6 +14,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -24,6 +26,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace plotmap::server {
@@ -62,8 +65,12 @@ struct http_server::impl {
     config::server_settings settings;
     request_handler handler;
     fast_handler fast;
-    body_limit_fn body_limit;
+    admit_fn admit;
+    std::size_t largest_body = settings.body_limit_bytes;
     std::atomic<int> connections{0};
+    std::atomic<int> queued{0}; ///< requests handed to the workers and not yet started
+    std::mutex addresses_mutex;
+    std::unordered_map<std::string, int> per_address; ///< open connections by client address
     metrics& stats;
     net::io_context ioc;
     net::thread_pool workers;
@@ -98,6 +105,34 @@ struct http_server::impl {
                   << std::flush;
     }
 
+    /// Counts a connection from `address`; @returns how many it has open now.
+    int address_opened(const std::string& address) {
+        const std::lock_guard lock(addresses_mutex);
+        return ++per_address[address];
+    }
+    void address_closed(const std::string& address) {
+        const std::lock_guard lock(addresses_mutex);
+        if (const auto it = per_address.find(address); it != per_address.end() && --it->second <= 0) per_address.erase(it);
+    }
+
+    /// The handler, which must not throw; if it does anyway, a 500 rather than an exception
+    /// escaping a worker thread (which would end the process).
+    response run_handler(request& req) noexcept {
+        try {
+            return handler(req);
+        } catch (...) {
+            std::cerr << "plotmap: request " << req.request_id << " escaped its handler" << std::endl;
+        }
+        response r;
+        r.status = 500;
+        try {
+            r = problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
+        } catch (...) {
+            r.status = 500;
+        }
+        return r;
+    }
+
     void do_accept();
     void begin_shutdown();
     void wait_for_in_flight();
@@ -105,30 +140,47 @@ struct http_server::impl {
 
 namespace {
 
+/// Whether a request may use the connections kept in reserve (server.reserved_connections):
+/// the probes an operator needs while the server is full.
+bool is_probe(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+
 /// One client connection. All its handlers run on its strand.
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& socket, http_server::impl& server)
         : stream_(std::move(socket)), server_(server), read_deadline_(stream_.get_executor()) {
         server_.stats.connection_opened();
-        ++server_.connections;
         beast::error_code ec;
         const auto ep = stream_.socket().remote_endpoint(ec);
         remote_ = ec ? std::string("-") : ep.address().to_string();
+        total_ = ++server_.connections;
+        from_address_ = server_.address_opened(remote_);
     }
     ~session() {
+        server_.address_closed(remote_);
         --server_.connections;
         server_.stats.connection_closed();
     }
 
     void start() {
-        if (server_.connections.load() > server_.settings.max_connections) {
-            // Over the limit: one short answer, then the socket is closed.
-            return net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-                self->reply_protocol_error(503, "the server has " + std::to_string(self->server_.settings.max_connections) +
-                                                    " connections open, its limit (server.max_connections); try again shortly");
-            });
+        const auto& s = server_.settings;
+        std::string refusal;
+        if (total_ > s.max_connections) {
+            refusal = "the server has " + std::to_string(s.max_connections) +
+                      " connections open, its limit (server.max_connections); try again shortly";
+        } else if (s.max_connections_per_address > 0 && from_address_ > s.max_connections_per_address) {
+            refusal = "your address has " + std::to_string(s.max_connections_per_address) +
+                      " connections open, the limit per address (server.max_connections_per_address); reuse them";
         }
+        if (!refusal.empty()) {
+            // Over a limit: one short answer, then the socket is closed.
+            return net::dispatch(stream_.get_executor(), [self = shared_from_this(), refusal] { self->refuse(503, refusal); });
+        }
+        // At most an eighth of the connections are held back, so a small limit still serves.
+        reserve_only_ = total_ > s.max_connections - std::min(s.reserved_connections, s.max_connections / 8);
         net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::read_request, shared_from_this()));
     }
 
@@ -136,32 +188,80 @@ private:
     void read_request() {
         if (server_.stopping) return close();
         parser_.emplace();
-        body_limit_ = server_.settings.body_limit_bytes;
-        parser_->body_limit(body_limit_);
+        parser_->body_limit(server_.largest_body); // the route's own limit applies once it is known
         parser_->header_limit(static_cast<std::uint32_t>(server_.settings.header_limit_bytes));
+        req_.reset();
+        if (requests_ == 0 || buffer_.size() > 0) return begin_request();
         // An idle keep-alive connection may wait keep_alive_timeout_s for its next request;
-        // once the header is in, the rest must arrive within read_timeout_s.
-        arm_deadline(requests_ == 0 ? server_.settings.read_timeout_s : server_.settings.keep_alive_timeout_s);
-        http::async_read_header(stream_, buffer_, *parser_,
-                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+        // read_timeout_s counts from its first byte.
+        arm_deadline(server_.settings.keep_alive_timeout_s);
+        stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) return self->on_read_error(ec);
+            self->begin_request();
+        });
+    }
+
+    /// The whole request, header and body, must arrive within read_timeout_s of its first
+    /// byte (of the connection, for the first request): one deadline, never re-armed.
+    void begin_request() {
+        arm_deadline(server_.settings.read_timeout_s);
+        http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
     }
 
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
         started_ = clock_type::now();
-        if (server_.body_limit) {
-            const auto& h = parser_->get();
-            body_limit_ = server_.body_limit(std::string_view(h.method_string().data(), h.method_string().size()),
-                                             std::string_view(h.target().data(), h.target().size()));
-            parser_->body_limit(body_limit_); // applies to chunked bodies as they arrive
-            // Beast checked Content-Length against the limit when the header was parsed, with
-            // the server-wide limit; check it against this route's now, before reading it.
-            if (const auto length = parser_->content_length(); length && *length > body_limit_) {
-                return reply_protocol_error(413, "the request body is larger than this route's limit of " +
-                                                     std::to_string(body_limit_) + " bytes");
-            }
+        const auto& msg = parser_->get();
+        req_ = std::make_shared<request>();
+        req_->method = std::string(msg.method_string());
+        req_->target = std::string(msg.target());
+        req_->remote = remote_;
+        req_->request_id = server_.make_request_id();
+        for (const auto& field : msg) {
+            const auto name = field.name_string();
+            req_->headers.emplace_back(lower(std::string_view(name.data(), name.size())), std::string(field.value()));
         }
-        arm_deadline(server_.settings.read_timeout_s);
+        if (server_.stopping) return refuse(503, "the server is stopping; try again shortly");
+        // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no
+        // knowable length; reading it as empty would run its body as a second request.
+        if (req_->header("transfer-encoding") && !parser_->chunked()) {
+            return refuse(400, "Transfer-Encoding must end with chunked (RFC 9112 §6.3)");
+        }
+        if (reserve_only_ && !is_probe(req_->target)) {
+            return refuse(503, "the server is at its connection limit; only /healthz, /readyz and /metrics are answered now");
+        }
+        if (parser_->is_done()) return dispatch(); // no body
+        if (!server_.admit) return read_body(server_.settings.body_limit_bytes);
+        // A body is coming: decide who may send it, to which route, before reading a byte of
+        // it. Credentials may need the database, so this runs on a worker.
+        net::post(server_.workers, [self = shared_from_this(), req = req_] {
+            admission a = self->server_.admit(*req);
+            net::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->on_admitted(std::move(a)); });
+        });
+    }
+
+    void on_admitted(admission a) {
+        if (a.refusal) return reply(std::move(*a.refusal), false); // the body is never read
+        read_body(a.body_limit);
+    }
+
+    void read_body(std::size_t limit) {
+        body_limit_ = limit;
+        parser_->body_limit(limit); // applies to chunked bodies as they arrive
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            return refuse(413, "the request body is larger than this route's limit of " + std::to_string(limit) + " bytes");
+        }
+        const auto expect = req_->header("expect");
+        if (expect && lower(*expect) == "100-continue") {
+            // The client waits for this before it sends the body (curl does for large uploads).
+            continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code e, std::size_t) {
+                self->continue_.reset();
+                if (e) return self->close();
+                http::async_read(self->stream_, self->buffer_, *self->parser_,
+                                 beast::bind_front_handler(&session::on_read, self));
+            });
+        }
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
     }
 
@@ -181,68 +281,79 @@ private:
         read_deadline_.cancel();
         if (ec == net::error::operation_aborted && timed_out_) {
             // A request that started but did not finish in time gets 408; an idle one is closed.
-            if (parser_->got_some() || buffer_.size() > 0) return reply_protocol_error(408, "the request did not arrive in time");
+            if ((parser_ && parser_->got_some()) || buffer_.size() > 0) return refuse(408, "the request did not arrive in time");
             return close();
         }
         if (ec == http::error::body_limit) {
-            return reply_protocol_error(413, "the request body is larger than this route's limit of " +
-                                                 std::to_string(body_limit_) + " bytes");
+            return refuse(413, "the request body is larger than this route's limit of " + std::to_string(body_limit_) + " bytes");
         }
         if (ec == http::error::header_limit) {
-            return reply_protocol_error(431, "the request header is larger than the limit of " +
-                                                 std::to_string(server_.settings.header_limit_bytes) + " bytes");
+            return refuse(431, "the request header is larger than the limit of " +
+                                   std::to_string(server_.settings.header_limit_bytes) + " bytes");
         }
         if (ec == http::error::end_of_stream || ec == net::error::connection_reset || ec == net::error::operation_aborted ||
             ec == net::error::eof) {
             return close();
         }
-        reply_protocol_error(400, "malformed HTTP request: " + ec.message());
+        refuse(400, "malformed HTTP request: " + ec.message());
     }
 
-    /// Answers a request that could not be parsed, then closes the connection.
-    void reply_protocol_error(int status, const std::string& detail) {
-        started_ = clock_type::now();
-        request req;
-        req.method = "-";
-        req.target = "-";
-        req.remote = remote_;
-        req.request_id = server_.make_request_id();
-        if (parser_ && parser_->is_header_done()) {
-            req.method = std::string(parser_->get().method_string());
-            req.target = std::string(parser_->get().target());
-        }
+    /// Answers with a problem and closes the connection: the request could not be read, or
+    /// will not be, so nothing after it on this connection can be trusted.
+    void refuse(int status, const std::string& detail) {
         response res = problem(status, detail);
         if (status == 503) res.set("Retry-After", "1");
         res.route = "";
+        reply(std::move(res), false);
+    }
+
+    /// Sends `res` for the current request (a placeholder one if its header never arrived).
+    void reply(response res, bool keep_alive) {
+        if (!req_) {
+            req_ = std::make_shared<request>();
+            req_->method = "-";
+            req_->target = "-";
+            req_->remote = remote_;
+            req_->request_id = server_.make_request_id();
+            started_ = clock_type::now();
+        }
+        read_deadline_.cancel();
         ++server_.in_flight;
-        send(std::move(req), std::move(res), false);
+        send(std::move(*req_), std::move(res), keep_alive);
     }
 
     void on_read(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
+        req_->body = std::move(parser_->get().body());
+        dispatch();
+    }
+
+    /// A whole request is in: a cached answer on this thread, else the worker pool.
+    void dispatch() {
         read_deadline_.cancel();
         ++requests_;
-        auto& msg = parser_->get();
-        auto req = std::make_shared<request>();
-        req->method = std::string(msg.method_string());
-        req->target = std::string(msg.target());
-        req->remote = remote_;
-        req->request_id = server_.make_request_id();
-        for (const auto& field : msg) {
-            const auto name = field.name_string();
-            req->headers.emplace_back(lower(std::string_view(name.data(), name.size())), std::string(field.value()));
-        }
-        req->body = std::move(msg.body());
-        const bool keep_alive = msg.keep_alive();
-        ++server_.in_flight;
-        if (server_.fast) {
+        const bool keep_alive = parser_->get().keep_alive();
+        std::shared_ptr<request> req = std::move(req_);
+        if (server_.fast && !req->admitted) {
             if (std::optional<response> answer = server_.fast(*req)) {
+                ++server_.in_flight;
                 return send(std::move(*req), std::move(*answer), keep_alive);
             }
         }
+        // Past its queue limit the server sheds load at once rather than queueing without bound.
+        if (server_.queued.load() >= server_.settings.max_queued_requests) {
+            req_ = std::move(req);
+            response busy = problem(503, "the server is busy (" + std::to_string(server_.settings.max_queued_requests) +
+                                             " requests waiting, server.max_queued_requests); try again shortly");
+            busy.set("Retry-After", "1");
+            return reply(std::move(busy), keep_alive);
+        }
+        ++server_.in_flight;
+        ++server_.queued;
         // Blocking work (database, files) runs on the worker pool, never on this io thread.
         net::post(server_.workers, [self = shared_from_this(), req, keep_alive] {
-            response res = self->server_.handler(*req);
+            --self->server_.queued;
+            response res = self->server_.run_handler(*req);
             net::post(self->stream_.get_executor(), [self, req, keep_alive, res = std::move(res)]() mutable {
                 self->send(std::move(*req), std::move(res), keep_alive);
             });
@@ -328,11 +439,26 @@ private:
         read_request();
     }
 
+    /// Closes after our answer has gone: stops sending, then reads and discards what the
+    /// client still sends (an unread upload) for a moment, so that the kernel does not reset
+    /// the connection and lose the answer before the client has read it.
     void close() {
         read_deadline_.cancel();
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream_.close();
+        stream_.expires_after(std::chrono::seconds(2));
+        drain();
+    }
+
+    void drain() {
+        stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) {
+                beast::error_code ignored;
+                self->stream_.socket().close(ignored);
+                return;
+            }
+            self->drain();
+        });
     }
 
     beast::tcp_stream stream_;
@@ -341,6 +467,12 @@ private:
     bool timed_out_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<request> req_; ///< the request being read
+    std::shared_ptr<http::response<http::empty_body>> continue_;
+    std::array<char, 16384> discard_{};
+    int total_ = 0;        ///< connections open when this one was accepted
+    int from_address_ = 0; ///< of them, from this one's address
+    bool reserve_only_ = false;
     std::shared_ptr<http::response<http::string_body>> response_;
     std::shared_ptr<http::response<http::file_body>> file_response_;
     std::string remote_;
@@ -385,7 +517,10 @@ void http_server::impl::wait_for_in_flight() {
 http_server::http_server(const config::server_settings& settings, request_handler handler, metrics& m, fast_handler fast)
     : impl_(std::make_unique<impl>(settings, std::move(handler), m, std::move(fast))) {}
 
-void http_server::set_body_limits(body_limit_fn f) { impl_->body_limit = std::move(f); }
+void http_server::set_admission(admit_fn f, std::size_t largest_body) {
+    impl_->admit = std::move(f);
+    impl_->largest_body = largest_body;
+}
 
 http_server::~http_server() {
     impl_->workers.join();

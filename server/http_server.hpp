@@ -32,10 +32,13 @@ public:
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
-    /// The largest body a request may have, given its method and target (decided once the
-    /// header is in). Without it, server.body_limit_bytes applies to every request.
-    using body_limit_fn = std::function<std::size_t(std::string_view method, std::string_view target)>;
-    void set_body_limits(body_limit_fn f);
+    /// Decides from the request line and header alone (before the body is read) whether
+    /// the request goes on, and the largest body it may then send. Runs on the worker pool
+    /// for requests that have a body; must not throw. Without it every request goes on with
+    /// server.body_limit_bytes.
+    using admit_fn = std::function<admission(request&)>;
+    /// `largest_body` is what the parser may accept before the route is known.
+    void set_admission(admit_fn f, std::size_t largest_body);
 
     /// Binds and listens. @returns the bound port (useful with port 0).
     /// @throws error naming the address if it cannot be bound.

@@ -3,6 +3,7 @@
 #include "geo/error.hpp"
 #include "geo/geojson.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 
 #include <cmath>
 #include <functional>
@@ -139,7 +140,7 @@ void apply_plot_members(data::plot_draft& draft, const json& body, const geo::cr
                 transformed = true;
             }
         } else if (std::find(read_only_members.begin(), read_only_members.end(), key) == read_only_members.end()) {
-            throw bad_request("unknown member \"" + key.substr(0, 64) + "\"");
+            throw bad_request("unknown member \"" + geo::utf8_prefix(key, 64) + "\"");
         }
     }
     if (transformed) {

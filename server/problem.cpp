@@ -1,6 +1,7 @@
 #include "server/problem.hpp"
 
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 #include "server/router.hpp"
 
 #include <nlohmann/json.hpp>
@@ -13,7 +14,7 @@ response problem(int status, const std::string& detail, const std::string& insta
     nlohmann::json body{{"type", "about:blank"}, {"title", std::string(reason_phrase(status))}, {"status", status},
                         {"detail", detail}};
     if (!instance.empty()) body["instance"] = instance;
-    response r = make_response(status, "application/problem+json", body.dump());
+    response r = make_response(status, "application/problem+json", geo::json_text(body));
     r.set("Cache-Control", "no-store");
     return r;
 }
@@ -31,7 +32,7 @@ response problem_for(std::exception_ptr error, const request& req) {
         response r = problem(412, e.what(), req.path);
         auto body = nlohmann::json::parse(r.body);
         body["current_version"] = e.current_version;
-        r.body = body.dump();
+        r.body = geo::json_text(body);
         r.set("ETag", "\"" + std::to_string(e.current_version) + "\"");
         return r;
     } catch (const precondition_required& e) {

@@ -23,9 +23,9 @@ bool is_capture(const std::string& segment) {
 
 } // namespace
 
-void router::add(const std::string& method, const std::string& pattern, access who, handler h) {
+void router::add(const std::string& method, const std::string& pattern, access who, handler h, body_size body) {
     assert(!pattern.empty() && pattern.front() == '/');
-    routes_.push_back({method, pattern, split_path(pattern), who, std::move(h)});
+    routes_.push_back({method, pattern, split_path(pattern), who, std::move(h), body});
 }
 
 router::match router::find(const std::string& method, const std::string& path) const {
@@ -45,7 +45,7 @@ router::match router::find(const std::string& method, const std::string& path) c
             }
         }
         if (!ok) continue;
-        if (r.method == wanted) return {&r.target, std::move(params), r.pattern, r.who};
+        if (r.method == wanted) return {&r.target, std::move(params), r.pattern, r.who, r.body};
         if (allow.find(r.method) == std::string::npos) {
             allow += (allow.empty() ? "" : ", ") + r.method;
             if (r.method == "GET") allow += ", HEAD";

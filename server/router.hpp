@@ -24,6 +24,10 @@ enum class access {
     edit,         ///< staff and above, with a write-capable credential
     manage_users, ///< supervisors (their scope) and admins
 };
+/// How large a body a route reads; app maps these to sizes (small: 16 KiB; document:
+/// server.body_limit_bytes; upload: server.upload_limit_bytes).
+enum class body_size { small, document, upload };
+
 using handler = std::function<response(const request&, const path_params&)>;
 
 /// The path exists but not for this method (HTTP 405).
@@ -35,14 +39,16 @@ public:
 
 class router {
 public:
-    /// Registers `h` for `method` on `pattern`, callable by `who`. @pre pattern starts with '/'.
-    void add(const std::string& method, const std::string& pattern, access who, handler h);
+    /// Registers `h` for `method` on `pattern`, callable by `who`, reading bodies up to `body`.
+    /// @pre pattern starts with '/'.
+    void add(const std::string& method, const std::string& pattern, access who, handler h, body_size body = body_size::small);
 
     struct match {
         const handler* target;
         path_params params;
         std::string pattern;
         access who;
+        body_size body;
     };
 
     /// @throws not_found if no pattern matches the path,
@@ -56,6 +62,7 @@ private:
         std::vector<std::string> segments;
         access who;
         handler target;
+        body_size body;
     };
     std::vector<route> routes_;
 };

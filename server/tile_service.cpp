@@ -4,6 +4,7 @@
 #include "geo/error.hpp"
 #include "geo/overlay.hpp"
 #include "geo/rai_ngan_wa.hpp"
+#include "geo/text.hpp"
 #include "tiles/documents.hpp"
 #include "tiles/mvt.hpp"
 #include "tiles/tile_geometry.hpp"
@@ -87,7 +88,7 @@ std::shared_ptr<const std::string> tile_service::glyphs(const std::string& fonts
     // MapLibre asks for every font in text-font joined with commas; the first is ours.
     const std::string first = fontstack.substr(0, fontstack.find(','));
     if (first != tiles::label_font) {
-        throw not_found("unknown font stack \"" + first.substr(0, 60) + "\"; the style's labels use \"" +
+        throw not_found("unknown font stack \"" + geo::utf8_prefix(first, 60) + "\"; the style's labels use \"" +
                         tiles::label_font + "\"");
     }
     unsigned start = 0;
@@ -95,7 +96,7 @@ std::shared_ptr<const std::string> tile_service::glyphs(const std::string& fonts
     char tail = 0;
     if (std::sscanf(range.c_str(), "%u-%u%c", &start, &end, &tail) != 2 || start % 256 != 0 || end != start + 255 ||
         start > 65280) {
-        throw not_found("glyph ranges look like 0-255, 256-511, ... up to 65280-65535; got \"" + range.substr(0, 30) + "\"");
+        throw not_found("glyph ranges look like 0-255, 256-511, ... up to 65280-65535; got \"" + geo::utf8_prefix(range, 30) + "\"");
     }
     if (!glyph_renderer_) throw not_found("no label font could be loaded (see tiles.fonts)");
     const std::lock_guard lock(glyph_mutex_);

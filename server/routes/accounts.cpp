@@ -1,6 +1,7 @@
 // Accounts (docs/security.md): signing in and out (/api/v1/session), user administration
 // (/api/v1/users) and API tokens (/api/v1/tokens).
 
+#include "geo/text.hpp"
 #include "data/clock.hpp"
 #include "data/store.hpp"
 #include "server/access.hpp"
@@ -17,7 +18,7 @@ using nlohmann::json;
 constexpr std::array<std::string_view, 2> json_types{"application/json", "application/merge-patch+json"};
 
 response json_response(int status, const json& body) {
-    response r = make_response(status, "application/json", body.dump());
+    response r = make_response(status, "application/json", geo::json_text(body));
     r.set("Cache-Control", "no-store");
     return r;
 }

@@ -3,6 +3,7 @@
 // and /api. Collections: plots (boundaries), pins (one point per plot), adm1, adm2, adm3.
 // See docs/ogcapi.md.
 
+#include "geo/text.hpp"
 #include "data/admin_areas.hpp"
 #include "data/store.hpp"
 #include "data/clock.hpp"
@@ -52,7 +53,7 @@ const collection& find_collection(const std::string& id) {
     for (const collection& c : collections) {
         if (id == c.id) return c;
     }
-    throw not_found("no collection \"" + id.substr(0, 40) + "\"; there are plots, pins, adm1, adm2 and adm3");
+    throw not_found("no collection \"" + geo::utf8_prefix(id, 40) + "\"; there are plots, pins, adm1, adm2 and adm3");
 }
 
 json link(const std::string& href, const char* rel, const char* type, const std::string& title = {}) {
@@ -160,7 +161,7 @@ response geojson_response(std::string body, const geo::crs& crs) {
 }
 
 response json_document(const json& doc, const char* type = "application/json") {
-    response r = make_response(200, type, doc.dump());
+    response r = make_response(200, type, geo::json_text(doc));
     r.set("Cache-Control", "no-cache");
     r.set("Vary", "Accept");
     return r;
@@ -341,7 +342,7 @@ std::string collection_html(const collection& c, const json& doc) {
 std::string value_text(const json& v) {
     if (v.is_null()) return "–";
     if (v.is_string()) return v.get<std::string>();
-    return v.dump();
+    return geo::json_text(v);
 }
 
 std::string items_html(const collection& c, const json& fc, const std::string& next) {
@@ -356,14 +357,14 @@ std::string items_html(const collection& c, const json& fc, const std::string& n
     for (const std::string& col : columns) table += "<th>" + html_escape(col) + "</th>";
     table += "</tr>\n";
     for (const json& f : fc["features"]) {
-        const std::string id = f["id"].dump();
+        const std::string id = geo::json_text(f["id"]);
         table += std::string("<tr><td><a href=\"/collections/") + c.id + "/items/" + id + "?f=html\">" + id + "</a></td>";
         for (const std::string& col : columns) table += "<td>" + html_escape(value_text(f["properties"].value(col, json()))) + "</td>";
         table += "</tr>\n";
     }
     std::string body = std::string("<h1>") + c.title_th + " <small lang=\"en\">(" + c.title_en + ")</small></h1>" +
                        "<p class=\"sub\"><a href=\"/collections/" + c.id + "?f=html\">" + c.id + "</a> · " +
-                       fc["numberReturned"].dump() + " / " + fc["numberMatched"].dump() + "</p><div class=\"wrap\"><table>" + table +
+                       geo::json_text(fc["numberReturned"]) + " / " + geo::json_text(fc["numberMatched"]) + "</p><div class=\"wrap\"><table>" + table +
                        "</table></div>";
     if (!next.empty()) body += "<p><a rel=\"next\" href=\"" + html_escape(with_format(next, "html")) + "\">ถัดไป (next) →</a></p>";
     return html_page(c.title_th, body);
@@ -374,9 +375,9 @@ std::string item_html(const collection& c, const json& f) {
     for (const auto& [key, value] : f["properties"].items()) {
         rows += "<dt>" + html_escape(key) + "</dt><dd>" + html_escape(value_text(value)) + "</dd>";
     }
-    return html_page(c.title_th, std::string("<h1>") + c.title_th + " " + f["id"].dump() + "</h1><p class=\"sub\"><a href=\"/collections/" +
+    return html_page(c.title_th, std::string("<h1>") + c.title_th + " " + geo::json_text(f["id"]) + "</h1><p class=\"sub\"><a href=\"/collections/" +
                                      c.id + "/items?f=html\">" + c.id + "</a> · <a href=\"/collections/" + c.id + "/items/" +
-                                     f["id"].dump() + "\">GeoJSON</a></p><dl>" + rows + "</dl>");
+                                     geo::json_text(f["id"]) + "\">GeoJSON</a></p><dl>" + rows + "</dl>");
 }
 
 // ---- items -----------------------------------------------------------------------------
@@ -434,7 +435,7 @@ response items(const context& ctx, const request& req, const collection& c) {
         const data::admin_page page = ctx.store.read([&](data::connection& conn) { return data::list_admin_areas(conn, q); });
         for (const data::admin_area& a : page.areas) {
             if (returned++) features.push_back(',');
-            features += admin_feature(a, crs).dump();
+            features += geo::json_text(admin_feature(a, crs));
         }
         matched = page.number_matched;
         if (page.more) next = next_link(req, items_path, std::stoll(page.areas.back().code));
@@ -445,7 +446,7 @@ response items(const context& ctx, const request& req, const collection& c) {
     std::string body = R"({"type":"FeatureCollection","features":[)";
     body += features;
     body += "],\"numberMatched\":" + std::to_string(matched) + ",\"numberReturned\":" + std::to_string(returned) +
-            ",\"timeStamp\":\"" + data::now_utc() + "\",\"links\":" + links.dump() + "}";
+            ",\"timeStamp\":\"" + data::now_utc() + "\",\"links\":" + geo::json_text(links) + "}";
     if (format == "html") return html_response(items_html(c, json::parse(body), next ? *next : ""));
     return geojson_response(std::move(body), crs);
 }
@@ -471,7 +472,7 @@ response item(const context& ctx, const request& req, const collection& c, const
     f["links"] = json::array({link(base + req.target, "self", geojson_type),
                               link(base + "/collections/" + c.id, "collection", "application/json")});
     if (format == "html") return html_response(item_html(c, f));
-    return geojson_response(f.dump(), crs);
+    return geojson_response(geo::json_text(f), crs);
 }
 
 } // namespace
@@ -491,7 +492,7 @@ void add_features(router& r, const context& ctx) {
         allow_only(req, {"f"});
         if (wanted_format(req) == "html") {
             return html_response(html_page("API", "<h1>API (OpenAPI 3.0)</h1><p><a href=\"/api?f=json\">/api?f=json</a></p><pre>" +
-                                                      html_escape(openapi(ctx, req).dump(2)) + "</pre>"));
+                                                      html_escape(geo::json_text_pretty(openapi(ctx, req))) + "</pre>"));
         }
         return json_document(openapi(ctx, req), "application/vnd.oai.openapi+json;version=3.0");
     });

@@ -1,4 +1,5 @@
 #include "data/schema.hpp"
+#include "geo/text.hpp"
 #include "server/problem.hpp"
 #include "server/routes/routes.hpp"
 
@@ -21,7 +22,7 @@ void add_health(router& r, const context& ctx) {
             });
             response res = make_response(
                 200, "application/json",
-                nlohmann::json{{"status", "ready"}, {"schema_version", version}}.dump());
+                geo::json_text(nlohmann::json{{"status", "ready"}, {"schema_version", version}}));
             res.set("Cache-Control", "no-store");
             return res;
         } catch (const std::exception& e) {

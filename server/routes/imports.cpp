@@ -3,6 +3,7 @@
 // happen, ?dry_run=false applies it all or nothing. Rows are written as the caller, inside
 // their scope.
 
+#include "geo/text.hpp"
 #include "data/importer.hpp"
 #include "server/access.hpp"
 #include "server/routes/routes.hpp"
@@ -78,7 +79,7 @@ void add_imports(router& r, const context& ctx) {
         for (const auto& [key, value] : req.query) {
             if (key != "map") continue;
             const auto eq = value.find('=');
-            if (eq == std::string::npos || eq == 0) throw bad_request("map must be COLUMN=FIELD, got \"" + value.substr(0, 60) + "\"");
+            if (eq == std::string::npos || eq == 0) throw bad_request("map must be COLUMN=FIELD, got \"" + geo::utf8_prefix(value, 60) + "\"");
             o.mapping[value.substr(0, eq)] = value.substr(eq + 1);
         }
         const data::import_format format = format_of(req);
@@ -98,10 +99,10 @@ void add_imports(router& r, const context& ctx) {
                         {"columns_used", rep.columns_used},
                         {"columns_ignored", rep.columns_ignored}};
         // A real import with rejected rows changed nothing: 422 with the same report.
-        response res = make_response(!rep.dry_run && !rep.applied ? 422 : 200, "application/json", body.dump());
+        response res = make_response(!rep.dry_run && !rep.applied ? 422 : 200, "application/json", geo::json_text(body));
         res.set("Cache-Control", "no-store");
         return res;
-    });
+    }, body_size::upload);
 }
 
 } // namespace plotmap::server::routes

@@ -1,4 +1,5 @@
 #include "data/admin_areas.hpp"
+#include "geo/text.hpp"
 #include "server/html.hpp"
 #include "server/routes/routes.hpp"
 
@@ -94,7 +95,7 @@ void add_landing(router& r, const context& ctx) {
         const summary s = ctx.store.read([](data::connection& c) {
             return summary{c.scalar_int("SELECT count(*) FROM plots WHERE deleted_at IS NULL"), data::count_admin_areas(c)};
         });
-        response res = format == "json" ? make_response(200, "application/json", render_json(s).dump())
+        response res = format == "json" ? make_response(200, "application/json", geo::json_text(render_json(s)))
                                         : make_response(200, "text/html; charset=utf-8", render_html(s));
         res.set("Vary", "Accept");
         return res;

@@ -1,5 +1,6 @@
 // The app's plot API under /api/v1/plots (docs/api.md).
 
+#include "geo/text.hpp"
 #include "server/access.hpp"
 #include "server/json_body.hpp"
 #include "server/plot_json.hpp"
@@ -21,7 +22,7 @@ std::int64_t parse_id(const path_params& params) {
     std::int64_t id = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
     if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-        throw bad_request("plot id must be a positive whole number, got \"" + text.substr(0, 32) + "\"");
+        throw bad_request("plot id must be a positive whole number, got \"" + geo::utf8_prefix(text, 32) + "\"");
     }
     return id;
 }
@@ -45,7 +46,7 @@ std::optional<std::int64_t> if_match(const request& req) {
         const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
         if (ec == std::errc{} && end == v.data() + v.size() && version > 0) return version;
     }
-    throw bad_request("If-Match must be one plot version as a strong ETag, like \"3\"; got " + std::string(h->substr(0, 40)));
+    throw bad_request("If-Match must be one plot version as a strong ETag, like \"3\"; got " + geo::utf8_prefix(*h, 40));
 }
 
 std::int64_t required_if_match(const request& req) {
@@ -67,7 +68,7 @@ bool flag(const request& req, const char* name) {
 }
 
 response json_response(int status, const json& body, std::optional<std::int64_t> version = std::nullopt) {
-    response r = make_response(status, "application/json", body.dump());
+    response r = make_response(status, "application/json", geo::json_text(body));
     if (version) r.set("ETag", etag(*version));
     r.set("Cache-Control", "no-cache");
     return r;
@@ -144,7 +145,7 @@ void add_plots(router& r, const context& ctx) {
         const data::write_result result = ctx.plots.create(draft, editor_of(req));
         refresh_tiles(ctx, result);
         return write_response(result.created ? 201 : 200, result, draft, req);
-    });
+    }, body_size::document);
 
     r.add("GET", "/api/v1/plots", access::read, [&ctx](const request& req, const path_params&) { return list(ctx, req); });
 
@@ -161,9 +162,9 @@ void add_plots(router& r, const context& ctx) {
     });
 
     r.add("PUT", "/api/v1/plots/{id}", access::edit,
-          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, false); });
+          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, false); }, body_size::document);
     r.add("PATCH", "/api/v1/plots/{id}", access::edit,
-          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, true); });
+          [&ctx](const request& req, const path_params& params) { return edit(ctx, req, params, true); }, body_size::document);
 
     r.add("DELETE", "/api/v1/plots/{id}", access::edit, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});

@@ -1,6 +1,7 @@
 // Vector tiles: XYZ tiles, TileJSON, the MapLibre style, and the OGC API Tiles form
 // (docs/tiles.md).
 
+#include "geo/text.hpp"
 #include "geo/error.hpp"
 #include "server/routes/routes.hpp"
 #include "server/tile_service.hpp"
@@ -28,7 +29,7 @@ std::vector<std::string> if_none_match(const request& req) {
     std::string_view v = *header;
     const auto malformed = [&] {
         return bad_request("malformed If-None-Match: expected * or quoted entity tags like \"a1b2\", got " +
-                           std::string(header->substr(0, 60)));
+                           geo::utf8_prefix(*header, 60));
     };
     while (!v.empty()) {
         while (!v.empty() && (v.front() == ' ' || v.front() == ',')) v.remove_prefix(1);
@@ -103,7 +104,7 @@ response tile_response(const request& req, const context& ctx, const std::shared
 }
 
 response json_document(const context& ctx, const json& doc) {
-    response r = make_response(200, "application/json", doc.dump());
+    response r = make_response(200, "application/json", geo::json_text(doc));
     r.set("Cache-Control", visibility(ctx) + ", no-cache");
     public_headers(r);
     return r;
@@ -126,7 +127,7 @@ const tiles::tileset& collection_tileset(const std::string& id) {
     for (const tiles::tileset& t : tiles::tilesets()) {
         if (t.name == "collection:" + id) return t;
     }
-    throw not_found("there is no collection \"" + id.substr(0, 40) + "\" with tiles; there are plots, pins, adm1, adm2, adm3");
+    throw not_found("there is no collection \"" + geo::utf8_prefix(id, 40) + "\" with tiles; there are plots, pins, adm1, adm2, adm3");
 }
 
 json tile_matrix_set() {

@@ -200,7 +200,7 @@ TEST_F(registry_test, rules_name_the_field) {
     EXPECT_EQ(message([](plot_draft& d) { d.uid = "not-a-uuid"; }),
               "uid \"not-a-uuid\" is not a UUID (like 3f2b8c4e-9a1d-4e5f-8b7a-1c2d3e4f5a6b)");
     EXPECT_EQ(message([](plot_draft& d) { d.boundary.reset(); }), "a plot needs a pin or a boundary (or both)");
-    EXPECT_EQ(message([](plot_draft& d) { d.declared_area_m2 = -5; }), "declared_area_m2 must be a non-negative number");
+    EXPECT_EQ(message([](plot_draft& d) { d.declared_area_m2 = -5; }), "declared_area_m2 must be a number from 0 to 10000000");
     EXPECT_EQ(message([](plot_draft& d) { d.adm3 = "6401"; }), "adm3 must be a 6-digit code, got \"6401\"");
     EXPECT_EQ(message([](plot_draft& d) { d.pin = geo::point{100.5, 25.0}; }),
               "pin (100.500000, 25.000000) is outside the service region Thailand (97.3,5.6,105.7,20.5)");

@@ -711,3 +711,33 @@ TEST(auth_cli, user_and_token_commands_and_their_errors) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.output, "plotmap: no user named \"nobody\"\n");
 }
+
+TEST_F(auth_e2e, editors_cannot_move_a_plot_out_of_their_scope_by_its_geometry) {
+    const client staff = sign_in(server->port, "staff6401", password_of("staff6401"));
+    const http_reply created = staff.call("POST", "/api/v1/plots", plot_body(*in_point));
+    ASSERT_EQ(created.status, 201) << created.body;
+    const json plot = json::parse(created.body);
+    const std::string url = "/api/v1/plots/" + plot["id"].dump();
+    const std::string if_match = "If-Match: \"1\"\r\nContent-Type: application/merge-patch+json\r\n";
+    // The pin moved hundreds of km into Chiang Mai while the admin codes stay those of 6401.
+    const json far_pin{{"pin", {{"type", "Point"}, {"coordinates", {out_point->first, out_point->second}}}},
+                       {"adm3", plot["adm3"]}};
+    const http_reply moved = staff.call("PATCH", url, far_pin.dump(), if_match);
+    EXPECT_EQ(moved.status, 403) << moved.body;
+    EXPECT_NE(json::parse(moved.body)["detail"].get<std::string>().find("would lie in"), std::string::npos) << moved.body;
+    // A boundary far away, the pin removed: the same.
+    const double x = out_point->first, y = out_point->second;
+    const json far_boundary{{"pin", nullptr},
+                            {"boundary", {{"type", "Polygon"}, {"coordinates", {{{x, y}, {x + 0.001, y}, {x + 0.001, y + 0.001}, {x, y + 0.001}, {x, y}}}}}}};
+    EXPECT_EQ(staff.call("PATCH", url, far_boundary.dump(), if_match).status, 403);
+    // Creating one there with this district's codes is refused too.
+    EXPECT_EQ(staff.call("POST", "/api/v1/plots", plot_body(*out_point, "\"adm3\":\"640101\"")).status, 403);
+    // Nothing moved: the plot is where it was, at version 1, and its officer still sees it.
+    const json now = json::parse(staff.call("GET", url).body);
+    EXPECT_EQ(now["version"], 1);
+    EXPECT_EQ(now["pin"], plot["pin"]);
+    EXPECT_TRUE(has_all_personal(now));
+    // A national admin may move it anywhere (the location then decides its codes).
+    const json moved_by_admin = json::parse(admin().call("PATCH", url, json{{"pin", far_pin["pin"]}, {"adm3", nullptr}, {"adm2", nullptr}, {"adm1", nullptr}}.dump(), if_match).body);
+    EXPECT_EQ(moved_by_admin["adm1"], "50");
+}

@@ -30,20 +30,45 @@ TEST(cli, version_and_help) {
     EXPECT_EQ(hs.exit_code, 0);
     EXPECT_EQ(first_line(hs.output), "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]");
     EXPECT_EQ(run_command({plotmap_bin}).exit_code, 2);
+    // Every command and subcommand takes --help (and -h) and exits 0 with that command's text.
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"user", "--help"}, {"user", "add", "--help"}, {"token", "create", "-h"}, {"serve", "--help"}, {"init", "--help"},
+             {"demo", "--help"}, {"export", "--help"}, {"import", "--help"}, {"backup", "--help"}, {"restore", "-h"}}) {
+        std::vector<std::string> argv{plotmap_bin};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = run_command(argv);
+        EXPECT_EQ(r.exit_code, 0) << args[0] << " " << args[1];
+        EXPECT_EQ(first_line(r.output).rfind("Usage: plotmap " + args[0], 0), 0u) << r.output;
+    }
+}
+
+TEST(cli, every_hint_names_the_program_as_it_was_started) {
+    test::temp_dir dir;
+    const std::string db = (dir / "new.sqlite").string();
+    const auto created = run_command({plotmap_bin, "init", "--db", db});
+    ASSERT_EQ(created.exit_code, 0) << created.output;
+    test::child_process serve({plotmap_bin, "serve", "--db", db, "--listen", "127.0.0.1:0"});
+    const auto hint = serve.wait_for_line("| " + plotmap_bin + " user add --db " + db, std::chrono::seconds(30));
+    ASSERT_TRUE(hint.has_value()) << serve.output();
+    // Run the printed command as a shell would.
+    const std::string line = hint->substr(hint->find_first_not_of(' '));
+    const auto added = run_command({"/bin/sh", "-c", line});
+    EXPECT_EQ(added.exit_code, 0) << line << ": " << added.output;
+    EXPECT_NE(added.output.find("added admin admin"), std::string::npos) << added.output;
 }
 
 TEST(cli, usage_mistakes_get_one_actionable_line_and_exit_2) {
     const auto unknown = run_command({plotmap_bin, "frobnicate"});
     EXPECT_EQ(unknown.exit_code, 2);
-    EXPECT_EQ(unknown.output, "plotmap frobnicate: unknown command 'frobnicate' (see `plotmap help`)\n");
+    EXPECT_EQ(unknown.output, "plotmap frobnicate: unknown command 'frobnicate' (see `" + plotmap_bin + " help`)\n");
     const auto flag = run_command({plotmap_bin, "serve", "--port", "80"});
     EXPECT_EQ(flag.exit_code, 2);
-    EXPECT_EQ(flag.output, "plotmap serve: unknown flag --port (see `plotmap help serve`)\n");
+    EXPECT_EQ(flag.output, "plotmap serve: unknown flag --port (see `" + plotmap_bin + " help serve`)\n");
     const auto value = run_command({plotmap_bin, "init", "--db"});
-    EXPECT_EQ(value.output, "plotmap init: flag --db needs a value (see `plotmap help init`)\n");
+    EXPECT_EQ(value.output, "plotmap init: flag --db needs a value (see `" + plotmap_bin + " help init`)\n");
     const auto count = run_command({plotmap_bin, "demo", "--plots", "many"});
     EXPECT_EQ(count.exit_code, 2);
-    EXPECT_EQ(count.output, "plotmap demo: flag --plots needs a non-negative whole number, got 'many' (see `plotmap help demo`)\n");
+    EXPECT_EQ(count.output, "plotmap demo: flag --plots needs a non-negative whole number, got 'many' (see `" + plotmap_bin + " help demo`)\n");
     const auto listen = run_command({plotmap_bin, "serve", "--listen", "8080"});
     EXPECT_EQ(listen.exit_code, 2);
     EXPECT_EQ(listen.output, "plotmap: configuration error: --listen: expected HOST:PORT (e.g. 0.0.0.0:8080), got \"8080\"\n");
@@ -66,10 +91,10 @@ TEST(cli, serve_and_demo_without_a_database_say_how_to_create_one) {
     const std::string db = (dir / "none.sqlite").string();
     const auto serve = run_command({plotmap_bin, "serve", "--db", db, "--listen", "127.0.0.1:0"});
     EXPECT_EQ(serve.exit_code, 1);
-    EXPECT_EQ(serve.output, "plotmap: database " + db + " does not exist: create it with `plotmap init --db " + db + "`\n");
+    EXPECT_EQ(serve.output, "plotmap: database " + db + " does not exist: create it with `" + plotmap_bin + " init --db " + db + "`\n");
     const auto demo = run_command({plotmap_bin, "demo", "--db", db});
     EXPECT_EQ(demo.exit_code, 1);
-    EXPECT_EQ(demo.output, "plotmap: database " + db + " does not exist: run `plotmap init --db " + db + "` first\n");
+    EXPECT_EQ(demo.output, "plotmap: database " + db + " does not exist: run `" + plotmap_bin + " init --db " + db + "` first\n");
     EXPECT_FALSE(std::filesystem::exists(db));
 }
 

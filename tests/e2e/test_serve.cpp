@@ -93,9 +93,13 @@ TEST_F(serve_test, malformed_http_gets_400_and_the_server_keeps_serving) {
 }
 
 TEST_F(serve_test, oversized_body_is_413_and_oversized_header_431) {
-    const auto big = http_request(server->port, "POST", "/healthz", std::string(10000, 'x'));
+    // Sign-in is open to anyone and reads at most 16 KiB.
+    const auto big = http_request(server->port, "POST", "/api/v1/session", std::string(20000, 'x'), "Content-Type: application/json\r\n");
     EXPECT_EQ(big.status, 413);
-    EXPECT_EQ(nlohmann::json::parse(big.body)["detail"], "the request body is larger than this route's limit of 4096 bytes");
+    EXPECT_EQ(nlohmann::json::parse(big.body)["detail"], "the request body is larger than this route's limit of 16384 bytes");
+    // A body for a route that does not take it is refused for that, before it is read.
+    const auto wrong = http_request(server->port, "POST", "/healthz", std::string(10000, 'x'));
+    EXPECT_EQ(wrong.status, 405);
     const auto header = http_request(server->port, "GET", "/healthz", "", "X-Junk: " + std::string(4000, 'y') + "\r\n");
     EXPECT_EQ(header.status, 431);
     expect_still_serving();
@@ -103,7 +107,7 @@ TEST_F(serve_test, oversized_body_is_413_and_oversized_header_431) {
 
 TEST_F(serve_test, incomplete_request_times_out_with_408) {
     test::http_connection c(server->port);
-    c.send_raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part");
+    c.send_raw("POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\nonly part");
     const auto r = c.read_reply();
     EXPECT_EQ(r.status, 408);
     EXPECT_TRUE(c.closed_by_peer());

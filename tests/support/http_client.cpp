@@ -12,9 +12,18 @@
 
 namespace plotmap::test {
 
-http_connection::http_connection(unsigned short port, std::chrono::milliseconds timeout) : timeout_(timeout) {
+http_connection::http_connection(unsigned short port, std::chrono::milliseconds timeout, const char* source) : timeout_(timeout) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket() failed");
+    if (source != nullptr) {
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source, &from.sin_addr) != 1 ||
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+            ::close(fd_);
+            throw std::runtime_error(std::string("cannot bind to ") + source + ": " + std::strerror(errno));
+        }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -78,7 +87,8 @@ http_reply http_connection::read_reply(bool to_head) {
         }
         line_end = next;
     }
-    if (to_head) return reply;
+    // RFC 9110 §6.4.1: HEAD answers and 1xx, 204 and 304 have no body.
+    if (to_head || reply.status < 200 || reply.status == 204 || reply.status == 304) return reply;
     if (const auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
         const auto length = static_cast<std::size_t>(std::stoull(it->second));
         while (pending_.size() < length) {

@@ -17,8 +17,10 @@ struct http_reply {
 
 class http_connection {
 public:
-    /// Connects to 127.0.0.1:port. @throws std::runtime_error on failure.
-    explicit http_connection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    /// Connects to 127.0.0.1:port, from `source` (another loopback address such as
+    /// 127.0.0.2, to act as a second client) if given. @throws std::runtime_error on failure.
+    explicit http_connection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                             const char* source = nullptr);
     ~http_connection();
     http_connection(const http_connection&) = delete;
     http_connection& operator=(const http_connection&) = delete;

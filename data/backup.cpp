@@ -1,0 +1,130 @@
+#include "data/backup.hpp"
+
+#include "data/clock.hpp"
+#include "data/schema.hpp"
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <system_error>
+
+namespace plotmap::data {
+namespace {
+
+/// Copies every page of `from` into `to` in one step, so the copy is one snapshot.
+void copy_pages(connection& from, connection& to, const std::string& what) {
+    sqlite3_backup* b = sqlite3_backup_init(to.handle(), "main", from.handle(), "main");
+    if (b == nullptr) to.fail(sqlite3_errcode(to.handle()), what);
+    const int step = sqlite3_backup_step(b, -1);
+    const int finish = sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE) to.fail(step, what);
+    if (finish != SQLITE_OK) to.fail(finish, what);
+}
+
+/// An SQL identifier in double quotes.
+std::string sql_name(std::string_view name) {
+    std::string out = "\"";
+    for (const char ch : name) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return out + "\"";
+}
+
+bool has_table(connection& c, const std::string& name) {
+    statement st = c.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    st.bind(1, name);
+    return st.step();
+}
+
+} // namespace
+
+backup_summary verify_backup(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) throw store_error("backup " + file.string() + " is not a file");
+    connection c(file.string(), connection::mode::read_only);
+    {
+        statement st = c.prepare("PRAGMA integrity_check");
+        std::string problems;
+        while (st.step()) {
+            const std::string line = std::string(st.text(0));
+            if (line != "ok") problems += (problems.empty() ? "" : "; ") + line;
+        }
+        if (!problems.empty()) throw store_error("backup " + file.string() + " is damaged: " + problems.substr(0, 400));
+    }
+    if (!has_table(c, "plots")) throw store_error("backup " + file.string() + " is not a plotmap database (no plots table)");
+    backup_summary s;
+    s.schema_version = schema_version(c);
+    if (s.schema_version < 1 || s.schema_version > latest_schema_version()) {
+        throw store_error("backup " + file.string() + " has schema version " + std::to_string(s.schema_version) +
+                          "; this plotmap knows 1 to " + std::to_string(latest_schema_version()));
+    }
+    // Every spatial index (an R*Tree per geometry column) is sound and matches its table:
+    // SQLite's rtreecheck, one entry per geometry, each entry the geometry's box (R*Tree
+    // boxes are 32-bit floats, rounded outwards). Read-only, unlike SpatiaLite's
+    // CheckSpatialIndex, so a backup is checked without being changed.
+    statement idx = c.prepare("SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE spatial_index_enabled = 1");
+    while (idx.step()) {
+        const std::string table = sql_name(idx.text(0));
+        const std::string column = sql_name(idx.text(1));
+        const std::string rtree = sql_name("idx_" + std::string(idx.text(0)) + "_" + std::string(idx.text(1)));
+        const std::string where = "the spatial index of " + std::string(idx.text(0)) + "." + std::string(idx.text(1));
+        statement check = c.prepare("SELECT rtreecheck(?)");
+        check.bind(1, "idx_" + std::string(idx.text(0)) + "_" + std::string(idx.text(1)));
+        if (!check.step() || check.text(0) != "ok") {
+            throw store_error("backup " + file.string() + ": " + where + " is damaged: " + std::string(check.text(0)).substr(0, 200));
+        }
+        const std::int64_t entries = c.scalar_int("SELECT count(*) FROM " + rtree);
+        const std::int64_t geometries = c.scalar_int("SELECT count(*) FROM " + table + " WHERE " + column + " IS NOT NULL");
+        const std::int64_t off = c.scalar_int(
+            "SELECT count(*) FROM " + table + " t JOIN " + rtree + " i ON i.pkid = t.rowid WHERE t." + column +
+            " IS NOT NULL AND (abs(i.xmin - MbrMinX(t." + column + ")) > 1e-4 OR abs(i.xmax - MbrMaxX(t." + column +
+            ")) > 1e-4 OR abs(i.ymin - MbrMinY(t." + column + ")) > 1e-4 OR abs(i.ymax - MbrMaxY(t." + column + ")) > 1e-4)");
+        if (entries != geometries || off != 0) {
+            throw store_error("backup " + file.string() + ": " + where + " has " + std::to_string(entries) + " entries for " +
+                              std::to_string(geometries) + " geometries, " + std::to_string(off) + " of them with the wrong box");
+        }
+    }
+    s.bytes = static_cast<std::int64_t>(std::filesystem::file_size(file));
+    s.plots = c.scalar_int("SELECT count(*) FROM plots");
+    if (has_table(c, "plot_history")) s.history = c.scalar_int("SELECT count(*) FROM plot_history");
+    if (has_table(c, "users")) s.users = c.scalar_int("SELECT count(*) FROM users");
+    return s;
+}
+
+backup_summary backup_database(const std::string& source, const std::filesystem::path& out) {
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec)) throw store_error("backup target " + out.string() + " exists already; name a new file");
+    try {
+        connection from(source, connection::mode::read_only);
+        {
+            connection to(out.string(), connection::mode::create);
+            copy_pages(from, to, "backing up " + source + " to " + out.string());
+            to.exec("PRAGMA journal_mode=DELETE"); // one self-contained file, no -wal beside it
+        }
+        return verify_backup(out);
+    } catch (...) {
+        std::filesystem::remove(out, ec);
+        std::filesystem::remove(out.string() + "-wal", ec);
+        std::filesystem::remove(out.string() + "-shm", ec);
+        throw;
+    }
+}
+
+backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept) {
+    (void)verify_backup(from); // a bad backup is refused before anything changes
+    std::error_code ec;
+    kept.clear();
+    if (std::filesystem::exists(target, ec)) {
+        std::string stamp = now_utc();
+        stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+        kept = target + ".before-restore-" + stamp;
+        (void)backup_database(target, kept);
+    }
+    connection source(from.string(), connection::mode::read_only);
+    connection to(target, connection::mode::create);
+    copy_pages(source, to, "restoring " + from.string() + " into " + target);
+    to.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return verify_backup(target);
+}
+
+} // namespace plotmap::data

@@ -1,0 +1,102 @@
+// libFuzzer target: the whole HTTP request path without sockets. app::admit and app::handle
+// on an arbitrary method, target, headers and body, over a real demo database, as an
+// anonymous caller or (input starting with '!') as an admin with an API token.
+//
+// Input: "METHOD TARGET\n" then "name: value\n" header lines, an empty line, the body.
+// Every answer must be a well-formed status with valid UTF-8 JSON for problem bodies;
+// anything else (a crash, a sanitizer report, an escaping exception) is a finding.
+
+#include "data/plot_registry.hpp"
+#include "data/store.hpp"
+#include "fixture_db.hpp"
+#include "geo/text.hpp"
+#include "server/app.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+using namespace plotmap;
+
+namespace {
+
+struct service {
+    service() {
+        settings.server.requests_per_s = 0;
+        settings.auth.login_attempts_per_address = 1000000;
+        settings.auth.login_attempts_per_user = 1000000;
+        settings.tiles.cache_bytes = 1 << 20;
+        path = test::demo_database(dir, 60);
+        db = std::make_unique<data::store>(data::store_options{path.string(), 2});
+        plots = std::make_unique<data::plot_registry>(*db, server::registry_rules_from(settings));
+        tiles = std::make_unique<server::tile_service>(*db, settings.tiles, settings.plots.stages);
+        gate = std::make_unique<server::gatekeeper>(*db, settings);
+        application = std::make_unique<server::app>(server::context{*db, *plots, *tiles, stats, settings, *gate});
+    }
+    test::temp_dir dir;
+    std::filesystem::path path;
+    config::settings settings;
+    server::metrics stats;
+    std::unique_ptr<data::store> db;
+    std::unique_ptr<data::plot_registry> plots;
+    std::unique_ptr<server::tile_service> tiles;
+    std::unique_ptr<server::gatekeeper> gate;
+    std::unique_ptr<server::app> application;
+};
+
+service& the_service() {
+    static service s;
+    return s;
+}
+
+server::request request_from(std::string_view in) {
+    server::request req;
+    req.request_id = "fuzz";
+    req.remote = "127.0.0.1";
+    if (!in.empty() && in.front() == '!') {
+        in.remove_prefix(1);
+        req.headers.emplace_back("authorization", "Bearer " + test::admin_credentials().token);
+    }
+    const auto line_end = in.find('\n');
+    const std::string_view line = in.substr(0, line_end);
+    const auto space = line.find(' ');
+    req.method = std::string(line.substr(0, space));
+    req.target = space == std::string_view::npos ? "/" : std::string(line.substr(space + 1));
+    in = line_end == std::string_view::npos ? std::string_view{} : in.substr(line_end + 1);
+    while (!in.empty()) {
+        const auto end = in.find('\n');
+        const std::string_view header = in.substr(0, end);
+        in = end == std::string_view::npos ? std::string_view{} : in.substr(end + 1);
+        if (header.empty()) break;
+        const auto colon = header.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string_view value = header.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        req.headers.emplace_back(server::lower(header.substr(0, colon)), std::string(value));
+    }
+    req.body = std::string(in);
+    return req;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    (void)the_service();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    service& s = the_service();
+    server::request req = request_from(std::string_view(reinterpret_cast<const char*>(data), size));
+    const server::response res = s.application->handle(req);
+    if (res.status < 100 || res.status > 599) std::abort();
+    const auto type = res.header("Content-Type");
+    if (type && *type == "application/problem+json" && !nlohmann::json::accept(res.body)) std::abort();
+    if (!res.remove_after.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(res.remove_after, ignored);
+    }
+    return 0;
+}
