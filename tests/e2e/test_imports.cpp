@@ -15,6 +15,7 @@
 #include <ogr_srs_api.h>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -268,6 +269,73 @@ TEST_F(imports_e2e, zipped_shapefiles_in_tis620_with_or_without_a_cpg_keep_thai_
     zip(dir / "with_cpg.zip", members);
     r = import({(dir / "with_cpg.zip").string()});
     EXPECT_NE(r.output.find("create 0, update 0, unchanged 1"), std::string::npos) << r.output;
+}
+
+/// A real zip bomb: one entry of `inflated` zero bytes, deflated (about 1,000:1) and
+/// written with its true sizes and CRC, as an attacker would build it.
+void zip_bomb(const std::filesystem::path& out, const std::string& name, std::uint64_t inflated) {
+    z_stream z{};
+    ASSERT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_RLE), Z_OK);
+    const std::vector<unsigned char> zeros(1 << 20, 0);
+    std::vector<unsigned char> chunk(1 << 16);
+    std::string deflated;
+    uLong crc = crc32(0, nullptr, 0);
+    for (std::uint64_t done = 0; done < inflated;) {
+        const auto n = static_cast<uInt>(std::min<std::uint64_t>(zeros.size(), inflated - done));
+        crc = crc32(crc, zeros.data(), n);
+        done += n;
+        z.next_in = const_cast<unsigned char*>(zeros.data());
+        z.avail_in = n;
+        const int flush = done == inflated ? Z_FINISH : Z_NO_FLUSH;
+        do {
+            z.next_out = chunk.data();
+            z.avail_out = static_cast<uInt>(chunk.size());
+            deflate(&z, flush);
+            deflated.append(reinterpret_cast<const char*>(chunk.data()), chunk.size() - z.avail_out);
+        } while (z.avail_out == 0);
+    }
+    deflateEnd(&z);
+    const auto le = [](std::string& s, std::uint64_t v, int bytes) {
+        for (int i = 0; i < bytes; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    };
+    std::string local;
+    le(local, 0x04034b50, 4);
+    le(local, 20, 2), le(local, 0, 2), le(local, 8, 2), le(local, 0, 4);
+    le(local, crc, 4), le(local, deflated.size(), 4), le(local, inflated, 4);
+    le(local, name.size(), 2), le(local, 0, 2);
+    local += name;
+    std::string central;
+    le(central, 0x02014b50, 4);
+    le(central, 20, 2), le(central, 20, 2), le(central, 0, 2), le(central, 8, 2), le(central, 0, 4);
+    le(central, crc, 4), le(central, deflated.size(), 4), le(central, inflated, 4);
+    le(central, name.size(), 2), le(central, 0, 2), le(central, 0, 2), le(central, 0, 2), le(central, 0, 2), le(central, 0, 4), le(central, 0, 4);
+    central += name;
+    std::string end;
+    le(end, 0x06054b50, 4);
+    le(end, 0, 2), le(end, 0, 2), le(end, 1, 2), le(end, 1, 2);
+    le(end, central.size(), 4), le(end, local.size() + deflated.size(), 4), le(end, 0, 2);
+    std::ofstream(out, std::ios::binary) << local << deflated << central << end;
+}
+
+TEST_F(imports_e2e, zip_bombs_are_refused_from_the_archive_directory_in_bounded_time) {
+    // A 1.1 MB zip whose .shx inflates to 1.1 GB once took 17 s and 2.5 GB of memory.
+    zip_bomb(dir / "bomb.zip", "plots.shx", 1'100'000'000);
+    ASSERT_LT(std::filesystem::file_size(dir / "bomb.zip"), 2'000'000u);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = import({(dir / "bomb.zip").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("the archive would unpack to more than 512 MiB"), std::string::npos) << r.output;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    // The same as an upload: 413, and the server keeps serving.
+    test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false"});
+    std::ifstream in(dir / "bomb.zip", std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const test::http_reply up = test::http_request(server.port, "POST", "/api/v1/imports?format=shp&dry_run=true", bytes,
+                                                   "Content-Type: application/zip\r\nAuthorization: Bearer " +
+                                                       test::admin_credentials().token + "\r\n");
+    EXPECT_EQ(up.status, 413) << up.body;
+    EXPECT_EQ(test::http_request(server.port, "GET", "/healthz").status, 200);
+    EXPECT_EQ(count(), 0);
 }
 
 TEST_F(imports_e2e, unreadable_files_get_a_clear_message) {
