@@ -319,7 +319,9 @@ settings load(const std::optional<std::filesystem::path>& file, const environmen
         if (!std::filesystem::exists(*file)) throw config_error("config file " + file->string() + " does not exist");
         apply_file(s, *file);
     }
-    for (const auto& [name, value] : env) {
+    for (const auto& variable : env) {
+        const std::string& name = variable.first; // not a structured binding: lambdas below capture it
+        const std::string& value = variable.second;
         if (name.rfind("PLOTMAP_", 0) != 0 || name == "PLOTMAP_CONFIG") continue;
         const auto spec = std::find_if(keys().begin(), keys().end(), [&](const key_spec& k) { return env_name(k) == name; });
         if (spec == keys().end()) {

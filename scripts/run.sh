@@ -16,5 +16,12 @@ db=${PLOTMAP_DATABASE_PATH:-plotmap.sqlite}
 if [[ ! -f "$db" ]]; then
   "$plotmap" init --db "$db"
   "$plotmap" demo --db "$db"
+  # A demo admin, so that every page can be tried at once. The password is generated here,
+  # printed once and kept (readable by you only) beside the database.
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+  echo "$password" | "$plotmap" user add --db "$db" --username admin --role admin --password-stdin
+  (umask 077 && printf 'username: admin\npassword: %s\n' "$password" > "$db.admin-password.txt")
+  echo "plotmap: demo admin created: username admin, password $password (also in $db.admin-password.txt)"
+  echo "plotmap: sign in at http://localhost:8080/admin"
 fi
 exec "$plotmap" serve --db "$db" --config config/plotmap.toml "$@"

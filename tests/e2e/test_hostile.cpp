@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <thread>
 
 using namespace plotmap;
@@ -24,16 +23,6 @@ namespace {
 
 std::string auth() { return "Authorization: Bearer " + test::admin_credentials().token + "\r\n"; }
 std::string json_type() { return "Content-Type: application/json\r\n"; }
-
-/// Resident memory of a process in KiB, from /proc.
-long rss_kib(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return -1;
-}
 
 /// Asserts an application/problem+json answer with `status` whose body is valid UTF-8 JSON
 /// (nlohmann's parser refuses anything else); returns its detail.
@@ -168,12 +157,12 @@ TEST_F(hostile, requests_that_will_be_refused_are_refused_before_their_body_is_r
     expect_problem(header_only("/api/v1/imports?format=csv", "Origin: http://evil.example\r\n" + auth()), 403, "foreign origin");
 
     // Sent in full, three 30 MB anonymous uploads leave the memory where it was.
-    const long rss_before = rss_kib(server->process.pid());
+    const long rss_before = test::resident_kib(server->process.pid());
     const std::string big(30'000'000, 'x');
     for (int i = 0; i < 3; ++i) {
         expect_problem(http_request(port(), "POST", "/api/v1/imports?format=csv", big, "Content-Type: text/csv\r\n"), 401, "upload");
     }
-    const long rss_after = rss_kib(server->process.pid());
+    const long rss_after = test::resident_kib(server->process.pid());
     EXPECT_LT(rss_after - rss_before, 20'000) << "RSS went from " << rss_before << " to " << rss_after << " KiB";
     expect_still_serving();
 }

@@ -6,44 +6,30 @@
 // Every answer must be a well-formed status with valid UTF-8 JSON for problem bodies;
 // anything else (a crash, a sanitizer report, an escaping exception) is a finding.
 
-#include "data/plot_registry.hpp"
-#include "data/store.hpp"
+#include "app_stack.hpp"
 #include "fixture_db.hpp"
-#include "geo/text.hpp"
-#include "server/app.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
-#include <memory>
 
 using namespace plotmap;
 
 namespace {
 
+config::settings fuzz_settings() {
+    config::settings s;
+    s.server.requests_per_s = 0;
+    s.auth.login_attempts_per_address = 1000000;
+    s.auth.login_attempts_per_user = 1000000;
+    s.tiles.cache_bytes = 1 << 20;
+    return s;
+}
+
 struct service {
-    service() {
-        settings.server.requests_per_s = 0;
-        settings.auth.login_attempts_per_address = 1000000;
-        settings.auth.login_attempts_per_user = 1000000;
-        settings.tiles.cache_bytes = 1 << 20;
-        path = test::demo_database(dir, 60);
-        db = std::make_unique<data::store>(data::store_options{path.string(), 2});
-        plots = std::make_unique<data::plot_registry>(*db, server::registry_rules_from(settings));
-        tiles = std::make_unique<server::tile_service>(*db, settings.tiles, settings.plots.stages);
-        gate = std::make_unique<server::gatekeeper>(*db, settings);
-        application = std::make_unique<server::app>(server::context{*db, *plots, *tiles, stats, settings, *gate});
-    }
     test::temp_dir dir;
-    std::filesystem::path path;
-    config::settings settings;
-    server::metrics stats;
-    std::unique_ptr<data::store> db;
-    std::unique_ptr<data::plot_registry> plots;
-    std::unique_ptr<server::tile_service> tiles;
-    std::unique_ptr<server::gatekeeper> gate;
-    std::unique_ptr<server::app> application;
+    test::app_stack stack{test::demo_database(dir, 60), fuzz_settings()};
 };
 
 service& the_service() {
@@ -90,7 +76,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     service& s = the_service();
     server::request req = request_from(std::string_view(reinterpret_cast<const char*>(data), size));
-    const server::response res = s.application->handle(req);
+    const server::response res = s.stack.application->handle(req);
     if (res.status < 100 || res.status > 599) std::abort();
     const auto type = res.header("Content-Type");
     if (type && *type == "application/problem+json" && !nlohmann::json::accept(res.body)) std::abort();

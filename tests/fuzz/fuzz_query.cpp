@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (req.query_value("bbox")) {
             quietly([&] { (void)server::query_bbox(req, true); });
         }
-        for (const auto& [name, value] : req.query) {
+        for (const auto& parameter : req.query) {
+            const std::string& value = parameter.second;
             quietly([&] { (void)geo::find_crs(value); });
             quietly([&] { (void)geo::parse_rai_ngan_wa(value); });
             quietly([&] { (void)server::query_int(value, "n"); });

@@ -2,8 +2,8 @@
 // The whole application over a real demo database, without a socket: what the server-level
 // tests drive through app::handle.
 
+#include "app_stack.hpp"
 #include "fixture_db.hpp"
-#include "server/app.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,14 +11,8 @@ namespace plotmap::test {
 
 class app_fixture : public ::testing::Test {
 protected:
-    explicit app_fixture(long long demo_plots, config::settings s = {}) : settings(std::move(s)) {
-        path = demo_plots > 0 ? demo_database(dir, demo_plots) : fresh_database(dir);
-        db = std::make_unique<data::store>(data::store_options{path.string(), 2});
-        plots = std::make_unique<data::plot_registry>(*db, server::registry_rules_from(settings));
-        tiles = std::make_unique<server::tile_service>(*db, settings.tiles, settings.plots.stages);
-        gate = std::make_unique<server::gatekeeper>(*db, settings);
-        application = std::make_unique<server::app>(server::context{*db, *plots, *tiles, stats, settings, *gate});
-    }
+    explicit app_fixture(long long demo_plots, config::settings s = {})
+        : path(demo_plots > 0 ? demo_database(dir, demo_plots) : fresh_database(dir)), stack(path, std::move(s)) {}
 
     /// A request through the application as the fixture's admin (API token), with the given headers.
     server::response call(const std::string& method, const std::string& target, const std::string& body = {},
@@ -42,13 +36,13 @@ protected:
 
     temp_dir dir;
     std::filesystem::path path;
-    config::settings settings;
-    server::metrics stats;
-    std::unique_ptr<data::store> db;
-    std::unique_ptr<data::plot_registry> plots;
-    std::unique_ptr<server::tile_service> tiles;
-    std::unique_ptr<server::gatekeeper> gate;
-    std::unique_ptr<server::app> application;
+    app_stack stack;
+    config::settings& settings = stack.settings;
+    server::metrics& stats = stack.stats;
+    std::unique_ptr<data::store>& db = stack.store;
+    std::unique_ptr<data::plot_registry>& plots = stack.plots;
+    std::unique_ptr<server::tile_service>& tiles = stack.tiles;
+    std::unique_ptr<server::app>& application = stack.application;
 };
 
 } // namespace plotmap::test

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -112,6 +113,15 @@ command_result run_command(const std::vector<std::string>& argv, std::chrono::mi
     r.exit_code = code.value_or(-1);
     r.output = child.output();
     return r;
+}
+
+long resident_kib(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return -1;
 }
 
 } // namespace plotmap::test

@@ -47,6 +47,9 @@ struct command_result {
     std::string output;
 };
 
+/// Resident memory of process `pid` in KiB (VmRSS from /proc), or -1 if it cannot be read.
+[[nodiscard]] long resident_kib(int pid);
+
 /// Runs a command to completion (bounded by `timeout`) and returns its exit code and output.
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
                            const std::vector<std::string>& extra_env = {}, const std::string& input = {});
