@@ -235,8 +235,9 @@ void csv_location(const csv_record& rec, const coordinate_columns& cols, const i
         // As Google Maps copies it: "16.4321, 102.8123" (latitude first).
         std::string text = cell(cols.pair);
         const auto sep = text.find_first_of(", ");
+        const auto second = sep == std::string::npos ? sep : text.find_first_not_of(", ", sep); // "17.01, " has none
         const auto lat = sep == std::string::npos ? std::nullopt : number(text.substr(0, sep));
-        const auto lon = sep == std::string::npos ? std::nullopt : number(trim(text.substr(text.find_first_not_of(", ", sep))));
+        const auto lon = second == std::string::npos ? std::nullopt : number(trim(text.substr(second)));
         if (!lat || !lon) {
             row.problem = "bad coordinate \"" + geo::utf8_prefix(text, 60) + "\": expected \"latitude, longitude\" as Google Maps copies it";
             return;

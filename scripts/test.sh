@@ -24,7 +24,7 @@ CC=clang CXX=clang++ cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Re
   -DPLOTMAP_WERROR=ON -DPLOTMAP_BUILD_TESTS=ON -DPLOTMAP_BUILD_FUZZ=ON \
   -DPLOTMAP_FUZZ_SECONDS="${PLOTMAP_FUZZ_SECONDS:-20}" >/dev/null
 cmake --build build/sanitize
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:suppressions=$root/tests/sanitizer/lsan.supp"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizer/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd build/sanitize && ctest --output-on-failure -j "$jobs" -LE web "$@")

@@ -115,22 +115,34 @@ struct http_server::impl {
         if (const auto it = per_address.find(address); it != per_address.end() && --it->second <= 0) per_address.erase(it);
     }
 
-    /// The handler, which must not throw; if it does anyway, a 500 rather than an exception
-    /// escaping a worker thread (which would end the process).
+    /// A 500 for a request that escaped the guard it should never escape; never throws.
+    static response escaped(const request& req, const char* what) noexcept {
+        try {
+            std::cerr << "plotmap: request " << req.request_id << " escaped its " << what << std::endl;
+            return problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
+        } catch (...) {
+            response r;
+            r.status = 500;
+            return r;
+        }
+    }
+
+    /// Admission and the handler must not throw (app maps every exception); if one does
+    /// anyway, the request gets a 500 rather than an exception ending a worker thread, and
+    /// with it the process.
+    admission run_admit(request& req) noexcept {
+        try {
+            return admit(req);
+        } catch (...) {
+            return {escaped(req, "admission"), 0};
+        }
+    }
     response run_handler(request& req) noexcept {
         try {
             return handler(req);
         } catch (...) {
-            std::cerr << "plotmap: request " << req.request_id << " escaped its handler" << std::endl;
+            return escaped(req, "handler");
         }
-        response r;
-        r.status = 500;
-        try {
-            r = problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
-        } catch (...) {
-            r.status = 500;
-        }
-        return r;
     }
 
     void do_accept();
@@ -235,7 +247,7 @@ private:
         // A body is coming: decide who may send it, to which route, before reading a byte of
         // it. Credentials may need the database, so this runs on a worker.
         net::post(server_.workers, [self = shared_from_this(), req = req_] {
-            admission a = self->server_.admit(*req);
+            admission a = self->server_.run_admit(*req);
             net::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->on_admitted(std::move(a)); });
         });
     }

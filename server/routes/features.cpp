@@ -482,7 +482,8 @@ void add_features(router& r, const context& ctx) {
         allow_only(req, {"f"});
         if (wanted_format(req) == "html") {
             std::string list;
-            for (const auto& c : conformance()["conformsTo"]) list += "<li>" + html_escape(c.get<std::string>()) + "</li>";
+            const nlohmann::json doc = conformance(); // named: the loop must not outlive a temporary
+            for (const auto& c : doc["conformsTo"]) list += "<li>" + html_escape(c.get<std::string>()) + "</li>";
             return html_response(html_page("Conformance", "<h1>มาตรฐานที่รองรับ <small lang=\"en\">(conformance)</small></h1><ul>" + list + "</ul>", "/conformance?f=json"));
         }
         return json_document(conformance());

@@ -168,8 +168,9 @@ TEST_F(tiles_api, low_zoom_clusters_count_every_plot_by_stage) {
         }
     }
     EXPECT_EQ(total, 300);
-    for (const auto& [stage, n] : by_stage) {
-        EXPECT_EQ(n, db->read([&](data::connection& c) {
+    for (const auto& entry : by_stage) {
+        const std::string& stage = entry.first;
+        EXPECT_EQ(entry.second, db->read([&](data::connection& c) {
             return c.scalar_int("SELECT count(*) FROM plots WHERE stage = '" + stage + "'");
         })) << stage;
     }
