@@ -105,6 +105,13 @@ struct http_server::impl {
                   << std::flush;
     }
 
+    /// Whether the worker queue is at server.max_queued_requests: new work is refused then.
+    [[nodiscard]] bool queue_full() const noexcept { return queued.load() >= settings.max_queued_requests; }
+    [[nodiscard]] std::string queue_full_message() const {
+        return "the server is busy (" + std::to_string(settings.max_queued_requests) +
+               " requests waiting, server.max_queued_requests); try again shortly";
+    }
+
     /// Counts a connection from `address`; @returns how many it has open now.
     int address_opened(const std::string& address) {
         const std::lock_guard lock(addresses_mutex);
@@ -245,8 +252,12 @@ private:
         if (parser_->is_done()) return dispatch(); // no body
         if (!server_.admit) return read_body(server_.settings.body_limit_bytes);
         // A body is coming: decide who may send it, to which route, before reading a byte of
-        // it. Credentials may need the database, so this runs on a worker.
+        // it. Credentials may need the database, so this runs on a worker, in the same
+        // bounded queue as every other request.
+        if (server_.queue_full()) return refuse(503, server_.queue_full_message());
+        ++server_.queued;
         net::post(server_.workers, [self = shared_from_this(), req = req_] {
+            --self->server_.queued;
             admission a = self->server_.run_admit(*req);
             net::post(self->stream_.get_executor(), [self, a = std::move(a)]() mutable { self->on_admitted(std::move(a)); });
         });
@@ -353,10 +364,9 @@ private:
             }
         }
         // Past its queue limit the server sheds load at once rather than queueing without bound.
-        if (server_.queued.load() >= server_.settings.max_queued_requests) {
+        if (server_.queue_full()) {
             req_ = std::move(req);
-            response busy = problem(503, "the server is busy (" + std::to_string(server_.settings.max_queued_requests) +
-                                             " requests waiting, server.max_queued_requests); try again shortly");
+            response busy = problem(503, server_.queue_full_message());
             busy.set("Retry-After", "1");
             return reply(std::move(busy), keep_alive);
         }

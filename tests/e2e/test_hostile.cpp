@@ -298,3 +298,38 @@ TEST(hostile_connections, idle_and_slow_requests_are_cut_off_read_timeout_after_
     expect_problem(slow.read_reply(), 408, "slow request");
     EXPECT_LT(std::chrono::steady_clock::now() - started, 3500ms);
 }
+
+TEST(hostile_connections, past_its_queue_the_server_sheds_load_with_503_and_retry_after) {
+    test::temp_dir dir;
+    // One worker, two requests may wait for it; sign-ins cost an Argon2id hash each (64 MiB,
+    // about a tenth of a second), so sixteen at once cannot all wait.
+    test::running_server s(test::fresh_database(dir).string(),
+                           {"PLOTMAP_SERVER_WORKER_THREADS=1", "PLOTMAP_SERVER_MAX_QUEUED_REQUESTS=2", "PLOTMAP_SERVER_REQUESTS_PER_S=0",
+                            "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS=1000", "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_USER=1000",
+                            "PLOTMAP_SERVER_ACCESS_LOG=false"});
+    std::vector<int> statuses(16);
+    std::vector<std::string> retry(16);
+    std::vector<std::thread> clients;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        clients.emplace_back([&, i] {
+            const http_reply r = http_request(s.port, "POST", "/api/v1/session", R"({"username":"nobody","password":"wrong-password"})",
+                                              json_type());
+            statuses[i] = r.status;
+            if (r.headers.count("retry-after")) retry[i] = r.headers.at("retry-after");
+        });
+    }
+    for (auto& c : clients) c.join();
+    int shed = 0;
+    int answered = 0;
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        EXPECT_TRUE(statuses[i] == 401 || statuses[i] == 503) << statuses[i];
+        if (statuses[i] == 503) {
+            ++shed;
+            EXPECT_EQ(retry[i], "1");
+        }
+        if (statuses[i] == 401) ++answered;
+    }
+    EXPECT_GT(shed, 0);
+    EXPECT_GE(answered, 1);
+    EXPECT_EQ(http_request(s.port, "GET", "/healthz").status, 200);
+}
