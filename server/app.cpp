@@ -60,36 +60,28 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_backup(routes_, ctx_);
 }
 
+namespace {
+
+/// The body limit of requests that carry no documents: sign-in, accounts, GET, DELETE.
+constexpr std::size_t small_body_bytes = 16384;
+
+} // namespace
+
 std::size_t app::body_limit_of(const router::match& m, const request& req) const noexcept {
-    constexpr std::size_t small = 16384;
-    if (req.method == "GET" || req.method == "HEAD" || req.method == "DELETE" || req.method == "OPTIONS") return small;
+    if (req.method == "GET" || req.method == "HEAD" || req.method == "DELETE" || req.method == "OPTIONS") return small_body_bytes;
     switch (m.body) {
-    case body_size::small: return small;
+    case body_size::small: return small_body_bytes;
     case body_size::document: return ctx_.settings.server.body_limit_bytes;
     case body_size::upload: return ctx_.settings.server.upload_limit_bytes;
     }
-    return small;
+    return small_body_bytes;
 }
 
 std::size_t app::largest_body() const noexcept {
-    return std::max({std::size_t{16384}, ctx_.settings.server.body_limit_bytes, ctx_.settings.server.upload_limit_bytes});
+    return std::max({small_body_bytes, ctx_.settings.server.body_limit_bytes, ctx_.settings.server.upload_limit_bytes});
 }
 
 namespace {
-
-/// The last resort when even the problem answer cannot be built (memory exhausted, say):
-/// fixed bytes, nothing that can throw.
-response internal_error() noexcept {
-    response r;
-    r.status = 500;
-    try {
-        r = make_response(500, "application/problem+json",
-                          R"({"type":"about:blank","title":"Internal Server Error","status":500})");
-    } catch (...) {
-        r.status = 500; // keep the status even if the headers could not be set
-    }
-    return r;
-}
 
 response refusal_for(std::exception_ptr e, const request& req, const std::string& pattern) noexcept {
     try {
@@ -97,7 +89,7 @@ response refusal_for(std::exception_ptr e, const request& req, const std::string
         res.route = pattern;
         return res;
     } catch (...) {
-        return internal_error();
+        return internal_error(req);
     }
 }
 

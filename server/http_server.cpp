@@ -126,12 +126,9 @@ struct http_server::impl {
     static response escaped(const request& req, const char* what) noexcept {
         try {
             std::cerr << "plotmap: request " << req.request_id << " escaped its " << what << std::endl;
-            return problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
         } catch (...) {
-            response r;
-            r.status = 500;
-            return r;
         }
+        return internal_error(req);
     }
 
     /// Admission and the handler must not throw (app maps every exception); if one does

@@ -67,9 +67,19 @@ response problem_for(std::exception_ptr error, const request& req) {
     } catch (...) {
         std::cerr << "plotmap: unknown error in request " << req.request_id << std::endl;
     }
-    response r = problem(500, "internal error; quote request id " + req.request_id + " when reporting it", req.path);
-    r.set("X-Request-Id", req.request_id);
-    return r;
+    return internal_error(req);
+}
+
+response internal_error(const request& req) noexcept {
+    try {
+        response r = problem(500, "internal error; quote request id " + req.request_id + " when reporting it", req.path);
+        r.set("X-Request-Id", req.request_id);
+        return r;
+    } catch (...) {
+        response bare;
+        bare.status = 500;
+        return bare;
+    }
 }
 
 } // namespace plotmap::server

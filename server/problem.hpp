@@ -18,4 +18,8 @@ namespace plotmap::server {
 /// 500 with the request id (the detail is logged, not shown).
 [[nodiscard]] response problem_for(std::exception_ptr error, const request& req);
 
+/// The 500 problem quoting the request id, for the last line of defence: never throws (if
+/// even that answer cannot be built, memory exhausted say, a bare 500).
+[[nodiscard]] response internal_error(const request& req) noexcept;
+
 } // namespace plotmap::server
