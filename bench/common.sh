@@ -32,3 +32,12 @@ start_plotmap() { # $1: plotmap binary, rest: environment
   cat "$work/plotmap.log"
   exit 1
 }
+
+# Copies $base to $work/seed.sqlite with an admin who has a read-write API token, and makes
+# that copy the new $base (what start_plotmap serves). Sets $token.
+with_bench_token() { # $1: plotmap binary
+  cp "$base" "$work/seed.sqlite"
+  echo 'bench-password' | "$1" user add --db "$work/seed.sqlite" --username bench --role admin --password-stdin >/dev/null
+  token=$("$1" token create --db "$work/seed.sqlite" --username bench --write --name bench 2>/dev/null | tail -n1)
+  base="$work/seed.sqlite"
+}

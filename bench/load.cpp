@@ -55,6 +55,8 @@ struct route_stats {
     long other = 0;       ///< 4xx and failed connections
 };
 
+double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
+
 double percentile(std::vector<double>& v, double p) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -120,7 +122,7 @@ private:
         while (clock_type::now() < until) {
             const auto& pin = sample_.pins[rng() % sample_.pins.size()];
             std::string route, method = "GET", target, body, headers;
-            const unsigned pick = overload ? 1 : rng() % 20;
+            const auto pick = overload ? 1u : static_cast<unsigned>(rng() % 20);
             if (pick < 10) {
                 route = "tiles";
                 const int z = 8 + static_cast<int>(rng() % 9);
@@ -240,7 +242,7 @@ int main(int argc, char** argv) {
     l.print(took);
     const long lost = l.lost_writes();
     std::printf("acknowledged creates %ld, lost %ld; 5xx other than shedding %ld\n", l.created(), lost, l.server_errors());
-    std::printf("server RSS: %.1f MiB at start, %.1f MiB at the end\n", rss_start / 1024.0, rss_end / 1024.0);
+    std::printf("server RSS: %.1f MiB at start, %.1f MiB at the end\n", mib(rss_start), mib(rss_end));
 
     l.reset();
     const int burst_clients = 256;
@@ -249,6 +251,6 @@ int main(int argc, char** argv) {
                 burst_seconds);
     const double burst = l.run(burst_clients, burst_seconds, true);
     l.print(burst);
-    std::printf("5xx other than shedding: %ld; server RSS after: %.1f MiB\n", l.server_errors(), plotmap::test::resident_kib(pid) / 1024.0);
+    std::printf("5xx other than shedding: %ld; server RSS after: %.1f MiB\n", l.server_errors(), mib(plotmap::test::resident_kib(pid)));
     return 0;
 }

@@ -2,7 +2,7 @@
 // against a database that already holds many plots. One client, then several at once.
 // Not a test: it prints figures and asserts nothing. Run it with bench/run-write-bench.sh.
 //
-// Usage: bench_plot_writes --port P --db FILE [--creates N] [--clients C]
+// Usage: bench_plot_writes --port P --db FILE --token T [--creates N] [--clients C]
 // Plots are placed 100 m north-east of existing pins, so admin lookup, code numbering and
 // overlap checks do real work.
 
@@ -55,7 +55,8 @@ struct result {
     std::vector<double> latencies_ms;
 };
 
-result run(unsigned short port, const std::vector<plotmap::geo::point>& pins, int creates, int clients, int run_id) {
+result run(unsigned short port, const std::string& token, const std::vector<plotmap::geo::point>& pins, int creates, int clients,
+           int run_id) {
     result r;
     std::mutex m;
     std::atomic<int> next{0};
@@ -70,7 +71,8 @@ result run(unsigned short port, const std::vector<plotmap::geo::point>& pins, in
             for (int i = next++; i < creates; i = next++) {
                 const std::string body = body_for(pins[static_cast<std::size_t>(i) % pins.size()], i, run_id);
                 const auto t0 = clock_type::now();
-                conn.send_raw("POST /api/v1/plots HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " +
+                conn.send_raw("POST /api/v1/plots HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token +
+                              "\r\nContent-Length: " +
                               std::to_string(body.size()) + "\r\n\r\n" + body);
                 const auto reply = conn.read_reply();
                 mine.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
@@ -103,6 +105,7 @@ double percentile(const std::vector<double>& sorted, double p) {
 int main(int argc, char** argv) {
     unsigned short port = 0;
     std::string db;
+    std::string token;
     int creates = 2000;
     int clients = 8;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
         const std::string value = argv[i + 1];
         if (flag == "--port") port = static_cast<unsigned short>(std::stoi(value));
         else if (flag == "--db") db = value;
+        else if (flag == "--token") token = value;
         else if (flag == "--creates") creates = std::stoi(value);
         else if (flag == "--clients") clients = std::stoi(value);
         else {
@@ -117,8 +121,8 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (port == 0 || db.empty()) {
-        std::cerr << "usage: bench_plot_writes --port P --db FILE [--creates N] [--clients C]\n";
+    if (port == 0 || db.empty() || token.empty()) {
+        std::cerr << "usage: bench_plot_writes --port P --db FILE --token T [--creates N] [--clients C]\n";
         return 2;
     }
     long long existing = 0;
@@ -132,7 +136,7 @@ int main(int argc, char** argv) {
     std::printf("%-12s %8s %8s %10s %9s %9s %9s\n", "clients", "creates", "failed", "creates/s", "p50 ms", "p95 ms", "max ms");
     int round = 0;
     for (const int c : {1, clients}) {
-        const result r = run(port, pins, creates, c, run_id * 10 + round++);
+        const result r = run(port, token, pins, creates, c, run_id * 10 + round++);
         std::printf("%-12d %8d %8d %10.0f %9.2f %9.2f %9.2f\n", c, r.ok, r.failed, r.ok / r.seconds,
                     percentile(r.latencies_ms, 0.5), percentile(r.latencies_ms, 0.95),
                     r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back());

@@ -20,10 +20,7 @@ source bench/common.sh
 demo_database "$plots" "$bin"
 work=$(mktemp -d)
 trap 'kill "$plotmap_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-cp "$base" "$work/seed.sqlite"
-echo 'load-bench-password' | "$bin" user add --db "$work/seed.sqlite" --username loadbench --role admin --password-stdin >/dev/null
-token=$("$bin" token create --db "$work/seed.sqlite" --username loadbench --write --name load 2>/dev/null | tail -n1)
-base="$work/seed.sqlite" # start_plotmap serves a copy of $base: this one, with the bench's user in it
+with_bench_token "$bin"
 start_plotmap "$bin" PLOTMAP_SERVER_REQUESTS_PER_S=0 PLOTMAP_SERVER_MAX_QUEUED_REQUESTS=128
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; server: $bin (Release), 4 workers, queue limit 128"
 build/bench/bench/bench_load --port "$port" --pid "$plotmap_pid" --db "$work/bench.sqlite" --token "$token" \

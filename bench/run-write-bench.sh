@@ -18,6 +18,7 @@ source bench/common.sh
 demo_database "$plots" "$bin"
 work=$(mktemp -d)
 trap 'kill "$plotmap_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-start_plotmap "$bin"
+with_bench_token "$bin"
+start_plotmap "$bin" PLOTMAP_SERVER_REQUESTS_PER_S=0
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; server: $bin (Release)"
-build/bench/bench/bench_plot_writes --port "$port" --db "$work/bench.sqlite" --creates "$creates" --clients 8
+build/bench/bench/bench_plot_writes --port "$port" --db "$work/bench.sqlite" --creates "$creates" --clients 8 --token "$token"
