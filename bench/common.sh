@@ -41,3 +41,19 @@ with_bench_token() { # $1: plotmap binary
   token=$("$1" token create --db "$work/seed.sqlite" --username bench --write --name bench 2>/dev/null | tail -n1)
   base="$work/seed.sqlite"
 }
+
+# What every bench/run-*.sh does first: install the peers, build build/bench (Release) with
+# plotmap and the given targets, make (once) the demo database of $1 plots, and a scratch
+# folder removed on exit with the server it started. Sets $bin, $base and $work.
+bench_setup() { # $1: plots, rest: extra build targets
+  local plots=$1
+  shift
+  scripts/install-deps.sh --with-bench-tools
+  cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
+  cmake --build build/bench --target plotmap "$@"
+  bin=build/bench/app/plotmap
+  demo_database "$plots" "$bin"
+  work=$(mktemp -d)
+  plotmap_pid=""
+  trap '[[ -n "$plotmap_pid" ]] && kill "$plotmap_pid" 2>/dev/null; rm -rf "$work"' EXIT
+}

@@ -3,6 +3,7 @@
 #include "data/admin_areas.hpp"
 #include "data/pin_clusters.hpp"
 #include "data/plot_store.hpp"
+#include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "data/tile_index.hpp"
 #include "data/uuid.hpp"
@@ -229,6 +230,7 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
         if (progress) progress(done, options.plots);
     }
     result.total = conn.scalar_int("SELECT count(*) FROM plots");
+    refresh_statistics(conn);
     return result;
 }
 

@@ -259,6 +259,8 @@ int migrate(connection& conn) {
     return applied;
 }
 
+void refresh_statistics(connection& conn) { conn.exec("PRAGMA analysis_limit=1000; ANALYZE"); }
+
 void require_current_schema(connection& conn) {
     const int current = schema_version(conn);
     if (current == latest_schema_version()) return;

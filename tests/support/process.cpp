@@ -115,11 +115,12 @@ command_result run_command(const std::vector<std::string>& argv, std::chrono::mi
     return r;
 }
 
-long resident_kib(int pid) {
+long resident_kib(int pid, bool anonymous_only) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    const std::string key = anonymous_only ? "RssAnon:" : "VmRSS:";
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+        if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
     }
     return -1;
 }

@@ -47,8 +47,10 @@ struct command_result {
     std::string output;
 };
 
-/// Resident memory of process `pid` in KiB (VmRSS from /proc), or -1 if it cannot be read.
-[[nodiscard]] long resident_kib(int pid);
+/// Resident memory of process `pid` in KiB from /proc, or -1 if it cannot be read: all of it
+/// (VmRSS), or only its anonymous part (RssAnon: heap and stacks, without mapped files such
+/// as SQLite's memory-mapped database pages, which the kernel can drop at any time).
+[[nodiscard]] long resident_kib(int pid, bool anonymous_only = false);
 
 /// Runs a command to completion (bounded by `timeout`) and returns its exit code and output.
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
