@@ -10,16 +10,8 @@ cd "$root"
 plots=${1:-1000000}
 pages=${2:-60}
 
-scripts/install-deps.sh --with-bench-tools
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
-cmake --build build/bench --target plotmap
-bin=build/bench/app/plotmap
-
 source bench/common.sh
-demo_database "$plots" "$bin"
-work=$(mktemp -d)
-plotmap_pid=""
-trap '[[ -n "$plotmap_pid" ]] && kill "$plotmap_pid" 2>/dev/null; rm -rf "$work"' EXIT
+bench_setup "$plots"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; plotmap $bin (Release); $(ogr2ogr --version)"
 echo "data: $plots plots in $base"
 echo

@@ -11,15 +11,8 @@ seconds=${1:-180}
 plots=${2:-1000000}
 clients=${3:-32}
 
-scripts/install-deps.sh --with-bench-tools
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
-cmake --build build/bench --target plotmap bench_load
-bin=build/bench/app/plotmap
-
 source bench/common.sh
-demo_database "$plots" "$bin"
-work=$(mktemp -d)
-trap 'kill "$plotmap_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+bench_setup "$plots" bench_load
 with_bench_token "$bin"
 start_plotmap "$bin" PLOTMAP_SERVER_REQUESTS_PER_S=0 PLOTMAP_SERVER_MAX_QUEUED_REQUESTS=128
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; server: $bin (Release), 4 workers, queue limit 128"

@@ -9,15 +9,8 @@ cd "$root"
 plots=${1:-1000000}
 creates=${2:-2000}
 
-scripts/install-deps.sh
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
-cmake --build build/bench --target plotmap bench_plot_writes
-bin=build/bench/app/plotmap
-
 source bench/common.sh
-demo_database "$plots" "$bin"
-work=$(mktemp -d)
-trap 'kill "$plotmap_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+bench_setup "$plots" bench_plot_writes
 with_bench_token "$bin"
 start_plotmap "$bin" PLOTMAP_SERVER_REQUESTS_PER_S=0
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; server: $bin (Release)"
