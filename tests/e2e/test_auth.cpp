@@ -181,7 +181,7 @@ protected:
 
 std::string admin_history(unsigned short port, std::int64_t id) {
     return test::http_request(port, "GET", "/api/v1/plots/" + std::to_string(id) + "/history", {},
-                              "Authorization: Bearer " + test::admin_credentials().token + "\r\n")
+                              test::admin_authorization())
         .body;
 }
 

@@ -30,7 +30,6 @@ namespace {
 /// No access log, no request rate limit: the writers are many and fast.
 std::vector<std::string> quiet_env() { return {"PLOTMAP_SERVER_ACCESS_LOG=false", "PLOTMAP_SERVER_REQUESTS_PER_S=0"}; }
 
-std::string auth() { return "Authorization: Bearer " + test::admin_credentials().token + "\r\n"; }
 
 /// What the server acknowledged about one plot: its version, and whether it is deleted.
 struct acknowledged {
@@ -92,7 +91,7 @@ private:
                 if (op < 5 || mine.empty()) {
                     char uid[40];
                     std::snprintf(uid, sizeof uid, "d0000000-0000-4000-8000-%04d%08d", thread, ++serial);
-                    r = http_request(port_, "POST", "/api/v1/plots", pin_body(uid, lon, lat), "Content-Type: application/json\r\n" + auth());
+                    r = http_request(port_, "POST", "/api/v1/plots", pin_body(uid, lon, lat), "Content-Type: application/json\r\n" + test::admin_authorization());
                     if (r.status == 201) {
                         const json p = json::parse(r.body);
                         mine.emplace_back(p["id"].get<std::int64_t>(), 1);
@@ -102,7 +101,7 @@ private:
                     auto& [id, version] = mine[rng() % mine.size()];
                     r = http_request(port_, "PATCH", "/api/v1/plots/" + std::to_string(id),
                                      json{{"pin", {{"type", "Point"}, {"coordinates", {lon, lat}}}}, {"stage", "digging"}}.dump(),
-                                     "Content-Type: application/merge-patch+json\r\nIf-Match: \"" + std::to_string(version) + "\"\r\n" + auth());
+                                     "Content-Type: application/merge-patch+json\r\nIf-Match: \"" + std::to_string(version) + "\"\r\n" + test::admin_authorization());
                     if (r.status == 200) {
                         version = json::parse(r.body)["version"].get<std::int64_t>();
                         record(id, {version, false});
@@ -111,7 +110,7 @@ private:
                     const std::size_t k = rng() % mine.size();
                     const auto [id, version] = mine[k];
                     r = http_request(port_, "DELETE", "/api/v1/plots/" + std::to_string(id), {},
-                                     "If-Match: \"" + std::to_string(version) + "\"\r\n" + auth());
+                                     "If-Match: \"" + std::to_string(version) + "\"\r\n" + test::admin_authorization());
                     if (r.status == 200 || r.status == 204) {
                         mine.erase(mine.begin() + static_cast<std::ptrdiff_t>(k));
                         record(id, {version + 1, true});
@@ -124,7 +123,7 @@ private:
                         codes.push_back("IMP-" + std::to_string(thread) + "-" + std::to_string(++serial));
                         csv += codes.back() + ",นำเข้า," + std::to_string(lat + 0.0002 * i) + "," + std::to_string(lon) + ",CLM\n";
                     }
-                    r = http_request(port_, "POST", "/api/v1/imports?format=csv&dry_run=false", csv, "Content-Type: text/csv\r\n" + auth());
+                    r = http_request(port_, "POST", "/api/v1/imports?format=csv&dry_run=false", csv, "Content-Type: text/csv\r\n" + test::admin_authorization());
                     if (r.status == 200 && json::parse(r.body)["applied"] == true) {
                         const std::lock_guard lock(mutex_);
                         codes_.insert(codes_.end(), codes.begin(), codes.end());
@@ -153,7 +152,7 @@ private:
 /// codes present.
 void expect_all_acknowledged(unsigned short port, const writers& w) {
     for (const auto& [id, a] : w.plots()) {
-        const http_reply r = http_request(port, "GET", "/api/v1/plots/" + std::to_string(id) + "?deleted=include", {}, auth());
+        const http_reply r = http_request(port, "GET", "/api/v1/plots/" + std::to_string(id) + "?deleted=include", {}, test::admin_authorization());
         ASSERT_EQ(r.status, 200) << "plot " << id << " is gone";
         const json p = json::parse(r.body);
         EXPECT_GE(p["version"].get<std::int64_t>(), a.version) << "plot " << id;
@@ -162,7 +161,7 @@ void expect_all_acknowledged(unsigned short port, const writers& w) {
         }
     }
     for (const std::string& code : w.imported_codes()) {
-        const http_reply listed = http_request(port, "GET", "/api/v1/plots?limit=1000&q=" + code, {}, auth());
+        const http_reply listed = http_request(port, "GET", "/api/v1/plots?limit=1000&q=" + code, {}, test::admin_authorization());
         ASSERT_EQ(listed.status, 200) << listed.body;
         const json found = json::parse(listed.body);
         int exact = 0;
@@ -240,7 +239,7 @@ TEST(durability, backups_taken_under_write_load_are_consistent_and_restore) {
 
     // Over HTTP: admins only.
     EXPECT_EQ(http_request(port, "GET", "/api/v1/backup").status, 401);
-    const http_reply got = http_request(port, "GET", "/api/v1/backup", {}, auth());
+    const http_reply got = http_request(port, "GET", "/api/v1/backup", {}, test::admin_authorization());
     ASSERT_EQ(got.status, 200) << got.body.substr(0, 300);
     EXPECT_EQ(got.headers.at("content-type"), "application/vnd.sqlite3");
     EXPECT_NE(got.headers.at("content-disposition").find("attachment; filename=\"plotmap-"), std::string::npos);
@@ -260,7 +259,7 @@ TEST(durability, backups_taken_under_write_load_are_consistent_and_restore) {
     const test::command_result r = test::run_command({PLOTMAP_BINARY, "restore", "--db", restored, cli_copy});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     test::running_server again_served(restored, quiet_env());
-    const json list = json::parse(http_request(again_served.port, "GET", "/api/v1/plots?limit=1&deleted=include", {}, auth()).body);
+    const json list = json::parse(http_request(again_served.port, "GET", "/api/v1/plots?limit=1&deleted=include", {}, test::admin_authorization()).body);
     EXPECT_EQ(list["number_matched"].get<std::int64_t>(), from_cli.plots);
     // A damaged backup is refused before anything changes.
     const std::filesystem::path broken = dir.path() / "broken.sqlite";
@@ -270,6 +269,6 @@ TEST(durability, backups_taken_under_write_load_are_consistent_and_restore) {
     }
     const test::command_result refused = test::run_command({PLOTMAP_BINARY, "restore", "--db", restored, broken.string()});
     EXPECT_EQ(refused.exit_code, 1) << refused.output;
-    EXPECT_EQ(json::parse(http_request(again_served.port, "GET", "/api/v1/plots?limit=1&deleted=include", {}, auth()).body)["number_matched"],
+    EXPECT_EQ(json::parse(http_request(again_served.port, "GET", "/api/v1/plots?limit=1&deleted=include", {}, test::admin_authorization()).body)["number_matched"],
               from_cli.plots);
 }

@@ -222,7 +222,7 @@ TEST_F(exports_e2e, crs_is_honoured_and_agrees_with_cs2cs) {
 }
 
 TEST_F(exports_e2e, personal_fields_follow_the_callers_scope) {
-    const std::string admin = "Authorization: Bearer " + test::admin_credentials().token + "\r\n";
+    const std::string admin = test::admin_authorization();
     expect_matches_store(read_back(download("gpkg", "adm1=64", admin)), everyone);
     const std::string staff = "Authorization: Bearer " + *staff_token + "\r\n";
     expect_matches_store(read_back(download("geojson", "adm1=64", staff)), [](const stored& s) { return s.adm2 == "6401"; });

@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string auth() { return "Authorization: Bearer " + test::admin_credentials().token + "\r\n"; }
 std::string json_type() { return "Content-Type: application/json\r\n"; }
 
 /// Asserts an application/problem+json answer with `status` whose body is valid UTF-8 JSON
@@ -96,13 +95,13 @@ TEST_F(hostile, bytes_that_are_not_utf8_anywhere_in_the_target_get_400) {
 TEST_F(hostile, bad_bytes_in_headers_and_bodies_are_echoed_safely) {
     const json before = plot_count();
     const std::string origin = expect_problem(
-        http_request(port(), "POST", "/api/v1/plots", "{}", "Origin: \xff\xfe\r\n" + json_type() + auth()), 403, "Origin");
+        http_request(port(), "POST", "/api/v1/plots", "{}", "Origin: \xff\xfe\r\n" + json_type() + test::admin_authorization()), 403, "Origin");
     EXPECT_EQ(origin, "cross-site request refused: Origin \xEF\xBF\xBD\xEF\xBF\xBD is not this server");
     const std::string type = expect_problem(http_request(port(), "POST", "/api/v1/session", "{}", "Content-Type: \xff\r\n"), 415,
                                             "Content-Type");
     EXPECT_NE(type.find("\xEF\xBF\xBD"), std::string::npos) << type;
     // A JSON string with a byte that is not UTF-8: the parser's message quotes it.
-    expect_problem(http_request(port(), "POST", "/api/v1/plots", "{\"program\":\"HLM\",\"name\":\"\xff\"}", json_type() + auth()),
+    expect_problem(http_request(port(), "POST", "/api/v1/plots", "{\"program\":\"HLM\",\"name\":\"\xff\"}", json_type() + test::admin_authorization()),
                    400, "JSON with \\xff");
     expect_still_serving();
     EXPECT_EQ(plot_count(), before);
@@ -114,13 +113,13 @@ TEST_F(hostile, long_thai_text_is_cut_between_characters_in_messages) {
     const std::string id = expect_problem(http_request(port(), "GET", "/api/v1/plots/" + thai), 400, "Thai id");
     EXPECT_EQ(id, "plot id must be a positive whole number, got \"กกกกกกกกกก…\"");
     const std::string member = expect_problem(
-        http_request(port(), "POST", "/api/v1/plots", json{{"program", "HLM"}, {thai, 1}}.dump(), json_type() + auth()), 400,
+        http_request(port(), "POST", "/api/v1/plots", json{{"program", "HLM"}, {thai, 1}}.dump(), json_type() + test::admin_authorization()), 400,
         "Thai member name");
     EXPECT_EQ(member, "unknown member \"กกกกกกกกกกกกกกกกกกกกก…\"");
     // The same cause once made a CSV import with a long Thai village number a 500.
     std::string csv = "name,lat,lon,program,village_no\nแปลงหนึ่ง,17.01,99.82,HLM,หมู่" + thai + "\n";
     const http_reply imported = http_request(port(), "POST", "/api/v1/imports?format=csv&dry_run=true", csv,
-                                             "Content-Type: text/csv\r\n" + auth());
+                                             "Content-Type: text/csv\r\n" + test::admin_authorization());
     ASSERT_EQ(imported.status, 200) << imported.body;
     const json report = json::parse(imported.body);
     ASSERT_EQ(report["rejected"].size(), 1u);
@@ -132,7 +131,7 @@ TEST_F(hostile, transfer_encodings_not_ending_in_chunked_are_refused_and_never_r
     const json before = plot_count();
     for (const std::string te : {"chunked, identity", "gzip", "identity", "chunked, gzip", "gzip, chunked, identity"}) {
         test::http_connection c(port());
-        c.send_raw("POST /api/v1/plots HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te + "\r\n" + auth() + json_type() +
+        c.send_raw("POST /api/v1/plots HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te + "\r\n" + test::admin_authorization() + json_type() +
                    "\r\nGET /healthz?smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
         const std::string detail = expect_problem(c.read_reply(), 400, te);
         EXPECT_EQ(detail, "Transfer-Encoding must end with chunked (RFC 9112 §6.3)");
@@ -153,8 +152,8 @@ TEST_F(hostile, requests_that_will_be_refused_are_refused_before_their_body_is_r
     expect_problem(header_only("/api/v1/imports", ""), 401, "anonymous import");
     expect_problem(header_only("/api/v1/importsXYZ", ""), 404, "unknown path");
     expect_problem(header_only("/api/v1/imports", "Authorization: Bearer pm_not-a-token\r\n"), 401, "forged token");
-    expect_problem(header_only("/api/v1/plots", auth()), 413, "over the plot route's limit");
-    expect_problem(header_only("/api/v1/imports?format=csv", "Origin: http://evil.example\r\n" + auth()), 403, "foreign origin");
+    expect_problem(header_only("/api/v1/plots", test::admin_authorization()), 413, "over the plot route's limit");
+    expect_problem(header_only("/api/v1/imports?format=csv", "Origin: http://evil.example\r\n" + test::admin_authorization()), 403, "foreign origin");
 
     // Sent in full, three 30 MB anonymous uploads leave the memory where it was.
     const long rss_before = test::resident_kib(server->process.pid());
@@ -176,7 +175,7 @@ TEST_F(hostile, an_admitted_upload_gets_100_continue_and_may_exceed_the_plot_bod
     ASSERT_GT(csv.size(), 1'500'000u);
     test::http_connection c(port(), 60s);
     c.send_raw("POST /api/v1/imports?format=csv&dry_run=true HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\n" +
-               auth() + "Content-Length: " + std::to_string(csv.size()) + "\r\n\r\n");
+               test::admin_authorization() + "Content-Length: " + std::to_string(csv.size()) + "\r\n\r\n");
     EXPECT_EQ(c.read_reply().status, 100);
     c.send_raw(csv);
     const http_reply r = c.read_reply();
@@ -196,7 +195,7 @@ TEST_F(hostile, forged_tokens_are_refused_whether_or_not_the_tile_is_cached) {
 
 TEST_F(hostile, numbers_nesting_sizes_and_injections_are_refused_or_stored_verbatim) {
     const json before = plot_count();
-    const auto post = [&](const std::string& body) { return http_request(port(), "POST", "/api/v1/plots", body, json_type() + auth()); };
+    const auto post = [&](const std::string& body) { return http_request(port(), "POST", "/api/v1/plots", body, json_type() + test::admin_authorization()); };
     const std::string pin = R"("pin":{"type":"Point","coordinates":[99.82,17.01]})";
     EXPECT_EQ(expect_problem(post(R"({"program":"HLM",)" + pin + R"(,"declared_area_m2":1e308})"), 400, "huge area"),
               "declared_area_m2 must be a number from 0 to 10000000");

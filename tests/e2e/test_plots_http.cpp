@@ -44,10 +44,9 @@ protected:
 };
 
 /// The fixture admin's API token as a header line.
-std::string auth_header() { return "Authorization: Bearer " + test::admin_credentials().token + "\r\n"; }
 
 /// A JSON body sent as the fixture admin.
-std::string json_header() { return "Content-Type: application/json\r\n" + auth_header(); }
+std::string json_header() { return "Content-Type: application/json\r\n" + test::admin_authorization(); }
 
 } // namespace
 
@@ -71,7 +70,7 @@ TEST_F(plots_http, two_editors_of_the_same_version_one_wins_one_gets_412) {
         EXPECT_EQ(status, (std::array<int, 2>{200, 412})) << "round " << round;
         const json now = json::parse(http_request(port, "GET", url).body);
         EXPECT_EQ(now["version"], 2);
-        EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, auth_header()).body)["versions"].size(), 2u);
+        EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, test::admin_authorization()).body)["versions"].size(), 2u);
     }
 }
 
@@ -158,9 +157,9 @@ TEST_F(plots_http, api_round_trip_and_bad_input_through_the_socket) {
     const auto utm = json::parse(http_request(port, "GET", url + "?crs=EPSG:32647").body);
     EXPECT_NEAR(utm["boundary"]["coordinates"][0][0][0].get<double>(), 588470.0, 0.001);
     const auto patched = http_request(port, "PATCH", url, R"({"stage":"complete"})",
-                                      "Content-Type: application/merge-patch+json\r\nIf-Match: \"1\"\r\n" + auth_header());
+                                      "Content-Type: application/merge-patch+json\r\nIf-Match: \"1\"\r\n" + test::admin_authorization());
     EXPECT_EQ(patched.status, 200);
-    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, auth_header()).body)["versions"][1]["changes"]["stage"],
+    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, test::admin_authorization()).body)["versions"][1]["changes"]["stage"],
               json::array({"surveyed", "complete"}));
     for (const std::string bad : {R"({"program":"HLM","boundary":{"type":"Polygon","coordinates":[[[1,2],[3,4]]]}})",
                                   R"({"program":"HLM","pin":{"type":"Point","coordinates":[NaN,1]}})", "[[[[[[",

@@ -36,6 +36,8 @@ const fixture_admin& admin_credentials() {
     return admin;
 }
 
+std::string admin_authorization() { return "Authorization: Bearer " + admin_credentials().token + "\r\n"; }
+
 std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name) {
     const std::filesystem::path target = dir / name;
     std::filesystem::copy_file(template_database(), target, std::filesystem::copy_options::overwrite_existing);

@@ -17,6 +17,8 @@ struct fixture_admin {
     std::string token;
 };
 const fixture_admin& admin_credentials();
+/// "Authorization: Bearer <the fixture admin's token>\r\n", a header line for raw requests.
+std::string admin_authorization();
 
 /// Copies an initialised database (schema + admin areas, no plots) to `dir/name`.
 std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name = "plotmap.sqlite");
