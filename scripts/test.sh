@@ -11,6 +11,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
+# ccache hits across checkouts (CI builds a fresh clone in another folder): paths under the
+# checkout are hashed relative to it, and the working directory is left out of the hash.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
 scripts/install-deps.sh --with-test-tools
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLOTMAP_WERROR=ON -DPLOTMAP_BUILD_TESTS=ON >/dev/null
