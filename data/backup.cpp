@@ -38,6 +38,12 @@ bool has_table(connection& c, const std::string& name) {
 
 } // namespace
 
+std::string file_stamp() {
+    std::string stamp = now_utc().substr(0, 19) + "Z"; // 2026-11-30T12:06:20Z, without fractions
+    stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == ':' || c == '-'; }), stamp.end());
+    return stamp;
+}
+
 backup_summary verify_backup(const std::filesystem::path& file) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) throw store_error("backup " + file.string() + " is not a file");
@@ -115,9 +121,7 @@ backup_summary restore_database(const std::filesystem::path& from, const std::st
     std::error_code ec;
     kept.clear();
     if (std::filesystem::exists(target, ec)) {
-        std::string stamp = now_utc();
-        stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
-        kept = target + ".before-restore-" + stamp;
+        kept = target + ".before-restore-" + file_stamp();
         (void)backup_database(target, kept);
     }
     connection source(from.string(), connection::mode::read_only);

@@ -18,6 +18,9 @@ struct backup_summary {
     std::int64_t users = 0;
 };
 
+/// The current UTC time for file names: "20261130T120620Z".
+[[nodiscard]] std::string file_stamp();
+
 /// Copies the database at `source` to `out` (which must not exist) as one consistent
 /// snapshot, then verifies the copy. Safe while other connections write.
 /// @throws store_error if `out` exists or either file cannot be used; the partial copy
@@ -29,7 +32,7 @@ backup_summary backup_database(const std::string& source, const std::filesystem:
 backup_summary verify_backup(const std::filesystem::path& file);
 
 /// Replaces the database at `target` with the verified backup `from`. The database it
-/// replaces, if any, is first kept beside it as `<target>.before-restore-<UTC time>`, whose
+/// replaces, if any, is first kept beside it as `<target>.before-restore-<file_stamp()>`, whose
 /// path is returned in `kept`. Stop the server first: its caches would not know.
 /// @throws store_error (a bad backup is refused before anything changes).
 backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept);

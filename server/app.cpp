@@ -30,6 +30,26 @@ std::filesystem::path scratch_dir(const std::string& what) {
     return pattern;
 }
 
+response attachment(const std::string& what, const std::string& filename, const std::string& media_type,
+                    const std::function<void(const std::filesystem::path&)>& write) {
+    const std::filesystem::path dir = scratch_dir(what);
+    const std::filesystem::path out = dir / filename;
+    try {
+        write(out);
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+        throw;
+    }
+    response res;
+    res.set("Content-Type", media_type);
+    res.set("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+    res.set("Cache-Control", "no-store");
+    res.body_file = out.string();
+    res.remove_after = dir.string();
+    return res;
+}
+
 } // namespace routes
 
 data::registry_rules registry_rules_from(const config::settings& s) {

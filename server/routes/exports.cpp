@@ -45,22 +45,9 @@ void add_exports(router& r, const context& ctx) {
         // Personal fields only for the plots in a signed-in caller's scope.
         if (req.who) o.personal_scope = req.who->scope;
         const running_slot slot;
-        const std::filesystem::path dir = scratch_dir("export");
-        const std::filesystem::path out = dir / file;
-        try {
+        return attachment("export", file, std::string(data::export_media_type(o.format)), [&](const std::filesystem::path& out) {
             ctx.store.read([&](data::connection& c) { return data::export_plots(c, o, out); });
-        } catch (...) {
-            std::error_code ignored;
-            std::filesystem::remove_all(dir, ignored);
-            throw;
-        }
-        response res;
-        res.set("Content-Type", std::string(data::export_media_type(o.format)));
-        res.set("Content-Disposition", "attachment; filename=\"" + file + "\"");
-        res.set("Cache-Control", "no-store");
-        res.body_file = out.string();
-        res.remove_after = dir.string();
-        return res;
+        });
     });
 }
 

@@ -4,6 +4,7 @@
 #include "server/app.hpp"
 
 #include <filesystem>
+#include <functional>
 
 namespace plotmap::server::routes {
 
@@ -27,6 +28,12 @@ void add_cached_tiles(router& r, const context& ctx);
 /// A new private (0700) folder under the system's temporary directory, named plotmap-<what>-XXXXXX.
 /// @throws error if it cannot be made.
 [[nodiscard]] std::filesystem::path scratch_dir(const std::string& what);
+
+/// A file written by `write` into a new private scratch folder and sent as a download
+/// (`Content-Disposition: attachment`, no-store), from disk in pieces; the folder is
+/// deleted once it has been sent, or at once if `write` throws (which is rethrown).
+[[nodiscard]] response attachment(const std::string& what, const std::string& filename, const std::string& media_type,
+                                  const std::function<void(const std::filesystem::path&)>& write);
 
 /// OGC API Features: /conformance, /api, /collections[/{id}[/items[/{fid}]|/queryables]].
 void add_features(router& r, const context& ctx);

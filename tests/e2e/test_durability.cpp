@@ -134,14 +134,13 @@ private:
                 r.status = 0; // refused connection: the server is down
             }
             if (r.status == 0 || r.status == 503) std::this_thread::sleep_for(20ms);
-            if (r.status == 0 && stop_on_failure_) return;
+            if (r.status == 0) return; // the server is gone: this writer's trial is over
         }
     }
 
     unsigned short port_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stop_{false};
-    bool stop_on_failure_ = true;
     mutable std::mutex mutex_;
     std::map<std::int64_t, acknowledged> acked_;
     std::vector<std::string> codes_;
