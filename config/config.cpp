@@ -19,7 +19,19 @@ struct key_spec {
     const char* name;
     std::function<void(settings&, const std::string& text, const std::string& where)> from_text;
     std::function<void(settings&, const toml::node& node, const std::string& where)> from_toml;
+    const char* moved_to = nullptr; ///< an old name still read, with a warning naming the new one
 };
+
+key_spec moved(key_spec k, const char* new_name) {
+    k.moved_to = new_name;
+    return k;
+}
+
+void check_public_url(const std::string& v, const std::string& where) {
+    if (v.empty()) return;
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) throw config_error(where + ": must start with http:// or https://");
+    if (v.find_first_of(" ?#\"<>") != std::string::npos) throw config_error(where + ": must be a plain base URL (no spaces, query or fragment)");
+}
 
 template <typename T>
 T parse_integer(const std::string& text, const std::string& where, T min, T max) {
@@ -207,6 +219,10 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("server", "requests_per_s", 0, 1000000, [](settings& s) -> int& { return s.server.requests_per_s; }),
         integer_key<int>("server", "request_burst", 1, 1000000, [](settings& s) -> int& { return s.server.request_burst; }),
         bool_key("server", "trust_proxy", [](settings& s) -> bool& { return s.server.trust_proxy; }),
+        string_key("server", "public_url", [](settings& s) -> std::string& { return s.server.public_url; }, check_public_url),
+        // Moved to server.public_url (it serves every link, not only tiles); still read.
+        moved(string_key("tiles", "public_url", [](settings& s) -> std::string& { return s.server.public_url; }, check_public_url),
+              "server.public_url"),
         string_key("database", "path", [](settings& s) -> std::string& { return s.database.path; },
                    [](const std::string& v, const std::string& where) {
                        if (v.empty()) throw config_error(where + ": must not be empty");
@@ -253,12 +269,6 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("tiles", "max_age_s", 0, 86400 * 365, [](settings& s) -> int& { return s.tiles.max_age_s; }),
         string_key("web", "root", [](settings& s) -> std::string& { return s.web.root; }),
         string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
-        string_key("tiles", "public_url", [](settings& s) -> std::string& { return s.tiles.public_url; },
-                   [](const std::string& v, const std::string& where) {
-                       if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
-                           throw config_error(where + ": must start with http:// or https://");
-                       }
-                   }),
     };
     return all;
 }
@@ -295,6 +305,7 @@ void apply_file(settings& s, const std::filesystem::path& file) {
                 continue;
             }
             spec->from_toml(s, node, where);
+            if (spec->moved_to) s.warnings.push_back(where + " has moved to '" + spec->moved_to + "' (read for now; rename it)");
         }
     }
 }
@@ -329,6 +340,7 @@ settings load(const std::optional<std::filesystem::path>& file, const environmen
             continue;
         }
         spec->from_text(s, value, "environment variable " + name + " (key '" + spec->section + "." + spec->name + "')");
+        if (spec->moved_to) s.warnings.push_back("environment variable " + name + " has moved to '" + spec->moved_to + "' (read for now; rename it)");
     }
     if (s.plots.list_limit_default > s.plots.list_limit_max) {
         throw config_error("key 'plots.list_limit_default' (" + std::to_string(s.plots.list_limit_default) +

@@ -31,7 +31,8 @@ struct server_settings {
     int max_queued_requests = 512;       ///< requests waiting for a worker; more get 503 + Retry-After
     int requests_per_s = 100;            ///< per client address, beyond cached tiles; 0 = no limit
     int request_burst = 400;             ///< requests a client may send at once before the rate applies
-    bool trust_proxy = false;            ///< believe X-Forwarded-For/-Proto (only behind your own proxy)
+    bool trust_proxy = false;            ///< believe Forwarded / X-Forwarded-* (only behind your own proxy)
+    std::string public_url;              ///< base of every absolute link (OGC API, TileJSON, styles); empty = from the request
 };
 
 struct database_settings {
@@ -63,7 +64,6 @@ struct tile_settings {
     std::size_t cache_bytes = 268435456; ///< memory for cached tiles; 0 turns the cache off
     std::size_t max_tile_bytes = 512000; ///< a tile above this is reduced (see docs/tiles.md)
     int max_age_s = 0;                  ///< Cache-Control max-age; 0 = revalidate every time (edits show at once)
-    std::string public_url;             ///< base of absolute URLs in TileJSON and styles; empty = from the Host header
     std::vector<std::string> fonts{"/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
                                    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}; ///< label fonts, first choice first
 };

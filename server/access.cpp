@@ -14,12 +14,6 @@ namespace {
 
 bool is_safe(const std::string& method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 bool same_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -70,10 +64,7 @@ std::optional<std::string> gatekeeper::session_token(const request& req) {
 
 std::string gatekeeper::client_address(const request& req) const {
     if (settings_.server.trust_proxy) {
-        if (const auto xff = req.header("x-forwarded-for")) {
-            const std::string_view first = trim(xff->substr(0, xff->find(',')));
-            if (!first.empty()) return std::string(first);
-        }
+        if (auto address = forwarded(req, "for")) return std::move(*address);
     }
     return req.remote;
 }
@@ -208,8 +199,7 @@ data::session_grant gatekeeper::start_session(const request& req, const data::us
 std::string gatekeeper::session_cookie_header(const request& req, const std::string& token, std::int64_t max_age_s) const {
     std::string v = std::string(session_cookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                     std::to_string(max_age_s);
-    const auto proto = req.header("x-forwarded-proto");
-    if (settings_.server.trust_proxy && proto && lower(*proto) == "https") v += "; Secure";
+    if (settings_.server.trust_proxy && lower(forwarded(req, "proto").value_or("")) == "https") v += "; Secure";
     return v;
 }
 

@@ -10,18 +10,32 @@ namespace plotmap::server {
 
 namespace routes {
 
+namespace {
+
+bool plain_host(std::string_view host) {
+    return !host.empty() && host.size() <= 255 &&
+           host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string_view::npos;
+}
+
+} // namespace
+
 std::string base_url(const request& req, const context& ctx) {
-    if (!ctx.settings.tiles.public_url.empty()) {
-        std::string u = ctx.settings.tiles.public_url;
+    if (!ctx.settings.server.public_url.empty()) {
+        std::string u = ctx.settings.server.public_url;
         while (!u.empty() && u.back() == '/') u.pop_back();
         return u;
     }
-    const std::string host(req.header("host").value_or("localhost"));
-    if (host.empty() || host.size() > 255 ||
-        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != std::string::npos) {
-        throw bad_request("the Host header is not a valid host name");
+    std::string scheme = "http";
+    std::string host(req.header("host").value_or("localhost"));
+    if (ctx.settings.server.trust_proxy) {
+        if (const auto proto = forwarded(req, "proto")) {
+            scheme = lower(*proto);
+            if (scheme != "http" && scheme != "https") throw bad_request("the forwarded protocol must be http or https");
+        }
+        if (auto h = forwarded(req, "host")) host = std::move(*h);
     }
-    return "http://" + host;
+    if (!plain_host(host)) throw bad_request("the Host header is not a valid host name");
+    return scheme + "://" + host;
 }
 
 std::filesystem::path scratch_dir(const std::string& what) {

@@ -50,6 +50,41 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::optional<std::string> forwarded(const request& req, std::string_view key) {
+    std::optional<std::string> value;
+    if (const auto header = req.header("forwarded")) {
+        std::string_view element = header->substr(0, header->find(','));
+        while (!element.empty()) {
+            const auto semi = element.find(';');
+            const std::string_view pair = trim(element.substr(0, semi));
+            element = semi == std::string_view::npos ? std::string_view{} : element.substr(semi + 1);
+            const auto eq = pair.find('=');
+            if (eq == std::string_view::npos || lower(trim(pair.substr(0, eq))) != key) continue;
+            std::string_view v = trim(pair.substr(eq + 1));
+            if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+            value = std::string(v);
+            break;
+        }
+    }
+    if (!value) {
+        if (const auto header = req.header("x-forwarded-" + std::string(key))) {
+            value = std::string(trim(header->substr(0, header->find(','))));
+        }
+    }
+    if (value && key == "for" && value->size() > 2 && value->front() == '[') {
+        const auto close = value->find(']');
+        if (close != std::string::npos) value = value->substr(1, close - 1);
+    }
+    if (value && value->empty()) value.reset();
+    return value;
+}
+
 std::optional<std::string_view> request::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
         if (iequals(k, name)) return v;

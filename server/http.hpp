@@ -75,6 +75,14 @@ void allow_only(const request& req, std::initializer_list<std::string_view> name
 /// A response with a body and a content type.
 [[nodiscard]] response make_response(int status, std::string content_type, std::string body);
 
+/// What a reverse proxy says the client asked for: `key` ("proto", "host" or "for") of the
+/// first element of RFC 7239 `Forwarded`, else the first item of `X-Forwarded-<Key>`. Quotes
+/// are removed and `for` loses IPv6 brackets. Believe it only with server.trust_proxy.
+[[nodiscard]] std::optional<std::string> forwarded(const request& req, std::string_view key);
+
+/// `s` without leading and trailing spaces and tabs.
+[[nodiscard]] std::string_view trim(std::string_view s);
+
 /// Lower-cases ASCII letters.
 [[nodiscard]] std::string lower(std::string_view s);
 

@@ -72,22 +72,26 @@ data::plot_query plot_filters(const request& req, bool authority_axes) {
 
 std::string next_link(const request& req, std::string_view path, std::int64_t after) {
     std::string query;
-    for (const auto& [key, value] : req.query) {
-        if (key == "after") continue;
-        std::string encoded;
+    const auto add = [&](const std::string& key, const std::string& value) {
+        query += (query.empty() ? "" : "&") + key + "=";
         for (const char ch : value) {
             const auto c = static_cast<unsigned char>(ch);
             if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':') {
-                encoded.push_back(ch);
+                query.push_back(ch);
             } else {
                 char buf[4];
                 std::snprintf(buf, sizeof buf, "%%%02X", c);
-                encoded += buf;
+                query += buf;
             }
         }
-        query += (query.empty() ? "" : "&") + key + "=" + encoded;
+    };
+    for (const auto& [key, value] : req.query) {
+        if (key != "after") add(key, value);
     }
-    return std::string(path) + "?" + query + (query.empty() ? "" : "&") + "after=" + std::to_string(after);
+    // A client that signed in with ?token= (a GIS program given one URL) keeps it on every page.
+    if (req.url_token) add("token", *req.url_token);
+    add("after", std::to_string(after));
+    return std::string(path) + "?" + query;
 }
 
 } // namespace plotmap::server

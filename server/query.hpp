@@ -28,8 +28,9 @@ namespace plotmap::server {
 /// budget_year, and the keyset `after`.
 [[nodiscard]] data::plot_query plot_filters(const request& req, bool authority_axes);
 
-/// `path` with the request's query parameters (percent-encoded, `after` replaced) and
-/// after=<after>: the next page of a keyset-paged list.
+/// `path` with the request's query parameters (percent-encoded, `after` replaced, a URL
+/// ?token= kept) and after=<after>: the next page of a keyset-paged list. Relative: callers
+/// prefix base_url.
 [[nodiscard]] std::string next_link(const request& req, std::string_view path, std::int64_t after);
 
 } // namespace plotmap::server

@@ -71,19 +71,19 @@ std::string render_html(const summary& s) {
                      "/?f=json");
 }
 
-nlohmann::json render_json(const summary& s) {
+nlohmann::json render_json(const summary& s, const std::string& base) {
     nlohmann::json out{{"title", "plotmap"},
                        {"description", "Khok Nong Na model plot registry and map service"},
                        {"plots", s.plots},
                        {"admin_areas", {{"adm1", s.admin[0]}, {"adm2", s.admin[1]}, {"adm3", s.admin[2]}}},
                        {"links", nlohmann::json::array()}};
     for (const link& l : links) {
-        out["links"].push_back({{"href", std::string(l.href) + (std::string_view(l.rel) == "self" ? "?f=json" : "")},
+        out["links"].push_back({{"href", base + l.href + (std::string_view(l.rel) == "self" ? "?f=json" : "")},
                                 {"rel", l.rel},
                                 {"type", l.type},
                                 {"title", l.title_en}});
     }
-    out["links"].push_back({{"href", "/?f=html"}, {"rel", "alternate"}, {"type", "text/html"}, {"title", "This document as HTML"}});
+    out["links"].push_back({{"href", base + "/?f=html"}, {"rel", "alternate"}, {"type", "text/html"}, {"title", "This document as HTML"}});
     return out;
 }
 
@@ -95,7 +95,7 @@ void add_landing(router& r, const context& ctx) {
         const summary s = ctx.store.read([](data::connection& c) {
             return summary{c.scalar_int("SELECT count(*) FROM plots WHERE deleted_at IS NULL"), data::count_admin_areas(c)};
         });
-        response res = format == "json" ? make_response(200, "application/json", geo::json_text(render_json(s)))
+        response res = format == "json" ? make_response(200, "application/json", geo::json_text(render_json(s, base_url(req, ctx))))
                                         : make_response(200, "text/html; charset=utf-8", render_html(s));
         res.set("Vary", "Accept");
         return res;

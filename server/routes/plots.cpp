@@ -110,7 +110,7 @@ response list(const context& ctx, const request& req) {
     json plots = json::array();
     for (const auto& p : page.plots) plots.push_back(plot_to_json(p, crs, view_of(req, p)));
     json links = json::array();
-    if (page.more) links.push_back({{"rel", "next"}, {"href", next_link(req, "/api/v1/plots", page.plots.back().id)}});
+    if (page.more) links.push_back({{"rel", "next"}, {"href", base_url(req, ctx) + next_link(req, "/api/v1/plots", page.plots.back().id)}});
     return json_response(200, {{"plots", std::move(plots)},
                                {"number_matched", page.number_matched},
                                {"number_returned", page.plots.size()},

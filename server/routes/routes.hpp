@@ -8,8 +8,10 @@
 
 namespace plotmap::server::routes {
 
-/// The public base URL for absolute links: config tiles.public_url, else http://<Host>.
-/// @throws bad_request for a Host header that is not a plain host[:port].
+/// The base of every absolute link the server writes: server.public_url, else
+/// <scheme>://<host> of the request: http and the Host header, or with server.trust_proxy
+/// the proxy's Forwarded / X-Forwarded-Proto / X-Forwarded-Host.
+/// @throws bad_request for a host that is not a plain host[:port] or a scheme other than http(s).
 [[nodiscard]] std::string base_url(const request& req, const context& ctx);
 
 /// GET / : the landing page (HTML for browsers, JSON with ?f=json or Accept: application/json).

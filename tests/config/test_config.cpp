@@ -76,7 +76,7 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.tiles.cache_bytes, defaults.tiles.cache_bytes);
     EXPECT_EQ(shipped.tiles.max_tile_bytes, defaults.tiles.max_tile_bytes);
     EXPECT_EQ(shipped.tiles.max_age_s, defaults.tiles.max_age_s);
-    EXPECT_EQ(shipped.tiles.public_url, defaults.tiles.public_url);
+    EXPECT_EQ(shipped.server.public_url, defaults.server.public_url);
     EXPECT_EQ(shipped.tiles.fonts, defaults.tiles.fonts);
     EXPECT_EQ(shipped.web.root, defaults.web.root);
 }

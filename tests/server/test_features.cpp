@@ -74,6 +74,85 @@ TEST_F(features_api, landing_page_and_conformance_name_what_a_client_needs) {
     }
 }
 
+/// Every "href", "url", "tiles" and "servers" URL in a JSON document.
+void collect_urls(const json& doc, std::vector<std::string>& out) {
+    if (doc.is_object()) {
+        for (const auto& [key, value] : doc.items()) {
+            if ((key == "href" || key == "url" || key == "glyphs" || key == "$id") && value.is_string()) out.push_back(value);
+            if (key == "tiles" && value.is_array()) {
+                for (const json& t : value) {
+                    if (t.is_string()) out.push_back(t);
+                }
+            }
+            collect_urls(value, out);
+        }
+    } else if (doc.is_array()) {
+        for (const json& v : doc) collect_urls(v, out);
+    }
+}
+
+/// The documents a client (QGIS, GDAL, MapLibre) follows links from.
+const std::vector<std::string> linked_documents{
+    "/?f=json", "/collections", "/collections/plots", "/collections/adm2", "/collections/plots/items?limit=2",
+    "/collections/pins/items?limit=2&stage=planting", "/collections/adm1/items?limit=2", "/collections/plots/items/1",
+    "/collections/pins/queryables", "/api", "/tiles/plots.json", "/tiles/admin.json", "/styles/default.json",
+    "/collections/plots/tiles", "/collections/plots/tiles/WebMercatorQuad", "/api/v1/plots?limit=2"};
+
+TEST_F(features_api, every_link_in_every_document_is_absolute_from_the_host_header) {
+    // QGIS 3.22 cannot resolve relative links in OGC API documents (it adds no layer).
+    for (const std::string& target : linked_documents) {
+        const response r = call("GET", target, {}, {{"host", "plotmap.test:8080"}});
+        ASSERT_EQ(r.status, 200) << target << " " << r.body;
+        std::vector<std::string> urls;
+        collect_urls(json::parse(r.body), urls);
+        EXPECT_FALSE(urls.empty()) << target;
+        for (const std::string& u : urls) {
+            EXPECT_TRUE(u.starts_with("http://plotmap.test:8080/") || u == "http://plotmap.test:8080") << target << ": " << u;
+        }
+    }
+    // Without trust_proxy a proxy's headers are not believed.
+    const json landing = json::parse(
+        anonymous_call("GET", "/?f=json", {}, {{"host", "plotmap.test"}, {"x-forwarded-proto", "https"}, {"forwarded", "host=evil.example"}}).body);
+    EXPECT_EQ(link_href(landing, "data"), "http://plotmap.test/collections");
+    EXPECT_EQ(anonymous_call("GET", "/?f=json", {}, {{"host", "bad host/"}}).status, 400);
+}
+
+class features_behind_proxy : public test::app_fixture {
+protected:
+    static config::settings behind_proxy() {
+        config::settings s;
+        s.server.trust_proxy = true;
+        return s;
+    }
+    features_behind_proxy() : app_fixture(20, behind_proxy()) {}
+
+    std::string data_link(server::header_list headers) {
+        const response r = anonymous_call("GET", "/?f=json", {}, std::move(headers));
+        EXPECT_EQ(r.status, 200) << r.body;
+        const json doc = json::parse(r.body);
+        for (const json& l : doc["links"]) {
+            if (l["rel"] == "data") return l["href"];
+        }
+        return "";
+    }
+};
+
+TEST_F(features_behind_proxy, links_follow_forwarded_then_x_forwarded_headers_then_public_url) {
+    EXPECT_EQ(data_link({{"host", "10.0.0.5:8080"}, {"x-forwarded-proto", "https"}, {"x-forwarded-host", "plots.example.go.th"}}),
+              "https://plots.example.go.th/collections");
+    // RFC 7239 wins over X-Forwarded-*; its first element is the client's side.
+    EXPECT_EQ(data_link({{"host", "10.0.0.5:8080"},
+                         {"forwarded", "for=192.0.2.60;proto=https;host=\"map.example:8443\", for=10.0.0.1;proto=http"},
+                         {"x-forwarded-proto", "http"}}),
+              "https://map.example:8443/collections");
+    EXPECT_EQ(data_link({{"host", "plotmap.test"}, {"x-forwarded-proto", "https"}}), "https://plotmap.test/collections");
+    EXPECT_EQ(anonymous_call("GET", "/?f=json", {}, {{"host", "a"}, {"x-forwarded-proto", "gopher"}}).status, 400);
+    EXPECT_EQ(anonymous_call("GET", "/?f=json", {}, {{"host", "a"}, {"x-forwarded-host", "a b"}}).status, 400);
+    // A configured public URL is the base whatever the request says.
+    settings.server.public_url = "https://plotmap.cdd.go.th/";
+    EXPECT_EQ(data_link({{"host", "10.0.0.5:8080"}, {"x-forwarded-host", "other.example"}}), "https://plotmap.cdd.go.th/collections");
+}
+
 TEST_F(features_api, collections_are_consistent_with_each_collection_document) {
     const json all = get_json("/collections");
     ASSERT_EQ(all["collections"].size(), 5u);
