@@ -118,11 +118,26 @@ admin_area read_admin_area(const statement& st) {
 
 } // namespace
 
+cql2::target admin_filter_target(int level) {
+    using cql2::value_type;
+    const std::string table = admin_table(level);
+    cql2::target t;
+    t.properties = {{"code", table + ".code", value_type::text},
+                    {"pcode", table + ".pcode", value_type::text},
+                    {"name_th", table + ".name_th", value_type::text},
+                    {"name_en", table + ".name_en", value_type::text}};
+    if (level >= 2) t.properties.push_back({"adm1", table + ".adm1", value_type::text});
+    if (level == 3) t.properties.push_back({"adm2", table + ".adm2", value_type::text});
+    t.geometry = {"geometry", table + ".geom", table, "geom", table + ".ROWID"};
+    return t;
+}
+
 admin_page list_admin_areas(connection& conn, const admin_query& q) {
     const std::string table = admin_table(q.level);
     std::string where = " WHERE 1";
     if (q.adm1 && q.level >= 2) where += " AND adm1 = :adm1";
     if (q.adm2 && q.level == 3) where += " AND adm2 = :adm2";
+    if (q.filter) where += " AND " + q.filter->sql;
     if (q.bbox) {
         where += " AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '" + table +
                  "' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326))"
@@ -134,6 +149,7 @@ admin_page list_admin_areas(connection& conn, const admin_query& q) {
         };
         if (q.adm1) named(":adm1", *q.adm1);
         if (q.adm2) named(":adm2", *q.adm2);
+        if (q.filter) bind_filter(st, *q.filter);
         if (q.bbox) {
             named(":minx", q.bbox->min_x);
             named(":miny", q.bbox->min_y);

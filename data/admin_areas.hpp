@@ -2,6 +2,7 @@
 // Thailand's province (adm1), district (adm2) and subdistrict (adm3) boundaries: loading
 // the shipped GeoJSON into the store and reading them back.
 
+#include "data/cql2.hpp"
 #include "geo/geometry.hpp"
 
 #include <array>
@@ -43,6 +44,7 @@ struct admin_query {
     std::optional<geo::bbox> bbox;    ///< lon/lat; areas whose boundary intersects it
     std::optional<std::string> adm1;  ///< within this province (levels 2 and 3)
     std::optional<std::string> adm2;  ///< within this district (level 3)
+    std::optional<cql2::sql_filter> filter; ///< compiled over admin_filter_target(level)
     std::string after_code;           ///< keyset paging: codes above this
     int limit = 10;
 };
@@ -55,6 +57,10 @@ struct admin_page {
 
 /// @throws bad_request for a level other than 1-3.
 [[nodiscard]] admin_page list_admin_areas(connection& conn, const admin_query& q);
+
+/// What CQL2 filters on an admin level may name: code, pcode, name_th, name_en, the parent
+/// codes, and `geometry`.
+[[nodiscard]] cql2::target admin_filter_target(int level);
 [[nodiscard]] std::optional<admin_area> find_admin_area(connection& conn, int level, std::string_view code);
 
 /// A subdistrict with its parents' codes and its geometry.

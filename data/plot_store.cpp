@@ -127,6 +127,7 @@ std::string filter_sql(const plot_query& q) {
     if (q.updated_from) sql += " AND p.updated_at >= :updated_from";
     if (q.updated_before) sql += " AND p.updated_at < :updated_before";
     if (q.shape == plot_query::shape_filter::boundary) sql += " AND p.boundary IS NOT NULL";
+    if (q.filter) sql += " AND " + q.filter->sql;
     if (q.bbox) {
         // The R*Tree narrows to candidates; the exact test keeps a plot whose box touches
         // the bbox but whose shape does not out of the answer.
@@ -166,6 +167,7 @@ void bind_filters(statement& st, const plot_query& q) {
     if (q.text) bind_named(":text", like_pattern(*q.text));
     if (q.updated_from) bind_named(":updated_from", *q.updated_from);
     if (q.updated_before) bind_named(":updated_before", *q.updated_before);
+    if (q.filter) bind_filter(st, *q.filter);
     if (q.bbox) {
         bind_named(":minx", q.bbox->min_x);
         bind_named(":miny", q.bbox->min_y);
@@ -186,6 +188,33 @@ FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
 )sql";
 
 } // namespace
+
+cql2::target plot_filter_target(bool boundary) {
+    using cql2::value_type;
+    cql2::target t;
+    t.properties = {{"id", "p.id", value_type::integer},
+                    {"code", "p.code", value_type::text},
+                    {"program", "p.program", value_type::text},
+                    {"name", "p.name", value_type::text},
+                    {"village_no", "p.village_no", value_type::integer},
+                    {"deed_type", "p.deed_type", value_type::text},
+                    {"declared_area_m2", "p.declared_area_m2", value_type::number},
+                    {"area_m2", "p.area_m2", value_type::number},
+                    {"perimeter_m", "p.perimeter_m", value_type::number},
+                    {"adm1", "p.adm1", value_type::text},
+                    {"adm2", "p.adm2", value_type::text},
+                    {"adm3", "p.adm3", value_type::text},
+                    {"stage", "p.stage", value_type::text},
+                    {"stage_changed_at", "p.stage_changed_at", value_type::timestamp},
+                    {"budget_year", "p.budget_year", value_type::integer},
+                    {"pin_source", "p.pin_source", value_type::text},
+                    {"version", "p.version", value_type::integer},
+                    {"created_at", "p.created_at", value_type::timestamp},
+                    {"updated_at", "p.updated_at", value_type::timestamp}};
+    t.geometry = boundary ? cql2::spatial_column{"geometry", "p.boundary", "plots", "boundary", "p.id"}
+                          : cql2::spatial_column{"geometry", "p.location", "plots", "location", "p.id"};
+    return t;
+}
 
 std::optional<plot> find_plot(connection& conn, std::int64_t id) {
     statement st = conn.prepare(std::string(select_plot) + " WHERE p.id = ?");
@@ -218,6 +247,20 @@ std::int64_t count_plots(connection& conn, const plot_query& q) {
         key += "\x1f" + v.value_or("");
     }
     key += "\x1f" + (q.budget_year ? std::to_string(*q.budget_year) : std::string());
+    if (q.filter) {
+        for (const cql2::sql_value& v : q.filter->params) {
+            key += "\x1f";
+            std::visit([&](const auto& x) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
+                    key += "s" + x;
+                } else {
+                    char num[40];
+                    std::snprintf(num, sizeof num, "n%.17g", static_cast<double>(x));
+                    key += num;
+                }
+            }, v);
+        }
+    }
     if (q.bbox) {
         char box[128];
         std::snprintf(box, sizeof box, "|%.17g,%.17g,%.17g,%.17g", q.bbox->min_x, q.bbox->min_y, q.bbox->max_x, q.bbox->max_y);

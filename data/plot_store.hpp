@@ -2,6 +2,7 @@
 // SQL for the plots table and its history: rows in and out, spatial look-ups. No rules
 // here (those are plot_registry's); every function takes the connection to run on.
 
+#include "data/cql2.hpp"
 #include "data/plot.hpp"
 
 #include <functional>
@@ -29,6 +30,7 @@ struct plot_query {
     std::optional<std::string> adm3;
     std::optional<std::int64_t> budget_year;
     std::optional<std::string> text;      ///< substring of code or name
+    std::optional<cql2::sql_filter> filter; ///< a compiled CQL2 filter over alias p (see plot_filter_target)
     enum class deleted_filter { exclude, include, only } deleted = deleted_filter::exclude;
     std::int64_t after_id = 0;            ///< keyset paging: ids above this
     bool admin_names = true;              ///< fill adm1_name..adm3_name (bulk readers may look them up once instead)
@@ -40,6 +42,10 @@ struct plot_page {
     std::int64_t number_matched = 0; ///< all plots matching the filters (ignoring paging)
     bool more = false;             ///< another page follows
 };
+
+/// What CQL2 filters on plots may name: the public fields, and `geometry` as the boundary
+/// (`boundary`) or the location point (`location`).
+[[nodiscard]] cql2::target plot_filter_target(bool boundary);
 
 /// Calls `f` for every plot matching the filters of `q` (its limit is ignored; `after_id`
 /// applies), in id order, from one statement: one consistent snapshot however long it takes.

@@ -1,5 +1,7 @@
 #include "data/sqlite.hpp"
 
+#include "data/cql2.hpp"
+
 #include "geo/error.hpp"
 
 #include <sqlite3.h>
@@ -200,6 +202,14 @@ transaction::~transaction() {
 void transaction::commit() {
     conn_.exec(nested_ ? "RELEASE nested" : "COMMIT");
     open_ = false;
+}
+
+void bind_filter(statement& st, const cql2::sql_filter& f) {
+    for (std::size_t i = 0; i < f.params.size(); ++i) {
+        const int index = st.parameter_index((":cql" + std::to_string(i + 1)).c_str());
+        if (index <= 0) continue;
+        std::visit([&](const auto& v) { st.bind(index, v); }, f.params[i]);
+    }
 }
 
 } // namespace plotmap::data

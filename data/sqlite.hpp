@@ -28,6 +28,10 @@ struct statement_finalizer {
 class connection;
 
 /// A prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
+namespace cql2 {
+struct sql_filter;
+}
+
 class statement {
 public:
     statement(connection& conn, std::string_view sql);
@@ -164,5 +168,8 @@ private:
     bool open_ = true;
     bool nested_ = false;
 };
+
+/// Binds a compiled CQL2 filter's :cqlN parameters.
+void bind_filter(statement& st, const cql2::sql_filter& f);
 
 } // namespace plotmap::data

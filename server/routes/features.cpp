@@ -178,8 +178,8 @@ std::vector<std::string> stage_list(const context& ctx) { return ctx.settings.pl
 
 // ---- documents -------------------------------------------------------------------------
 
-json conformance() {
-    return {{"conformsTo",
+json conformance_document() {
+    json doc{{"conformsTo",
              {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
               "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
               "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -189,6 +189,8 @@ json conformance() {
               "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
               "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
               "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt"}}};
+    for (const std::string& c : data::cql2::conformance_classes()) doc["conformsTo"].push_back(c);
+    return doc;
 }
 
 json collection_json(const context& ctx, const request& req, const collection& c) {
@@ -227,8 +229,9 @@ json collection_json(const context& ctx, const request& req, const collection& c
     return out;
 }
 
-/// The filters a collection's items take beyond the standard ones, with their schemas.
-json queryable_properties(const context& ctx, const collection& c) {
+/// The simple key=value filters a collection's items take beyond the standard ones, with
+/// their schemas (also listed as query parameters in the OpenAPI document).
+json simple_filters(const context& ctx, const collection& c) {
     if (c.k == kind::admin) {
         json props = json::object();
         if (c.level >= 2) props["adm1"] = {{"type", "string"}, {"title", "Province code (2 digits)"}};
@@ -241,6 +244,62 @@ json queryable_properties(const context& ctx, const collection& c) {
             {"adm2", {{"type", "string"}, {"title", "District code (4 digits)"}}},
             {"adm3", {{"type", "string"}, {"title", "Subdistrict code (6 digits)"}}},
             {"budget_year", {{"type", "integer"}, {"title", "Budget year (Common Era)"}}}};
+}
+
+data::cql2::target filter_target(const collection& c) {
+    return c.k == kind::admin ? data::admin_filter_target(c.level) : data::plot_filter_target(c.k == kind::plots);
+}
+
+/// The queryables (Features Part 3): every property a CQL2 filter may name, with its JSON
+/// Schema type, and the geometry.
+json queryables_document(const context& ctx, const collection& c, const std::string& base) {
+    const json simple = simple_filters(ctx, c);
+    json props = json::object();
+    for (const data::cql2::queryable& q : filter_target(c).properties) {
+        json schema = simple.contains(q.name) ? simple[q.name] : json::object();
+        switch (q.type) {
+        case data::cql2::value_type::text: schema["type"] = "string"; break;
+        case data::cql2::value_type::integer: schema["type"] = "integer"; break;
+        case data::cql2::value_type::number: schema["type"] = "number"; break;
+        case data::cql2::value_type::timestamp:
+            schema["type"] = "string";
+            schema["format"] = "date-time";
+            break;
+        }
+        if (!schema.contains("title")) schema["title"] = q.name;
+        props[q.name] = std::move(schema);
+    }
+    const char* geometry_schema = c.k == kind::pins ? "https://geojson.org/schema/Point.json" : "https://geojson.org/schema/MultiPolygon.json";
+    props["geometry"] = {{"$ref", geometry_schema}, {"title", c.k == kind::pins ? "Location" : "Boundary"}};
+    // The draft's list of {"id"}: what GDAL 3.6 (Debian 12) reads to know which fields it may
+    // send to the server in a filter.
+    json legacy = json::array();
+    for (const auto& [name, schema] : props.items()) legacy.push_back({{"id", name}, {"title", schema["title"]}});
+    return {{"$schema", "https://json-schema.org/draft/2019-09/schema"},
+            {"$id", base + "/collections/" + c.id + "/queryables"},
+            {"type", "object"},
+            {"title", c.title_en},
+            {"properties", props},
+            {"additionalProperties", false},
+            {"queryables", legacy}};
+}
+
+/// filter, filter-lang (cql2-text, the default, or cql2-json) and filter-crs as compiled SQL.
+std::optional<data::cql2::sql_filter> query_filter(const request& req, const collection& c) {
+    const auto text = req.query_value("filter");
+    const auto lang = req.query_value("filter-lang");
+    const auto crs = req.query_value("filter-crs");
+    if (!text) {
+        if (lang || crs) throw bad_request("filter-lang and filter-crs go with a filter parameter");
+        return std::nullopt;
+    }
+    data::cql2::language l = data::cql2::language::text;
+    if (lang && *lang == "cql2-json") {
+        l = data::cql2::language::json;
+    } else if (lang && *lang != "cql2-text" && *lang != "cql-text") {
+        throw bad_request("filter-lang must be cql2-text or cql2-json");
+    }
+    return data::cql2::compile(*text, l, filter_target(c), crs ? geo::find_crs(*crs) : geo::crs84());
 }
 
 json openapi(const context& ctx, const request& req) {
@@ -266,7 +325,8 @@ json openapi(const context& ctx, const request& req) {
                                    {{"$ref", "#/components/parameters/after"}},
                                    {{"$ref", "#/components/parameters/f"}}});
         if (c.k != kind::admin) params.push_back({{"$ref", "#/components/parameters/datetime"}});
-        const json queryables = queryable_properties(ctx, c);
+        for (const char* name : {"filter", "filter-lang", "filter-crs"}) params.push_back({{"$ref", std::string("#/components/parameters/") + name}});
+        const json queryables = simple_filters(ctx, c);
         for (const auto& [name, schema] : queryables.items()) {
             params.push_back({{"name", name}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
                               {"schema", schema}, {"description", schema.value("title", name)}});
@@ -301,6 +361,15 @@ json openapi(const context& ctx, const request& req) {
                       {"description", "Last update: an RFC 3339 instant or interval (.. for open)"}, {"schema", {{"type", "string"}}}}},
         {"after", {{"name", "after"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
                    {"description", "Paging: features after this id (follow the next links)"}, {"schema", {{"type", "integer"}}}}},
+        {"filter", {{"name", "filter"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                    {"description", "A CQL2 filter on the queryables, e.g. stage = 'complete' AND S_INTERSECTS(geometry, BBOX(102, 16, 103, 17))"},
+                    {"schema", {{"type", "string"}}}}},
+        {"filter-lang", {{"name", "filter-lang"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                         {"description", "cql-text is the draft name of cql2-text, which GDAL 3.6 looks for"},
+                         {"schema", {{"type", "string"}, {"enum", {"cql2-text", "cql2-json", "cql-text"}}, {"default", "cql2-text"}}}}},
+        {"filter-crs", {{"name", "filter-crs"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
+                        {"description", "The CRS of the filter's geometries"},
+                        {"schema", {{"type", "string"}, {"format", "uri"}, {"enum", crs_enum}, {"default", crs84_uri}}}}},
         {"f", {{"name", "f"}, {"in", "query"}, {"required", false}, {"style", "form"}, {"explode", false},
                {"schema", {{"type", "string"}, {"enum", {"json", "html"}}}}}},
         {"featureId", {{"name", "featureId"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "integer"}}}}}};
@@ -395,14 +464,15 @@ response items(const context& ctx, const request& req, const collection& c) {
     const bool is_plot = c.k != kind::admin;
     if (is_plot) {
         allow_only(req, {"limit", "bbox", "bbox-crs", "datetime", "crs", "f", "after", "program", "stage", "adm1", "adm2", "adm3",
-                         "budget_year"});
+                         "budget_year", "filter", "filter-lang", "filter-crs"});
     } else if (c.level == 1) {
-        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after"});
+        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "filter", "filter-lang", "filter-crs"});
     } else if (c.level == 2) {
-        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "adm1"});
+        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "adm1", "filter", "filter-lang", "filter-crs"});
     } else {
-        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "adm1", "adm2"});
+        allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "adm1", "adm2", "filter", "filter-lang", "filter-crs"});
     }
+    std::optional<data::cql2::sql_filter> filter = query_filter(req, c);
     const std::string format = wanted_format(req);
     const geo::crs& crs = response_crs(req);
     const std::string base = base_url(req, ctx);
@@ -415,6 +485,7 @@ response items(const context& ctx, const request& req, const collection& c) {
         data::plot_query q = plot_filters(req, true);
         q.shape = c.k == kind::plots ? data::plot_query::shape_filter::boundary : data::plot_query::shape_filter::location;
         if (const auto dt = req.query_value("datetime")) apply_datetime(*dt, q);
+        q.filter = std::move(filter);
         q.limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
         const data::plot_page page = ctx.plots.list(q);
         features.reserve(page.plots.size() * 1200);
@@ -431,6 +502,7 @@ response items(const context& ctx, const request& req, const collection& c) {
         if (const auto v = req.query_value("adm1")) q.adm1 = std::string(*v);
         if (const auto v = req.query_value("adm2")) q.adm2 = std::string(*v);
         if (const auto v = req.query_value("after")) q.after_code = std::to_string(query_int(*v, "after"));
+        q.filter = std::move(filter);
         q.limit = query_limit(req, admin_limit_default, ctx.settings.plots.list_limit_max);
         const data::admin_page page = ctx.store.read([&](data::connection& conn) { return data::list_admin_areas(conn, q); });
         for (const data::admin_area& a : page.areas) {
@@ -482,11 +554,11 @@ void add_features(router& r, const context& ctx) {
         allow_only(req, {"f"});
         if (wanted_format(req) == "html") {
             std::string list;
-            const nlohmann::json doc = conformance(); // named: the loop must not outlive a temporary
+            const nlohmann::json doc = conformance_document(); // named: the loop must not outlive a temporary
             for (const auto& c : doc["conformsTo"]) list += "<li>" + html_escape(c.get<std::string>()) + "</li>";
             return html_response(html_page("Conformance", "<h1>มาตรฐานที่รองรับ <small lang=\"en\">(conformance)</small></h1><ul>" + list + "</ul>", "/conformance?f=json"));
         }
-        return json_document(conformance());
+        return json_document(conformance_document());
     });
 
     r.add("GET", "/api", access::open, [&ctx](const request& req, const path_params&) {
@@ -521,12 +593,7 @@ void add_features(router& r, const context& ctx) {
     r.add("GET", "/collections/{id}/queryables", access::read, [&ctx](const request& req, const path_params& p) {
         allow_only(req, {"f"});
         const collection& c = find_collection(p.at("id"));
-        return json_document({{"$schema", "https://json-schema.org/draft/2019-09/schema"},
-                              {"$id", base_url(req, ctx) + "/collections/" + c.id + "/queryables"},
-                              {"type", "object"},
-                              {"title", c.title_en},
-                              {"properties", queryable_properties(ctx, c)}},
-                             "application/schema+json");
+        return json_document(queryables_document(ctx, c, base_url(req, ctx)), "application/schema+json");
     });
 
     r.add("GET", "/collections/{id}/items", access::read,

@@ -5,12 +5,14 @@
 
 #include "data/sqlite.hpp"
 #include "fixture_db.hpp"
+#include "http_client.hpp"
 #include "process.hpp"
 #include "running_server.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -74,6 +76,36 @@ protected:
 };
 
 } // namespace
+
+TEST_F(ogc_gdal, ogr2ogr_where_is_sent_to_the_server_as_a_cql2_filter) {
+    // A server of its own with the access log on, to see what GDAL asked for.
+    test::running_server logged(*db, {});
+    const std::string base = "http://127.0.0.1:" + std::to_string(logged.port);
+    const std::string out = (dir->path() / "complete.csv").string();
+    gdal({"/usr/bin/ogr2ogr", "-f", "CSV", out, "OAPIF:" + base, "pins", "-where", "stage = 'complete' AND budget_year >= 2024",
+          "-lco", "GEOMETRY=AS_XY", "-overwrite"});
+    std::ifstream csv(out);
+    const auto points = csv_points(std::string(std::istreambuf_iterator<char>(csv), {}));
+    EXPECT_EQ(static_cast<std::int64_t>(points.size()),
+              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND stage = 'complete' AND budget_year >= 2024"));
+    // The server did the filtering: after GDAL's first look at the layer (one page, to learn
+    // its fields), every page it read carried the filter (GDAL 3.6 sends the draft's
+    // filter-lang=cql-text, which the OpenAPI document offers).
+    const auto id = test::http_request(logged.port, "GET", "/healthz?probe=end").headers.at("x-request-id");
+    ASSERT_TRUE(logged.process.wait_for_line("rid=" + id, std::chrono::seconds(10)));
+    const std::string log = logged.process.output();
+    std::size_t pages = 0;
+    std::size_t filtered = 0;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("/collections/pins/items?limit=10\" 200") != std::string::npos) continue; // the first look
+        if (line.find("/collections/pins/items") == std::string::npos) continue;
+        ++pages;
+        if (line.find("filter=") != std::string::npos && line.find("\" 200 ") != std::string::npos) ++filtered;
+    }
+    EXPECT_GT(pages, 1u) << log;
+    EXPECT_EQ(filtered, pages) << log;
+}
 
 TEST_F(ogc_gdal, ogrinfo_lists_the_collections_and_counts_exactly) {
     const auto layers = gdal({"/usr/bin/ogrinfo", "-ro", "OAPIF:" + url()});

@@ -244,6 +244,51 @@ TEST_F(features_api, crs_gives_coordinates_in_that_crs_with_its_axis_order_and_s
     EXPECT_EQ(anonymous_call("GET", "/collections/pins/items?crs=EPSG:2000").status, 400);
 }
 
+TEST_F(features_api, cql2_filters_in_text_and_json_on_every_collection) {
+    const json conf = get_json("/conformance");
+    const std::set<std::string> classes(conf["conformsTo"].begin(), conf["conformsTo"].end());
+    for (const char* c : {"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                          "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                          "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text", "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+                          "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+                          "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+                          "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"}) {
+        EXPECT_TRUE(classes.contains(c)) << c;
+    }
+    const std::string live = "SELECT count(*) FROM plots WHERE deleted_at IS NULL";
+    EXPECT_EQ(get_json("/collections/pins/items?filter=stage%20%3D%20%27complete%27")["numberMatched"],
+              sql_count(live + " AND stage = 'complete'"));
+    EXPECT_EQ(get_json("/collections/plots/items?filter-lang=cql2-text&filter=stage%20IN%20(%27digging%27,%27planting%27)%20AND%20"
+                       "S_INTERSECTS(geometry,BBOX(100,14,104,17))")["numberMatched"],
+              sql_count(live + " AND stage IN ('digging','planting') AND ST_Intersects(boundary, BuildMbr(100,14,104,17,4326)) = 1"));
+    // filter-crs: the same box in UTM zone 47N metres and as EPSG:4326 lat,lon.
+    const std::int64_t in_box = sql_count(live + " AND ST_Intersects(location, BuildMbr(99,14,100,17,4326)) = 1");
+    EXPECT_EQ(get_json("/collections/pins/items?filter=S_INTERSECTS(geometry,BBOX(14,99,17,100))&filter-crs=EPSG:4326")["numberMatched"], in_box);
+    // Combined with the simple filters and paging: the next link keeps the filter.
+    const std::string json_filter = "%7B%22op%22%3A%22%3D%22%2C%22args%22%3A%5B%7B%22property%22%3A%22program%22%7D%2C%22HLM%22%5D%7D";
+    const std::int64_t hlm_2024 = sql_count(live + " AND program = 'HLM' AND budget_year = 2024");
+    EXPECT_EQ(walk("/collections/pins/items?limit=10&budget_year=2024&filter-lang=cql2-json&filter=" + json_filter).size(),
+              static_cast<std::size_t>(hlm_2024));
+    EXPECT_EQ(get_json("/collections/adm2/items?filter=name_en%20LIKE%20%27Mueang%25%27")["numberMatched"],
+              sql_count("SELECT count(*) FROM adm2 WHERE name_en GLOB 'Mueang*'"));
+    EXPECT_EQ(get_json("/collections/adm1/items?filter=S_INTERSECTS(geometry,POINT(100.5%2013.75))")["numberMatched"], 1);
+
+    // Errors are problems that say where.
+    const json bad = get_json("/collections/pins/items?filter=stage%20%3D%20%27complete", 400);
+    EXPECT_EQ(bad["status"], 400);
+    EXPECT_NE(bad["detail"].get<std::string>().find("at character 9"), std::string::npos) << bad;
+    EXPECT_NE(get_json("/collections/pins/items?filter=owner_name%20%3D%20%27x%27", 400)["detail"].get<std::string>().find("unknown property"),
+              std::string::npos);
+    get_json("/collections/pins/items?filter=stage%3D%27x%27&filter-lang=cql3", 400);
+    get_json("/collections/pins/items?filter-crs=EPSG:4326", 400);
+
+    const json q = get_json("/collections/plots/queryables");
+    EXPECT_EQ(q["properties"]["geometry"]["$ref"], "https://geojson.org/schema/MultiPolygon.json");
+    EXPECT_EQ(q["properties"]["updated_at"]["format"], "date-time");
+    EXPECT_EQ(q["properties"]["budget_year"]["type"], "integer");
+    EXPECT_FALSE(q["properties"].contains("owner_name")); // personal fields are not filterable
+}
+
 TEST_F(features_api, property_filters_datetime_and_unknown_parameters) {
     const std::int64_t hlm = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND program = 'HLM'");
     EXPECT_EQ(get_json("/collections/pins/items?program=HLM")["numberMatched"], hlm);
