@@ -17,6 +17,8 @@ if [[ "${1:-}" == "--with-test-tools" ]]; then
   # GoogleTest; GeographicLib's Planimeter (independent geodesic areas); Chromium for the
   # browser tests (driven by playwright-core, never a downloaded browser).
   packages+=(googletest libgtest-dev libgmock-dev geographiclib-tools chromium)
+  # QGIS as GIS offices run it (Debian's 3.22), headless from Python, for the OGC API test.
+  packages+=(python3-qgis qgis-providers)
   # clang with its sanitizer and libFuzzer runtimes for the sanitizer build (build/sanitize).
   packages+=(clang libclang-rt-14-dev)
 fi
