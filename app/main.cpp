@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <iomanip>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -72,7 +73,7 @@ Commands:
          API tokens for GIS tools and embeds; `create` prints the token once.
   export --db FILE --format F [--crs C] [--bbox X1,Y1,X2,Y2] [filters] [--public] OUT
          Export plots to OUT: geojson, gpkg, shp.zip, kml, csv or fgb, in any supported CRS.
-  import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C] PATH
+  import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C] [--allow-outside] PATH
          Import plots from CSV (Google Sheets), KML/KMZ (Google My Maps), GeoJSON, zipped
          Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
   backup --db FILE OUT
@@ -119,7 +120,7 @@ const std::map<std::string, std::string> command_help{
                "CRS (default CRS84). The file includes owner names, phones and deed numbers unless --public.\n"
                "Progress goes to standard error.\n"},
     {"import", "Usage: plotmap import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C]\n"
-               "                      [--format F] PATH\n"
+               "                      [--format F] [--allow-outside] PATH\n"
                "Reads plots from PATH: .csv (Google Sheets; lat/lon columns, a \"lat, lon\" column as Google Maps\n"
                "copies it, UTM easting/northing with zone 47/48 and datum, or WKT; Thai or English headers),\n"
                ".kml/.kmz (Google My Maps), .geojson, .zip (Shapefile; Thai in UTF-8 or TIS-620), .gpkg, .gpx.\n"
@@ -128,7 +129,13 @@ const std::map<std::string, std::string> command_help{
                "rejected row and nothing is written. Rows match existing plots by uid, else code, else by\n"
                "location and name, so importing a file again does not duplicate plots. --map names a column's\n"
                "field (e.g. --map 'ชื่อเกษตรกร=owner_name'; an empty field ignores the column). --program is the\n"
-               "programme of rows without one. Exit code 1 when any row is rejected.\n"},
+               "programme of rows without one (else a code's HLM-/CLM- prefix says it). Headers are matched loosely\n"
+               "(spaces, punctuation and units in parentheses ignored; e.g. \"ชื่อ-สกุล เจ้าของแปลง\" is the owner)\n"
+               "and the report says which column went to which field and why. Coordinates may be degrees-minutes-\n"
+               "seconds or have N/E letters; swapped pairs are read the right way round with a warning. Rows with\n"
+               "the same code are rejected (never merged), except a My Maps pin and boundary of one plot. A\n"
+               "location outside every Thai subdistrict is rejected with the distance to the nearest one, unless\n"
+               "--allow-outside. Progress goes to standard error. Exit code 1 when any row is rejected.\n"},
     {"backup", "Usage: plotmap backup --db FILE OUT\n"
                "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
                "while the server goes on serving and writing. The copy is then checked (integrity, spatial indexes,\n"
@@ -152,7 +159,7 @@ struct parsed_args {
 const std::set<std::string> takes_path{"export", "import", "backup", "restore"};
 
 /// Flags that take no value.
-const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run"};
+const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run", "allow-outside"};
 
 /// Parses `plotmap COMMAND [SUBCOMMAND] --flag value ...` against the flags the command allows.
 parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
@@ -425,7 +432,20 @@ int run_import(const config::settings& s, const parsed_args& a) {
         o.mapping[m.substr(0, eq)] = m.substr(eq + 1);
     }
     o.default_program = optional_flag(a, "program");
+    o.allow_outside = a.flags.contains("allow-outside");
     if (const auto c = optional_flag(a, "crs")) o.crs = &geo::find_crs(*c);
+    // Progress on standard error: a 100,000-plot file takes a while.
+    const auto started = std::chrono::steady_clock::now();
+    o.progress = [started](const std::string& phase, std::size_t done, std::size_t total) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (phase == "reading") {
+            std::cerr << "import: reading the file...\n";
+        } else if (phase == "read") {
+            std::cerr << "import: " << done << " rows read (" << std::fixed << std::setprecision(1) << seconds << " s); checking them\n";
+        } else {
+            std::cerr << "import: " << done << "/" << total << " rows checked (" << std::fixed << std::setprecision(1) << seconds << " s)\n";
+        }
+    };
     const data::import_format format = data::import_format_of(optional_flag(a, "format").value_or(in.filename().string()));
     {
         // Migrations and the schema check first, on a connection of our own.
@@ -560,7 +580,7 @@ int run(const std::vector<std::string>& args) {
                                             {"token revoke", {"db", "config", "id"}},
                                             {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
                                                         "adm1", "adm2", "adm3", "budget-year", "public"}},
-                                            {"import", {"db", "config", "dry-run", "map", "program", "crs", "format"}},
+                                            {"import", {"db", "config", "dry-run", "map", "program", "crs", "format", "allow-outside"}},
                                             {"backup", {"db", "config"}},
                                             {"restore", {"db", "config"}}});
     const config::settings s = load_settings(a);

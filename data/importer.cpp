@@ -1,5 +1,6 @@
 #include "data/importer.hpp"
 
+#include "data/import_text.hpp"
 #include "data/uuid.hpp"
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
@@ -8,6 +9,7 @@
 #include "geo/wkb.hpp"
 
 #include <cpl_conv.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -34,46 +36,15 @@ struct source_row {
     std::optional<geo::point> point;                         ///< lon/lat
     std::optional<geo::multi_polygon> polygon;               ///< lon/lat
     std::optional<std::string> problem;                      ///< a coordinate or geometry that could not be read
+    std::vector<std::string> notes;                          ///< how something was read that a person should check
 };
 
-std::string trim(std::string_view s) {
-    const auto not_space = [](unsigned char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
-    while (!s.empty() && !not_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && !not_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    // A no-break space (U+00A0) from a spreadsheet counts as space too.
-    while (s.size() >= 2 && s.substr(0, 2) == "\xc2\xa0") s.remove_prefix(2);
-    while (s.size() >= 2 && s.substr(s.size() - 2) == "\xc2\xa0") s.remove_suffix(2);
-    return std::string(s);
-}
-
-/// Header spelling folded for matching: ASCII lower case, spaces, dashes and underscores
-/// removed ("Owner Name", "owner_name" and "owner-name" are one column).
-std::string fold(std::string_view header) {
-    std::string out;
-    for (const char c : trim(header)) {
-        if (c == ' ' || c == '_' || c == '-' || c == '.') continue;
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-    return out;
-}
-
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (n == 0 || i + n > s.size()) return false;
-        for (std::size_t k = 1; k < n; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-        }
-        i += n;
-    }
-    return true;
-}
+using import_text::fold;
+using import_text::trim;
 
 /// Thai text from a Shapefile without a (right) .cpg is TIS-620/CP874: recode what is not UTF-8.
 std::string to_utf8(const char* raw) {
-    if (valid_utf8(raw)) return raw;
+    if (geo::is_valid_utf8(raw)) return raw;
     char* recoded = CPLRecode(raw, "CP874", CPL_ENC_UTF8);
     std::string out = recoded != nullptr ? recoded : raw;
     CPLFree(recoded);
@@ -221,28 +192,40 @@ void csv_location(const csv_record& rec, const coordinate_columns& cols, const i
     const geo::crs& crs = o.crs ? *o.crs : geo::crs84();
     if (!cell(cols.wkt).empty()) return take_wkt(cell(cols.wkt), crs, row);
     if (!cell(cols.lat).empty() || !cell(cols.lon).empty()) {
-        const auto lat = number(cell(cols.lat));
-        const auto lon = number(cell(cols.lon));
+        char lat_hemisphere = 0, lon_hemisphere = 0;
+        const auto lat = import_text::parse_angle(cell(cols.lat), &lat_hemisphere);
+        const auto lon = import_text::parse_angle(cell(cols.lon), &lon_hemisphere);
         if (!lat || !lon) {
-            row.problem = "bad coordinate: latitude \"" + cell(cols.lat) + "\", longitude \"" + cell(cols.lon) +
-                          "\" (decimal degrees, like 16.4321 and 102.8123)";
+            row.problem = "bad coordinate: latitude \"" + geo::utf8_prefix(cell(cols.lat), 40) + "\", longitude \"" +
+                          geo::utf8_prefix(cell(cols.lon), 40) +
+                          "\" (decimal degrees like 16.4321 and 102.8123, or degrees-minutes-seconds like 16°24'12.1\"N)";
             return;
         }
-        row.point = geo::point{*lon, *lat};
+        const bool lettered_other_way = lat_hemisphere == 'E' || lat_hemisphere == 'W' || lon_hemisphere == 'N' || lon_hemisphere == 'S';
+        if (lettered_other_way || (!lat_hemisphere && !lon_hemisphere && import_text::looks_swapped(*lat, *lon))) {
+            row.point = geo::point{*lat, *lon};
+            row.notes.push_back("the latitude and longitude columns look swapped (longitude, latitude): read as latitude " +
+                                std::to_string(*lon) + ", longitude " + std::to_string(*lat));
+        } else {
+            row.point = geo::point{*lon, *lat};
+        }
         return;
     }
     if (!cell(cols.pair).empty()) {
-        // As Google Maps copies it: "16.4321, 102.8123" (latitude first).
-        std::string text = cell(cols.pair);
-        const auto sep = text.find_first_of(", ");
-        const auto second = sep == std::string::npos ? sep : text.find_first_not_of(", ", sep); // "17.01, " has none
-        const auto lat = sep == std::string::npos ? std::nullopt : number(text.substr(0, sep));
-        const auto lon = second == std::string::npos ? std::nullopt : number(trim(text.substr(second)));
-        if (!lat || !lon) {
-            row.problem = "bad coordinate \"" + geo::utf8_prefix(text, 60) + "\": expected \"latitude, longitude\" as Google Maps copies it";
+        // As Google Maps copies it ("16.4321, 102.8123", latitude first) or a GPS shows it.
+        const std::string text = cell(cols.pair);
+        const auto ll = import_text::parse_lat_lon(text);
+        if (!ll) {
+            row.problem = "bad coordinate \"" + geo::utf8_prefix(text, 60) +
+                          "\": expected \"latitude, longitude\" as Google Maps copies it, or degrees-minutes-seconds "
+                          "like 16°24'12.1\"N 103°30'20.4\"E";
             return;
         }
-        row.point = geo::point{*lon, *lat};
+        row.point = ll->lonlat;
+        if (ll->swapped) {
+            row.notes.push_back("\"" + geo::utf8_prefix(text, 60) + "\" looks like longitude, latitude: read as latitude " +
+                                std::to_string(ll->lonlat.y) + ", longitude " + std::to_string(ll->lonlat.x));
+        }
         return;
     }
     if (!cell(cols.easting).empty() || !cell(cols.northing).empty()) {
@@ -283,7 +266,7 @@ void csv_location(const csv_record& rec, const coordinate_columns& cols, const i
 std::vector<source_row> rows_from_csv(const std::filesystem::path& file, const import_options& o) {
     std::ifstream in(file, std::ios::binary);
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (!valid_utf8(text)) throw bad_request("the CSV is not UTF-8 (Google Sheets exports UTF-8; re-save it as UTF-8)");
+    if (!geo::is_valid_utf8(text)) throw bad_request("the CSV is not UTF-8 (Google Sheets exports UTF-8; re-save it as UTF-8)");
     const std::vector<csv_record> records = read_csv(text);
     if (records.empty()) throw bad_request("the CSV is empty");
     const std::vector<std::string>& headers = records.front().cells;
@@ -415,9 +398,193 @@ std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import
     return rows;
 }
 
+// ---- KML and KMZ (Google My Maps) -----------------------------------------------------------
+
+/// A file inside a zip, or a plain file, as text.
+std::string read_vsi(const std::string& path) {
+    VSILFILE* f = VSIFOpenL(path.c_str(), "rb");
+    if (f == nullptr) throw bad_request("cannot read " + geo::utf8_prefix(path, 80));
+    std::string out;
+    char buf[65536];
+    for (std::size_t n; (n = VSIFReadL(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+    VSIFCloseL(f);
+    return out;
+}
+
+struct xml_deleter {
+    void operator()(CPLXMLNode* n) const noexcept { CPLDestroyXMLNode(n); }
+};
+
+bool is_element(const CPLXMLNode* n, std::string_view name) {
+    return n->eType == CXT_Element && name == n->pszValue;
+}
+
+std::string text_of(const CPLXMLNode* n) {
+    std::string out;
+    for (const CPLXMLNode* c = n ? n->psChild : nullptr; c != nullptr; c = c->psNext) {
+        if (c->eType == CXT_Text) out += c->pszValue;
+    }
+    return trim(out);
+}
+
+const CPLXMLNode* child(const CPLXMLNode* n, std::string_view name) {
+    for (const CPLXMLNode* c = n ? n->psChild : nullptr; c != nullptr; c = c->psNext) {
+        if (is_element(c, name)) return c;
+    }
+    return nullptr;
+}
+
+std::string attribute(const CPLXMLNode* n, std::string_view name) {
+    for (const CPLXMLNode* c = n->psChild; c != nullptr; c = c->psNext) {
+        if (c->eType == CXT_Attribute && name == c->pszValue) return text_of(c);
+    }
+    return {};
+}
+
+/// KML coordinates: "lon,lat[,alt]" tuples separated by white space.
+std::optional<geo::ring> kml_coordinates(const CPLXMLNode* n) {
+    const std::string text = text_of(child(n, "coordinates"));
+    geo::ring out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        if (i >= text.size()) break;
+        std::size_t j = i;
+        while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+        const std::string tuple = text.substr(i, j - i);
+        i = j;
+        const auto comma = tuple.find(',');
+        if (comma == std::string::npos) return std::nullopt;
+        const auto second = tuple.find(',', comma + 1);
+        const auto lon = number(tuple.substr(0, comma));
+        const auto lat = number(tuple.substr(comma + 1, second == std::string::npos ? std::string::npos : second - comma - 1));
+        if (!lon || !lat) return std::nullopt;
+        out.push_back({*lon, *lat});
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
+void kml_geometry(const CPLXMLNode* n, source_row& row, int depth) {
+    for (const CPLXMLNode* g = n->psChild; g != nullptr && !row.problem; g = g->psNext) {
+        if (g->eType != CXT_Element) continue;
+        const std::string_view kind = g->pszValue;
+        if (kind == "Point") {
+            const auto pts = kml_coordinates(g);
+            if (!pts || pts->size() != 1) {
+                row.problem = "a point's coordinates cannot be read (KML writes longitude,latitude)";
+            } else if (row.point) {
+                row.problem = "a placemark with more than one point: give each plot its own placemark";
+            } else {
+                row.point = pts->front();
+            }
+        } else if (kind == "Polygon") {
+            geo::polygon poly;
+            const auto ring_of = [&](const CPLXMLNode* boundary) {
+                const auto r = kml_coordinates(child(boundary, "LinearRing"));
+                if (!r) row.problem = "a polygon's coordinates cannot be read (KML writes longitude,latitude)";
+                return r.value_or(geo::ring{});
+            };
+            if (const CPLXMLNode* outer = child(g, "outerBoundaryIs")) poly.rings.push_back(ring_of(outer));
+            for (const CPLXMLNode* c = g->psChild; c != nullptr; c = c->psNext) {
+                if (is_element(c, "innerBoundaryIs")) poly.rings.push_back(ring_of(c));
+            }
+            if (poly.rings.empty() && !row.problem) row.problem = "a polygon without an outer boundary";
+            if (!row.polygon) row.polygon = geo::multi_polygon{};
+            row.polygon->polygons.push_back(std::move(poly));
+        } else if (kind == "MultiGeometry" && depth < 8) {
+            kml_geometry(g, row, depth + 1);
+        } else if (kind == "LineString" || kind == "LinearRing" || kind == "Track" || kind == "MultiTrack") {
+            row.problem = "a line is not a plot: draw the boundary as a polygon (or give a point)";
+        } else if (kind == "Model") {
+            row.problem = "unsupported geometry type Model";
+        }
+    }
+}
+
+/// Google My Maps exports: placemarks in folders (layers), their table columns as
+/// ExtendedData with the sheet's own (often Thai) column names. GDAL's drivers rename
+/// non-ASCII field names, so the KML is read here, names as written.
+std::vector<source_row> rows_from_kml(const std::filesystem::path& file, import_format format, const import_options& o) {
+    std::string text;
+    if (format == import_format::kmz) {
+        check_archive(file, o);
+        const std::string root = "/vsizip/" + file.string();
+        std::unique_ptr<char*, decltype(&CSLDestroy)> names(VSIReadDirRecursive(root.c_str()), &CSLDestroy);
+        std::string chosen;
+        for (char** n = names.get(); n != nullptr && *n != nullptr; ++n) {
+            const std::string name = *n;
+            if (name == "doc.kml" || (chosen.empty() && name.size() > 4 && fold(name.substr(name.size() - 4)) == "kml")) chosen = name;
+        }
+        if (chosen.empty()) throw bad_request("the KMZ holds no .kml file");
+        text = read_vsi(root + "/" + chosen);
+    } else {
+        text = read_vsi(file.string());
+    }
+    if (!geo::is_valid_utf8(text)) throw bad_request("the KML is not UTF-8 (Google My Maps writes UTF-8)");
+    CPLErrorReset();
+    std::unique_ptr<CPLXMLNode, xml_deleter> root(CPLParseXMLString(text.c_str()));
+    if (!root) throw bad_request("the file cannot be read as KML: " + geo::utf8_prefix(CPLGetLastErrorMsg(), 200));
+    CPLStripXMLNamespace(root.get(), nullptr, TRUE);
+    const CPLXMLNode* kml = root.get(); // after the <?xml ...?> declaration, if any
+    while (kml != nullptr && !is_element(kml, "kml")) kml = kml->psNext;
+    if (kml == nullptr) throw bad_request("the file cannot be read as KML: it has no <kml> element");
+
+    // Placemarks in document order with the folder (layer) each is in.
+    std::vector<std::pair<std::string, const CPLXMLNode*>> placemarks;
+    std::vector<std::string> folders;
+    std::vector<std::pair<const CPLXMLNode*, std::string>> stack{{kml, ""}};
+    while (!stack.empty()) {
+        const auto [node, folder] = stack.back();
+        stack.pop_back();
+        std::vector<std::pair<const CPLXMLNode*, std::string>> children;
+        for (const CPLXMLNode* c = node->psChild; c != nullptr; c = c->psNext) {
+            if (c->eType != CXT_Element) continue;
+            if (is_element(c, "Placemark")) {
+                placemarks.emplace_back(folder, c);
+                if (std::find(folders.begin(), folders.end(), folder) == folders.end()) folders.push_back(folder);
+                continue;
+            }
+            const bool container = is_element(c, "Folder") || is_element(c, "Document");
+            children.emplace_back(c, container && child(c, "name") ? text_of(child(c, "name")) : folder);
+        }
+        for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
+        if (stack.size() > 100000) throw bad_request("the KML is nested too deeply");
+    }
+    if (placemarks.empty()) throw bad_request("the KML has no placemarks");
+
+    std::vector<source_row> rows;
+    std::int64_t index = 0;
+    for (const auto& [folder, pm] : placemarks) {
+        source_row row;
+        row.where = "feature " + std::to_string(++index) + (folders.size() > 1 ? " (layer " + folder + ")" : "");
+        if (const CPLXMLNode* data = child(pm, "ExtendedData")) {
+            for (const CPLXMLNode* d = data->psChild; d != nullptr; d = d->psNext) {
+                if (is_element(d, "Data")) {
+                    row.fields.emplace_back(attribute(d, "name"), text_of(child(d, "value")));
+                } else if (is_element(d, "SchemaData")) {
+                    for (const CPLXMLNode* sd = d->psChild; sd != nullptr; sd = sd->psNext) {
+                        if (is_element(sd, "SimpleData")) row.fields.emplace_back(attribute(sd, "name"), text_of(sd));
+                    }
+                }
+            }
+        }
+        const std::string name = text_of(child(pm, "name"));
+        if (!name.empty()) row.fields.emplace_back("name", name);
+        if (const std::string description = text_of(child(pm, "description")); !description.empty()) {
+            row.fields.emplace_back("description", description);
+        }
+        kml_geometry(pm, row, 0);
+        if (!row.problem && !row.point && !row.polygon) row.problem = "no geometry";
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 // ---- columns to plot fields ----------------------------------------------------------------
 
-using setter = void (*)(plot_draft&, const std::string&);
+/// Sets a field from a cell; `header` is the column's own name (its unit, for areas).
+using setter = void (*)(plot_draft&, const std::string& value, std::string_view header);
 
 std::optional<std::string> text_or_none(const std::string& v) {
     std::string t = trim(v);
@@ -462,54 +629,70 @@ std::string stage_value(const std::string& v) {
     return trim(v);
 }
 
+void set_area(plot_draft& d, const std::string& v, std::string_view header, import_text::area_unit fallback) {
+    if (!text_or_none(v)) return;
+    d.declared_area_m2 = import_text::area_m2(v, import_text::unit_of(header, fallback));
+}
+
+void no_field(plot_draft&, const std::string&, std::string_view) {}
+
 struct field_alias {
     const char* field;
-    std::vector<std::string_view> names; ///< folded spellings
+    std::vector<std::string_view> names;    ///< exact spellings (folded)
+    std::vector<std::string_view> contains; ///< words a longer header may hold (normalised), e.g. "เจ้าของ"
     setter set;
 };
 
+/// The columns plotmap reads, most specific first (a phone column also names the owner, a
+/// deed-number column also says "เอกสารสิทธิ์"). Columns named *_name are checks, not fields:
+/// a province, district or subdistrict name is compared with where the location lies.
 const std::vector<field_alias>& aliases() {
     static const std::vector<field_alias> all{
-        {"uid", {"uid", "uuid"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.uid = *t; }},
-        {"code", {"code", "plotcode", "รหัส", "รหัสแปลง"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.code = *t; }},
-        {"program", {"program", "programme", "โครงการ", "ประเภท", "ประเภทแปลง"},
-         [](plot_draft& d, const std::string& v) { if (text_or_none(v)) d.program = program_value(v); }},
-        {"name", {"name", "plotname", "ชื่อแปลง", "ชื่อ"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.name = *t; }},
+        {"uid", {"uid", "uuid"}, {}, [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.uid = *t; }},
+        {"adm1", {"adm1", "provincecode", "รหัสจังหวัด"}, {"รหัสจังหวัด"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.adm1 = *t; }},
+        {"adm2", {"adm2", "districtcode", "รหัสอำเภอ"}, {"รหัสอำเภอ"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.adm2 = *t; }},
+        {"adm3", {"adm3", "subdistrictcode", "รหัสตำบล"}, {"รหัสตำบล"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.adm3 = *t; }},
+        {"code", {"code", "plotcode", "รหัส", "รหัสแปลง"}, {"รหัสแปลง"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.code = *t; }},
+        {"owner_phone", {"ownerphone", "phone", "tel", "telephone", "mobile", "โทร", "เบอร์โทร", "เบอร์โทรศัพท์", "โทรศัพท์"},
+         {"โทร", "phone", "mobile"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.owner_phone = *t; }},
+        {"deed_no", {"deedno", "deednumber", "เลขที่เอกสารสิทธิ์", "เลขโฉนด", "เลขที่โฉนด"}, {"เลขที่เอกสาร", "เลขเอกสาร", "เลขโฉนด", "เลขที่โฉนด"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.deed_no = *t; }},
+        {"deed_type", {"deedtype", "ประเภทเอกสารสิทธิ์", "เอกสารสิทธิ์"}, {"เอกสารสิทธิ"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (text_or_none(v)) d.deed_type = deed_value(v); }},
         {"owner_name", {"ownername", "owner", "เจ้าของ", "ชื่อเจ้าของ", "ชื่อสกุล", "ชื่อนามสกุล", "เกษตรกร", "ชื่อเกษตรกร"},
-         [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.owner_name = *t; }},
-        {"owner_phone", {"ownerphone", "phone", "tel", "telephone", "โทร", "เบอร์โทร", "เบอร์โทรศัพท์", "โทรศัพท์"},
-         [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.owner_phone = *t; }},
-        {"village_no", {"villageno", "village", "moo", "หมู่", "หมู่ที่"},
-         [](plot_draft& d, const std::string& v) { if (text_or_none(v)) d.village_no = whole_number(v, "village_no"); }},
-        {"notes", {"notes", "note", "description", "desc", "cmt", "หมายเหตุ", "รายละเอียด"},
-         [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.notes = *t; }},
-        {"deed_type", {"deedtype", "ประเภทเอกสารสิทธิ์", "เอกสารสิทธิ์"},
-         [](plot_draft& d, const std::string& v) { if (text_or_none(v)) d.deed_type = deed_value(v); }},
-        {"deed_no", {"deedno", "deednumber", "เลขที่เอกสารสิทธิ์", "เลขโฉนด", "เลขที่โฉนด"},
-         [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.deed_no = *t; }},
-        {"declared_area_rai", {"declaredarearai", "declaredrai", "เนื้อที่", "เนื้อที่ไร่งานวา", "ไร่งานวา"},
-         [](plot_draft& d, const std::string& v) {
-             if (auto t = text_or_none(v)) d.declared_area_m2 = geo::parse_rai_ngan_wa(*t).to_m2();
-         }},
-        {"declared_area_m2", {"declaredaream2", "declaredm2"},
-         [](plot_draft& d, const std::string& v) {
-             if (!text_or_none(v)) return;
-             const auto n = number(v);
-             if (!n) throw bad_request("declared_area_m2 \"" + geo::utf8_prefix(v, 40) + "\" is not a number");
-             d.declared_area_m2 = *n;
-         }},
-        {"stage", {"stage", "ขั้นตอน", "สถานะ"}, [](plot_draft& d, const std::string& v) { if (text_or_none(v)) d.stage = stage_value(v); }},
-        {"budget_year", {"budgetyear", "year", "ปีงบประมาณ", "ปีงบ"},
-         [](plot_draft& d, const std::string& v) {
+         {"เจ้าของ", "เกษตรกร", "ชื่อสกุล", "ชื่อนามสกุล", "owner", "farmer"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.owner_name = *t; }},
+        {"program", {"program", "programme", "โครงการ", "ประเภท", "ประเภทแปลง"}, {"ประเภทแปลง", "โครงการ"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (text_or_none(v)) d.program = program_value(v); }},
+        {"name", {"name", "plotname", "ชื่อแปลง", "ชื่อ"}, {"ชื่อแปลง"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.name = *t; }},
+        {"village_no", {"villageno", "village", "moo", "หมู่", "หมู่ที่"}, {"หมู่ที่"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (text_or_none(v)) d.village_no = whole_number(v, "village_no"); }},
+        {"notes", {"notes", "note", "description", "desc", "cmt", "หมายเหตุ", "รายละเอียด"}, {"หมายเหตุ"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (auto t = text_or_none(v)) d.notes = *t; }},
+        {"declared_area_m2", {"declaredaream2", "declaredm2"}, {},
+         [](plot_draft& d, const std::string& v, std::string_view h) { set_area(d, v, h, import_text::area_unit::square_metre); }},
+        {"declared_area_rai", {"declaredarearai", "declaredrai", "เนื้อที่", "เนื้อที่ไร่งานวา", "ไร่งานวา", "พื้นที่"},
+         {"เนื้อที่", "พื้นที่", "declaredarea"},
+         [](plot_draft& d, const std::string& v, std::string_view h) { set_area(d, v, h, import_text::area_unit::rai_ngan_wa); }},
+        {"stage", {"stage", "ขั้นตอน", "สถานะ"}, {"ขั้นตอน", "สถานะ"},
+         [](plot_draft& d, const std::string& v, std::string_view) { if (text_or_none(v)) d.stage = stage_value(v); }},
+        {"budget_year", {"budgetyear", "year", "ปีงบประมาณ", "ปีงบ"}, {"ปีงบ"},
+         [](plot_draft& d, const std::string& v, std::string_view) {
              if (!text_or_none(v)) return;
              const std::int64_t y = whole_number(v, "budget_year");
              d.budget_year = y > 2400 ? y - 543 : y; // Thai sheets write Buddhist Era years
          }},
-        {"adm1", {"adm1", "provincecode", "รหัสจังหวัด"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.adm1 = *t; }},
-        {"adm2", {"adm2", "districtcode", "รหัสอำเภอ"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.adm2 = *t; }},
-        {"adm3", {"adm3", "subdistrictcode", "รหัสตำบล"}, [](plot_draft& d, const std::string& v) { if (auto t = text_or_none(v)) d.adm3 = *t; }},
-        {"pin_accuracy_m", {"pinaccuracym", "accuracy"},
-         [](plot_draft& d, const std::string& v) {
+        {"subdistrict_name", {"subdistrict", "tambon", "ตำบล", "ชื่อตำบล"}, {"ตำบล", "แขวง"}, no_field},
+        {"district_name", {"district", "amphoe", "อำเภอ", "ชื่ออำเภอ", "เขต"}, {"อำเภอ"}, no_field},
+        {"province_name", {"province", "changwat", "จังหวัด", "ชื่อจังหวัด"}, {"จังหวัด"}, no_field},
+        {"pin_accuracy_m", {"pinaccuracym", "accuracy"}, {},
+         [](plot_draft& d, const std::string& v, std::string_view) {
              if (const auto n = number(v)) d.pin_accuracy_m = *n;
          }},
     };
@@ -522,29 +705,47 @@ bool location_or_computed(const std::string& folded) {
                            "coords", "พิกัด", "ตำแหน่ง", "easting", "northing", "e", "n", "x", "y", "zone", "utmzone", "datum",
                            "wkt", "geometry", "geom", "id", "fid", "aream2", "arearai", "perimeterm", "version", "createdat",
                            "createdby", "updatedat", "updatedby", "adm1name", "adm2name", "adm3name", "stagechangedat",
-                           "budgetyearbe", "deletedat", "ละติจูด", "ลองจิจูด", "โซน", "หลักฐาน",
+                           "budgetyearbe", "deletedat", "ละติจูด", "ลองจิจูด", "โซน", "หลักฐาน", "รูปแปลง", "ขอบเขต",
                            // KML styling and time members (Google My Maps, GDAL's LIBKML)
                            "tessellate", "extrude", "visibility", "timestamp", "begin", "end", "altitudemode", "draworder",
                            "icon", "snippet", "styleurl"});
 }
 
-const field_alias* alias_for(const std::string& header, const std::map<std::string, std::string>& mapping, bool& ignored) {
-    ignored = false;
+struct column_match {
+    const field_alias* alias = nullptr;
+    std::string why; ///< for the report: "mapped", "name", "normalised name", "contains …"
+    bool ignored = false;
+};
+
+column_match match_column(const std::string& header, const std::map<std::string, std::string>& mapping) {
+    column_match m;
     std::string target = fold(header);
-    if (const auto m = mapping.find(trim(header)); m != mapping.end()) {
-        if (m->second.empty()) {
-            ignored = true;
-            return nullptr;
+    if (const auto mapped = mapping.find(trim(header)); mapped != mapping.end()) {
+        if (mapped->second.empty()) {
+            m.ignored = true;
+            return m;
         }
         for (const field_alias& a : aliases()) {
-            if (m->second == a.field) return &a;
+            if (mapped->second == a.field) return {&a, "--map", false};
         }
-        target = fold(m->second);
+        target = fold(mapped->second);
     }
     for (const field_alias& a : aliases()) {
-        if (std::find(a.names.begin(), a.names.end(), target) != a.names.end()) return &a;
+        if (std::find(a.names.begin(), a.names.end(), target) != a.names.end()) return {&a, "name", false};
     }
-    return nullptr;
+    if (location_or_computed(target)) return m;
+    // Loosely: without spaces, punctuation and parenthesised units ("พื้นที่ (ไร่-งาน-ตร.ว.)").
+    const std::string loose = import_text::normalise_header(header);
+    if (loose.empty() || location_or_computed(loose)) return m;
+    for (const field_alias& a : aliases()) {
+        if (std::find(a.names.begin(), a.names.end(), loose) != a.names.end()) return {&a, "name without spaces, punctuation and units", false};
+    }
+    for (const field_alias& a : aliases()) {
+        for (const std::string_view word : a.contains) {
+            if (loose.find(word) != std::string::npos) return {&a, "header contains \"" + std::string(word) + "\"", false};
+        }
+    }
+    return m;
 }
 
 /// A stable uid for a row with neither uid nor code, from its location and name: the same
@@ -594,72 +795,207 @@ std::string_view import_format_name(import_format f) noexcept {
     return "";
 }
 
+namespace {
+
+/// The admin area names a row gives (จังหวัด, อำเภอ, ตำบล columns), to check against where
+/// its location lies.
+struct named_admin {
+    std::string province, district, subdistrict;
+};
+
+bool same_admin_name(const std::string& given, const std::string& actual) {
+    const std::string a = import_text::admin_name_key(given);
+    const std::string b = import_text::admin_name_key(actual);
+    // "อ.เมือง" names the district เมือง<province> of whichever province it is in.
+    return a == b || (a == "เมือง" && b.starts_with("เมือง"));
+}
+
+/// Refuses a location outside every Thai subdistrict, saying how far the nearest one is.
+void check_inside_thailand(connection& c, const plot_draft& d, bool allow_outside) {
+    if (allow_outside || (!d.pin && !d.boundary)) return;
+    const geo::bbox box = d.boundary ? geo::envelope(*d.boundary) : geo::bbox{};
+    const geo::point where = d.pin ? *d.pin : geo::point{(box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2};
+    if (!std::isfinite(where.x) || !std::isfinite(where.y) || locate_admin(c, where)) return;
+    char place[96];
+    std::snprintf(place, sizeof place, "%.6f, %.6f", where.y, where.x);
+    const auto nearest = nearest_admin(c, where);
+    if (!nearest) return; // far from Thailand: the service region check says so
+    char km[32];
+    std::snprintf(km, sizeof km, "%.1f km", nearest->second / 1000.0);
+    const std::string message = std::string("the location (latitude, longitude ") + place + ") is outside every Thai subdistrict: " + km +
+                                " from ต." + nearest->first.adm3_name + " อ." + nearest->first.adm2_name + " จ." + nearest->first.adm1_name;
+    throw bad_request(message + ". Check the coordinates (a UTM zone 47 typed for a zone-48 plot lands in Myanmar), or "
+                                "import with --allow-outside if the plot really lies there");
+}
+
+/// Warnings where the province, district or subdistrict a row names is not where its location lies.
+std::vector<std::string> check_admin_names(const write_result& r, const named_admin& names) {
+    std::vector<std::string> warnings;
+    const auto& at = r.suggested_admin;
+    if (!at) return warnings;
+    const auto check = [&](const std::string& given, const std::string& actual, const char* what, const char* prefix) {
+        if (given.empty() || same_admin_name(given, actual)) return;
+        warnings.push_back(std::string("the ") + what + " column says \"" + geo::utf8_prefix(given, 60) + "\" but the location lies in " +
+                           prefix + actual);
+    };
+    check(names.province, at->adm1_name, "province (จังหวัด)", "จ.");
+    check(names.district, at->adm2_name, "district (อำเภอ)", "อ.");
+    check(names.subdistrict, at->adm3_name, "subdistrict (ตำบล)", "ต.");
+    return warnings;
+}
+
+/// One plot's pin and boundary as two placemarks with the same code (as My Maps layers keep
+/// them) become one row with both.
+void merge_pins_and_boundaries(std::vector<source_row>& rows, const std::vector<std::optional<std::string>>& codes,
+                               std::vector<std::optional<std::string>>& merged_codes) {
+    std::map<std::string, std::size_t> first;
+    std::vector<bool> drop(rows.size(), false);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!codes[i] || rows[i].problem) continue;
+        const auto [it, fresh] = first.emplace(*codes[i], i);
+        if (fresh) continue;
+        source_row& a = rows[it->second];
+        source_row& b = rows[i];
+        const bool pin_and_boundary = (a.point && !a.polygon && b.polygon && !b.point) || (a.polygon && !a.point && b.point && !b.polygon);
+        if (!pin_and_boundary) continue;
+        if (b.point) a.point = b.point;
+        if (b.polygon) a.polygon = b.polygon;
+        for (auto& field : b.fields) {
+            const bool has = std::any_of(a.fields.begin(), a.fields.end(), [&](const auto& f) { return f.first == field.first && !trim(f.second).empty(); });
+            if (!has) a.fields.push_back(std::move(field));
+        }
+        a.where += " + " + b.where;
+        drop[i] = true;
+    }
+    std::vector<source_row> kept;
+    merged_codes.clear();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (drop[i]) continue;
+        kept.push_back(std::move(rows[i]));
+        merged_codes.push_back(codes[i]);
+    }
+    rows = std::move(kept);
+}
+
+/// Rows that share a code (or uid) would silently become one plot: each is rejected, naming
+/// the others.
+void reject_duplicates(std::vector<source_row>& rows, const std::vector<std::optional<std::string>>& keys, const char* what) {
+    std::map<std::string, std::vector<std::size_t>> by_key;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (keys[i]) by_key[*keys[i]].push_back(i);
+    }
+    for (const auto& [key, at] : by_key) {
+        if (at.size() < 2) continue;
+        for (const std::size_t i : at) {
+            std::string others;
+            for (const std::size_t j : at) {
+                if (j != i) others += (others.empty() ? "" : ", ") + rows[j].where;
+            }
+            rows[i].problem = std::string(what) + " \"" + geo::utf8_prefix(key, 40) + "\" is also on " + others +
+                              ": rows with the same " + what + " are not merged into one plot; give each plot its own " + what;
+        }
+    }
+}
+
+} // namespace
+
 import_report import_plots(plot_registry& registry, const std::filesystem::path& file, import_format format,
                            const import_options& o, const editor& who) {
     if (sodium_init() < 0) throw error("libsodium could not be initialised");
-    const std::vector<source_row> rows = format == import_format::csv ? rows_from_csv(file, o) : rows_from_gdal(file, format, o);
+    const auto say = [&](const std::string& phase, std::size_t done, std::size_t total) {
+        if (o.progress) o.progress(phase, done, total);
+    };
+    say("reading", 0, 0);
+    std::vector<source_row> rows = format == import_format::csv                                   ? rows_from_csv(file, o)
+                                   : format == import_format::kml || format == import_format::kmz ? rows_from_kml(file, format, o)
+                                                                                                  : rows_from_gdal(file, format, o);
+    say("read", rows.size(), rows.size());
     import_report report;
     report.format = std::string(import_format_name(format));
     report.dry_run = o.dry_run;
     report.rows = static_cast<std::int64_t>(rows.size());
 
-    // Which columns become which fields (the same for every row of a file).
+    // Which columns become which fields (the same for every row of a file), and why.
     std::map<std::string, const field_alias*> used;
     for (const source_row& row : rows) {
         for (const auto& [name, value] : row.fields) {
             if (used.contains(name)) continue;
-            bool ignored = false;
-            const field_alias* a = alias_for(name, o.mapping, ignored);
-            used[name] = a;
-            if (a) {
-                report.columns_used.push_back(name + " -> " + a->field);
-            } else if (!location_or_computed(fold(name)) || ignored) {
+            const column_match m = match_column(name, o.mapping);
+            used[name] = m.alias;
+            if (m.alias) {
+                report.columns_used.push_back(name + " -> " + m.alias->field + " (" + m.why + ")");
+            } else if (!location_or_computed(fold(name)) || m.ignored) {
                 report.columns_ignored.push_back(name);
             }
         }
     }
+    const auto value_of = [&](const source_row& row, std::string_view field) -> std::optional<std::string> {
+        for (const auto& [name, value] : row.fields) {
+            const field_alias* a = used[name];
+            if (a && a->field == field && !trim(value).empty()) return trim(value);
+        }
+        return std::nullopt;
+    };
+    // A placemark named like a code ("HLM-4608-0001") with no code column: the name is its code.
+    if (format == import_format::kml || format == import_format::kmz) {
+        for (source_row& row : rows) {
+            if (value_of(row, "code")) continue;
+            for (auto& [name, value] : row.fields) {
+                if (name == "name" && import_text::looks_like_code(value)) name = "code";
+            }
+        }
+        if (!used.contains("code")) used["code"] = match_column("code", {}).alias;
+    }
+    std::vector<std::optional<std::string>> codes;
+    for (const source_row& row : rows) codes.push_back(value_of(row, "code"));
+    if (format == import_format::kml || format == import_format::kmz) merge_pins_and_boundaries(rows, std::vector(codes), codes);
+    reject_duplicates(rows, codes, "code");
+    std::vector<std::optional<std::string>> uids;
+    for (const source_row& row : rows) uids.push_back(value_of(row, "uid"));
+    reject_duplicates(rows, uids, "uid");
+
     bool by_uid = false, by_code = false, by_fingerprint = false;
     std::vector<import_item> items;
     items.reserve(rows.size());
     for (const source_row& row : rows) {
+        for (const std::string& note : row.notes) report.warnings.push_back({row.where, note});
         import_item item;
         item.where = row.where;
         item.problem = row.problem;
         if (!row.problem && !row.point && !row.polygon) item.problem = "no coordinates in this row";
-        std::string plot_name;
-        for (const auto& [name, value] : row.fields) {
-            const field_alias* a = used[name];
-            if (!a) continue;
-            if (std::string_view(a->field) == "uid" && !trim(value).empty()) item.uid = trim(value);
-            if (std::string_view(a->field) == "code" && !trim(value).empty()) item.code = trim(value);
-            if (std::string_view(a->field) == "name") plot_name = trim(value);
-        }
+        item.uid = value_of(row, "uid");
+        item.code = value_of(row, "code");
         if (item.uid) {
             by_uid = true;
         } else if (item.code) {
             by_code = true;
         } else {
-            item.uid = fingerprint(row, plot_name);
+            item.uid = fingerprint(row, value_of(row, "name").value_or(""));
             by_fingerprint = true;
         }
         item.apply = [&row, &used, &o](plot_draft& d) {
             for (const auto& [name, value] : row.fields) {
                 if (const field_alias* a = used[name]) {
                     try {
-                        a->set(d, value);
+                        a->set(d, value, name);
                     } catch (const error& e) {
                         throw bad_request(std::string(e.what()) + " (column \"" + name + "\")");
                     }
                 }
             }
+            if (!d.program && d.code) d.program = import_text::program_from_code(*d.code);
             if (!d.program && o.default_program) d.program = *o.default_program;
-            if (!d.program) throw bad_request("no programme: add a program column (HLM/CLM) or give a default programme");
+            if (!d.program) throw bad_request("no programme: add a program column (HLM/CLM), codes starting HLM- or CLM-, or give a default programme");
             if (row.point) {
                 d.pin = row.point;
                 d.pin_source = "import";
             }
             if (row.polygon) d.boundary = row.polygon;
         };
+        const named_admin names{value_of(row, "province_name").value_or(""), value_of(row, "district_name").value_or(""),
+                                value_of(row, "subdistrict_name").value_or("")};
+        item.before_write = [&o](connection& c, const plot_draft& d) { check_inside_thailand(c, d, o.allow_outside); };
+        item.verify = [names](connection&, const write_result& r) { return check_admin_names(r, names); };
         items.push_back(std::move(item));
     }
     std::vector<std::string> how;
@@ -669,7 +1005,8 @@ import_report import_plots(plot_registry& registry, const std::filesystem::path&
     for (std::size_t i = 0; i < how.size(); ++i) report.matching += (i ? ", " : "") + how[i];
     if (report.matching.empty()) report.matching = "nothing (no rows)";
 
-    const batch_outcome outcome = registry.write_batch(items, who, o.dry_run);
+    const batch_outcome outcome =
+        registry.write_batch(items, who, o.dry_run, [&](std::size_t done, std::size_t total) { say("checked", done, total); });
     report.created = outcome.created;
     report.updated = outcome.updated;
     report.unchanged = outcome.unchanged;

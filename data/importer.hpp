@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct import_options {
     /// zip that inflates to gigabytes costs nothing (a "zip bomb").
     std::uint64_t max_unpacked_bytes = std::uint64_t{512} << 20;
     std::size_t max_archive_entries = 1000;
+    /// Accept locations outside every Thai subdistrict (with a warning) instead of refusing them.
+    bool allow_outside = false;
+    /// Called as the import goes: ("reading", 0, 0), ("read", rows, rows), then
+    /// ("checked", done, total) every few thousand rows.
+    std::function<void(const std::string& phase, std::size_t done, std::size_t total)> progress;
 };
 
 struct import_problem {
@@ -53,7 +59,7 @@ struct import_report {
     std::int64_t unchanged = 0;         ///< rows that match a plot exactly
     std::vector<import_problem> rejected;
     std::vector<import_problem> warnings; ///< accepted rows with something to check (area mismatch, overlap...)
-    std::vector<std::string> columns_used;    ///< "source -> field"
+    std::vector<std::string> columns_used;    ///< "source -> field (why)"
     std::vector<std::string> columns_ignored;
     std::string matching;               ///< how rows were matched to existing plots
     std::vector<geo::bbox> touched;     ///< where plots changed (to refresh tiles)

@@ -544,11 +544,14 @@ write_result plot_registry::restore(std::int64_t id, std::optional<std::int64_t>
     return set_deleted(store_, id, expected_version, false, who);
 }
 
-batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run) {
+batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run,
+                                         const batch_progress& progress) {
     batch_outcome out;
     store_.write([&](connection& c) {
         transaction tx(c);
+        std::size_t done = 0;
         for (const import_item& item : items) {
+            if (progress && (++done % 5000 == 0 || done == items.size())) progress(done, items.size());
             if (item.problem) {
                 out.rejected.emplace_back(item.where, *item.problem);
                 continue;
@@ -562,6 +565,7 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
                 plot_draft d = existing ? draft_of(*existing) : plot_draft{};
                 if (!existing && item.uid) d.uid = item.uid;
                 item.apply(d);
+                if (item.before_write) item.before_write(c, d);
                 std::vector<std::string> repairs;
                 plot p = prepare(d, rules_, repairs);
                 if (!existing && p.uid.empty()) p.uid = new_uuid();
@@ -575,6 +579,9 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
                     ++out.unchanged;
                 }
                 for (const warning& w : r.warnings) out.warnings.emplace_back(item.where, w.message);
+                if (item.verify) {
+                    for (std::string& w : item.verify(c, r)) out.warnings.emplace_back(item.where, std::move(w));
+                }
                 if (r.created || r.changed) {
                     if (!r.previous_bounds.empty()) out.touched.push_back(r.previous_bounds);
                     out.touched.push_back(bounds_of(r.record));

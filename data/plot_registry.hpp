@@ -98,7 +98,15 @@ struct import_item {
     std::optional<std::string> uid;         ///< matches an existing plot by uid (given, or a fingerprint)
     std::optional<std::string> code;        ///< else by code
     std::function<void(plot_draft&)> apply; ///< sets the fields the file has, over the matched plot's
+    /// Checks the filled-in draft before it is validated and written (may throw to reject the row).
+    std::function<void(connection&, const plot_draft&)> before_write;
+    /// Checks the written plot (its admin areas, where it lies) inside the batch's
+    /// transaction: returns warnings, or throws to reject the row.
+    std::function<std::vector<std::string>(connection&, const write_result&)> verify;
 };
+
+/// How far a batch has got: items done (written or rejected) of all.
+using batch_progress = std::function<void(std::size_t done, std::size_t total)>;
 
 struct batch_outcome {
     std::int64_t created = 0, updated = 0, unchanged = 0;
@@ -139,7 +147,8 @@ public:
     /// plot (then updated with the row's fields) or created. Every row is checked like a
     /// single write (rules, scope); a rejected row is reported with its reason. Committed
     /// only when `dry_run` is false and no row was rejected: all or nothing.
-    batch_outcome write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run);
+    batch_outcome write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run,
+                              const batch_progress& progress = {});
 
     [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
 

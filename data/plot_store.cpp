@@ -216,6 +216,24 @@ cql2::target plot_filter_target(bool boundary) {
     return t;
 }
 
+std::optional<std::pair<admin_match, double>> nearest_admin(connection& conn, geo::point lonlat) {
+    // Widening circles on the R*Tree, then exact distances on the ellipsoid.
+    for (const double radius : {0.1, 0.5, 1.5, 3.0}) {
+        statement st = conn.prepare(std::string(R"sql(
+SELECT a3.adm1, a3.adm2, a3.code, a1.name_th, a2.name_th, a3.name_th, ST_Distance(a3.geom, MakePoint(?1, ?2, 4326), 1) AS d
+FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
+WHERE a3.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'adm3' AND f_geometry_column = 'geom'
+                   AND search_frame = BuildCircleMbr(?1, ?2, ?3, 4326))
+ORDER BY d LIMIT 1)sql"));
+        st.bind(1, lonlat.x).bind(2, lonlat.y).bind(3, radius);
+        if (!st.step() || st.is_null(6)) continue;
+        return std::pair{admin_match{std::string(st.text(0)), std::string(st.text(1)), std::string(st.text(2)), std::string(st.text(3)),
+                                     std::string(st.text(4)), std::string(st.text(5))},
+                         st.real(6)};
+    }
+    return std::nullopt;
+}
+
 std::optional<plot> find_plot(connection& conn, std::int64_t id) {
     statement st = conn.prepare(std::string(select_plot) + " WHERE p.id = ?");
     st.bind(1, id);

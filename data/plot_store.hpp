@@ -88,6 +88,9 @@ void append_history(connection& conn, std::int64_t plot_id, const history_entry&
 /// point on a shared border, or where the simplified boundaries overlap, gets the lowest
 /// subdistrict code among those touching it, so the answer is always the same.
 [[nodiscard]] std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat);
+/// The subdistrict nearest to a point outside every subdistrict, and its geodesic distance
+/// in metres (searched within about 3 degrees). nullopt if none is that near.
+[[nodiscard]] std::optional<std::pair<admin_match, double>> nearest_admin(connection& conn, geo::point lonlat);
 /// Codes and names of a subdistrict by its code. nullopt if there is no such subdistrict.
 [[nodiscard]] std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3);
 /// True if the code exists at that level (1, 2 or 3).

@@ -68,12 +68,15 @@ private:
 
 void add_imports(router& r, const context& ctx) {
     r.add("POST", "/api/v1/imports", access::edit, [&ctx](const request& req, const path_params&) {
-        allow_only(req, {"format", "filename", "dry_run", "program", "crs", "map"});
+        allow_only(req, {"format", "filename", "dry_run", "program", "crs", "map", "allow_outside"});
         if (req.body.empty()) throw bad_request("the request body is the file to import; it is empty");
         data::import_options o;
         const auto dry = req.query_value("dry_run");
         if (dry && *dry != "true" && *dry != "false") throw bad_request("dry_run must be true or false");
         o.dry_run = !dry || *dry == "true";
+        const auto outside = req.query_value("allow_outside");
+        if (outside && *outside != "true" && *outside != "false") throw bad_request("allow_outside must be true or false");
+        o.allow_outside = outside && *outside == "true";
         if (const auto p = req.query_value("program")) o.default_program = std::string(*p);
         if (const auto c = req.query_value("crs")) o.crs = &geo::find_crs(*c);
         for (const auto& [key, value] : req.query) {

@@ -402,3 +402,135 @@ TEST_F(imports_e2e, uploads_are_for_editors_and_rows_outside_their_scope_are_rej
     EXPECT_EQ(text("SELECT created_by FROM plots WHERE code = 'IN-1'"), "staff6401");
     EXPECT_EQ(test::http_request(s.port, "POST", "/api/v1/imports", in_scope, "Content-Type: application/octet-stream\r\n" + staff).status, 400);
 }
+
+TEST_F(imports_e2e, a_district_google_sheet_with_loose_thai_headers_pasted_coordinates_and_duplicates) {
+    // As district offices fill in Google Sheets: headers with dashes, spaces and units in
+    // parentheses, areas in rai-ngan-wa, admin names with and without prefixes, coordinates
+    // in degrees-minutes-seconds, with N/E letters, a decimal comma, and one pair swapped;
+    // no programme column (the code prefix says it) and one code twice.
+    const std::string header = "รหัส,ชื่อ-สกุล เจ้าของแปลง,เบอร์โทร เจ้าของ,พื้นที่ (ไร่-งาน-ตร.ว.),จังหวัด,อำเภอ,ตำบล,พิกัด\n";
+    const std::string rows =
+        "HLM-4601-0001,นายสมชาย ใจดี,081-111-1111,3-0-0,กาฬสินธุ์,เมือง,หลุบ,\"16°24'12.1\"\"N 103°30'20.4\"\"E\"\n"  // line 2
+        "HLM-4601-0002,นางสมศรี มีนา,,3-2-50,จ.กาฬสินธุ์,อ.เมืองกาฬสินธุ์,ต.หลุบ,16.4036N 103.5059E\n"                  // line 3
+        "CLM-4001-0001,กลุ่มวิสาหกิจบ้านโคก,,15 ไร่,ขอนแก่น,เมืองขอนแก่น,เมืองเก่า,\"102.8236, 16.4033\"\n"             // line 4: swapped
+        "HLM-4001-0002,นายทองดี,,2-1-0,มหาสารคาม,เมือง,เมืองเก่า,\"16,4035 102,8238\"\n"                              // line 5: wrong province
+        "HLM-4601-0003,นายซ้ำ,,1-0-0,กาฬสินธุ์,,,\"16º24'13\"\"N 103º30'21\"\"E\"\n"                                   // line 6
+        "HLM-4601-0003,นายซ้ำสอง,,1-0-0,กาฬสินธุ์,,,\"16°24'14\"\" 103°30'22\"\"\"\n";                                 // line 7: same code
+    write(dir / "sheet.csv", header + rows);
+    auto r = import({"--dry-run", (dir / "sheet.csv").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    // The report says which column went where, and why.
+    for (const char* used : {"ชื่อ-สกุล เจ้าของแปลง -> owner_name (header contains \"เจ้าของ\")",
+                             "เบอร์โทร เจ้าของ -> owner_phone (header contains \"โทร\")",
+                             "พื้นที่ (ไร่-งาน-ตร.ว.) -> declared_area_rai (name without spaces, punctuation and units)",
+                             "จังหวัด -> province_name (name)", "รหัส -> code (name)"}) {
+        EXPECT_NE(r.output.find(used), std::string::npos) << used << "\n" << r.output;
+    }
+    EXPECT_NE(r.output.find("line 6: code \"HLM-4601-0003\" is also on line 7"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("line 7: code \"HLM-4601-0003\" is also on line 6"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("line 4: \"102.8236, 16.4033\" looks like longitude, latitude"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("line 5: the province (จังหวัด) column says \"มหาสารคาม\" but the location lies in จ.ขอนแก่น"),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find("line 2: the "), std::string::npos) << "อ.เมือง is the province's own district\n" << r.output;
+    EXPECT_EQ(r.output.find("line 3: the "), std::string::npos) << "prefixes are not differences\n" << r.output;
+
+    // Without the duplicate the import goes through.
+    write(dir / "sheet.csv", header + rows.substr(0, rows.find("HLM-4601-0003,นายซ้ำสอง")));
+    r = import({(dir / "sheet.csv").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(count(), 5);
+    EXPECT_EQ(text("SELECT owner_name FROM plots WHERE code = 'HLM-4601-0001'"), "นายสมชาย ใจดี");
+    EXPECT_EQ(text("SELECT owner_phone FROM plots WHERE code = 'HLM-4601-0001'"), "081-111-1111");
+    EXPECT_EQ(text("SELECT declared_area_m2 FROM plots WHERE code = 'HLM-4601-0001'"), "4800.0");
+    EXPECT_EQ(text("SELECT declared_area_m2 FROM plots WHERE code = 'HLM-4601-0002'"), "5800.0");
+    EXPECT_EQ(text("SELECT declared_area_m2 FROM plots WHERE code = 'CLM-4001-0001'"), "24000.0");
+    EXPECT_EQ(text("SELECT program FROM plots WHERE code = 'CLM-4001-0001'"), "CLM");
+    EXPECT_EQ(text("SELECT program FROM plots WHERE code = 'HLM-4601-0002'"), "HLM");
+    EXPECT_EQ(text("SELECT adm3 FROM plots WHERE code = 'HLM-4601-0001'"), "460103");
+    EXPECT_EQ(text("SELECT adm3 FROM plots WHERE code = 'CLM-4001-0001'"), "400106");
+    const auto [lon, lat] = pin_of("HLM-4601-0001");
+    EXPECT_NEAR(lat, 16.0 + 24.0 / 60 + 12.1 / 3600, 1e-9);
+    EXPECT_NEAR(lon, 103.0 + 30.0 / 60 + 20.4 / 3600, 1e-9);
+    const auto [lon4, lat4] = pin_of("CLM-4001-0001");
+    EXPECT_DOUBLE_EQ(lat4, 16.4033);
+    EXPECT_DOUBLE_EQ(lon4, 102.8236);
+    const auto [lon5, lat5] = pin_of("HLM-4001-0002");
+    EXPECT_DOUBLE_EQ(lat5, 16.4035);
+    EXPECT_DOUBLE_EQ(lon5, 102.8238);
+}
+
+TEST_F(imports_e2e, a_location_outside_every_subdistrict_is_refused_with_the_distance_unless_allowed) {
+    // A plot in Khon Kaen (UTM zone 48) with its coordinates typed as zone 47: Myanmar.
+    write(dir / "utm.csv", "code,program,easting,northing,zone,datum\nKK-1,HLM,267569.06,1814794.08,47,WGS 84\n");
+    auto r = import({"--dry-run", (dir / "utm.csv").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("line 2: the location (latitude, longitude 16.4"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("is outside every Thai subdistrict: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(" km from ต."), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--allow-outside"), std::string::npos) << r.output;
+    // In the right zone it is at home.
+    write(dir / "utm.csv", "code,program,easting,northing,zone,datum\nKK-1,HLM,267569.06,1814794.08,48,WGS 84\n");
+    r = import({(dir / "utm.csv").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(text("SELECT adm3 FROM plots WHERE code = 'KK-1'"), "400106");
+    // A real exception: just off the coast, inside the service region but in no subdistrict.
+    write(dir / "sea.csv", "code,program,lat,lon\nSEA-1,CLM,12.2,100.6\n");
+    r = import({"--dry-run", (dir / "sea.csv").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("outside every Thai subdistrict"), std::string::npos) << r.output;
+    r = import({"--allow-outside", (dir / "sea.csv").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("not inside any Thai subdistrict"), std::string::npos) << r.output;
+    EXPECT_EQ(count("code = 'SEA-1'"), 1);
+}
+
+TEST_F(imports_e2e, google_my_maps_extended_data_keeps_thai_names_and_pin_and_boundary_become_one_plot) {
+    const std::string kml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>โคก หนอง นา ต.ธานี</name>
+<Folder><name>หมุดแปลง</name>
+<Placemark><name>HLM-6401-0001</name><ExtendedData>
+<Data name="ชื่อเจ้าของ"><value>นายสมชาย ใจดี</value></Data><Data name="เนื้อที่"><value>3-1-50</value></Data>
+<Data name="ขั้นตอน"><value>ขุดบ่อ</value></Data></ExtendedData><Point><coordinates>99.8231,17.0079,0</coordinates></Point></Placemark>
+<Placemark><name>แปลงนางสมศรี</name><ExtendedData><Data name="รหัสแปลง"><value>HLM-6401-0002</value></Data>
+<Data name="เกษตรกร"><value>นางสมศรี มีสุข</value></Data></ExtendedData><Point><coordinates>99.8300,17.0100</coordinates></Point></Placemark>
+</Folder>
+<Folder><name>ขอบเขตแปลง</name>
+<Placemark><name>HLM-6401-0001</name><Polygon><outerBoundaryIs><LinearRing><coordinates>
+99.8228,17.0076,0 99.8234,17.0076,0 99.8234,17.0082,0 99.8228,17.0082,0 99.8228,17.0076,0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Folder></Document></kml>)";
+    write(dir / "mymaps.kml", kml);
+    auto r = import({(dir / "mymaps.kml").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("ชื่อเจ้าของ -> owner_name"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("create 2,"), std::string::npos) << r.output;
+    EXPECT_EQ(count(), 2);
+    // The pin placemark and the boundary placemark of HLM-6401-0001 are one plot with both.
+    EXPECT_EQ(count("code = 'HLM-6401-0001' AND pin IS NOT NULL AND boundary IS NOT NULL"), 1);
+    EXPECT_EQ(text("SELECT owner_name FROM plots WHERE code = 'HLM-6401-0001'"), "นายสมชาย ใจดี");
+    EXPECT_EQ(text("SELECT declared_area_m2 FROM plots WHERE code = 'HLM-6401-0001'"), "5400.0");
+    EXPECT_EQ(text("SELECT stage FROM plots WHERE code = 'HLM-6401-0001'"), "digging");
+    EXPECT_EQ(text("SELECT program FROM plots WHERE code = 'HLM-6401-0001'"), "HLM");
+    // A name that is not a code stays the plot's name; its code came from the data.
+    EXPECT_EQ(text("SELECT name FROM plots WHERE code = 'HLM-6401-0002'"), "แปลงนางสมศรี");
+    EXPECT_EQ(text("SELECT owner_name FROM plots WHERE code = 'HLM-6401-0002'"), "นางสมศรี มีสุข");
+    // Importing again changes nothing.
+    r = import({(dir / "mymaps.kml").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("create 0, update 0, unchanged 2"), std::string::npos) << r.output;
+}
+
+TEST_F(imports_e2e, long_imports_show_progress_on_standard_error) {
+    std::string csv = "code,program,lat,lon\n";
+    for (int i = 0; i < 12000; ++i) {
+        char line[96];
+        std::snprintf(line, sizeof line, "P-%05d,HLM,%.6f,%.6f\n", i, 17.0 + (i % 100) * 0.0005, 99.80 + (i / 100) * 0.0005);
+        csv += line;
+    }
+    write(dir / "big.csv", csv);
+    const auto r = import({"--dry-run", (dir / "big.csv").string()});
+    EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("import: 12000 rows read"), std::string::npos) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("import: 5000/12000 rows checked"), std::string::npos) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("import: 12000/12000 rows checked"), std::string::npos) << r.output.substr(0, 2000);
+}
