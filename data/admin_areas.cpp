@@ -139,8 +139,7 @@ admin_page list_admin_areas(connection& conn, const admin_query& q) {
     if (q.adm2 && q.level == 3) where += " AND adm2 = :adm2";
     if (q.filter) where += " AND " + q.filter->sql;
     if (q.bbox) {
-        where += " AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '" + table +
-                 "' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326))"
+        where += " AND ROWID IN (SELECT pkid FROM idx_" + table + "_geom WHERE xmax >= :minx AND xmin <= :maxx AND ymax >= :miny AND ymin <= :maxy)"
                  " AND ST_Intersects(geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1";
     }
     const auto bind = [&](statement& st) {

@@ -900,8 +900,9 @@ private:
             const std::string test = sql_fn + "(" + t_.geometry.sql + ", " + g + ") = 1";
             if (fn == "s_disjoint") return "(" + t_.geometry.sql + " IS NOT NULL AND " + test + ")";
             // Every other relation needs the boxes to meet: the R*Tree narrows first.
-            return "(" + t_.geometry.rowid_sql + " IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '" + t_.geometry.index_table +
-                   "' AND f_geometry_column = '" + t_.geometry.index_column + "' AND search_frame = " + g + ") AND " + test + ")";
+            return "(" + t_.geometry.rowid_sql + " IN (SELECT pkid FROM idx_" + t_.geometry.index_table + "_" + t_.geometry.index_column +
+                   " WHERE xmax >= MbrMinX(" + g + ") AND xmin <= MbrMaxX(" + g + ") AND ymax >= MbrMinY(" + g + ") AND ymin <= MbrMaxY(" + g +
+                   ")) AND " + test + ")";
         }
         }
         return "1";

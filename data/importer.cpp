@@ -810,29 +810,37 @@ bool same_admin_name(const std::string& given, const std::string& actual) {
     return a == b || (a == "เมือง" && b.starts_with("เมือง"));
 }
 
-/// Refuses a location outside every Thai subdistrict, saying how far the nearest one is.
-void check_inside_thailand(connection& c, const plot_draft& d, bool allow_outside) {
-    if (allow_outside || (!d.pin && !d.boundary)) return;
-    const geo::bbox box = d.boundary ? geo::envelope(*d.boundary) : geo::bbox{};
-    const geo::point where = d.pin ? *d.pin : geo::point{(box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2};
-    if (!std::isfinite(where.x) || !std::isfinite(where.y) || locate_admin(c, where)) return;
+/// Refuses a location in no Thai subdistrict, saying how far the nearest one is. Returns
+/// (letting the service region check speak) when no subdistrict is within a few degrees.
+void refuse_outside(connection& c, geo::point where) {
+    const auto nearest = nearest_admin(c, where);
+    if (!nearest) return;
     char place[96];
     std::snprintf(place, sizeof place, "%.6f, %.6f", where.y, where.x);
-    const auto nearest = nearest_admin(c, where);
-    if (!nearest) return; // far from Thailand: the service region check says so
     char km[32];
     std::snprintf(km, sizeof km, "%.1f km", nearest->second / 1000.0);
-    const std::string message = std::string("the location (latitude, longitude ") + place + ") is outside every Thai subdistrict: " + km +
-                                " from ต." + nearest->first.adm3_name + " อ." + nearest->first.adm2_name + " จ." + nearest->first.adm1_name;
-    throw bad_request(message + ". Check the coordinates (a UTM zone 47 typed for a zone-48 plot lands in Myanmar), or "
-                                "import with --allow-outside if the plot really lies there");
+    throw bad_request(std::string("the location (latitude, longitude ") + place + ") is outside every Thai subdistrict: " + km +
+                      " from ต." + nearest->first.adm3_name + " อ." + nearest->first.adm2_name + " จ." + nearest->first.adm1_name +
+                      ". Check the coordinates (a UTM zone 47 typed for a zone-48 plot lands in Myanmar), or import with "
+                      "--allow-outside if the plot really lies there");
+}
+
+/// Before the registry's own checks: a location beyond the service region's box (where the
+/// registry would only say "outside the region") is refused with the distance.
+void check_region(connection& c, const plot_draft& d, const geo::bbox& region) {
+    if (!d.pin && !d.boundary) return;
+    const geo::bbox box = d.boundary ? geo::envelope(*d.boundary) : geo::bbox{};
+    const geo::point where = d.pin ? *d.pin : geo::point{(box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2};
+    if (!std::isfinite(where.x) || !std::isfinite(where.y)) return;
+    if (where.x >= region.min_x && where.x <= region.max_x && where.y >= region.min_y && where.y <= region.max_y) return;
+    refuse_outside(c, where);
 }
 
 /// Warnings where the province, district or subdistrict a row names is not where its location lies.
 std::vector<std::string> check_admin_names(const write_result& r, const named_admin& names) {
     std::vector<std::string> warnings;
     const auto& at = r.suggested_admin;
-    if (!at) return warnings;
+    if (!at) return warnings; // allowed outside
     const auto check = [&](const std::string& given, const std::string& actual, const char* what, const char* prefix) {
         if (given.empty() || same_admin_name(given, actual)) return;
         warnings.push_back(std::string("the ") + what + " column says \"" + geo::utf8_prefix(given, 60) + "\" but the location lies in " +
@@ -994,8 +1002,18 @@ import_report import_plots(plot_registry& registry, const std::filesystem::path&
         };
         const named_admin names{value_of(row, "province_name").value_or(""), value_of(row, "district_name").value_or(""),
                                 value_of(row, "subdistrict_name").value_or("")};
-        item.before_write = [&o](connection& c, const plot_draft& d) { check_inside_thailand(c, d, o.allow_outside); };
-        item.verify = [names](connection&, const write_result& r) { return check_admin_names(r, names); };
+        if (!o.allow_outside) {
+            item.before_write = [&registry](connection& c, const plot_draft& d) { check_region(c, d, registry.rules().region.box); };
+        }
+        item.verify = [names, &o](connection& c, const write_result& r) {
+            // The registry located the plot (r.suggested_admin); nowhere means no subdistrict.
+            if (!r.suggested_admin && !o.allow_outside) {
+                const plot& p = r.record;
+                if (p.location) refuse_outside(c, *p.location);
+                throw bad_request("the location is outside every Thai subdistrict; import with --allow-outside if it really lies there");
+            }
+            return check_admin_names(r, names);
+        };
         items.push_back(std::move(item));
     }
     std::vector<std::string> how;

@@ -132,8 +132,7 @@ std::string filter_sql(const plot_query& q) {
         // The R*Tree narrows to candidates; the exact test keeps a plot whose box touches
         // the bbox but whose shape does not out of the answer.
         const auto indexed = [](const char* column) {
-            return std::string("SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = '") +
-                   column + "' AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, 4326)";
+            return std::string("SELECT pkid FROM idx_plots_") + column + " WHERE xmax >= :minx AND xmin <= :maxx AND ymax >= :miny AND ymin <= :maxy";
         };
         const char* box = "BuildMbr(:minx, :miny, :maxx, :maxy, 4326)";
         switch (q.shape) {
@@ -222,8 +221,7 @@ std::optional<std::pair<admin_match, double>> nearest_admin(connection& conn, ge
         statement st = conn.prepare(std::string(R"sql(
 SELECT a3.adm1, a3.adm2, a3.code, a1.name_th, a2.name_th, a3.name_th, ST_Distance(a3.geom, MakePoint(?1, ?2, 4326), 1) AS d
 FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
-WHERE a3.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'adm3' AND f_geometry_column = 'geom'
-                   AND search_frame = BuildCircleMbr(?1, ?2, ?3, 4326))
+WHERE a3.ROWID IN (SELECT pkid FROM idx_adm3_geom WHERE xmax >= ?1 - ?3 AND xmin <= ?1 + ?3 AND ymax >= ?2 - ?3 AND ymin <= ?2 + ?3)
 ORDER BY d LIMIT 1)sql"));
         st.bind(1, lonlat.x).bind(2, lonlat.y).bind(3, radius);
         if (!st.step() || st.is_null(6)) continue;
@@ -398,8 +396,7 @@ std::vector<history_entry> read_history(connection& conn, std::int64_t plot_id) 
 
 std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
     statement st = conn.prepare(std::string(select_admin) + R"sql(
-        WHERE a3.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'adm3' AND f_geometry_column = 'geom'
-                           AND search_frame = MakePoint(?1, ?2, 4326))
+        WHERE a3.ROWID IN (SELECT pkid FROM idx_adm3_geom WHERE xmin <= ?1 AND xmax >= ?1 AND ymin <= ?2 AND ymax >= ?2)
           AND ST_Intersects(a3.geom, MakePoint(?1, ?2, 4326))
         ORDER BY a3.code LIMIT 1)sql");
     st.bind(1, lonlat.x).bind(2, lonlat.y);
@@ -421,8 +418,7 @@ bool admin_code_exists(connection& conn, int level, std::string_view code) {
 std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id) {
     statement st = conn.prepare(R"sql(
         SELECT id, code, AsBinary(boundary) FROM plots
-        WHERE id IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'plots' AND f_geometry_column = 'boundary'
-                     AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))
+        WHERE id IN (SELECT pkid FROM idx_plots_boundary WHERE xmax >= ?1 AND xmin <= ?3 AND ymax >= ?2 AND ymin <= ?4)
           AND deleted_at IS NULL AND boundary IS NOT NULL AND id <> ?5
         ORDER BY id)sql");
     st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);

@@ -34,7 +34,12 @@ connection::connection(const std::string& path, mode m, int busy_timeout_ms) : p
     sqlite3_busy_timeout(raw, busy_timeout_ms);
     // Durability: in WAL mode synchronous=FULL fsyncs the WAL at every commit, so a
     // committed (acknowledged) write survives kill -9 and power loss. See docs/storage.md.
-    if (m != mode::read_only) exec("PRAGMA journal_mode=WAL");
+    if (m != mode::read_only) {
+        exec("PRAGMA journal_mode=WAL");
+        // The writer's page cache: a large import is one transaction, and pages that do not
+        // fit are spilled to the WAL (written twice) before it commits.
+        exec("PRAGMA cache_size=-131072");
+    }
     exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
     if (m == mode::read_only) {
         // Readers map the file instead of copying pages through read(2): tile queries touch
@@ -73,6 +78,38 @@ void connection::exec(std::string_view sql) {
     }
 }
 
+connection::~connection() {
+    closing_ = true;
+    cache_.clear();
+    kept_.clear();
+}
+
+sqlite3_stmt* connection::take_kept(const std::string& sql) {
+    const auto it = kept_.find(sql);
+    if (it == kept_.end()) return nullptr;
+    sqlite3_stmt* stmt = it->second.release();
+    kept_.erase(it);
+    return stmt;
+}
+
+void connection::keep(std::string sql, sqlite3_stmt* stmt) noexcept {
+    // Reset ends any read the statement still held (no old snapshot is kept) and unbinds.
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (closing_) {
+        sqlite3_finalize(stmt);
+        return;
+    }
+    // Bounded: SQL built per request (filters, IN lists) would otherwise pile up; an
+    // arbitrary kept one makes room.
+    if (kept_.size() >= 200) kept_.erase(kept_.begin());
+    try {
+        kept_.emplace(std::move(sql), stmt);
+    } catch (...) {
+        sqlite3_finalize(stmt);
+    }
+}
+
 statement& connection::cached(const std::string& sql) {
     auto& slot = cache_[sql];
     if (!slot) {
@@ -105,11 +142,19 @@ void connection::fail(int rc, std::string_view context) const {
 
 // ---- statement ----------------------------------------------------------------------------
 
-statement::statement(connection& conn, std::string_view sql) : conn_(&conn) {
+statement::statement(connection& conn, std::string_view sql) : conn_(&conn), sql_(sql) {
+    if (sqlite3_stmt* kept = conn.take_kept(sql_)) {
+        stmt_.reset(kept);
+        return;
+    }
     sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v2(conn.handle(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    const int rc = sqlite3_prepare_v3(conn.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     stmt_.reset(raw);
     if (rc != SQLITE_OK) conn.fail(rc, "preparing \"" + std::string(sql.substr(0, 80)) + "\"");
+}
+
+statement::~statement() {
+    if (stmt_ && conn_ != nullptr) conn_->keep(std::move(sql_), stmt_.release());
 }
 
 statement& statement::bind(int index, std::int64_t value) {
@@ -187,7 +232,8 @@ std::optional<std::string> statement::optional_text(int column) const {
 // ---- transaction --------------------------------------------------------------------------
 
 transaction::transaction(connection& conn) : conn_(conn), nested_(sqlite3_get_autocommit(conn.handle()) == 0) {
-    conn_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+    // Prepared once per connection: an import opens a savepoint per row.
+    conn_.cached(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE").run();
 }
 
 transaction::~transaction() {
@@ -200,7 +246,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
-    conn_.exec(nested_ ? "RELEASE nested" : "COMMIT");
+    conn_.cached(nested_ ? "RELEASE nested" : "COMMIT").run();
     open_ = false;
 }
 

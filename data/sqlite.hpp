@@ -34,7 +34,15 @@ struct sql_filter;
 
 class statement {
 public:
+    /// Prepares `sql`, or takes a statement of the same text the connection kept from an
+    /// earlier use (parsing and planning cost more than many lookups themselves).
     statement(connection& conn, std::string_view sql);
+    /// Hands the statement back to its connection, reset and unbound, for the next use.
+    ~statement();
+    statement(statement&&) noexcept = default;
+    statement& operator=(statement&&) noexcept = delete;
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
 
     statement& bind(int index, std::int64_t value);
     statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
@@ -69,6 +77,7 @@ public:
 
 private:
     connection* conn_;
+    std::string sql_;
     std::unique_ptr<sqlite3_stmt, statement_finalizer> stmt_;
 };
 
@@ -85,6 +94,7 @@ public:
     /// busy timeout as given.
     /// @throws store_error naming the file if it cannot be opened.
     connection(const std::string& path, mode m, int busy_timeout_ms = 5000);
+    ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
@@ -112,6 +122,12 @@ public:
     [[noreturn]] void fail(int rc, std::string_view context) const;
 
 private:
+    friend class statement;
+    /// A kept statement for `sql`, or nullptr.
+    sqlite3_stmt* take_kept(const std::string& sql);
+    /// Keeps a finished statement (reset, unbound) for the next use of its SQL.
+    void keep(std::string sql, sqlite3_stmt* stmt) noexcept;
+
     std::string path_;
     bool read_only_ = false;
     std::int64_t counts_version_ = -1;
@@ -120,6 +136,8 @@ private:
     std::unique_ptr<void, spatialite_cache_releaser> spatialite_cache_;
     std::unique_ptr<sqlite3, sqlite_closer> db_;
     // Declared after db_: statements are finalised before the connection closes.
+    std::unordered_multimap<std::string, std::unique_ptr<sqlite3_stmt, statement_finalizer>> kept_;
+    bool closing_ = false;
     std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
 

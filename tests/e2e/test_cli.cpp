@@ -104,12 +104,12 @@ TEST(cli, init_twice_is_harmless_and_the_spatialite_shell_reads_the_file) {
     const auto first = run_command({plotmap_bin, "init", "--db", db});
     ASSERT_EQ(first.exit_code, 0) << first.output;
     EXPECT_EQ(first.output, "plotmap: created " + db +
-                                " (schema version 6, 6 migration(s) applied); admin areas: 77 provinces, 928 districts, "
+                                " (schema version 7, 7 migration(s) applied); admin areas: 77 provinces, 928 districts, "
                                 "7425 subdistricts\n");
     const auto second = run_command({plotmap_bin, "init", "--db", db});
     EXPECT_EQ(second.exit_code, 0);
     EXPECT_EQ(second.output,
-              "plotmap: opened " + db + " (schema version 6); admin areas: 77 provinces, 928 districts, 7425 subdistricts\n");
+              "plotmap: opened " + db + " (schema version 7); admin areas: 77 provinces, 928 districts, 7425 subdistricts\n");
     const auto demo = run_command({plotmap_bin, "demo", "--db", db, "--plots", "50"});
     ASSERT_EQ(demo.exit_code, 0) << demo.output;
     EXPECT_NE(demo.output.find("plotmap: added 50 demo plots to " + db + " (50 plots in all)"), std::string::npos);
