@@ -11,6 +11,11 @@
 #include <ogr_srs_api.h>
 
 #include <array>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -291,6 +296,89 @@ void append_feature(std::string& out, const plot& p, feature_geometry which, geo
     out += "}}";
 }
 
+// ---- reading and writing at once -------------------------------------------------------------
+
+/// for_each_plot with the reading (SQLite, WKB decoding) on a thread of its own and `f` on
+/// the caller's, so that an export keeps two cores busy (GeoJSON: reading and writing text
+/// cost about the same; GDAL's writers are slower than the reading, and gain nothing). Plots reach `f` in id order, moved
+/// in batches through a small bounded queue; an exception on either side stops both and is
+/// rethrown here. `conn` is used only by the reading thread until this returns.
+void for_each_plot_pipelined(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f) {
+    constexpr std::size_t batch_size = 256;
+    constexpr std::size_t max_batches = 16;
+    std::mutex m;
+    std::condition_variable changed;
+    std::deque<std::vector<plot>> ready;
+    std::vector<std::vector<plot>> spare; // emptied batches go back, keeping their capacity
+    bool finished = false;
+    bool cancelled = false;
+    std::exception_ptr reader_error;
+    struct stop_reading {};
+
+    std::thread reader([&] {
+        try {
+            std::vector<plot> batch;
+            batch.reserve(batch_size);
+            const auto hand_over = [&] {
+                std::unique_lock lock(m);
+                changed.wait(lock, [&] { return ready.size() < max_batches || cancelled; });
+                if (cancelled) throw stop_reading{};
+                ready.push_back(std::move(batch));
+                changed.notify_all();
+                if (!spare.empty()) {
+                    batch = std::move(spare.back());
+                    spare.pop_back();
+                } else {
+                    batch = {};
+                    batch.reserve(batch_size);
+                }
+            };
+            for_each_plot(conn, q, [&](plot& p) {
+                batch.push_back(std::move(p));
+                if (batch.size() == batch_size) hand_over();
+            });
+            if (!batch.empty()) hand_over();
+        } catch (const stop_reading&) {
+        } catch (...) {
+            const std::lock_guard lock(m);
+            reader_error = std::current_exception();
+        }
+        const std::lock_guard lock(m);
+        finished = true;
+        changed.notify_all();
+    });
+    const auto stop = [&] {
+        {
+            const std::lock_guard lock(m);
+            cancelled = true;
+            changed.notify_all();
+        }
+        reader.join();
+    };
+    try {
+        for (;;) {
+            std::vector<plot> batch;
+            {
+                std::unique_lock lock(m);
+                changed.wait(lock, [&] { return !ready.empty() || finished; });
+                if (ready.empty()) break;
+                batch = std::move(ready.front());
+                ready.pop_front();
+                changed.notify_all();
+            }
+            for (const plot& p : batch) f(p);
+            batch.clear();
+            const std::lock_guard lock(m);
+            if (spare.size() < max_batches) spare.push_back(std::move(batch));
+        }
+    } catch (...) {
+        stop();
+        throw;
+    }
+    reader.join();
+    if (reader_error) std::rethrow_exception(reader_error);
+}
+
 // ---- GDAL formats --------------------------------------------------------------------------
 
 struct dataset_closer {
@@ -354,42 +442,51 @@ OGRLayerH create_layer(void* ds, const layer_spec& spec, const export_options& o
     return layer;
 }
 
-void write_feature(OGRLayerH layer, const plot& p, const export_options& o, const names_map& names, const std::vector<const field*>& columns,
-                   geo::transformer& t, bool as_polygon) {
-    std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, feature_deleter> feat(OGR_F_Create(OGR_L_GetLayerDefn(layer)));
+/// Writes one plot through `feat`, the layer's one reusable feature (every field is set each
+/// time, so nothing carries over from the previous plot).
+void write_feature(OGRLayerH layer, OGRFeatureH feat, const plot& p, const export_options& o, const names_map& names,
+                   const std::vector<const field*>& columns, geo::transformer& t, bool as_polygon) {
     const bool personal = personal_for(o, p);
+    std::string text;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const field& f = *columns[i];
-        if (f.personal && !personal) continue;
-        const value v = f.get(p, &names);
         const int index = static_cast<int>(i);
+        if (f.personal && !personal) {
+            OGR_F_SetFieldNull(feat, index);
+            continue;
+        }
+        const value v = f.get(p, &names);
         if (v.null) {
-            OGR_F_SetFieldNull(feat.get(), index);
+            OGR_F_SetFieldNull(feat, index);
         } else if (f.type == field_type::text) {
-            OGR_F_SetFieldString(feat.get(), index, std::string(v.text()).c_str());
+            text.assign(v.text());
+            OGR_F_SetFieldString(feat, index, text.c_str());
         } else if (f.type == field_type::integer) {
-            OGR_F_SetFieldInteger64(feat.get(), index, v.integer);
+            OGR_F_SetFieldInteger64(feat, index, v.integer);
         } else {
-            OGR_F_SetFieldDouble(feat.get(), index, v.real);
+            OGR_F_SetFieldDouble(feat, index, v.real);
         }
     }
     std::string wkb;
     if (as_polygon && p.boundary) {
-        geo::multi_polygon mp = *p.boundary;
-        t.apply(mp);
-        wkb = geo::to_wkb(mp);
+        if (t.identity()) {
+            wkb = geo::to_wkb(*p.boundary);
+        } else {
+            geo::multi_polygon mp = *p.boundary;
+            t.apply(mp);
+            wkb = geo::to_wkb(mp);
+        }
     } else if (p.pin || p.location) {
         wkb = geo::to_wkb(t.apply(p.pin ? *p.pin : *p.location));
     }
-    if (!wkb.empty()) {
-        OGRGeometryH g = nullptr;
-        if (OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &g, static_cast<int>(wkb.size())) ==
-            OGRERR_NONE) {
-            OGR_F_SetGeometryDirectly(feat.get(), g);
-        }
+    OGRGeometryH g = nullptr;
+    if (!wkb.empty() &&
+        OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &g, static_cast<int>(wkb.size())) != OGRERR_NONE) {
+        g = nullptr;
     }
-    OGR_F_SetFID(feat.get(), p.id);
-    if (OGR_L_CreateFeature(layer, feat.get()) != OGRERR_NONE) {
+    OGR_F_SetGeometryDirectly(feat, g); // replaces (and frees) the previous plot's
+    OGR_F_SetFID(feat, p.id);
+    if (OGR_L_CreateFeature(layer, feat) != OGRERR_NONE) {
         throw error(gdal_error("cannot write plot " + std::to_string(p.id)));
     }
 }
@@ -418,6 +515,7 @@ std::int64_t export_with_gdal(connection& conn, const export_options& o, const s
 
     const std::vector<const field*> columns = export_fields(o);
     std::vector<std::pair<layer_spec, OGRLayerH>> layers;
+    std::vector<std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, feature_deleter>> features; // one per layer, reused
     if (o.format == export_format::shp_zip) {
         // A Shapefile holds one geometry type: plots with a boundary as polygons, the rest as points.
         for (const layer_spec& spec : {layer_spec{"plots_polygons", wkbMultiPolygon, true, false},
@@ -428,6 +526,7 @@ std::int64_t export_with_gdal(connection& conn, const export_options& o, const s
         const layer_spec spec{"plots", wkbUnknown, true, true};
         layers.emplace_back(spec, create_layer(ds.get(), spec, o, crs, columns));
     }
+    for (const auto& layer : layers) features.emplace_back(OGR_F_Create(OGR_L_GetLayerDefn(layer.second)));
     const std::int64_t total = count_plots(conn, o.query);
     std::int64_t done = 0;
     // Names from one lookup table rather than three joins per plot.
@@ -437,9 +536,10 @@ std::int64_t export_with_gdal(connection& conn, const export_options& o, const s
     const bool transactions = GDALDatasetTestCapability(ds.get(), ODsCTransactions) != 0;
     if (transactions) GDALDatasetStartTransaction(ds.get(), FALSE);
     for_each_plot(conn, q, [&](const plot& p) {
-        for (const auto& [spec, layer] : layers) {
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            const layer_spec& spec = layers[i].first;
             if (spec.mixed || spec.polygons == p.boundary.has_value()) {
-                write_feature(layer, p, o, names, columns, t, spec.polygons);
+                write_feature(layers[i].second, features[i].get(), p, o, names, columns, t, spec.polygons);
                 break;
             }
         }
@@ -514,7 +614,7 @@ std::int64_t export_geojson(connection& conn, const export_options& o, const std
     const names_map names(conn);
     plot_query q = o.query;
     q.admin_names = false;
-    for_each_plot(conn, q, [&](const plot& p) {
+    for_each_plot_pipelined(conn, q, [&](const plot& p) {
         buf += done ? ",\n" : "\n";
         append_feature(buf, p, feature_geometry::boundary_or_pin, t, false, personal_for(o, p), &names);
         ++done;

@@ -319,12 +319,15 @@ const std::string* admin_name_table::find(std::string_view code) const noexcept 
     return name.empty() ? nullptr : &name;
 }
 
-void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f) {
+void for_each_plot(connection& conn, const plot_query& q, const std::function<void(plot&)>& f) {
     statement st = conn.prepare(std::string(q.admin_names ? select_plot : select_plot_bare) + filter_sql(q) +
                                 " AND p.id > :after ORDER BY p.id");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
-    while (st.step()) f(read_plot(st));
+    while (st.step()) {
+        plot p = read_plot(st);
+        f(p);
+    }
 }
 
 plot_page list_plots(connection& conn, const plot_query& q) {

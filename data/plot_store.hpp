@@ -49,7 +49,8 @@ struct plot_page {
 
 /// Calls `f` for every plot matching the filters of `q` (its limit is ignored; `after_id`
 /// applies), in id order, from one statement: one consistent snapshot however long it takes.
-void for_each_plot(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f);
+/// `f` may move from the plot it is given.
+void for_each_plot(connection& conn, const plot_query& q, const std::function<void(plot&)>& f);
 
 /// How many plots match the filters of `q`. On a read-only connection the answer is kept
 /// until another connection commits (PRAGMA data_version), so paging through a large

@@ -46,3 +46,25 @@ TEST(exporter, geojson_text_escapes_parses_and_leaves_personal_fields_to_the_sco
     EXPECT_FALSE(exported(std::nullopt)["features"][0]["properties"].contains("owner_name"));           // public
     EXPECT_FALSE(exported(area_scope{std::string("50")})["features"][0]["properties"].contains("owner_name")); // another province
 }
+
+TEST(exporter, geojson_reading_and_writing_on_two_threads_stop_together_on_either_side_failing) {
+    test::temp_dir dir;
+    const std::filesystem::path path = test::demo_database(dir, 3000);
+    connection c(path.string(), connection::mode::read_only);
+    export_options o;
+    // Everything, in id order, once.
+    std::string text;
+    EXPECT_EQ(export_geojson(c, o, [&](std::string_view chunk) { text += chunk; }, 4096), 3000);
+    const nlohmann::json all = nlohmann::json::parse(text);
+    ASSERT_EQ(all["features"].size(), 3000u);
+    for (std::size_t i = 1; i < 3000; ++i) ASSERT_LT(all["features"][i - 1]["id"], all["features"][i]["id"]);
+    // The writing side fails (a full disk): the reader stops, the error comes out, no hang.
+    int chunks = 0;
+    EXPECT_THROW(export_geojson(c, o, [&](std::string_view) { if (++chunks == 3) throw store_error("disk full"); }, 4096), store_error);
+    EXPECT_EQ(chunks, 3);
+    // The reading side fails: the writer stops and the reader's error comes out.
+    o.query.filter = cql2::sql_filter{"no_such_column = 1", {}};
+    EXPECT_THROW(export_geojson(c, o, [](std::string_view) {}, 4096), store_error);
+    // The connection is usable afterwards.
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM plots"), 3000);
+}
