@@ -328,30 +328,20 @@ private:
         if (++nodes_ > max_nodes) fail("the filter is too long");
     }
 
-    node parse_or(int depth) {
-        enter(depth);
-        node left = parse_and(depth + 1);
-        if (!keyword("or")) return left;
-        node n;
-        n.k = node::kind::or_;
-        n.children.push_back(std::move(left));
-        while (keyword("or")) {
-            advance();
-            n.children.push_back(parse_and(depth + 1));
-        }
-        return n;
-    }
+    node parse_or(int depth) { return parse_chain(depth, "or", node::kind::or_, &text_parser::parse_and); }
+    node parse_and(int depth) { return parse_chain(depth, "and", node::kind::and_, &text_parser::parse_not); }
 
-    node parse_and(int depth) {
+    /// operand { word operand }: OR over ANDs, AND over NOTs.
+    node parse_chain(int depth, std::string_view word, node::kind k, node (text_parser::*operand)(int)) {
         enter(depth);
-        node left = parse_not(depth + 1);
-        if (!keyword("and")) return left;
+        node left = (this->*operand)(depth + 1);
+        if (!keyword(word)) return left;
         node n;
-        n.k = node::kind::and_;
+        n.k = k;
         n.children.push_back(std::move(left));
-        while (keyword("and")) {
+        while (keyword(word)) {
             advance();
-            n.children.push_back(parse_not(depth + 1));
+            n.children.push_back((this->*operand)(depth + 1));
         }
         return n;
     }

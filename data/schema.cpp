@@ -221,53 +221,22 @@ CREATE INDEX plots_live_boundary ON plots(id) WHERE deleted_at IS NULL AND bound
 // use) and keep the R*Trees through RTreeAlign(), which parses a new INSERT each time; these
 // insert into the same R*Trees directly (SQLite rounds the boxes outwards to its floats, as
 // RTreeAlign does). The geometry-type checks (ggi_/ggu_) and the delete triggers stay.
-constexpr const char* migration_7 = R"sql(
-DROP TRIGGER IF EXISTS tmi_plots_pin;
-DROP TRIGGER IF EXISTS tmu_plots_pin;
-DROP TRIGGER IF EXISTS tmd_plots_pin;
-DROP TRIGGER IF EXISTS gii_plots_pin;
-DROP TRIGGER IF EXISTS giu_plots_pin;
-CREATE TRIGGER gii_plots_pin AFTER INSERT ON plots FOR EACH ROW WHEN NEW.pin IS NOT NULL BEGIN
-  DELETE FROM idx_plots_pin WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_pin (pkid, xmin, xmax, ymin, ymax)
-    VALUES (NEW.ROWID, MbrMinX(NEW.pin), MbrMaxX(NEW.pin), MbrMinY(NEW.pin), MbrMaxY(NEW.pin));
-END;
-CREATE TRIGGER giu_plots_pin AFTER UPDATE OF pin ON plots FOR EACH ROW BEGIN
-  DELETE FROM idx_plots_pin WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_pin (pkid, xmin, xmax, ymin, ymax)
-    SELECT NEW.ROWID, MbrMinX(NEW.pin), MbrMaxX(NEW.pin), MbrMinY(NEW.pin), MbrMaxY(NEW.pin) WHERE NEW.pin IS NOT NULL;
-END;
-DROP TRIGGER IF EXISTS tmi_plots_boundary;
-DROP TRIGGER IF EXISTS tmu_plots_boundary;
-DROP TRIGGER IF EXISTS tmd_plots_boundary;
-DROP TRIGGER IF EXISTS gii_plots_boundary;
-DROP TRIGGER IF EXISTS giu_plots_boundary;
-CREATE TRIGGER gii_plots_boundary AFTER INSERT ON plots FOR EACH ROW WHEN NEW.boundary IS NOT NULL BEGIN
-  DELETE FROM idx_plots_boundary WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_boundary (pkid, xmin, xmax, ymin, ymax)
-    VALUES (NEW.ROWID, MbrMinX(NEW.boundary), MbrMaxX(NEW.boundary), MbrMinY(NEW.boundary), MbrMaxY(NEW.boundary));
-END;
-CREATE TRIGGER giu_plots_boundary AFTER UPDATE OF boundary ON plots FOR EACH ROW BEGIN
-  DELETE FROM idx_plots_boundary WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_boundary (pkid, xmin, xmax, ymin, ymax)
-    SELECT NEW.ROWID, MbrMinX(NEW.boundary), MbrMaxX(NEW.boundary), MbrMinY(NEW.boundary), MbrMaxY(NEW.boundary) WHERE NEW.boundary IS NOT NULL;
-END;
-DROP TRIGGER IF EXISTS tmi_plots_location;
-DROP TRIGGER IF EXISTS tmu_plots_location;
-DROP TRIGGER IF EXISTS tmd_plots_location;
-DROP TRIGGER IF EXISTS gii_plots_location;
-DROP TRIGGER IF EXISTS giu_plots_location;
-CREATE TRIGGER gii_plots_location AFTER INSERT ON plots FOR EACH ROW WHEN NEW.location IS NOT NULL BEGIN
-  DELETE FROM idx_plots_location WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_location (pkid, xmin, xmax, ymin, ymax)
-    VALUES (NEW.ROWID, MbrMinX(NEW.location), MbrMaxX(NEW.location), MbrMinY(NEW.location), MbrMaxY(NEW.location));
-END;
-CREATE TRIGGER giu_plots_location AFTER UPDATE OF location ON plots FOR EACH ROW BEGIN
-  DELETE FROM idx_plots_location WHERE pkid = NEW.ROWID;
-  INSERT INTO idx_plots_location (pkid, xmin, xmax, ymin, ymax)
-    SELECT NEW.ROWID, MbrMinX(NEW.location), MbrMaxX(NEW.location), MbrMinY(NEW.location), MbrMaxY(NEW.location) WHERE NEW.location IS NOT NULL;
-END;
-)sql";
+void lean_geometry_triggers(connection& c) {
+    for (const std::string column : {"pin", "boundary", "location"}) {
+        const std::string index = "idx_plots_" + column;
+        const std::string box = "MbrMinX(NEW." + column + "), MbrMaxX(NEW." + column + "), MbrMinY(NEW." + column + "), MbrMaxY(NEW." + column + ")";
+        std::string sql;
+        for (const char* old : {"tmi", "tmu", "tmd", "gii", "giu"}) sql += std::string("DROP TRIGGER IF EXISTS ") + old + "_plots_" + column + ";\n";
+        sql += "CREATE TRIGGER gii_plots_" + column + " AFTER INSERT ON plots FOR EACH ROW WHEN NEW." + column + " IS NOT NULL BEGIN\n"
+               "  DELETE FROM " + index + " WHERE pkid = NEW.ROWID;\n"
+               "  INSERT INTO " + index + " (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID, " + box + ");\nEND;\n";
+        sql += "CREATE TRIGGER giu_plots_" + column + " AFTER UPDATE OF " + column + " ON plots FOR EACH ROW BEGIN\n"
+               "  DELETE FROM " + index + " WHERE pkid = NEW.ROWID;\n"
+               "  INSERT INTO " + index + " (pkid, xmin, xmax, ymin, ymax) SELECT NEW.ROWID, " + box + " WHERE NEW." + column +
+               " IS NOT NULL;\nEND;\n";
+        c.exec(sql);
+    }
+}
 
 struct migration {
     const char* sql;
@@ -281,7 +250,7 @@ const std::array<migration, 7> migrations{{
     {migration_4, rebuild_tile_index},
     {migration_5, nullptr},
     {migration_6, nullptr},
-    {migration_7, nullptr},
+    {"", lean_geometry_triggers},
 }};
 
 } // namespace

@@ -93,3 +93,35 @@ TEST(schema, history_is_append_only) {
     EXPECT_THROW(conn.exec("DELETE FROM plot_history"), conflict);
     EXPECT_EQ(conn.scalar_int("SELECT count(*) FROM plot_history"), 1);
 }
+
+TEST(schema, lean_geometry_triggers_keep_every_spatial_index_exact_through_inserts_updates_and_deletes) {
+    plotmap::test::temp_dir dir;
+    data::connection c((dir / "t.sqlite").string(), data::connection::mode::create);
+    data::migrate(c);
+    // SpatiaLite's statistics triggers are gone; the index triggers are plotmap's own.
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tm%_plots_%'"), 0);
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'gi%_plots_%'"), 9);
+    const char* insert = R"sql(INSERT INTO plots (uid, code, program, created_at, updated_at, pin, boundary, location)
+        VALUES (?1, ?1, 'HLM', 'now', 'now', MakePoint(?2, ?3, 4326),
+                CastToMultiPolygon(BuildMbr(?2, ?3, ?2 + 0.001, ?3 + 0.001, 4326)), MakePoint(?2, ?3, 4326)))sql";
+    for (int i = 0; i < 200; ++i) {
+        data::statement st = c.prepare(insert);
+        st.bind(1, "p" + std::to_string(i)).bind(2, 99.0 + i * 0.01).bind(3, 15.0 + (i % 7) * 0.01);
+        st.run();
+    }
+    c.exec("UPDATE plots SET pin = MakePoint(101.123456789, 16.987654321, 4326) WHERE id % 3 = 0");
+    c.exec("UPDATE plots SET boundary = NULL WHERE id % 5 = 0");
+    c.exec("DELETE FROM plots WHERE id % 11 = 0");
+    for (const char* column : {"pin", "boundary", "location"}) {
+        const std::string col(column);
+        // One index row per non-null geometry, and its box holds the geometry exactly.
+        EXPECT_EQ(c.scalar_int("SELECT count(*) FROM idx_plots_" + col),
+                  c.scalar_int("SELECT count(*) FROM plots WHERE " + col + " IS NOT NULL"))
+            << col;
+        EXPECT_EQ(c.scalar_int("SELECT count(*) FROM plots p JOIN idx_plots_" + col + " i ON i.pkid = p.id WHERE i.xmin > MbrMinX(p." + col +
+                               ") OR i.xmax < MbrMaxX(p." + col + ") OR i.ymin > MbrMinY(p." + col + ") OR i.ymax < MbrMaxY(p." + col + ")"),
+                  0)
+            << col;
+        EXPECT_EQ(c.scalar_int("SELECT CheckSpatialIndex('plots', '" + col + "')"), 1) << col;
+    }
+}
