@@ -105,8 +105,6 @@ int nesting_of(const std::string& type) {
     return -1;
 }
 
-int depth_of(const coords& c) { return c.leaf() ? 0 : (c.items.empty() ? 1 : 1 + depth_of(c.items.front())); }
-
 void check_shape(const coords& c, int depth, const std::string& where) {
     if (depth == 0) {
         if (!c.leaf() || c.position.size() < 2 || c.position.size() > 3) {
