@@ -242,6 +242,14 @@ TEST_F(exports_e2e, the_cli_exports_with_progress_and_personal_fields_unless_pub
               std::string::npos)
         << r.output;
     expect_matches_store(read_back(out), everyone);
+    // The GeoPackage is whole as GDAL sees it: a spatial index, an extent, a clean file.
+    const auto index = test::run_command({"/usr/bin/ogrinfo", "-ro", out, "-sql", "SELECT HasSpatialIndex('plots', 'geom')"});
+    EXPECT_NE(index.output.find("HasSpatialIndex (Integer) = 1"), std::string::npos) << index.output;
+    const auto summary = test::run_command({"/usr/bin/ogrinfo", "-ro", "-so", out, "plots"});
+    EXPECT_NE(summary.output.find("Feature Count: " + std::to_string(plots->size())), std::string::npos) << summary.output;
+    EXPECT_NE(summary.output.find("Extent: (99."), std::string::npos) << summary.output;
+    const auto integrity = test::run_command({"/usr/bin/sqlite3", out, "PRAGMA integrity_check"});
+    EXPECT_EQ(integrity.output, "ok\n");
     const std::string pub = (*dir / "public.shp.zip").string();
     ASSERT_EQ(test::run_command({PLOTMAP_BINARY, "export", "--db", *db, "--format", "shp.zip", "--adm1", "64", "--public", pub}).exit_code, 0);
     expect_matches_store(read_back("/vsizip/" + pub, "plots_polygons"), nobody);
