@@ -301,8 +301,8 @@ void append_feature(std::string& out, const plot& p, feature_geometry which, geo
 // ---- reading and writing at once -------------------------------------------------------------
 
 /// for_each_plot with the reading (SQLite, WKB decoding) on a thread of its own and `f` on
-/// the caller's, so that an export keeps two cores busy (GeoJSON: reading and writing text
-/// cost about the same; GDAL's writers are slower than the reading, and gain nothing). Plots reach `f` in id order, moved
+/// the caller's, so that an export keeps two cores busy (GeoJSON text and GeoPackage rows
+/// cost about what the reading does; GDAL's own writers are much slower and gain nothing). Plots reach `f` in id order, moved
 /// in batches through a small bounded queue; an exception on either side stops both and is
 /// rethrown here. `conn` is used only by the reading thread until this returns.
 void for_each_plot_pipelined(connection& conn, const plot_query& q, const std::function<void(const plot&)>& f) {
