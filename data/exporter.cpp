@@ -447,6 +447,30 @@ OGRLayerH create_layer(void* ds, const layer_spec& spec, const export_options& o
     return layer;
 }
 
+/// A plot's geometry for a file in the output CRS: the boundary (when `as_polygon` and it has
+/// one) or the point, as WKB with its envelope. nullopt for a plot with neither.
+struct output_geometry {
+    std::string wkb;
+    geo::bbox box;
+    bool polygon = false;
+};
+std::optional<output_geometry> geometry_for_file(const plot& p, geo::transformer& t, bool as_polygon) {
+    if (as_polygon && p.boundary) {
+        if (t.identity()) return output_geometry{geo::to_wkb(*p.boundary), geo::envelope(*p.boundary), true};
+        geo::multi_polygon mp = *p.boundary;
+        t.apply(mp);
+        return output_geometry{geo::to_wkb(mp), geo::envelope(mp), true};
+    }
+    if (!p.pin && !p.location) return std::nullopt;
+    const geo::point pt = t.apply(p.pin ? *p.pin : *p.location);
+    return output_geometry{geo::to_wkb(pt), {pt.x, pt.y, pt.x, pt.y}, false};
+}
+
+/// A column's value for a plot: null for a personal field the export may not show.
+value column_value(const field& f, const plot& p, bool personal, const names_map& names) {
+    return f.personal && !personal ? value{} : f.get(p, &names);
+}
+
 /// Writes one plot through `feat`, the layer's one reusable feature (every field is set each
 /// time, so nothing carries over from the previous plot).
 void write_feature(OGRLayerH layer, OGRFeatureH feat, const plot& p, const export_options& o, const names_map& names,
@@ -456,11 +480,7 @@ void write_feature(OGRLayerH layer, OGRFeatureH feat, const plot& p, const expor
     for (std::size_t i = 0; i < columns.size(); ++i) {
         const field& f = *columns[i];
         const int index = static_cast<int>(i);
-        if (f.personal && !personal) {
-            OGR_F_SetFieldNull(feat, index);
-            continue;
-        }
-        const value v = f.get(p, &names);
+        const value v = column_value(f, p, personal, names);
         if (v.null) {
             OGR_F_SetFieldNull(feat, index);
         } else if (f.type == field_type::text) {
@@ -472,21 +492,10 @@ void write_feature(OGRLayerH layer, OGRFeatureH feat, const plot& p, const expor
             OGR_F_SetFieldDouble(feat, index, v.real);
         }
     }
-    std::string wkb;
-    if (as_polygon && p.boundary) {
-        if (t.identity()) {
-            wkb = geo::to_wkb(*p.boundary);
-        } else {
-            geo::multi_polygon mp = *p.boundary;
-            t.apply(mp);
-            wkb = geo::to_wkb(mp);
-        }
-    } else if (p.pin || p.location) {
-        wkb = geo::to_wkb(t.apply(p.pin ? *p.pin : *p.location));
-    }
     OGRGeometryH g = nullptr;
-    if (!wkb.empty() &&
-        OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(wkb.data()), nullptr, &g, static_cast<int>(wkb.size())) != OGRERR_NONE) {
+    if (const auto geometry = geometry_for_file(p, t, as_polygon);
+        geometry && OGR_G_CreateFromWkb(reinterpret_cast<const unsigned char*>(geometry->wkb.data()), nullptr, &g,
+                                        static_cast<int>(geometry->wkb.size())) != OGRERR_NONE) {
         g = nullptr;
     }
     OGR_F_SetGeometryDirectly(feat, g); // replaces (and frees) the previous plot's
@@ -654,42 +663,24 @@ std::int64_t export_gpkg(connection& conn, const export_options& o, const std::f
     geo::bbox extent{std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
                      -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
     std::vector<value> values(columns.size());
-    std::string wkb;
     std::string blob;
     for_each_plot_pipelined(conn, q, [&](const plot& p) {
         sqlite3_stmt* st = insert.get();
         sqlite3_bind_int64(st, 1, p.id);
-        geo::bbox box;
-        if (p.boundary) {
-            if (t.identity()) {
-                wkb = geo::to_wkb(*p.boundary);
-                box = geo::envelope(*p.boundary);
-            } else {
-                geo::multi_polygon mp = *p.boundary;
-                t.apply(mp);
-                wkb = geo::to_wkb(mp);
-                box = geo::envelope(mp);
-            }
-            gpkg_geometry(blob, wkb, srs_id, &box);
-        } else if (p.pin || p.location) {
-            const geo::point pt = t.apply(p.pin ? *p.pin : *p.location);
-            box = {pt.x, pt.y, pt.x, pt.y};
-            gpkg_geometry(blob, geo::to_wkb(pt), srs_id, nullptr);
-        } else {
-            blob.clear();
-        }
-        if (blob.empty()) {
-            sqlite3_bind_null(st, 2);
-        } else {
+        if (const auto geometry = geometry_for_file(p, t, true)) {
+            gpkg_geometry(blob, geometry->wkb, srs_id, geometry->polygon ? &geometry->box : nullptr);
             sqlite3_bind_blob(st, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+            const geo::bbox& box = geometry->box;
             extent = {std::min(extent.min_x, box.min_x), std::min(extent.min_y, box.min_y), std::max(extent.max_x, box.max_x),
                       std::max(extent.max_y, box.max_y)};
+        } else {
+            sqlite3_bind_null(st, 2);
         }
         const bool personal = personal_for(o, p);
         for (std::size_t i = 0; i < columns.size(); ++i) {
             const field& f = *columns[i];
             const int index = static_cast<int>(i) + 3;
-            values[i] = f.personal && !personal ? value{} : f.get(p, &names);
+            values[i] = column_value(f, p, personal, names);
             const value& v = values[i];
             if (v.null) {
                 sqlite3_bind_null(st, index);
