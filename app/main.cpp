@@ -529,10 +529,11 @@ int run_serve(const config::settings& s) {
     }
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
     data::plot_registry plots(store, server::registry_rules_from(s));
+    data::photo_store photos(store, server::photo_settings_from(s));
     server::tile_service tiles(store, s.tiles, s.plots.stages);
     server::metrics metrics;
     const server::gatekeeper gate(store, s);
-    const server::app application({store, plots, tiles, metrics, s, gate});
+    const server::app application({store, plots, photos, tiles, metrics, s, gate});
     server::http_server http(
         s.server, [&application](server::request& req) { return application.handle(req); }, metrics,
         [&application](server::request& req) { return application.try_fast(req); });

@@ -268,6 +268,16 @@ const std::vector<key_spec>& keys() {
                                  [](settings& s) -> std::size_t& { return s.tiles.max_tile_bytes; }),
         integer_key<int>("tiles", "max_age_s", 0, 86400 * 365, [](settings& s) -> int& { return s.tiles.max_age_s; }),
         string_key("web", "root", [](settings& s) -> std::string& { return s.web.root; }),
+        string_key("photos", "dir", [](settings& s) -> std::string& { return s.photos.dir; }),
+        integer_key<std::size_t>("photos", "max_bytes", 1024, std::size_t{1} << 32,
+                                 [](settings& s) -> std::size_t& { return s.photos.max_bytes; }),
+        integer_key<std::int64_t>("photos", "max_pixels", 10000, std::int64_t{1} << 32,
+                                  [](settings& s) -> std::int64_t& { return s.photos.max_pixels; }),
+        integer_key<int>("photos", "max_per_plot", 1, 100000, [](settings& s) -> int& { return s.photos.max_per_plot; }),
+        integer_key<int>("photos", "display_px", 64, 8192, [](settings& s) -> int& { return s.photos.display_px; }),
+        integer_key<int>("photos", "thumbnail_px", 32, 2048, [](settings& s) -> int& { return s.photos.thumbnail_px; }),
+        double_key("photos", "far_warning_m", 0.0, 1e7, [](settings& s) -> double& { return s.photos.far_warning_m; }),
+        integer_key<int>("photos", "processing_slots", 1, 64, [](settings& s) -> int& { return s.photos.processing_slots; }),
         string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
     };
     return all;

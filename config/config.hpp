@@ -81,6 +81,17 @@ struct web_settings {
     std::string root; ///< folder with the web pages and their npm packages; empty = the shipped web/
 };
 
+struct photo_settings {
+    std::string dir;                    ///< the photos folder; empty = "<database path>.photos"
+    std::size_t max_bytes = 26214400;   ///< largest photo upload (25 MiB); bigger ones get 413
+    std::int64_t max_pixels = 60000000; ///< images decoding to more pixels get 422 (pixel bombs)
+    int max_per_plot = 200;             ///< live photos per plot
+    int display_px = 1600;              ///< longer side of the display size
+    int thumbnail_px = 320;             ///< longer side of the thumbnail
+    double far_warning_m = 300;         ///< warn when a photo was taken farther than this from its plot
+    int processing_slots = 2;           ///< photos decoded at once (each holds one image's memory)
+};
+
 struct settings {
     server_settings server;
     database_settings database;
@@ -88,6 +99,7 @@ struct settings {
     tile_settings tiles;
     auth_settings auth;
     web_settings web;
+    photo_settings photos;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };
 

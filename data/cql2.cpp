@@ -1,5 +1,7 @@
 #include "data/cql2.hpp"
 
+#include "data/clock.hpp"
+
 #include "geo/error.hpp"
 #include "geo/text.hpp"
 
@@ -59,39 +61,6 @@ std::string lower_ascii(std::string_view s) {
 
 bool is_spatial(const std::string& name) {
     return std::find(spatial_functions.begin(), spatial_functions.end(), name) != spatial_functions.end();
-}
-
-/// RFC 3339 UTC time as the store writes it: YYYY-MM-DDTHH:MM:SS.mmmZ. nullopt if not one.
-std::optional<std::string> normal_timestamp(std::string_view t) {
-    const auto digits = [&](std::size_t at, std::size_t n) {
-        if (t.size() < at + n) return false;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (t[i] < '0' || t[i] > '9') return false;
-        }
-        return true;
-    };
-    if (!(t.size() >= 20 && digits(0, 4) && t[4] == '-' && digits(5, 2) && t[7] == '-' && digits(8, 2) &&
-          (t[10] == 'T' || t[10] == 't') && digits(11, 2) && t[13] == ':' && digits(14, 2) && t[16] == ':' && digits(17, 2))) {
-        return std::nullopt;
-    }
-    std::size_t i = 19;
-    std::string frac;
-    if (t[i] == '.') {
-        ++i;
-        while (i < t.size() && t[i] >= '0' && t[i] <= '9') frac.push_back(t[i++]);
-        if (frac.empty()) return std::nullopt;
-    }
-    const std::string_view zone = t.substr(i);
-    if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "-00:00") return std::nullopt;
-    return std::string(t.substr(0, 10)) + "T" + std::string(t.substr(11, 8)) + "." + (frac + "000").substr(0, 3) + "Z";
-}
-
-bool is_date(std::string_view t) {
-    if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
-    for (const std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-        if (t[i] < '0' || t[i] > '9') return false;
-    }
-    return true;
 }
 
 // ---- geometry literals -------------------------------------------------------------------
@@ -500,7 +469,7 @@ private:
             if (!is_date(o.text)) throw error("DATE takes a date like '2026-11-01'", o.where);
             o.k = operand::kind::date;
         } else {
-            const auto t = normal_timestamp(o.text);
+            const auto t = utc_timestamp(o.text);
             if (!t) throw error("TIMESTAMP takes an RFC 3339 UTC time like '2026-11-01T08:30:00Z'", o.where);
             o.k = operand::kind::timestamp;
             o.text = *t;
@@ -653,7 +622,7 @@ private:
             o.k = operand::kind::property;
             o.text = j["property"].get<std::string>();
         } else if (j.is_object() && j.contains("timestamp") && j["timestamp"].is_string()) {
-            const auto t = normal_timestamp(j["timestamp"].get<std::string>());
+            const auto t = utc_timestamp(j["timestamp"].get<std::string>());
             if (!t) throw error("\"timestamp\" takes an RFC 3339 UTC time like \"2026-11-01T08:30:00Z\"", at);
             o.k = operand::kind::timestamp;
             o.text = *t;
@@ -761,7 +730,7 @@ private:
         case operand::kind::text:
             if (q.type == value_type::text) return param(v.text);
             if (q.type == value_type::timestamp) {
-                if (const auto t = normal_timestamp(v.text)) return param(*t);
+                if (const auto t = utc_timestamp(v.text)) return param(*t);
                 if (is_date(v.text)) {
                     column = "substr(" + q.sql + ", 1, 10)";
                     return param(v.text);

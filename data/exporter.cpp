@@ -100,7 +100,7 @@ struct field {
     value (*get)(const plot&, const names_map*);
 };
 
-const std::array<field, 32> fields{{
+const std::array<field, 35> fields{{
     {"id", "id", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.id); }},
     {"uid", "uid", field_type::text, false, [](const plot& p, const names_map*) { return text(p.uid); }},
     {"code", "code", field_type::text, false, [](const plot& p, const names_map*) { return text(p.code); }},
@@ -133,6 +133,9 @@ const std::array<field, 32> fields{{
     {"created_by", "created_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.created_by); }},
     {"updated_at", "updated", field_type::text, false, [](const plot& p, const names_map*) { return text(p.updated_at); }},
     {"updated_by", "updated_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.updated_by); }},
+    {"photo_count", "photos", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.photo_count); }},
+    {"latest_photo", "photo", field_type::text, true, [](const plot& p, const names_map*) { return text(p.latest_photo); }},
+    {"public_photo", "pub_photo", field_type::text, false, [](const plot& p, const names_map*) { return text(p.latest_public_photo); }},
     {"lon", "lon", field_type::real, false, [](const plot& p, const names_map*) { return real(p.location ? std::optional(p.location->x) : std::nullopt, 0); }},
 }};
 // lat is added next to lon below (the table above stays one row per plot member).

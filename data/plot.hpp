@@ -55,6 +55,9 @@ struct plot {
     std::optional<std::string> adm1_name;
     std::optional<std::string> adm2_name;
     std::optional<std::string> adm3_name;
+    std::int64_t photo_count = 0;                  ///< live photos
+    std::optional<std::string> latest_photo;        ///< "/api/v1/photos/{id}/{sha256}" of the latest photo (personal)
+    std::optional<std::string> latest_public_photo; ///< the same for the latest photo an admin made public
 };
 
 /// Fields only a signed-in user whose scope holds the plot may see: the owner, the title

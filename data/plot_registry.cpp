@@ -26,26 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string new_uuid() {
-    thread_local std::mt19937_64 gen{(std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};
-    const std::uint64_t hi = gen();
-    return uuid_v4(hi, gen());
-}
-
-/// Lower-cased canonical UUID. @throws bad_request if it is not 8-4-4-4-12 hex digits.
-std::string canonical_uuid(const std::string& text) {
-    static constexpr std::array<std::size_t, 4> dashes{8, 13, 18, 23};
-    bool ok = text.size() == 36;
-    std::string out = text;
-    for (std::size_t i = 0; ok && i < text.size(); ++i) {
-        const bool dash = std::find(dashes.begin(), dashes.end(), i) != dashes.end();
-        ok = dash ? text[i] == '-' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
-        out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-    }
-    if (!ok) throw bad_request("uid \"" + geo::utf8_prefix(text, 64) + "\" is not a UUID (like 3f2b8c4e-9a1d-4e5f-8b7a-1c2d3e4f5a6b)");
-    return out;
-}
-
 std::string join(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -482,7 +462,7 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
         return result;
     }
     const std::string now = now_utc();
-    if (!p.stage_changed_at) p.stage_changed_at = now;
+    if (!p.stage_changed_at) p.stage_changed_at = d.stage_changed_at.value_or(now);
     p.version = cur.version + 1;
     p.updated_at = now;
     p.updated_by = who.username;
@@ -597,6 +577,83 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
     });
     if (!out.applied) out.touched.clear();
     return out;
+}
+
+std::string day_as_timestamp(const std::string& date) { return date + "T05:00:00.000Z"; }
+
+namespace {
+
+constexpr const char* progress_columns =
+    "id, uid, plot_id, plot_version, stage_from, stage_to, happened_on, note, recorded_at, recorded_by";
+
+progress_event read_progress(const statement& st) {
+    return {st.int64(0),          std::string(st.text(1)), st.int64(2),         st.int64(3),
+            st.optional_text(4),  std::string(st.text(5)), std::string(st.text(6)), st.optional_text(7),
+            std::string(st.text(8)), st.optional_text(9)};
+}
+
+} // namespace
+
+progress_result plot_registry::record_progress(std::int64_t id, std::int64_t expected_version, const progress_draft& d,
+                                               const editor& who) {
+    require_one_of(d.stage, rules_.stages, "stage");
+    if (!is_date(d.date)) throw bad_request("date must be a day like 2026-03-03, got \"" + geo::utf8_prefix(d.date, 40) + "\"");
+    // Thailand is UTC+7: "today" there may already be tomorrow in UTC terms.
+    if (d.date > iso_utc(unix_now() + 7 * 3600).substr(0, 10)) throw bad_request("date " + d.date + " is in the future");
+    if (d.date < "1990-01-01") throw bad_request("date " + d.date + " is before the programme began");
+    if (d.note && d.note->size() > 4000) throw bad_request("note is longer than 4,000 bytes");
+    const std::string uid = d.uid ? canonical_uuid(*d.uid) : new_uuid();
+    return store_.write([&](connection& c) {
+        transaction tx(c);
+        {
+            statement st = c.prepare(std::string("SELECT ") + progress_columns + " FROM progress_events WHERE uid = ?");
+            st.bind(1, uid);
+            if (st.step()) {
+                progress_event known = read_progress(st);
+                if (known.plot_id != id) {
+                    throw conflict("progress uid " + uid + " belongs to plot " + std::to_string(known.plot_id) + ", not " + std::to_string(id));
+                }
+                write_result unchanged;
+                unchanged.record = current_plot(c, id);
+                return progress_result{std::move(unchanged), std::move(known), false};
+            }
+        }
+        const plot cur = current_plot(c, id);
+        plot_draft draft = draft_of(cur);
+        draft.stage = d.stage;
+        draft.stage_changed_at = day_as_timestamp(d.date);
+        std::vector<std::string> repairs;
+        plot p = prepare(draft, rules_, repairs);
+        progress_result out;
+        out.write = replace_in(c, id, expected_version, std::move(p), draft, repairs, who);
+        out.created = true;
+        out.event = {0, uid, id, out.write.record.version, cur.stage, d.stage, d.date, d.note, now_utc(), who.username};
+        c.prepare("INSERT INTO progress_events (uid, plot_id, plot_version, stage_from, stage_to, happened_on, note, recorded_at, "
+                  "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(1, out.event.uid)
+            .bind(2, id)
+            .bind(3, out.event.plot_version)
+            .bind(4, out.event.stage_from)
+            .bind(5, out.event.stage_to)
+            .bind(6, out.event.happened_on)
+            .bind(7, out.event.note)
+            .bind(8, out.event.recorded_at)
+            .bind(9, out.event.recorded_by)
+            .run();
+        out.event.id = c.last_insert_rowid();
+        tx.commit();
+        return out;
+    });
+}
+
+std::vector<progress_event> plot_registry::progress(std::int64_t id) const {
+    return store_.read([&](connection& c) {
+        statement st = c.prepare(std::string("SELECT ") + progress_columns + " FROM progress_events WHERE plot_id = ? ORDER BY happened_on, id");
+        st.bind(1, id);
+        std::vector<progress_event> out;
+        while (st.step()) out.push_back(read_progress(st));
+        return out;
+    });
 }
 
 plot plot_registry::get(std::int64_t id, bool include_deleted) const {

@@ -59,6 +59,10 @@ struct plot_draft {
     std::optional<std::string> stage;    ///< default: the first stage
     std::optional<std::int64_t> budget_year; ///< Common Era
 
+    /// When a new stage was reached, if not now (a progress event's day); ignored when the
+    /// stage does not change.
+    std::optional<std::string> stage_changed_at;
+
     bool repair = false;                 ///< let invalid boundaries be repaired
     std::optional<std::string> input_crs;
     std::optional<geo::operation_info> transformation;
@@ -116,6 +120,37 @@ struct batch_outcome {
     bool applied = false;
 };
 
+/// A stage reached on a day, with a note: what an officer records after the work is done.
+struct progress_draft {
+    std::optional<std::string> uid; ///< the client's id: a retried event is recorded once
+    std::string stage;
+    std::string date;               ///< YYYY-MM-DD, the day the stage was reached (may be past)
+    std::optional<std::string> note;
+};
+
+struct progress_event {
+    std::int64_t id = 0;
+    std::string uid;
+    std::int64_t plot_id = 0;
+    std::int64_t plot_version = 0; ///< the plot's version after the event
+    std::optional<std::string> stage_from;
+    std::string stage_to;
+    std::string happened_on;       ///< YYYY-MM-DD
+    std::optional<std::string> note;
+    std::string recorded_at;
+    std::optional<std::string> recorded_by;
+};
+
+struct progress_result {
+    write_result write;
+    progress_event event;
+    bool created = false; ///< false: the uid was known and nothing changed
+};
+
+/// A progress day as the store's stage_changed_at: noon in Thailand (05:00 UTC), the same
+/// calendar day read in UTC or in Thai time.
+[[nodiscard]] std::string day_as_timestamp(const std::string& date);
+
 class plot_registry {
 public:
     plot_registry(store& s, registry_rules rules);
@@ -149,6 +184,16 @@ public:
     /// only when `dry_run` is false and no row was rejected: all or nothing.
     batch_outcome write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run,
                               const batch_progress& progress = {});
+
+    /// Records a progress event: the plot moves to `d.stage` as of `d.date` (one history
+    /// version) and the event keeps the day and the note. The same stage again records the
+    /// event without changing the plot.
+    /// @throws bad_request (stage, date), precondition_failed (stale version), not_found,
+    ///         conflict (deleted plot, or the uid names another plot's event), forbidden.
+    progress_result record_progress(std::int64_t id, std::int64_t expected_version, const progress_draft& d, const editor& who);
+
+    /// The plot's progress events, by day.
+    [[nodiscard]] std::vector<progress_event> progress(std::int64_t id) const;
 
     [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
 

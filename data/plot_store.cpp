@@ -13,7 +13,12 @@ SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.vi
        p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
        AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
        p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
-       a1.name_th, a2.name_th, a3.name_th, AsBinary(p.location)
+       a1.name_th, a2.name_th, a3.name_th, AsBinary(p.location),
+       (SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL),
+       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
+        ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
+       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
+        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1)
 FROM plots p
 LEFT JOIN adm1 a1 ON a1.code = p.adm1
 LEFT JOIN adm2 a2 ON a2.code = p.adm2
@@ -26,7 +31,12 @@ SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.vi
        p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
        AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
        p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
-       NULL, NULL, NULL, AsBinary(p.location)
+       NULL, NULL, NULL, AsBinary(p.location),
+       (SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL),
+       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
+        ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
+       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
+        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1)
 FROM plots p
 )sql";
 
@@ -73,6 +83,9 @@ plot read_plot(const statement& st) {
     p.adm2_name = st.optional_text(31);
     p.adm3_name = st.optional_text(32);
     if (!st.is_null(33)) p.location = geo::point_from_wkb(st.blob(33));
+    p.photo_count = st.int64(34);
+    p.latest_photo = st.optional_text(35);
+    p.latest_public_photo = st.optional_text(36);
     return p;
 }
 

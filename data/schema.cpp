@@ -238,12 +238,75 @@ void lean_geometry_triggers(connection& c) {
     }
 }
 
+// Migration 8: photos on disk instead of in the database (the table of migration 1 held
+// BLOBs and was never written), their history, and progress events: a stage reached on a
+// day, with a note and photos.
+constexpr const char* migration_8 = R"sql(
+SELECT DiscardGeometryColumn('photos', 'location');
+DROP TABLE photos;
+CREATE TABLE photos (
+  id            INTEGER PRIMARY KEY,
+  uid           TEXT NOT NULL UNIQUE,
+  plot_id       INTEGER NOT NULL REFERENCES plots(id),
+  sha256        TEXT NOT NULL CHECK (length(sha256) = 64),
+  upload_type   TEXT NOT NULL,
+  media_type    TEXT NOT NULL,
+  bytes         INTEGER NOT NULL,
+  width         INTEGER NOT NULL,
+  height        INTEGER NOT NULL,
+  taken_at      TEXT,
+  lon           REAL,
+  lat           REAL,
+  accuracy_m    REAL,
+  exif_lon      REAL,
+  exif_lat      REAL,
+  exif_taken_at TEXT,
+  caption       TEXT,
+  stage         TEXT,
+  progress_uid  TEXT,
+  public        INTEGER NOT NULL DEFAULT 0 CHECK (public IN (0, 1)),
+  uploaded_at   TEXT NOT NULL,
+  uploaded_by   TEXT,
+  deleted_at    TEXT
+);
+CREATE INDEX photos_plot ON photos(plot_id, taken_at);
+CREATE INDEX photos_sha256 ON photos(sha256);
+CREATE INDEX photos_progress ON photos(progress_uid) WHERE progress_uid IS NOT NULL;
+
+CREATE TABLE photo_history (
+  id          INTEGER PRIMARY KEY,
+  photo_id    INTEGER NOT NULL REFERENCES photos(id),
+  action      TEXT NOT NULL CHECK (action IN ('add','delete','restore','public','private')),
+  at          TEXT NOT NULL,
+  by          TEXT
+);
+CREATE INDEX photo_history_photo ON photo_history(photo_id);
+CREATE TRIGGER photo_history_no_update BEFORE UPDATE ON photo_history
+  BEGIN SELECT RAISE(ABORT, 'photo_history is append-only'); END;
+CREATE TRIGGER photo_history_no_delete BEFORE DELETE ON photo_history
+  BEGIN SELECT RAISE(ABORT, 'photo_history is append-only'); END;
+
+CREATE TABLE progress_events (
+  id           INTEGER PRIMARY KEY,
+  uid          TEXT NOT NULL UNIQUE,
+  plot_id      INTEGER NOT NULL REFERENCES plots(id),
+  plot_version INTEGER NOT NULL,
+  stage_from   TEXT,
+  stage_to     TEXT NOT NULL,
+  happened_on  TEXT NOT NULL,
+  note         TEXT,
+  recorded_at  TEXT NOT NULL,
+  recorded_by  TEXT
+);
+CREATE INDEX progress_events_plot ON progress_events(plot_id, happened_on);
+)sql";
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 7> migrations{{
+const std::array<migration, 8> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
@@ -251,6 +314,7 @@ const std::array<migration, 7> migrations{{
     {migration_5, nullptr},
     {migration_6, nullptr},
     {"", lean_geometry_triggers},
+    {migration_8, nullptr},
 }};
 
 } // namespace

@@ -19,4 +19,10 @@ inline std::string uuid_v4(std::uint64_t hi, std::uint64_t lo) {
     return buf;
 }
 
+/// A new random version-4 UUID.
+[[nodiscard]] std::string new_uuid();
+
+/// Lower-cased canonical UUID. @throws bad_request if it is not 8-4-4-4-12 hex digits.
+[[nodiscard]] std::string canonical_uuid(const std::string& text);
+
 } // namespace plotmap::data

@@ -32,6 +32,19 @@ public:
     using error::error;
 };
 
+/// Content of an acceptable type that cannot be processed: a truncated image, one that
+/// would decode to more pixels than allowed (HTTP 422).
+class unprocessable : public error {
+public:
+    using error::error;
+};
+
+/// The body's media type, or a file's actual content type, is not one accepted (HTTP 415).
+class unsupported_media_type : public error {
+public:
+    using error::error;
+};
+
 /// The request conflicts with the current state (HTTP 409).
 class conflict : public error {
 public:

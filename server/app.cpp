@@ -79,11 +79,25 @@ data::registry_rules registry_rules_from(const config::settings& s) {
     return rules;
 }
 
+data::photo_settings photo_settings_from(const config::settings& s) {
+    data::photo_settings p;
+    p.dir = s.photos.dir.empty() ? data::default_photo_dir(s.database.path) : std::filesystem::path(s.photos.dir);
+    p.max_bytes = static_cast<std::int64_t>(s.photos.max_bytes);
+    p.max_pixels = s.photos.max_pixels;
+    p.max_per_plot = s.photos.max_per_plot;
+    p.display_px = s.photos.display_px;
+    p.thumbnail_px = s.photos.thumbnail_px;
+    p.far_warning_m = s.photos.far_warning_m;
+    p.processing_slots = s.photos.processing_slots;
+    return p;
+}
+
 app::app(context ctx) : ctx_(ctx) {
     routes::add_landing(routes_, ctx_);
     routes::add_health(routes_, ctx_);
     routes::add_metrics(routes_, ctx_);
     routes::add_plots(routes_, ctx_);
+    routes::add_photos(routes_, ctx_);
     routes::add_tiles(routes_, ctx_);
     routes::add_cached_tiles(fast_routes_, ctx_);
     routes::add_web(routes_, ctx_);
@@ -98,6 +112,8 @@ namespace {
 
 /// The body limit of requests that carry no documents: sign-in, accounts, GET, DELETE.
 constexpr std::size_t small_body_bytes = 16384;
+/// Room in a photo upload for its multipart framing and `meta` part, beyond the photo.
+constexpr std::size_t multipart_overhead_bytes = 65536;
 
 } // namespace
 
@@ -107,12 +123,14 @@ std::size_t app::body_limit_of(const router::match& m, const request& req) const
     case body_size::small: return small_body_bytes;
     case body_size::document: return ctx_.settings.server.body_limit_bytes;
     case body_size::upload: return ctx_.settings.server.upload_limit_bytes;
+    case body_size::photo: return ctx_.settings.photos.max_bytes + multipart_overhead_bytes;
     }
     return small_body_bytes;
 }
 
 std::size_t app::largest_body() const noexcept {
-    return std::max({small_body_bytes, ctx_.settings.server.body_limit_bytes, ctx_.settings.server.upload_limit_bytes});
+    return std::max({small_body_bytes, ctx_.settings.server.body_limit_bytes, ctx_.settings.server.upload_limit_bytes,
+                     ctx_.settings.photos.max_bytes + multipart_overhead_bytes});
 }
 
 namespace {
@@ -138,9 +156,11 @@ admission app::admit(request& req) const {
         pattern = m.pattern;
         ctx_.gate.admit(req, m.who);
         req.admitted = true;
-        return {std::nullopt, body_limit_of(m, req)};
+        admission a{std::nullopt, body_limit_of(m, req), {}};
+        if (m.body == body_size::photo) a.body_dir = (ctx_.photos.settings().dir / "tmp").string();
+        return a;
     } catch (...) {
-        return {refusal_for(std::current_exception(), req, pattern), 0};
+        return {refusal_for(std::current_exception(), req, pattern), 0, {}};
     }
 }
 

@@ -3,6 +3,7 @@
 // request into a response (exceptions mapped to problem+json here and nowhere else).
 
 #include "config/config.hpp"
+#include "data/photos.hpp"
 #include "data/plot_registry.hpp"
 #include "data/store.hpp"
 #include "server/access.hpp"
@@ -19,6 +20,7 @@ namespace plotmap::server {
 struct context {
     data::store& store;
     data::plot_registry& plots;
+    data::photo_store& photos;
     tile_service& tiles;
     server::metrics& metrics;
     const config::settings& settings;
@@ -27,6 +29,9 @@ struct context {
 
 /// The registry's rules as configured.
 [[nodiscard]] data::registry_rules registry_rules_from(const config::settings& s);
+
+/// The photo store's settings as configured (the folder defaults to "<database>.photos").
+[[nodiscard]] data::photo_settings photo_settings_from(const config::settings& s);
 
 class app {
 public:

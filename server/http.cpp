@@ -4,6 +4,7 @@
 
 #include "geo/error.hpp"
 #include "geo/text.hpp"
+#include "server/problem.hpp"
 
 namespace plotmap::server {
 namespace {
@@ -189,6 +190,71 @@ std::string_view reason_phrase(int status) {
     case 503: return "Service Unavailable";
     default: return "Unknown";
     }
+}
+
+} // namespace plotmap::server
+
+namespace plotmap::server {
+
+void apply_range(const request& req, response& res, std::uint64_t file_size) {
+    res.set("Accept-Ranges", "bytes");
+    const auto range = req.header("range");
+    if (!range || (req.method != "GET" && req.method != "HEAD")) return;
+    if (const auto if_range = req.header("if-range")) {
+        // Only a strong ETag match lets the range through (a date is never strong enough here).
+        const auto tag = res.header("etag");
+        if (!tag || *if_range != *tag || if_range->starts_with("W/")) return;
+    }
+    std::string_view spec = trim(*range);
+    if (!spec.starts_with("bytes=")) return; // another unit: ignored, the whole file is sent
+    spec.remove_prefix(6);
+    if (spec.find(',') != std::string_view::npos) return; // several ranges: the whole file instead
+    spec = trim(spec);
+    const auto dash = spec.find('-');
+    if (dash == std::string_view::npos) return;
+    const auto number = [](std::string_view digits, std::uint64_t& out) {
+        if (digits.empty() || digits.size() > 18) return false;
+        out = 0;
+        for (const char c : digits) {
+            if (c < '0' || c > '9') return false;
+            out = out * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        return true;
+    };
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    const std::string_view a = spec.substr(0, dash);
+    const std::string_view b = spec.substr(dash + 1);
+    if (a.empty()) { // suffix: the last N bytes
+        std::uint64_t n = 0;
+        if (!number(b, n)) return;
+        if (n == 0 || file_size == 0) {
+            res = problem(416, "the range asks for no bytes of a " + std::to_string(file_size) + "-byte file");
+            res.set("Content-Range", "bytes */" + std::to_string(file_size));
+            return;
+        }
+        first = n >= file_size ? 0 : file_size - n;
+        last = file_size - 1;
+    } else {
+        if (!number(a, first)) return;
+        if (b.empty()) {
+            last = file_size == 0 ? 0 : file_size - 1;
+        } else if (!number(b, last) || last < first) {
+            return; // invalid: ignored (RFC 9110 §14.2)
+        }
+        if (first >= file_size) {
+            const std::string etag(res.header("etag").value_or(""));
+            res = problem(416, "the range starts at byte " + std::to_string(first) + " of a " + std::to_string(file_size) + "-byte file");
+            res.set("Content-Range", "bytes */" + std::to_string(file_size));
+            if (!etag.empty()) res.set("ETag", etag);
+            return;
+        }
+        last = std::min(last, file_size - 1);
+    }
+    res.status = 206;
+    res.body_offset = first;
+    res.body_length = last - first + 1;
+    res.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(file_size));
 }
 
 } // namespace plotmap::server

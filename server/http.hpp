@@ -5,6 +5,7 @@
 #include "data/users.hpp"
 #include "geo/error.hpp"
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -16,12 +17,6 @@ namespace plotmap::server {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-/// The request body's media type is not one the route accepts (HTTP 415).
-class unsupported_media_type : public error {
-public:
-    using error::error;
-};
-
 struct request {
     std::string method;   ///< upper case, as sent
     std::string target;   ///< path and query, as sent
@@ -29,6 +24,9 @@ struct request {
     std::vector<std::pair<std::string, std::string>> query; ///< decoded, in order
     header_list headers;  ///< names lower-cased
     std::string body;
+    /// When the route streams its body to disk (photo uploads): the file holding it, deleted
+    /// after the response. `body` is then empty.
+    std::string body_file;
     std::string remote;   ///< client address
     std::string request_id;
     std::optional<data::principal> who;    ///< the signed-in caller (server/access.hpp), if any
@@ -53,6 +51,9 @@ struct response {
     /// `body`; `remove_after` (the file or its folder) is deleted once it has been sent.
     std::string body_file;
     std::string remove_after;
+    /// With body_file: send only `body_length` bytes from `body_offset` (a 206 range).
+    std::uint64_t body_offset = 0;
+    std::optional<std::uint64_t> body_length;
 
     /// Replaces a header (names compared case-insensitively).
     response& set(std::string name, std::string value);
@@ -63,7 +64,16 @@ struct response {
 struct admission {
     std::optional<response> refusal; ///< the answer if the request may not go on (its body is never read)
     std::size_t body_limit = 0;      ///< otherwise the largest body the route accepts
+    /// When set, the body is streamed into a new file in this folder (request::body_file)
+    /// instead of memory.
+    std::string body_dir;
 };
+
+/// Serves a file (already set as res.body_file, with its ETag set) honouring RFC 9110
+/// range requests: one `Range: bytes=` range becomes 206 with Content-Range (several, or
+/// an If-Range that does not match the ETag, get the whole file); a range that starts past
+/// the end is 416 with `Content-Range: bytes */size`. Sets Accept-Ranges.
+void apply_range(const request& req, response& res, std::uint64_t file_size);
 
 /// Splits a request target into a decoded path and query parameters.
 /// @throws bad_request on a malformed percent escape or a target that is not origin-form.

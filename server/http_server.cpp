@@ -52,6 +52,46 @@ std::string masked_target(std::string_view target) {
     return out;
 }
 
+/// Bytes [offset, offset + length) of a file as a response body, read in 64 KiB pieces:
+/// whole files and 206 ranges alike, with bounded memory.
+struct file_slice_body {
+    struct value_type {
+        beast::file file;
+        std::uint64_t offset = 0;
+        std::uint64_t length = 0;
+    };
+    static std::uint64_t size(const value_type& v) { return v.length; }
+
+    class writer {
+    public:
+        using const_buffers_type = net::const_buffer;
+        template <bool isRequest, class Fields>
+        writer(http::header<isRequest, Fields>&, value_type& v) : body_(v) {}
+        void init(beast::error_code& ec) {
+            body_.file.seek(body_.offset, ec);
+            remain_ = body_.length;
+        }
+        boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+            ec = {};
+            if (remain_ == 0) return boost::none;
+            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size(), remain_));
+            const std::size_t n = body_.file.read(buf_.data(), want, ec);
+            if (ec) return boost::none;
+            if (n == 0) { // the file shrank under us
+                ec = beast::http::error::short_read;
+                return boost::none;
+            }
+            remain_ -= n;
+            return {{net::const_buffer(buf_.data(), n), remain_ > 0}};
+        }
+
+    private:
+        value_type& body_;
+        std::uint64_t remain_ = 0;
+        std::array<char, 65536> buf_{};
+    };
+};
+
 } // namespace
 
 struct http_server::impl {
@@ -138,7 +178,7 @@ struct http_server::impl {
         try {
             return admit(req);
         } catch (...) {
-            return {escaped(req, "admission"), 0};
+            return {escaped(req, "admission"), 0, {}};
         }
     }
     response run_handler(request& req) noexcept {
@@ -176,6 +216,7 @@ public:
         from_address_ = server_.address_opened(remote_);
     }
     ~session() {
+        remove_body_file(body_path_); // an upload cut off part way
         server_.address_closed(remote_);
         --server_.connections;
         server_.stats.connection_closed();
@@ -203,6 +244,7 @@ public:
 private:
     void read_request() {
         if (server_.stopping) return close();
+        file_parser_.reset();
         parser_.emplace();
         parser_->body_limit(server_.largest_body); // the route's own limit applies once it is known
         parser_->header_limit(static_cast<std::uint32_t>(server_.settings.header_limit_bytes));
@@ -262,7 +304,61 @@ private:
 
     void on_admitted(admission a) {
         if (a.refusal) return reply(std::move(*a.refusal), false); // the body is never read
+        if (!a.body_dir.empty()) return read_body_to_file(a.body_limit, a.body_dir);
         read_body(a.body_limit);
+    }
+
+    /// Streams the body into a new private file in `dir` (an upload is never whole in memory).
+    void read_body_to_file(std::size_t limit, const std::string& dir) {
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            return refuse(413, "the request body is larger than this route's limit of " + std::to_string(limit) + " bytes");
+        }
+        body_limit_ = limit;
+        std::error_code made;
+        std::filesystem::create_directories(dir, made);
+        static std::atomic<unsigned long long> counter{0};
+        body_path_ = (std::filesystem::path(dir) / ("body-" + req_->request_id + "-" + std::to_string(++counter))).string();
+        file_parser_.emplace(std::move(*parser_));
+        file_parser_->body_limit(limit);
+        beast::error_code ec;
+        file_parser_->get().body().open(body_path_.c_str(), beast::file_mode::write_new, ec);
+        if (ec) {
+            std::cerr << "plotmap: cannot write an upload to " << body_path_ << ": " << ec.message() << std::endl;
+            body_path_.clear();
+            return refuse(503, "the server cannot store uploads right now; try again later");
+        }
+        const auto read = [self = shared_from_this()] {
+            http::async_read(self->stream_, self->buffer_, *self->file_parser_, [self](beast::error_code e, std::size_t) {
+                self->file_parser_->get().body().close();
+                if (e) {
+                    remove_body_file(self->body_path_);
+                    return self->on_read_error(e);
+                }
+                self->req_->body_file = self->body_path_;
+                self->body_path_.clear();
+                self->dispatch();
+            });
+        };
+        const auto expect = req_->header("expect");
+        if (expect && lower(*expect) == "100-continue") {
+            continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(stream_, *continue_, [self = shared_from_this(), read](beast::error_code e, std::size_t) {
+                self->continue_.reset();
+                if (e) {
+                    remove_body_file(self->body_path_);
+                    return self->close();
+                }
+                read();
+            });
+        }
+        read();
+    }
+
+    static void remove_body_file(std::string& path) {
+        if (path.empty()) return;
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+        path.clear();
     }
 
     void read_body(std::size_t limit) {
@@ -352,7 +448,8 @@ private:
     void dispatch() {
         read_deadline_.cancel();
         ++requests_;
-        const bool keep_alive = parser_->get().keep_alive();
+        const bool keep_alive = file_parser_ ? file_parser_->get().keep_alive() : parser_->get().keep_alive();
+        file_parser_.reset();
         std::shared_ptr<request> req = std::move(req_);
         if (server_.fast && !req->admitted) {
             if (std::optional<response> answer = server_.fast(*req)) {
@@ -380,6 +477,11 @@ private:
     }
 
     void send(request req, response res, bool keep_alive) {
+        if (!req.body_file.empty()) { // the upload has been handled (or refused): its file goes
+            std::error_code ignored;
+            std::filesystem::remove(req.body_file, ignored);
+            req.body_file.clear();
+        }
         if (!res.body_file.empty()) return send_file(std::move(req), std::move(res), keep_alive);
         const bool head = req.method == "HEAD";
         auto out = std::make_shared<http::response<http::string_body>>();
@@ -401,18 +503,24 @@ private:
 
     /// A body streamed from a file with bounded memory (Beast's file_body reads it in pieces).
     void send_file(request req, response res, bool keep_alive) {
-        auto out = std::make_shared<http::response<http::file_body>>();
+        auto out = std::make_shared<http::response<file_slice_body>>();
         beast::error_code ec;
-        out->body().open(res.body_file.c_str(), beast::file_mode::scan, ec);
+        out->body().file.open(res.body_file.c_str(), beast::file_mode::scan, ec);
+        const std::uint64_t file_size = ec ? 0 : out->body().file.size(ec);
+        if (!ec && (res.body_offset > file_size || (res.body_length && *res.body_length > file_size - res.body_offset))) {
+            ec = beast::http::error::short_read;
+        }
         if (ec) {
             response failed = problem(500, "internal error; quote request id " + req.request_id + " when reporting it");
             cleanup(res.remove_after);
             return send(std::move(req), std::move(failed), false);
         }
+        out->body().offset = res.body_offset;
+        out->body().length = res.body_length.value_or(file_size - res.body_offset);
         const bool keep = prepare(*out, req, res, keep_alive);
-        const std::size_t length = static_cast<std::size_t>(out->body().size());
+        const std::size_t length = static_cast<std::size_t>(out->body().length);
         if (req.method == "HEAD") {
-            out->body().close();
+            out->body().length = 0;
             out->content_length(length);
         } else {
             out->prepare_payload();
@@ -493,7 +601,9 @@ private:
     int from_address_ = 0; ///< of them, from this one's address
     bool reserve_only_ = false;
     std::shared_ptr<http::response<http::string_body>> response_;
-    std::shared_ptr<http::response<http::file_body>> file_response_;
+    std::shared_ptr<http::response<file_slice_body>> file_response_;
+    std::optional<http::request_parser<http::file_body>> file_parser_; ///< a body streamed to disk
+    std::string body_path_; ///< its file while it is being read
     std::string remote_;
     clock_type::time_point started_ = clock_type::now();
     unsigned long long requests_ = 0;

@@ -75,7 +75,7 @@ const std::map<std::string, member_setter>& writable_members() {
 const std::vector<std::string> read_only_members{
     "id", "version", "area_m2", "area_rai", "perimeter_m", "stage_changed_at", "created_at", "created_by",
     "updated_at", "updated_by", "deleted_at", "adm1_name", "adm2_name", "adm3_name", "budget_year_be", "crs",
-    "warnings", "overlaps", "admin_suggestion", "transformation", "links"};
+    "warnings", "overlaps", "admin_suggestion", "transformation", "links", "photos"};
 
 json rounded(const std::optional<double>& v, double unit) { return v ? json(round_to(*v, unit)) : json(nullptr); }
 
@@ -176,6 +176,11 @@ json plot_to_json(const data::plot& p, const geo::crs& crs, view v) {
     out["updated_at"] = p.updated_at;
     out["updated_by"] = opt(p.updated_by);
     out["crs"] = crs.id;
+    // Photos are personal data: a public view names only the latest photo an admin made public.
+    const std::optional<std::string>& latest = v == view::full ? p.latest_photo : p.latest_public_photo;
+    out["photos"] = {{"count", p.photo_count},
+                     {"latest", latest ? json{{"thumbnail", *latest + "/thumbnail"}, {"display", *latest + "/display"}} : json(nullptr)},
+                     {"list", "/api/v1/plots/" + std::to_string(p.id) + "/photos"}};
     if (v == view::public_fields) {
         for (const std::string& field : data::personal_fields) out.erase(field);
     }

@@ -45,6 +45,8 @@ response problem_for(std::exception_ptr error, const request& req) {
         return problem(409, e.what(), req.path);
     } catch (const invalid_geometry& e) {
         return problem(422, e.what(), req.path);
+    } catch (const unprocessable& e) {
+        return problem(422, e.what(), req.path);
     } catch (const unauthorized& e) {
         response r = problem(401, e.what(), req.path);
         r.set("WWW-Authenticate", "Bearer realm=\"plotmap\"");

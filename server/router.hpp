@@ -25,8 +25,9 @@ enum class access {
     manage_users, ///< supervisors (their scope) and admins
 };
 /// How large a body a route reads; app maps these to sizes (small: 16 KiB; document:
-/// server.body_limit_bytes; upload: server.upload_limit_bytes).
-enum class body_size { small, document, upload };
+/// server.body_limit_bytes; upload: server.upload_limit_bytes; photo: photos.max_bytes plus
+/// the multipart framing, streamed to a file in the photos folder rather than memory).
+enum class body_size { small, document, upload, photo };
 
 using handler = std::function<response(const request&, const path_params&)>;
 

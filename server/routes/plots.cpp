@@ -2,6 +2,7 @@
 
 #include "geo/text.hpp"
 #include "server/access.hpp"
+#include "server/api.hpp"
 #include "server/json_body.hpp"
 #include "server/plot_json.hpp"
 #include "server/query.hpp"
@@ -16,63 +17,6 @@ using nlohmann::json;
 
 constexpr std::array<std::string_view, 2> json_types{"application/json", "application/geo+json"};
 constexpr std::array<std::string_view, 2> patch_types{"application/merge-patch+json", "application/json"};
-
-std::int64_t parse_id(const path_params& params) {
-    const std::string& text = params.at("id");
-    std::int64_t id = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-        throw bad_request("plot id must be a positive whole number, got \"" + geo::utf8_prefix(text, 32) + "\"");
-    }
-    return id;
-}
-
-std::string etag(std::int64_t version) {
-    std::string tag = "\"";
-    tag += std::to_string(version);
-    tag += '"';
-    return tag;
-}
-
-/// The version named by If-Match ("3", strong); nullopt for "*" or no header.
-/// @throws bad_request for anything else.
-std::optional<std::int64_t> if_match(const request& req) {
-    const auto h = req.header("if-match");
-    if (!h || *h == "*") return std::nullopt;
-    std::string_view v = *h;
-    if (v.size() >= 3 && v.front() == '"' && v.back() == '"') {
-        v = v.substr(1, v.size() - 2);
-        std::int64_t version = 0;
-        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
-        if (ec == std::errc{} && end == v.data() + v.size() && version > 0) return version;
-    }
-    throw bad_request("If-Match must be one plot version as a strong ETag, like \"3\"; got " + geo::utf8_prefix(*h, 40));
-}
-
-std::int64_t required_if_match(const request& req) {
-    if (!req.header("if-match")) {
-        throw precondition_required("send If-Match with the version you edited (the ETag of your last GET, like \"3\") so "
-                                    "that concurrent edits are never silently overwritten");
-    }
-    const auto v = if_match(req);
-    if (!v) throw bad_request("If-Match: * is not accepted for edits; name the version you edited");
-    return *v;
-}
-
-bool flag(const request& req, const char* name) {
-    const auto v = req.query_value(name);
-    if (!v) return false;
-    if (*v == "true" || *v == "1" || v->empty()) return true;
-    if (*v == "false" || *v == "0") return false;
-    throw bad_request(std::string("query parameter ") + name + " must be true or false");
-}
-
-response json_response(int status, const json& body, std::optional<std::int64_t> version = std::nullopt) {
-    response r = make_response(status, "application/json", geo::json_text(body));
-    if (version) r.set("ETag", etag(*version));
-    r.set("Cache-Control", "no-cache");
-    return r;
-}
 
 /// Evicts the cached tiles showing the plot where it was and where it is now.
 void refresh_tiles(const context& ctx, const data::write_result& r) {
@@ -122,12 +66,12 @@ response list(const context& ctx, const request& req) {
 /// members absent from the patch keep their stored values exactly, no reprojection round trip).
 response edit(const context& ctx, const request& req, const path_params& params, bool merge) {
     allow_only(req, {"repair", "crs"});
-    const std::int64_t id = parse_id(params);
+    const std::int64_t id = path_id(params);
     const std::int64_t expected = required_if_match(req);
     const json body = parse_json_object(req, merge ? patch_types : json_types);
     data::plot_draft draft = merge ? data::draft_of(ctx.plots.get(id)) : data::plot_draft{};
     apply_plot_members(draft, body, input_crs(req, body));
-    draft.repair = flag(req, "repair");
+    draft.repair = query_flag(req, "repair");
     const data::write_result result = ctx.plots.replace(id, expected, draft, editor_of(req));
     refresh_tiles(ctx, result);
     return write_response(200, result, draft, req);
@@ -141,7 +85,7 @@ void add_plots(router& r, const context& ctx) {
         const json body = parse_json_object(req, json_types);
         data::plot_draft draft;
         apply_plot_members(draft, body, input_crs(req, body));
-        draft.repair = flag(req, "repair");
+        draft.repair = query_flag(req, "repair");
         const data::write_result result = ctx.plots.create(draft, editor_of(req));
         refresh_tiles(ctx, result);
         return write_response(result.created ? 201 : 200, result, draft, req);
@@ -151,11 +95,11 @@ void add_plots(router& r, const context& ctx) {
 
     r.add("GET", "/api/v1/plots/{id}", access::read, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {"crs", "deleted"});
-        const data::plot p = ctx.plots.get(parse_id(params), req.query_value("deleted") == "include");
-        if (const auto inm = req.header("if-none-match"); inm && (*inm == etag(p.version) || *inm == "*")) {
+        const data::plot p = ctx.plots.get(path_id(params), req.query_value("deleted") == "include");
+        if (const auto inm = req.header("if-none-match"); inm && (*inm == version_etag(p.version) || *inm == "*")) {
             response not_modified;
             not_modified.status = 304;
-            not_modified.set("ETag", etag(p.version));
+            not_modified.set("ETag", version_etag(p.version));
             return not_modified;
         }
         return json_response(200, plot_to_json(p, output_crs(req), view_of(req, p)), p.version);
@@ -169,7 +113,7 @@ void add_plots(router& r, const context& ctx) {
     r.add("DELETE", "/api/v1/plots/{id}", access::edit, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});
         require_role(req, data::role::supervisor);
-        const data::write_result result = ctx.plots.remove(parse_id(params), if_match(req), editor_of(req));
+        const data::write_result result = ctx.plots.remove(path_id(params), if_match(req), editor_of(req));
         refresh_tiles(ctx, result);
         return json_response(200, plot_to_json(result.record, geo::crs84(), view::full), result.record.version);
     });
@@ -177,14 +121,14 @@ void add_plots(router& r, const context& ctx) {
     r.add("POST", "/api/v1/plots/{id}/restore", access::edit, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {"crs"});
         require_role(req, data::role::supervisor);
-        const data::write_result result = ctx.plots.restore(parse_id(params), if_match(req), editor_of(req));
+        const data::write_result result = ctx.plots.restore(path_id(params), if_match(req), editor_of(req));
         refresh_tiles(ctx, result);
         return json_response(200, plot_to_json(result.record, output_crs(req), view::full), result.record.version);
     });
 
     r.add("GET", "/api/v1/plots/{id}/history", access::signed_in, [&ctx](const request& req, const path_params& params) {
         allow_only(req, {});
-        const std::int64_t id = parse_id(params);
+        const std::int64_t id = path_id(params);
         const std::vector<data::history_entry> entries = ctx.plots.history(id);
         const view v = view_of(req, ctx.plots.get(id, true));
         json versions = json::array();

@@ -45,6 +45,9 @@ void add_exports(router& r, const context& ctx);
 void add_imports(router& r, const context& ctx);
 /// /api/v1/session (sign in/out), /api/v1/users (user admin), /api/v1/tokens (API tokens).
 void add_accounts(router& r, const context& ctx);
+/// Photos (upload, list, files with ranges, delete/restore, public), progress events and
+/// the plot timeline.
+void add_photos(router& r, const context& ctx);
 /// GET /api/v1/backup: the database as one verified SQLite file (admins only).
 void add_backup(router& r, const context& ctx);
 /// /embed and the static files web pages load (/assets/...).

@@ -14,11 +14,12 @@ TEST(schema, migrate_creates_every_table_with_spatial_indexes) {
     EXPECT_EQ(schema_version(conn), 0);
     EXPECT_EQ(migrate(conn), latest_schema_version());
     EXPECT_EQ(schema_version(conn), latest_schema_version());
-    for (const char* table : {"adm1", "adm2", "adm3", "plots", "plot_history", "photos"}) {
+    for (const char* table : {"adm1", "adm2", "adm3", "plots", "plot_history", "photos", "photo_history", "progress_events"}) {
         EXPECT_EQ(conn.scalar_int(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'"), 1)
             << table;
     }
-    // Geometry columns registered with SpatiaLite, EPSG:4326, indexed.
+    // Geometry columns registered with SpatiaLite, EPSG:4326, indexed (photos keep their
+    // capture point as plain lon/lat columns since migration 8).
     statement st = conn.prepare(
         "SELECT f_table_name || '.' || f_geometry_column, geometry_type, srid, spatial_index_enabled "
         "FROM geometry_columns ORDER BY 1");
@@ -28,7 +29,7 @@ TEST(schema, migrate_creates_every_table_with_spatial_indexes) {
                        std::to_string(st.int64(3)));
     }
     EXPECT_EQ(rows, (std::vector<std::string>{"adm1.geom 6 4326 1", "adm2.geom 6 4326 1", "adm3.geom 6 4326 1",
-                                              "photos.location 1 4326 0", "plots.boundary 6 4326 1", "plots.location 1 4326 1",
+                                              "plots.boundary 6 4326 1", "plots.location 1 4326 1",
                                               "plots.pin 1 4326 1"}));
 }
 

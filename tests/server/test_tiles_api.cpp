@@ -274,7 +274,7 @@ TEST_F(tiles_api, oversized_tiles_are_reduced_and_say_how) {
     tight.tiles.max_tile_bytes = 150;
     tile_service small{*db, tight.tiles, tight.plots.stages};
     const gatekeeper strict_gate(*db, tight);
-    app strict{{*db, *plots, small, stats, tight, strict_gate}};
+    app strict{{*db, *plots, *photos, small, stats, tight, strict_gate}};
     const sample s = first_plot();
     request req;
     req.method = "GET";
