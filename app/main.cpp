@@ -78,10 +78,12 @@ Commands:
          Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
   backup --db FILE OUT
          Copy the database to OUT as one consistent snapshot while the server keeps
-         writing, then verify the copy.
+         writing, and its photos to OUT.photos, then verify the copy.
   restore --db FILE BACKUP
          Verify BACKUP and put it in place of FILE (the old FILE is kept beside it).
          Stop the server first.
+  photos sweep --db FILE [--dry-run]
+         Remove photo files that no photo row names (an upload cut off by a crash).
   help [COMMAND]   Show this text, or one command's (also: plotmap COMMAND --help).
   --version        Print the version.
 
@@ -138,8 +140,13 @@ const std::map<std::string, std::string> command_help{
                "--allow-outside. Progress goes to standard error. Exit code 1 when any row is rejected.\n"},
     {"backup", "Usage: plotmap backup --db FILE OUT\n"
                "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
-               "while the server goes on serving and writing. The copy is then checked (integrity, spatial indexes,\n"
-               "schema version) and its plot, history and user counts printed. The same as GET /api/v1/backup (admins).\n"},
+               "while the server goes on serving and writing, and the files of every photo in it to OUT.photos. The\n"
+               "copy is then checked (integrity, spatial indexes, schema version, every photo's files) and its plot,\n"
+               "history, user and photo counts printed. GET /api/v1/backup (admins) sends the database alone.\n"},
+    {"photos", "Usage: plotmap photos sweep --db FILE [--dry-run]\n"
+               "Removes files in the photo folder (photos.dir, default FILE.photos) that no photo row names, such as\n"
+               "an upload whose row never committed because the server was killed. Files younger than an hour are\n"
+               "left alone (an upload may be under way). Deleted photos keep their files: they can be restored.\n"},
     {"restore", "Usage: plotmap restore --db FILE BACKUP\n"
                 "Checks BACKUP as `backup` does, keeps the current FILE beside it as FILE.before-restore-<time>, and\n"
                 "copies BACKUP in its place. Stop `plotmap serve` first; start it again afterwards.\n"},
@@ -166,13 +173,13 @@ parsed_args parse_args(const std::vector<std::string>& args, const std::map<std:
     parsed_args p;
     p.command = args.at(0);
     std::size_t first_flag = 1;
-    if ((p.command == "user" || p.command == "token") && args.size() > 1 && !args[1].starts_with("--")) {
+    if ((p.command == "user" || p.command == "token" || p.command == "photos") && args.size() > 1 && !args[1].starts_with("--")) {
         p.command += " " + args[1];
         first_flag = 2;
     }
     const auto spec = allowed.find(p.command);
     if (spec == allowed.end()) {
-        if (p.command == "user" || p.command == "token") throw usage_error("'" + p.command + "' needs a subcommand");
+        if (p.command == "user" || p.command == "token" || p.command == "photos") throw usage_error("'" + p.command + "' needs a subcommand");
         throw usage_error("unknown command '" + p.command + "'");
     }
     for (std::size_t i = first_flag; i < args.size(); ++i) {
@@ -486,7 +493,9 @@ int run_import(const config::settings& s, const parsed_args& a) {
 
 void print_backup(const std::string& what, const data::backup_summary& b) {
     std::cout << "plotmap: " << what << " (" << b.bytes << " bytes, schema version " << b.schema_version << ", " << b.plots
-              << " plots, " << b.history << " history rows, " << b.users << " users; integrity and spatial indexes checked)\n";
+              << " plots, " << b.history << " history rows, " << b.users << " users, " << b.photos << " photos";
+    if (b.photo_files > 0) std::cout << " in " << b.photo_files << " files of " << b.photo_bytes << " bytes";
+    std::cout << "; integrity and spatial indexes checked)\n";
 }
 
 int run_backup(const config::settings& s, const parsed_args& a) {
@@ -494,8 +503,11 @@ int run_backup(const config::settings& s, const parsed_args& a) {
         throw usage_error("give the file to write, e.g. `" + program + " backup --db " + s.database.path + " plotmap-backup.sqlite`");
     }
     if (!std::filesystem::exists(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
-    const data::backup_summary b = data::backup_database(s.database.path, a.positional[0]);
-    print_backup("backed up " + s.database.path + " to " + a.positional[0], b);
+    const data::backup_summary b =
+        data::backup_database(s.database.path, a.positional[0], server::photo_settings_from(s).dir);
+    print_backup("backed up " + s.database.path + " to " + a.positional[0] + " (photos in " +
+                     data::backup_photo_dir(a.positional[0]).string() + ")",
+                 b);
     return 0;
 }
 
@@ -504,9 +516,20 @@ int run_restore(const config::settings& s, const parsed_args& a) {
         throw usage_error("give the backup to restore, e.g. `" + program + " restore --db " + s.database.path + " plotmap-backup.sqlite`");
     }
     std::filesystem::path kept;
-    const data::backup_summary b = data::restore_database(a.positional[0], s.database.path, kept);
+    const data::backup_summary b = data::restore_database(a.positional[0], s.database.path, kept, server::photo_settings_from(s).dir);
     if (!kept.empty()) std::cout << "plotmap: kept the database it replaced as " << kept.string() << '\n';
     print_backup("restored " + s.database.path + " from " + a.positional[0], b);
+    return 0;
+}
+
+int run_photos(const config::settings& s, const parsed_args& a) {
+    if (!std::filesystem::exists(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
+    data::store store({s.database.path, 1, s.database.busy_timeout_ms});
+    data::photo_store photos(store, server::photo_settings_from(s));
+    const bool dry_run = a.flags.contains("dry-run");
+    const data::sweep_report r = photos.sweep(dry_run);
+    std::cout << "plotmap: " << (dry_run ? "would remove " : "removed ") << r.files_removed << " photo files (" << r.bytes_removed
+              << " bytes) that no photo names; kept " << r.files_kept << " in " << photos.settings().dir.string() << '\n';
     return 0;
 }
 
@@ -583,7 +606,8 @@ int run(const std::vector<std::string>& args) {
                                                         "adm1", "adm2", "adm3", "budget-year", "public"}},
                                             {"import", {"db", "config", "dry-run", "map", "program", "crs", "format", "allow-outside"}},
                                             {"backup", {"db", "config"}},
-                                            {"restore", {"db", "config"}}});
+                                            {"restore", {"db", "config"}},
+                                            {"photos sweep", {"db", "config", "dry-run"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
@@ -592,6 +616,7 @@ int run(const std::vector<std::string>& args) {
     if (a.command == "import") return run_import(s, a);
     if (a.command == "backup") return run_backup(s, a);
     if (a.command == "restore") return run_restore(s, a);
+    if (a.command == "photos sweep") return run_photos(s, a);
     return run_serve(s);
 }
 

@@ -1,6 +1,7 @@
 #include "data/backup.hpp"
 
 #include "data/clock.hpp"
+#include "data/photos.hpp"
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <system_error>
+#include <vector>
 
 namespace plotmap::data {
 namespace {
@@ -44,7 +46,42 @@ std::string file_stamp() {
     return stamp;
 }
 
-backup_summary verify_backup(const std::filesystem::path& file) {
+std::filesystem::path backup_photo_dir(const std::filesystem::path& backup) { return default_photo_dir(backup); }
+
+namespace {
+
+/// The file names (relative to a photo folder) of every photo row in `c`.
+std::vector<std::filesystem::path> photo_files(connection& c) {
+    std::vector<std::filesystem::path> out;
+    if (!has_table(c, "photos") || schema_version(c) < 8) return out;
+    statement st = c.prepare("SELECT DISTINCT sha256, media_type FROM photos ORDER BY sha256");
+    while (st.step()) {
+        const std::string sha(st.text(0));
+        const std::filesystem::path folder = sha.substr(0, 2);
+        out.push_back(folder / sha);
+        out.push_back(folder / (sha + "-original" + (st.text(1) == "image/png" ? ".png" : ".jpg")));
+        out.push_back(folder / (sha + "-display.jpg"));
+        out.push_back(folder / (sha + "-thumbnail.jpg"));
+    }
+    return out;
+}
+
+/// Copies each of `files` from folder `from` to folder `to` unless it is there already.
+void copy_photo_files(const std::vector<std::filesystem::path>& files, const std::filesystem::path& from, const std::filesystem::path& to) {
+    for (const auto& f : files) {
+        const std::filesystem::path target = to / f;
+        if (std::filesystem::exists(target)) continue;
+        std::filesystem::create_directories(target.parent_path());
+        const std::filesystem::path partial = target.string() + ".partial";
+        std::filesystem::copy_file(from / f, partial, std::filesystem::copy_options::overwrite_existing);
+        sync_file_and_folder(partial);
+        std::filesystem::rename(partial, target);
+    }
+}
+
+} // namespace
+
+backup_summary verify_backup(const std::filesystem::path& file, bool with_photos) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) throw store_error("backup " + file.string() + " is not a file");
     connection c(file.string(), connection::mode::read_only);
@@ -94,35 +131,63 @@ backup_summary verify_backup(const std::filesystem::path& file) {
     s.plots = c.scalar_int("SELECT count(*) FROM plots");
     if (has_table(c, "plot_history")) s.history = c.scalar_int("SELECT count(*) FROM plot_history");
     if (has_table(c, "users")) s.users = c.scalar_int("SELECT count(*) FROM users");
+    if (has_table(c, "photos")) s.photos = c.scalar_int("SELECT count(*) FROM photos");
+    if (with_photos) {
+        const std::filesystem::path dir = backup_photo_dir(file);
+        for (const auto& f : photo_files(c)) {
+            std::error_code missing;
+            const auto size = std::filesystem::file_size(dir / f, missing);
+            if (missing) throw store_error("backup " + file.string() + " names photo file " + f.string() + ", missing from " + dir.string());
+            ++s.photo_files;
+            s.photo_bytes += static_cast<std::int64_t>(size);
+        }
+    }
     return s;
 }
 
-backup_summary backup_database(const std::string& source, const std::filesystem::path& out) {
+backup_summary backup_database(const std::string& source, const std::filesystem::path& out,
+                               const std::optional<std::filesystem::path>& photos) {
     std::error_code ec;
     if (std::filesystem::exists(out, ec)) throw store_error("backup target " + out.string() + " exists already; name a new file");
+    if (photos && std::filesystem::exists(backup_photo_dir(out), ec)) {
+        throw store_error("backup photo folder " + backup_photo_dir(out).string() + " exists already; name a new file");
+    }
     try {
         connection from(source, connection::mode::read_only);
         {
             connection to(out.string(), connection::mode::create);
             copy_pages(from, to, "backing up " + source + " to " + out.string());
             to.exec("PRAGMA journal_mode=DELETE"); // one self-contained file, no -wal beside it
+            // The snapshot's photos, whose files were on disk before their rows committed.
+            if (photos) copy_photo_files(photo_files(to), *photos, backup_photo_dir(out));
         }
-        return verify_backup(out);
+        return verify_backup(out, photos.has_value());
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::filesystem::remove(out, ec);
+        if (photos) std::filesystem::remove_all(backup_photo_dir(out), ec);
+        throw store_error(std::string("cannot copy the photos: ") + e.what());
     } catch (...) {
         std::filesystem::remove(out, ec);
         std::filesystem::remove(out.string() + "-wal", ec);
         std::filesystem::remove(out.string() + "-shm", ec);
+        if (photos) std::filesystem::remove_all(backup_photo_dir(out), ec);
         throw;
     }
 }
 
-backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept) {
-    (void)verify_backup(from); // a bad backup is refused before anything changes
+backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept,
+                                const std::optional<std::filesystem::path>& photos) {
+    const bool with_photos = photos && std::filesystem::exists(backup_photo_dir(from));
+    (void)verify_backup(from, with_photos); // a bad backup is refused before anything changes
     std::error_code ec;
     kept.clear();
     if (std::filesystem::exists(target, ec)) {
         kept = target + ".before-restore-" + file_stamp();
         (void)backup_database(target, kept);
+    }
+    if (with_photos) {
+        connection source(from.string(), connection::mode::read_only);
+        copy_photo_files(photo_files(source), backup_photo_dir(from), *photos);
     }
     connection source(from.string(), connection::mode::read_only);
     connection to(target, connection::mode::create);

@@ -505,8 +505,9 @@ sweep_report photo_store::sweep(bool dry_run) {
         for (const auto& entry : fs::directory_iterator(folder.path())) {
             if (!entry.is_regular_file()) continue;
             const std::string name = entry.path().filename().string();
-            // Unfinished work (tmp/, dot files) is left alone for an hour: an upload may be under way.
-            const bool remove = (tmp || name.starts_with(".")) ? old_enough(entry) : !named(name);
+            // Nothing younger than an hour goes: an upload may be under way, its files written and
+            // its row about to commit (unfinished work in tmp/ and dot files likewise).
+            const bool remove = old_enough(entry) && (tmp || name.starts_with(".") || !named(name));
             if (!remove) {
                 ++report.files_kept;
                 continue;

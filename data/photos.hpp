@@ -119,7 +119,8 @@ public:
     /// The file served for `size` of `p`.
     [[nodiscard]] std::filesystem::path file_of(const photo& p, photo_size size) const;
 
-    /// Removes files that no photo row names (and unfinished uploads older than an hour).
+    /// Removes files older than an hour that no photo row names, and unfinished uploads
+    /// older than an hour (younger ones may belong to an upload under way).
     sweep_report sweep(bool dry_run);
 
     [[nodiscard]] const photo_settings& settings() const noexcept { return settings_; }

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -276,6 +277,14 @@ TEST_F(photos_http, files_are_judged_by_their_content_and_bad_ones_get_clear_4xx
     ASSERT_EQ(as_png.status, 201) << as_png.body;
     EXPECT_EQ(json::parse(as_png.body)["media_type"], "image/png");
 
+    // An iPhone's HEIC is accepted and served as an upright JPEG.
+    auto heic = upload(plot_id, "{}", save(halves(800, 600), ".heic[compression=hevc]"), "IMG_0001.HEIC", "image/heic");
+    ASSERT_EQ(heic.status, 201) << heic.body;
+    EXPECT_EQ(json::parse(heic.body)["media_type"], "image/jpeg");
+    const auto heic_original = fetch(json::parse(heic.body)["links"]["original"]);
+    EXPECT_EQ(heic_original.status, 200);
+    EXPECT_EQ(decode(heic_original.body).width, 800);
+
     const std::string jpeg = phone_jpeg(800, 600, 1, false);
     auto truncated = upload(plot_id, "{}", jpeg.substr(0, jpeg.size() * 6 / 10));
     EXPECT_EQ(truncated.status, 422) << truncated.body;
@@ -308,9 +317,9 @@ TEST_F(photos_http, files_are_judged_by_their_content_and_bad_ones_get_clear_4xx
                              "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 999999999\r\n\r\n"));
     EXPECT_EQ(big.read_reply().status, 413);
 
-    // Only the PNG was kept; the server still serves; nothing is left in tmp/.
+    // Only the PNG and the HEIC were kept; the server still serves; nothing is left in tmp/.
     const json list = json::parse(http_request(port, "GET", "/api/v1/plots/" + std::to_string(plot_id) + "/photos", {}, test::admin_authorization()).body);
-    EXPECT_EQ(list["photos"].size(), 1u);
+    EXPECT_EQ(list["photos"].size(), 2u);
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
     std::size_t leftovers = 0;
     for (const auto& e : std::filesystem::directory_iterator(db + ".photos/tmp")) leftovers += e.is_regular_file() ? 1u : 0u;
@@ -510,4 +519,48 @@ TEST_F(photos_http, kill_9_during_uploads_leaves_no_row_without_its_files) {
     // And after a restart the sweep keeps every named file.
     start();
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+}
+
+TEST_F(photos_http, backup_copies_the_photos_sweep_removes_only_old_unnamed_files) {
+    ASSERT_EQ(upload(plot_id, "{}", phone_jpeg(640, 480, 1, false)).status, 201);
+    ASSERT_EQ(upload(plot_id, "{}", png(300, 200), "b.png", "image/png").status, 201);
+    const std::filesystem::path photos = db + ".photos";
+    // Two files no row names: one written two hours ago (a crash's leftover), one just now
+    // (as an upload under way would be).
+    std::filesystem::create_directories(photos / "ab");
+    const std::filesystem::path old_orphan = photos / "ab" / std::string(64, 'a');
+    const std::filesystem::path new_orphan = photos / "ab" / std::string(64, 'b');
+    for (const auto& p : {old_orphan, new_orphan}) std::ofstream(p) << "leftover";
+    std::filesystem::last_write_time(old_orphan, std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+
+    const auto sweep = test::run_command({PLOTMAP_BINARY, "photos", "sweep", "--db", db});
+    ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+    EXPECT_NE(sweep.output.find("removed 1 photo files"), std::string::npos) << sweep.output;
+    EXPECT_FALSE(std::filesystem::exists(old_orphan));
+    EXPECT_TRUE(std::filesystem::exists(new_orphan));
+
+    // A backup while the server runs holds both photos' files; a restore puts them in place.
+    const std::string copy = (dir / "copy.sqlite").string();
+    const auto backup = test::run_command({PLOTMAP_BINARY, "backup", "--db", db, copy});
+    ASSERT_EQ(backup.exit_code, 0) << backup.output;
+    EXPECT_NE(backup.output.find("2 photos in 8 files"), std::string::npos) << backup.output;
+    int files = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(copy + ".photos")) files += e.is_regular_file() ? 1 : 0;
+    EXPECT_EQ(files, 8);
+    const std::string target = (dir / "restored.sqlite").string();
+    const auto restore = test::run_command({PLOTMAP_BINARY, "restore", "--db", target, copy});
+    ASSERT_EQ(restore.exit_code, 0) << restore.output;
+    int restored = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(target + ".photos")) restored += e.is_regular_file() ? 1 : 0;
+    EXPECT_EQ(restored, 8);
+    // A backup missing a photo file is refused on restore.
+    for (const auto& e : std::filesystem::recursive_directory_iterator(copy + ".photos")) {
+        if (e.path().string().ends_with("-thumbnail.jpg")) {
+            std::filesystem::remove(e.path());
+            break;
+        }
+    }
+    const auto broken = test::run_command({PLOTMAP_BINARY, "restore", "--db", (dir / "again.sqlite").string(), copy});
+    EXPECT_NE(broken.exit_code, 0);
+    EXPECT_NE(broken.output.find("missing"), std::string::npos) << broken.output;
 }
