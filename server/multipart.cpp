@@ -141,9 +141,17 @@ std::vector<multipart_part> multipart_parts(const std::filesystem::path& file, c
         }
         if (!form_data || part.name.empty()) throw bad_request("every multipart part needs Content-Disposition: form-data; name=\"...\"");
         part.offset = header_end + 4;
-        // The content ends at CRLF followed by the next delimiter.
+        // The content ends at CRLF, the delimiter, then "--" or (padding and) CRLF: a line that
+        // merely starts with the delimiter's characters is content.
+        const auto ends_delimiter = [&](std::size_t d) {
+            if (d < part.offset + 2 || body.substr(d - 2, 2) != "\r\n") return false;
+            std::size_t after = d + delimiter.size();
+            if (body.substr(after, 2) == "--") return true;
+            while (after < body.size() && (body[after] == ' ' || body[after] == '\t')) ++after;
+            return body.substr(after, 2) == "\r\n";
+        };
         std::size_t end = find(part.offset);
-        while (end != std::string_view::npos && !(end >= part.offset + 2 && body.substr(end - 2, 2) == "\r\n")) end = find(end + 1);
+        while (end != std::string_view::npos && !ends_delimiter(end)) end = find(end + 1);
         if (end == std::string_view::npos) {
             throw bad_request("the multipart part \"" + geo::utf8_prefix(part.name, 40) +
                               "\" has no closing boundary: the upload was cut short");
