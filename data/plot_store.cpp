@@ -222,7 +222,9 @@ cql2::target plot_filter_target(bool boundary) {
                     {"pin_source", "p.pin_source", value_type::text},
                     {"version", "p.version", value_type::integer},
                     {"created_at", "p.created_at", value_type::timestamp},
-                    {"updated_at", "p.updated_at", value_type::timestamp}};
+                    {"updated_at", "p.updated_at", value_type::timestamp},
+                    {"photo_count", "(SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL)",
+                     value_type::integer}};
     t.geometry = boundary ? cql2::spatial_column{"geometry", "p.boundary", "plots", "boundary", "p.id"}
                           : cql2::spatial_column{"geometry", "p.location", "plots", "location", "p.id"};
     return t;

@@ -24,7 +24,7 @@ if [[ "${1:-}" == "--with-test-tools" ]]; then
 fi
 if [[ "${1:-}" == "--with-bench-tools" ]]; then
   # The peers the benchmarks in bench/ run side by side with plotmap.
-  packages+=(libpq-dev postgresql postgresql-15-postgis-3 nginx-light wrk sqlite3 curl time)
+  packages+=(libpq-dev postgresql postgresql-15-postgis-3 nginx-light wrk sqlite3 curl time libvips-tools)
 fi
 # The web pages' npm packages need node and npm.
 command -v node >/dev/null || packages+=(nodejs)
