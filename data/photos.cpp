@@ -7,6 +7,7 @@
 #include "data/uuid.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"
+#include "geo/text.hpp"
 
 #include <sodium.h>
 
@@ -190,7 +191,12 @@ double distance_to_plot(const plot& p, geo::point at) {
     return best;
 }
 
-void check_meta(const photo_meta& m) {
+void check_meta(const photo_meta& m, const std::vector<std::string>& stages) {
+    if (m.stage && std::find(stages.begin(), stages.end(), *m.stage) == stages.end()) {
+        std::string list;
+        for (const auto& s : stages) list += (list.empty() ? "" : ", ") + s;
+        throw bad_request("meta.stage \"" + geo::utf8_prefix(*m.stage, 40) + "\" is not one of " + list);
+    }
     if (m.location) {
         if (!std::isfinite(m.location->x) || !std::isfinite(m.location->y) || std::abs(m.location->x) > 180 ||
             std::abs(m.location->y) > 90) {
@@ -263,12 +269,17 @@ fs::path photo_store::file_of(const photo& p, photo_size size) const {
 
 photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const fs::path& source, std::uint64_t offset,
                              std::uint64_t length, const editor& who) {
-    check_meta(meta);
+    check_meta(meta, settings_.stages);
     if (static_cast<std::int64_t>(length) > settings_.max_bytes) {
         throw payload_too_large("the photo is " + std::to_string(length) + " bytes, more than the " +
                                 std::to_string(settings_.max_bytes) + " allowed (photos.max_bytes)");
     }
     if (length == 0) throw bad_request("the file part is empty");
+    std::optional<std::string> taken_at;
+    if (meta.taken_at) {
+        taken_at = utc_timestamp(*meta.taken_at);
+        if (!taken_at) throw bad_request("meta.taken_at must be an RFC 3339 time like 2026-03-03T10:12:00+07:00");
+    }
     const std::string uid = meta.uid ? canonical_uuid(*meta.uid) : new_uuid();
     // A retried upload: answered from the row, before any file work.
     const auto known = [&](connection& c) -> std::optional<photo_added> {
@@ -332,12 +343,8 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
             fsync_path(folder, true);
         }
     }
-    p.taken_at = meta.taken_at;
-    if (p.taken_at) {
-        const auto t = utc_timestamp(*p.taken_at);
-        if (!t) throw bad_request("meta.taken_at must be an RFC 3339 time like 2026-03-03T10:12:00+07:00");
-        p.taken_at = t;
-    } else if (p.exif_taken_at) {
+    p.taken_at = taken_at;
+    if (!p.taken_at && p.exif_taken_at) {
         p.taken_at = utc_timestamp(*p.exif_taken_at + "+07:00"); // camera clocks in Thailand keep Thai time
     }
     p.location = meta.location ? meta.location : p.exif_location;

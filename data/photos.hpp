@@ -27,6 +27,7 @@ struct photo_settings {
     int thumbnail_px = 320;              ///< longer side of the thumbnail
     double far_warning_m = 300;          ///< warn when the capture point lies farther than this from the plot
     int processing_slots = 2;            ///< images decoded at once (memory: one decoded image each)
+    std::vector<std::string> stages{"surveyed", "digging", "planting", "complete"}; ///< what meta.stage may be
 };
 
 /// The photos folder for a database file: "<db>.photos" beside it.

@@ -89,6 +89,7 @@ data::photo_settings photo_settings_from(const config::settings& s) {
     p.thumbnail_px = s.photos.thumbnail_px;
     p.far_warning_m = s.photos.far_warning_m;
     p.processing_slots = s.photos.processing_slots;
+    p.stages = s.plots.stages;
     return p;
 }
 

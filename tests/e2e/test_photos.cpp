@@ -301,6 +301,9 @@ TEST_F(photos_http, files_are_judged_by_their_content_and_bad_ones_get_clear_4xx
     auto bad_meta = upload(plot_id, R"({"uid":"not-a-uuid"})", jpeg);
     EXPECT_EQ(bad_meta.status, 400) << bad_meta.body;
     EXPECT_EQ(upload(plot_id, R"({"colour":"red"})", jpeg).status, 400);
+    EXPECT_EQ(upload(plot_id, R"({"stage":"harvest"})", jpeg).status, 400);
+    EXPECT_EQ(upload(plot_id, R"({"taken_at":"2026-02-30T10:00:00+07:00"})", jpeg).status, 400);
+    EXPECT_EQ(upload(plot_id, R"({"location":[999,17]})", jpeg).status, 400);
     EXPECT_EQ(upload(plot_id, "{not json", jpeg).status, 400);
 
     // Not multipart at all; a multipart body cut short; a body over the limit (refused
