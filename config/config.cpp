@@ -204,6 +204,8 @@ const std::vector<key_spec>& keys() {
                                  [](settings& s) -> std::size_t& { return s.server.upload_limit_bytes; }),
         integer_key<std::size_t>("server", "header_limit_bytes", 1024, std::size_t{1} << 20,
                                  [](settings& s) -> std::size_t& { return s.server.header_limit_bytes; }),
+        integer_key<std::int64_t>("server", "idempotency_ttl_s", 60, std::int64_t{3650} * 86400,
+                                  [](settings& s) -> std::int64_t& { return s.server.idempotency_ttl_s; }),
         integer_key<int>("server", "read_timeout_s", 1, 3600, [](settings& s) -> int& { return s.server.read_timeout_s; }),
         integer_key<int>("server", "keep_alive_timeout_s", 1, 3600,
                          [](settings& s) -> int& { return s.server.keep_alive_timeout_s; }),

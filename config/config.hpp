@@ -32,6 +32,7 @@ struct server_settings {
     int requests_per_s = 100;            ///< per client address, beyond cached tiles; 0 = no limit
     int request_burst = 400;             ///< requests a client may send at once before the rate applies
     bool trust_proxy = false;            ///< believe Forwarded / X-Forwarded-* (only behind your own proxy)
+    std::int64_t idempotency_ttl_s = 2592000; ///< how long the answer to an Idempotency-Key is kept (30 days)
     std::string public_url;              ///< base of every absolute link (OGC API, TileJSON, styles); empty = from the request
 };
 

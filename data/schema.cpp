@@ -301,12 +301,29 @@ CREATE TABLE progress_events (
 CREATE INDEX progress_events_plot ON progress_events(plot_id, happened_on);
 )sql";
 
+// Migration 9: idempotency keys of write requests (data/idempotency.hpp), per owner.
+constexpr const char* migration_9 = R"sql(
+CREATE TABLE idempotency_keys (
+  owner        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  method       TEXT NOT NULL,
+  path         TEXT NOT NULL,
+  fingerprint  TEXT NOT NULL,
+  status       INTEGER,
+  headers      TEXT,
+  body         BLOB,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (owner, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
+)sql";
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 8> migrations{{
+const std::array<migration, 9> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
@@ -315,6 +332,7 @@ const std::array<migration, 8> migrations{{
     {migration_6, nullptr},
     {"", lean_geometry_triggers},
     {migration_8, nullptr},
+    {migration_9, nullptr},
 }};
 
 } // namespace

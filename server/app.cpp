@@ -94,6 +94,7 @@ data::photo_settings photo_settings_from(const config::settings& s) {
 }
 
 app::app(context ctx) : ctx_(ctx) {
+    idempotency_.ttl_s = ctx_.settings.server.idempotency_ttl_s;
     routes::add_landing(routes_, ctx_);
     routes::add_health(routes_, ctx_);
     routes::add_metrics(routes_, ctx_);
@@ -178,7 +179,8 @@ response app::handle(request& req) const {
         }
         router::match m = routes_.find(req.method, req.path);
         pattern = m.pattern;
-        response res = (*m.target)(req, m.params);
+        response res = m.who == access::edit ? with_idempotency(ctx_.store, idempotency_, req, [&] { return (*m.target)(req, m.params); })
+                                              : (*m.target)(req, m.params);
         res.route = pattern;
         return res;
     } catch (...) {

@@ -8,6 +8,7 @@
 #include "data/store.hpp"
 #include "server/access.hpp"
 #include "server/http.hpp"
+#include "server/idempotency.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
 #include "server/tile_service.hpp"
@@ -63,6 +64,7 @@ private:
     [[nodiscard]] std::size_t body_limit_of(const router::match& m, const request& req) const noexcept;
 
     context ctx_;
+    idempotency_settings idempotency_;
     router routes_;
     router fast_routes_; ///< handlers answer with status not_handled when they would block
 };

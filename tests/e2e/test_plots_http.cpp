@@ -171,3 +171,38 @@ TEST_F(plots_http, api_round_trip_and_bad_input_through_the_socket) {
     EXPECT_EQ(json::parse(http_request(port, "GET", "/api/v1/plots").body)["number_matched"], 1);
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
 }
+
+TEST_F(plots_http, a_retry_with_the_same_idempotency_key_gets_the_first_answer_not_a_conflict) {
+    const auto created = http_request(port, "POST", "/api/v1/plots", plot_body("00000000-0000-4000-8000-0000000000aa", 99.823),
+                                      json_header() + "Idempotency-Key: \"create-1\"\r\n");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto created_again = http_request(port, "POST", "/api/v1/plots", plot_body("00000000-0000-4000-8000-0000000000aa", 99.823),
+                                            json_header() + "Idempotency-Key: \"create-1\"\r\n");
+    EXPECT_EQ(created_again.status, 201);
+    EXPECT_EQ(created_again.body, created.body);
+    EXPECT_EQ(created_again.headers.at("idempotent-replayed"), "true");
+    const std::string url = "/api/v1/plots/" + std::to_string(json::parse(created.body)["id"].get<int>());
+
+    // An edit whose answer was lost: the retry (same key, same If-Match) gets that answer,
+    // not a 412 against the version it made itself.
+    const std::string edit_headers = json_header() + "If-Match: \"1\"\r\nIdempotency-Key: edit-1\r\n";
+    const auto edited = http_request(port, "PATCH", url, R"({"stage":"digging"})", edit_headers);
+    ASSERT_EQ(edited.status, 200) << edited.body;
+    const auto retried = http_request(port, "PATCH", url, R"({"stage":"digging"})", edit_headers);
+    EXPECT_EQ(retried.status, 200) << retried.body;
+    EXPECT_EQ(retried.headers.at("etag"), "\"2\"");
+    EXPECT_EQ(retried.body, edited.body);
+    // Without the key the same request is, rightly, a conflict.
+    EXPECT_EQ(http_request(port, "PATCH", url, R"({"stage":"digging"})", json_header() + "If-Match: \"1\"\r\n").status, 412);
+    // The key on a different request is refused; a malformed key too.
+    EXPECT_EQ(http_request(port, "PATCH", url, R"({"stage":"planting"})", edit_headers).status, 422);
+    EXPECT_EQ(http_request(port, "PATCH", url, R"({"stage":"planting"})", json_header() + "If-Match: \"2\"\r\nIdempotency-Key: \"\"\r\n").status, 400);
+    // A refusal is an answer too: replayed, not run again.
+    const std::string bad = json_header() + "If-Match: \"2\"\r\nIdempotency-Key: bad-1\r\n";
+    const auto refused = http_request(port, "PATCH", url, R"({"stage":"flying"})", bad);
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(http_request(port, "PATCH", url, R"({"stage":"flying"})", bad).headers.at("idempotent-replayed"), "true");
+    const json now = json::parse(http_request(port, "GET", url).body);
+    EXPECT_EQ(now["version"], 2);
+    EXPECT_EQ(json::parse(http_request(port, "GET", url + "/history", {}, test::admin_authorization()).body)["versions"].size(), 2u);
+}
