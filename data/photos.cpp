@@ -326,14 +326,16 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
         // its presence says the set is complete.
         const fs::path kept = folder / sha;
         if (!fs::exists(kept)) {
-            const std::array<std::pair<photo_size, int>, 2> sizes{{{photo_size::display, settings_.display_px},
-                                                                   {photo_size::thumbnail, settings_.thumbnail_px}}};
-            for (const auto& [size, px] : sizes) {
-                const fs::path tmp = temporary_in(settings_.dir, "size");
-                const remove_on_exit tmp_cleanup{tmp};
-                images::write_resized(received, tmp, px, size == photo_size::thumbnail ? 75 : 82);
-                publish(tmp, file_of(p, size));
-            }
+            // The display size from the upload (decoding it whole finds a truncated file), the
+            // thumbnail from the display size: a second decode of 1600 pixels, not of 12 million.
+            const fs::path display = temporary_in(settings_.dir, "display");
+            const remove_on_exit display_cleanup{display};
+            images::write_resized(received, display, settings_.display_px, 82);
+            const fs::path thumbnail = temporary_in(settings_.dir, "thumbnail");
+            const remove_on_exit thumbnail_cleanup{thumbnail};
+            images::write_resized(display, thumbnail, settings_.thumbnail_px, 75);
+            publish(display, file_of(p, photo_size::display));
+            publish(thumbnail, file_of(p, photo_size::thumbnail));
             const fs::path tmp = temporary_in(settings_.dir, "original");
             const remove_on_exit tmp_cleanup{tmp};
             (void)images::write_public_original(received, image, tmp);
