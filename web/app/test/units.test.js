@@ -1,0 +1,125 @@
+// Unit tests of the field app's pure modules (node:test): rai-ngan-wa, area and its error
+// band (checked against an exact ellipsoidal formula and a Monte Carlo simulation), GPS fix
+// filtering and averaging.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatRaiNganWa, parseRaiNganWa, toRaiNganWa } from '../src/rai.js';
+import { areaSigma, areaWithBand, ringArea, ringPerimeter, sigmaFromAccuracy, toLocalMetres } from '../src/area.js';
+import { averageFixes, distanceM, judgeFix } from '../src/fixes.js';
+
+test('rai-ngan-wa both ways', () => {
+  assert.deepEqual(toRaiNganWa(1600), [1, 0, 0]);
+  assert.equal(formatRaiNganWa(4850), '3-0-12.5');
+  assert.equal(formatRaiNganWa(399.9), '0-1-0'); // 99.975 wa² rounds up into a whole ngan
+  assert.equal(formatRaiNganWa(0), '0-0-0');
+  assert.equal(parseRaiNganWa('3-0-12.5'), 4850);
+  assert.equal(parseRaiNganWa('๓ ไร่ ๒ งาน ๕๐ ตารางวา'), 3 * 1600 + 2 * 400 + 50 * 4);
+  assert.equal(parseRaiNganWa('5'), 8000);
+  assert.equal(parseRaiNganWa('1-3'), 2800);
+  assert.throws(() => parseRaiNganWa('1-4-0'), /ngan/);
+  assert.throws(() => parseRaiNganWa('1-0-100'), /wa/);
+  assert.throws(() => parseRaiNganWa('abc'), /not a number/);
+  assert.throws(() => parseRaiNganWa(''), /rai-ngan-wa/);
+  assert.throws(() => toRaiNganWa(-1), RangeError);
+});
+
+/** Exact area of the ellipsoidal quadrangle between two parallels and meridians (WGS 84). */
+function quadrangleArea(lat1, lat2, dLonDeg) {
+  const a = 6378137.0;
+  const f = 1 / 298.257223563;
+  const e2 = f * (2 - f);
+  const e = Math.sqrt(e2);
+  const b2 = a * a * (1 - e2);
+  const q = (lat) => {
+    const s = Math.sin((lat * Math.PI) / 180);
+    return s / (1 - e2 * s * s) + (1 / (2 * e)) * Math.log((1 + e * s) / (1 - e * s));
+  };
+  return (b2 / 2) * ((dLonDeg * Math.PI) / 180) * (q(lat2) - q(lat1));
+}
+
+test('areas match the exact ellipsoidal formula for plots of a rai to a square kilometre', () => {
+  for (const [lat, size] of [[17.0, 0.0004], [6.5, 0.001], [20.2, 0.009]]) {
+    const ring = [[100, lat], [100 + size, lat], [100 + size, lat + size], [100, lat + size], [100, lat]];
+    const exact = quadrangleArea(lat, lat + size, size);
+    assert.ok(Math.abs(ringArea(ring) - exact) / exact < 1e-5, `${ringArea(ring)} vs ${exact}`);
+  }
+  const square = [[100, 17], [100.001, 17], [100.001, 17.001], [100, 17.001]];
+  const xy = toLocalMetres(square);
+  const side = Math.hypot(xy[1][0] - xy[0][0], xy[1][1] - xy[0][1]);
+  assert.ok(Math.abs(ringPerimeter(square) - 2 * side - 2 * Math.hypot(xy[2][0] - xy[1][0], xy[2][1] - xy[1][1])) < 1e-6);
+});
+
+/** A standard normal deviate (Box-Muller) from a seeded generator. */
+function normal(rand) {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+function seeded(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+test('the area error band agrees with a Monte Carlo simulation of GPS noise', () => {
+  const rand = seeded(2566);
+  // An irregular six-sided plot of about 2 rai, vertices with accuracies from 3 to 12 m.
+  const xy = [[0, 0], [62, -5], [80, 30], [55, 58], [10, 52], [-8, 25]];
+  const sigma = [3, 5, 12, 4, 8, 6].map(sigmaFromAccuracy);
+  const predicted = areaSigma(xy, sigma);
+  const samples = 40000;
+  let sum = 0;
+  let sum2 = 0;
+  const area = (pts) => {
+    let t = 0;
+    for (let i = 0; i < pts.length; i += 1) {
+      const [x1, y1] = pts[i];
+      const [x2, y2] = pts[(i + 1) % pts.length];
+      t += x1 * y2 - x2 * y1;
+    }
+    return t / 2;
+  };
+  for (let k = 0; k < samples; k += 1) {
+    const noisy = xy.map(([x, y], i) => [x + sigma[i] * normal(rand), y + sigma[i] * normal(rand)]);
+    const a = area(noisy);
+    sum += a;
+    sum2 += a * a;
+  }
+  const mean = sum / samples;
+  const simulated = Math.sqrt(sum2 / samples - mean * mean);
+  assert.ok(Math.abs(simulated - predicted) / predicted < 0.03, `simulated ${simulated} vs formula ${predicted}`);
+  // The band the panel shows is ±1.96 σ: about 95 % of simulated areas fall inside it.
+  const ring = [[100, 17], [100.0006, 17], [100.0006, 17.0006], [100, 17.0006]];
+  const { area: a, band95 } = areaWithBand(ring, [5, 5, 5, 5]);
+  assert.ok(a > 4200 && a < 4300, `${a}`); // 64 m x 66 m at 17° N
+  assert.ok(band95 > 0 && band95 < a / 10, `${band95}`);
+});
+
+test('walking: inaccurate, impossible and duplicate fixes are dropped; a long silence is a gap', () => {
+  const start = { lon: 100, lat: 17, accuracy: 5, time: 0 };
+  assert.deepEqual(judgeFix(null, start), { keep: true });
+  assert.equal(judgeFix(start, { ...start, accuracy: 40, time: 1000 }).reason, 'inaccurate');
+  assert.equal(judgeFix(start, { lon: 100.001, lat: 17, accuracy: 5, time: 2000 }).reason, 'too_fast'); // 106 m in 2 s
+  assert.equal(judgeFix(start, { lon: 100.00002, lat: 17, accuracy: 5, time: 2000 }).keep, true); // 2 m in 2 s
+  assert.equal(judgeFix(start, { ...start, time: 0 }).reason, 'duplicate');
+  assert.deepEqual(judgeFix(start, { lon: 100.001, lat: 17, accuracy: 5, time: 60000 }), { keep: true, gap: true });
+  assert.equal(judgeFix(start, { lon: NaN, lat: 17, accuracy: 5, time: 1000 }).reason, 'inaccurate');
+});
+
+test('averaging fixes drops outliers and reports how many were used', () => {
+  const rand = seeded(7);
+  const truth = { lon: 99.8231, lat: 17.0079 };
+  const fixes = [];
+  for (let i = 0; i < 30; i += 1) {
+    fixes.push({ lon: truth.lon + normal(rand) * 2e-5, lat: truth.lat + normal(rand) * 2e-5, accuracy: 6, time: i * 1000 });
+  }
+  fixes.push({ lon: truth.lon + 0.002, lat: truth.lat, accuracy: 8, time: 31000 }); // a 200 m jump
+  fixes.push({ lon: truth.lon, lat: truth.lat + 0.003, accuracy: 50, time: 32000 }); // a poor fix
+  const mean = averageFixes(fixes, { maxAccuracy: 20 });
+  assert.equal(mean.used, 30);
+  assert.equal(mean.dropped, 2);
+  assert.ok(distanceM(mean, truth) < 2, `${distanceM(mean, truth)} m from the truth`);
+  assert.ok(mean.accuracy > 0 && mean.accuracy < 6);
+  assert.equal(averageFixes([{ lon: 1, lat: 1, accuracy: 99, time: 0 }], { maxAccuracy: 20 }), null);
+});
