@@ -123,3 +123,28 @@ test('averaging fixes drops outliers and reports how many were used', () => {
   assert.ok(mean.accuracy > 0 && mean.accuracy < 6);
   assert.equal(averageFixes([{ lon: 1, lat: 1, accuracy: 99, time: 0 }], { maxAccuracy: 20 }), null);
 });
+
+import { CoordError, parseAngle, parseLatLon, parseUtm } from '../src/coords.js';
+
+test('typed coordinates: decimal either way round, DMS in English and Thai', () => {
+  assert.deepEqual(parseLatLon('17.0078, 99.8231'), { crs: 'EPSG:4326', lat: 17.0078, lon: 99.8231 });
+  assert.deepEqual(parseLatLon('99.8231 17.0078'), { crs: 'EPSG:4326', lat: 17.0078, lon: 99.8231 });
+  const dms = parseLatLon(`17°00'28.1"N 99°49'23.2"E`);
+  assert.ok(Math.abs(dms.lat - (17 + 28.1 / 3600)) < 1e-9 && Math.abs(dms.lon - (99 + 49 / 60 + 23.2 / 3600)) < 1e-9);
+  const thai = parseLatLon('๑๗ องศา ๐ ลิปดา ๒๘.๑ ฟิลิปดา เหนือ, ๙๙ องศา ๔๙ ลิปดา ๒๓.๒ ฟิลิปดา ตะวันออก');
+  assert.ok(Math.abs(thai.lat - dms.lat) < 1e-9 && Math.abs(thai.lon - dms.lon) < 1e-9);
+  assert.equal(parseAngle('-17.5'), -17.5);
+  assert.throws(() => parseLatLon('48.85, 2.35'), (e) => e instanceof CoordError && e.code === 'outside_thailand');
+  assert.throws(() => parseLatLon('17.0078'), (e) => e.code === 'need_two_numbers');
+  assert.throws(() => parseLatLon('17°75\'0"N 99°0\'0"E'), (e) => e.code === 'bad_minutes');
+  assert.throws(() => parseLatLon('abc, def'), (e) => e.code === 'not_a_coordinate');
+});
+
+test('typed UTM: zone and datum name the CRS; swapped and impossible values are caught', () => {
+  assert.deepEqual(parseUtm('588,470', '1880084', 47, 'INDIAN1975'), { crs: 'EPSG:24047', x: 588470, y: 1880084 });
+  assert.deepEqual(parseUtm('๕๘๘๔๗๐', '๑๘๘๐๐๘๔', 48, 'WGS84'), { crs: 'EPSG:32648', x: 588470, y: 1880084 });
+  assert.throws(() => parseUtm('588470', '1880084', 46, 'WGS84'), (e) => e.code === 'bad_zone');
+  assert.throws(() => parseUtm('1880084', '588470', 47, 'WGS84'), (e) => e.code === 'swapped');
+  assert.throws(() => parseUtm('588470', '5880084', 47, 'WGS84'), (e) => e.code === 'outside_thailand');
+  assert.throws(() => parseUtm('', '1880084', 47, 'WGS84'), (e) => e.code === 'not_a_coordinate');
+});
