@@ -209,15 +209,10 @@ void check_meta(const photo_meta& m, const std::vector<std::string>& stages) {
     if (m.caption && m.caption->size() > 2000) throw bad_request("meta.caption is longer than 2,000 bytes");
 }
 
-std::counting_semaphore<64>& processing_slots(int slots) {
-    static std::counting_semaphore<64> sem(std::clamp(slots, 1, 64));
-    return sem;
-}
-
-/// Holds one of the image-processing slots while alive.
+/// Holds one of the store's image-processing slots while alive.
 class processing_slot {
 public:
-    explicit processing_slot(int slots) : sem_(processing_slots(slots)) { sem_.acquire(); }
+    explicit processing_slot(std::counting_semaphore<64>& sem) : sem_(sem) { sem_.acquire(); }
     ~processing_slot() { sem_.release(); }
     processing_slot(const processing_slot&) = delete;
     processing_slot& operator=(const processing_slot&) = delete;
@@ -253,7 +248,9 @@ void write_durably(const fs::path& path, const std::string& bytes) {
     fsync_path(path.parent_path(), true);
 }
 
-photo_store::photo_store(store& s, photo_settings settings) : store_(s), settings_(std::move(settings)) {
+photo_store::photo_store(store& s, photo_settings settings)
+    : store_(s), settings_(std::move(settings)),
+      slots_(std::make_unique<std::counting_semaphore<64>>(std::clamp(settings_.processing_slots, 1, 64))) {
     if (sodium_init() < 0) throw error("libsodium could not be initialised");
 }
 
@@ -312,7 +309,7 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
     p.sha256 = sha;
     p.bytes = static_cast<std::int64_t>(length);
     {
-        const processing_slot slot(settings_.processing_slots);
+        const processing_slot slot(*slots_);
         const images::info image = images::inspect(received, settings_.max_pixels);
         p.upload_type = image.media_type;
         p.media_type = image.format == "png" ? "image/png" : "image/jpeg";

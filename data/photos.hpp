@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -129,6 +131,7 @@ public:
 private:
     store& store_;
     photo_settings settings_;
+    std::unique_ptr<std::counting_semaphore<64>> slots_; ///< images being decoded at once
 };
 
 /// Photo rows for queries over many plots: how many live photos plot `plot_id` has, and
