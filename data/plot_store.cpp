@@ -3,7 +3,12 @@
 #include "data/sqlite.hpp"
 #include "geo/wkb.hpp"
 
+#include <array>
 #include <charconv>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
 
 namespace plotmap::data {
 namespace {
@@ -412,13 +417,51 @@ std::vector<history_entry> read_history(connection& conn, std::int64_t plot_id) 
     return out;
 }
 
+namespace {
+
+/// A subdistrict's code and outline, as point-in-polygon tests need them.
+struct admin_shape {
+    std::string code;
+    geo::multi_polygon outline;
+};
+
+/// The subdistrict at R*Tree row `pkid` of `conn`'s database, parsed once per process. Admin
+/// areas change only when `plotmap init` loads new ones, and a changed outline has a changed
+/// box, which is part of the key.
+std::shared_ptr<const admin_shape> subdistrict_shape(connection& conn, std::int64_t pkid, const std::array<double, 4>& box) {
+    static std::mutex mutex;
+    static std::map<std::tuple<std::string, std::int64_t, std::array<double, 4>>, std::shared_ptr<const admin_shape>> shapes;
+    auto key = std::make_tuple(conn.path(), pkid, box);
+    {
+        const std::lock_guard lock(mutex);
+        if (const auto it = shapes.find(key); it != shapes.end()) return it->second;
+    }
+    statement st = conn.prepare("SELECT code, AsBinary(geom) FROM adm3 WHERE ROWID = ?");
+    st.bind(1, pkid);
+    if (!st.step() || st.is_null(1)) return nullptr;
+    auto shape = std::make_shared<const admin_shape>(admin_shape{std::string(st.text(0)), geo::multi_polygon_from_wkb(st.blob(1))});
+    const std::lock_guard lock(mutex);
+    return shapes.emplace(std::move(key), std::move(shape)).first->second;
+}
+
+} // namespace
+
 std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
-    statement st = conn.prepare(std::string(select_admin) + R"sql(
-        WHERE a3.ROWID IN (SELECT pkid FROM idx_adm3_geom WHERE xmin <= ?1 AND xmax >= ?1 AND ymin <= ?2 AND ymax >= ?2)
-          AND ST_Intersects(a3.geom, MakePoint(?1, ?2, 4326))
-        ORDER BY a3.code LIMIT 1)sql");
-    st.bind(1, lonlat.x).bind(2, lonlat.y);
-    return read_admin(st);
+    // Candidates from the R*Tree, then the point in each candidate's outline (kept parsed:
+    // parsing it from SpatiaLite's blob for every plot was most of an import's admin lookup).
+    std::optional<std::string> found;
+    {
+        cached_query candidates(conn, "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_adm3_geom "
+                                      "WHERE xmin <= ?1 AND xmax >= ?1 AND ymin <= ?2 AND ymax >= ?2");
+        candidates->bind(1, lonlat.x).bind(2, lonlat.y);
+        while (candidates->step()) {
+            const std::array<double, 4> box{candidates->real(1), candidates->real(2), candidates->real(3), candidates->real(4)};
+            const auto shape = subdistrict_shape(conn, candidates->int64(0), box);
+            if (shape && (!found || shape->code < *found) && geo::covers(shape->outline, lonlat)) found = shape->code;
+        }
+    }
+    if (!found) return std::nullopt;
+    return admin_by_adm3(conn, *found);
 }
 
 std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3) {

@@ -1,6 +1,8 @@
 #include "geo/geometry.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 
 namespace plotmap::geo {
 
@@ -47,6 +49,24 @@ bool contains(const polygon& poly, point p) noexcept {
         if (contains(poly.rings[i], p)) return false;
     }
     return true;
+}
+
+bool covers(const multi_polygon& mp, point p, double tolerance) noexcept {
+    if (contains(mp, p)) return true;
+    for (const polygon& poly : mp.polygons) {
+        for (const ring& r : poly.rings) {
+            for (std::size_t i = 0, j = r.size() - 1; i < r.size(); j = i++) {
+                const point& a = r[j];
+                const point& b = r[i];
+                const double dx = b.x - a.x;
+                const double dy = b.y - a.y;
+                const double length2 = dx * dx + dy * dy;
+                const double t = length2 > 0 ? std::clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / length2, 0.0, 1.0) : 0.0;
+                if (std::hypot(a.x + t * dx - p.x, a.y + t * dy - p.y) <= tolerance) return true;
+            }
+        }
+    }
+    return false;
 }
 
 bool contains(const multi_polygon& mp, point p) noexcept {

@@ -69,6 +69,9 @@ struct bbox {
 /// Inside the exterior ring and outside every hole.
 [[nodiscard]] bool contains(const polygon& poly, point p) noexcept;
 [[nodiscard]] bool contains(const multi_polygon& mp, point p) noexcept;
+/// contains(), or `p` lies on one of its rings' edges (within `tolerance`, in coordinate
+/// units): "intersects" for a point, as ST_Intersects counts a border shared by two areas.
+[[nodiscard]] bool covers(const multi_polygon& mp, point p, double tolerance = 1e-9) noexcept;
 
 /// Area-weighted centroid of a ring (planar). @pre r is closed and has non-zero area.
 [[nodiscard]] point centroid(const ring& r) noexcept;

@@ -29,6 +29,17 @@ TEST(geometry, contains_respects_holes) {
     EXPECT_FALSE(contains(mp, {15, 15}));
 }
 
+TEST(geometry, covers_counts_the_border_as_contains_does_not) {
+    const multi_polygon mp{{polygon{{square(0, 0, 10), square(4, 4, 2)}}}};
+    for (const point on : {point{0, 0}, point{10, 5}, point{5, 10}, point{4, 5}, point{6, 6}}) {
+        EXPECT_TRUE(covers(mp, on)) << on.x << " " << on.y; // corners, edges, the hole's edge
+    }
+    EXPECT_TRUE(covers(mp, {1, 1}));
+    EXPECT_FALSE(covers(mp, {5, 5}));       // inside the hole
+    EXPECT_FALSE(covers(mp, {10.001, 5}));  // just outside
+    EXPECT_TRUE(covers(mp, {10 + 1e-10, 5})); // within the tolerance
+}
+
 TEST(geometry, envelope_and_bbox_predicates) {
     multi_polygon mp{{polygon{{square(1, 2, 3)}}, polygon{{square(-5, -6, 1)}}}};
     const bbox b = envelope(mp);
