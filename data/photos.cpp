@@ -230,24 +230,6 @@ void sync_file_and_folder(const fs::path& path) {
     fsync_path(path.parent_path(), true);
 }
 
-void write_durably(const fs::path& path, const std::string& bytes) {
-    const fs::path tmp = path.parent_path() / ("." + path.filename().string() + "." + new_uuid());
-    {
-        fd_guard out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
-        if (out.get() < 0) throw error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-        for (std::size_t done = 0; done < bytes.size();) {
-            const ssize_t w = ::write(out.get(), bytes.data() + done, bytes.size() - done);
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) throw error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-            done += static_cast<std::size_t>(w);
-        }
-        if (::fsync(out.get()) != 0) throw error("cannot sync " + tmp.string() + ": " + std::strerror(errno));
-        out.close_checked(tmp);
-    }
-    fs::rename(tmp, path);
-    fsync_path(path.parent_path(), true);
-}
-
 photo_store::photo_store(store& s, photo_settings settings)
     : store_(s), settings_(std::move(settings)),
       slots_(std::make_unique<std::counting_semaphore<64>>(std::clamp(settings_.processing_slots, 1, 64))) {
@@ -524,21 +506,6 @@ sweep_report photo_store::sweep(bool dry_run) {
         }
     }
     return report;
-}
-
-photo_summary summarise_photos(connection& c, std::int64_t plot_id, bool public_only) {
-    cached_query st(c, std::string("SELECT (SELECT count(*) FROM photos WHERE plot_id = ?1 AND deleted_at IS NULL), l.id, l.sha256 "
-                                   "FROM (SELECT 1) LEFT JOIN (SELECT id, sha256 FROM photos WHERE plot_id = ?1 AND deleted_at IS NULL") +
-                           (public_only ? " AND public = 1" : "") + " ORDER BY coalesce(taken_at, uploaded_at) DESC, id DESC LIMIT 1) l");
-    st->bind(1, plot_id);
-    photo_summary out;
-    if (!st->step()) return out;
-    out.count = st->int64(0);
-    if (!st->is_null(1)) {
-        out.latest_id = st->int64(1);
-        out.latest_sha256 = std::string(st->text(2));
-    }
-    return out;
 }
 
 } // namespace plotmap::data

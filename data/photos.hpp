@@ -134,19 +134,7 @@ private:
     std::unique_ptr<std::counting_semaphore<64>> slots_; ///< images being decoded at once
 };
 
-/// Photo rows for queries over many plots: how many live photos plot `plot_id` has, and
-/// the latest (by capture time) one's id and hash, public ones only if `public_only`.
-struct photo_summary {
-    std::int64_t count = 0;
-    std::optional<std::int64_t> latest_id;
-    std::optional<std::string> latest_sha256;
-};
-[[nodiscard]] photo_summary summarise_photos(connection& c, std::int64_t plot_id, bool public_only);
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, fsynced, renamed
-/// into place, and the folder fsynced: after it returns the file survives a crash.
-void write_durably(const std::filesystem::path& path, const std::string& bytes);
-/// Makes `path` durable the same way when it was written by someone else (fsync, folder fsync).
+/// Makes a finished file durable: fsyncs it and the folder holding it.
 void sync_file_and_folder(const std::filesystem::path& path);
 
 } // namespace plotmap::data
