@@ -148,3 +148,91 @@ test('typed UTM: zone and datum name the CRS; swapped and impossible values are 
   assert.throws(() => parseUtm('588470', '5880084', 47, 'WGS84'), (e) => e.code === 'outside_thailand');
   assert.throws(() => parseUtm('', '1880084', 47, 'WGS84'), (e) => e.code === 'not_a_coordinate');
 });
+
+import { Outbox, memoryStore } from '../src/outbox.js';
+
+/** A fake server: answers scripted per call; records what it was sent. */
+function fakeServer(script) {
+  const seen = [];
+  const send = async (op) => {
+    seen.push({ kind: op.kind, key: op.key, baseVersion: op.baseVersion, plotId: op.plotId });
+    const next = script.shift();
+    if (next instanceof Error) throw next;
+    return typeof next === 'function' ? next(op) : next;
+  };
+  return { send, seen };
+}
+
+function clock() {
+  let t = 1000;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+test('outbox: operations leave only when the server confirms them, in order, with one key per operation', async () => {
+  const c = clock();
+  let n = 0;
+  const { send, seen } = fakeServer([
+    new Error('offline'),
+    { status: 201, id: 42, version: 1 },
+    { status: 200, version: 2 },
+    { status: 200, version: 3 },
+  ]);
+  const box = new Outbox(memoryStore(), send, { now: c.now, newKey: () => `k${(n += 1)}`, random: () => 0.5 });
+  await box.add({ kind: 'create', plot: 'p1', body: { program: 'HLM' } });
+  await box.add({ kind: 'patch', plot: 'p1', body: { stage: 'digging' } });
+  await box.add({ kind: 'progress', plot: 'p1', body: { stage: 'planting', date: '2026-03-03' } });
+
+  let r = await box.sync(); // offline: nothing leaves, the create backs off for a second
+  assert.deepEqual(r, { sent: 0, waiting: 3, conflicts: 0, failed: 0, signedOut: false });
+  assert.equal((await box.pending()).length, 3);
+  r = await box.sync(); // not due yet
+  assert.equal(seen.length, 1);
+  c.advance(1000);
+  r = await box.sync();
+  assert.equal(r.sent, 3);
+  assert.equal((await box.pending()).length, 0);
+  // The retried create kept its key; the edits were sent with the versions the server made.
+  assert.deepEqual(seen.map((s) => s.key), ['k1', 'k1', 'k2', 'k3']);
+  assert.deepEqual(seen.slice(2).map((s) => [s.plotId, s.baseVersion]), [[42, 1], [42, 2]]);
+});
+
+test('outbox: a conflict stops that plot only; a refusal is kept for the officer; a lost session keeps everything', async () => {
+  let n = 0;
+  const { send, seen } = fakeServer([
+    { status: 412, body: { current_version: 5 } }, // plot A's edit: someone else changed it
+    { status: 200, version: 8 },                   // plot B's edit goes through
+    { status: 422, body: { detail: 'the boundary crosses itself' } }, // plot C's create refused
+  ]);
+  const box = new Outbox(memoryStore(), send, { newKey: () => `k${(n += 1)}` });
+  await box.add({ kind: 'patch', plot: 'A', baseVersion: 4, body: { name: 'x' } });
+  await box.add({ kind: 'patch', plot: 'A', baseVersion: 4, body: { stage: 'digging' } });
+  await box.add({ kind: 'patch', plot: 'B', baseVersion: 7, body: { name: 'y' } });
+  await box.add({ kind: 'create', plot: 'C', body: {} });
+  const r = await box.sync();
+  assert.deepEqual(r, { sent: 1, waiting: 1, conflicts: 1, failed: 1, signedOut: false });
+  assert.equal(seen.length, 3); // A's second edit waited behind the conflict
+  const left = await box.pending();
+  assert.deepEqual(left.map((o) => [o.plot, o.state]), [['A', 'conflict'], ['A', 'waiting'], ['C', 'failed']]);
+  assert.equal(left[2].lastError, 'the boundary crosses itself');
+  // The officer keeps theirs on top of the server's version: it goes again with a new key.
+  await box.resolve(left[0].key, { body: { name: 'x' }, baseVersion: 5 });
+  const session = fakeServer([{ status: 401 }]);
+  box.send = session.send;
+  assert.equal((await box.sync()).signedOut, true);
+  assert.equal((await box.pending()).length, 3); // nothing lost while signed out
+  assert.equal(session.seen[0].baseVersion, 5);
+});
+
+test('outbox: one sync at a time', async () => {
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  let calls = 0;
+  const box = new Outbox(memoryStore(), async () => { calls += 1; await gate; return { status: 200 }; });
+  await box.add({ kind: 'patch', plot: 'A', body: {} });
+  const first = box.sync();
+  const second = box.sync();
+  assert.equal(first, second);
+  release();
+  await first;
+  assert.equal(calls, 1);
+});
