@@ -314,6 +314,7 @@ private:
             return refuse(413, "the request body is larger than this route's limit of " + std::to_string(limit) + " bytes");
         }
         body_limit_ = limit;
+        allow_time_for(limit);
         std::error_code made;
         std::filesystem::create_directories(dir, made);
         static std::atomic<unsigned long long> counter{0};
@@ -361,8 +362,19 @@ private:
         path.clear();
     }
 
+    /// A large body over a slow phone connection needs more than read_timeout_s: the deadline
+    /// is extended by what its declared length (or, chunked, the route's limit) takes at
+    /// min_upload_bytes_per_s. Still one bounded deadline, and only for an admitted request.
+    void allow_time_for(std::size_t limit) {
+        constexpr std::uint64_t min_upload_bytes_per_s = 16384;
+        const std::uint64_t expected = parser_->content_length().value_or(limit);
+        if (expected <= min_upload_bytes_per_s) return;
+        arm_deadline(server_.settings.read_timeout_s + static_cast<int>(std::min<std::uint64_t>(expected / min_upload_bytes_per_s, 86400)));
+    }
+
     void read_body(std::size_t limit) {
         body_limit_ = limit;
+        if (const auto length = parser_->content_length(); !length || *length <= limit) allow_time_for(limit);
         parser_->body_limit(limit); // applies to chunked bodies as they arrive
         if (const auto length = parser_->content_length(); length && *length > limit) {
             return refuse(413, "the request body is larger than this route's limit of " + std::to_string(limit) + " bytes");
@@ -397,7 +409,8 @@ private:
         read_deadline_.cancel();
         if (ec == net::error::operation_aborted && timed_out_) {
             // A request that started but did not finish in time gets 408; an idle one is closed.
-            if ((parser_ && parser_->got_some()) || buffer_.size() > 0) return refuse(408, "the request did not arrive in time");
+            const bool started = file_parser_ ? file_parser_->got_some() : (parser_ && parser_->got_some());
+            if (started || buffer_.size() > 0) return refuse(408, "the request did not arrive in time");
             return close();
         }
         if (ec == http::error::body_limit) {

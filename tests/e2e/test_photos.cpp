@@ -567,3 +567,28 @@ TEST_F(photos_http, backup_copies_the_photos_sweep_removes_only_old_unnamed_file
     EXPECT_NE(broken.exit_code, 0);
     EXPECT_NE(broken.output.find("missing"), std::string::npos) << broken.output;
 }
+
+TEST_F(photos_http, a_photo_over_a_slow_connection_gets_time_by_its_size_not_the_header_timeout) {
+    server.reset();
+    server = std::make_unique<test::running_server>(db, std::vector<std::string>{"PLOTMAP_SERVER_ACCESS_LOG=false",
+                                                                                 "PLOTMAP_SERVER_READ_TIMEOUT_S=2"});
+    port = server->port;
+    const std::string boundary = "slow";
+    // A photo and a part the route does not read, 160 KB in all: at 16 KiB/s, 10 s beyond the
+    // 2 s read timeout.
+    const std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n" +
+                             std::string(128000, 'x') + "\r\n" +
+                             multipart(boundary, "{}", phone_jpeg(1200, 900, 1, false), "a.jpg", "image/jpeg");
+    ASSERT_GT(body.size(), 150000u);
+    test::http_connection c(port, std::chrono::seconds(15));
+    ASSERT_TRUE(c.send_raw("POST /api/v1/plots/" + std::to_string(plot_id) + "/photos HTTP/1.1\r\nHost: x\r\n" + test::admin_authorization() +
+                           "Content-Type: multipart/form-data; boundary=" + boundary + "\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n"));
+    // Four pieces over 3 seconds: slower than read_timeout_s allows a whole request.
+    const std::size_t piece = body.size() / 4 + 1;
+    for (std::size_t at = 0; at < body.size(); at += piece) {
+        ASSERT_TRUE(c.send_raw(body.substr(at, piece)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    }
+    EXPECT_EQ(c.read_reply().status, 201);
+}
