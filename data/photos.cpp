@@ -21,6 +21,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <semaphore>
 
 namespace plotmap::data {
@@ -409,33 +410,37 @@ photo photo_store::get(std::int64_t photo_id) const {
     return std::move(*p);
 }
 
-photo photo_store::set_deleted(std::int64_t photo_id, bool deleted, const editor& who) {
+photo photo_store::change(std::int64_t photo_id, const editor& who, bool in_scope_only,
+                          const std::function<const char*(connection&, photo&, const std::string&)>& apply) {
     return store_.write([&](connection& c) {
         transaction tx(c);
         auto p = find_photo(c, "id = ?", photo_id);
         if (!p) throw not_found("no photo " + std::to_string(photo_id));
-        (void)editable_plot(c, p->plot_id, who);
-        if (p->deleted_at.has_value() == deleted) return std::move(*p);
+        if (in_scope_only) (void)editable_plot(c, p->plot_id, who);
         const std::string now = now_utc();
-        p->deleted_at = deleted ? std::optional(now) : std::nullopt;
-        c.prepare("UPDATE photos SET deleted_at = ? WHERE id = ?").bind(1, p->deleted_at).bind(2, photo_id).run();
-        append_photo_history(c, photo_id, deleted ? "delete" : "restore", now, who.username);
-        tx.commit();
+        if (const char* action = apply(c, *p, now)) {
+            append_photo_history(c, photo_id, action, now, who.username);
+            tx.commit();
+        }
         return std::move(*p);
     });
 }
 
+photo photo_store::set_deleted(std::int64_t photo_id, bool deleted, const editor& who) {
+    return change(photo_id, who, true, [&](connection& c, photo& p, const std::string& now) -> const char* {
+        if (p.deleted_at.has_value() == deleted) return nullptr;
+        p.deleted_at = deleted ? std::optional(now) : std::nullopt;
+        c.prepare("UPDATE photos SET deleted_at = ? WHERE id = ?").bind(1, p.deleted_at).bind(2, p.id).run();
+        return deleted ? "delete" : "restore";
+    });
+}
+
 photo photo_store::set_public(std::int64_t photo_id, bool is_public, const editor& who) {
-    return store_.write([&](connection& c) {
-        transaction tx(c);
-        auto p = find_photo(c, "id = ?", photo_id);
-        if (!p) throw not_found("no photo " + std::to_string(photo_id));
-        if (p->is_public == is_public) return std::move(*p);
-        p->is_public = is_public;
-        c.prepare("UPDATE photos SET public = ? WHERE id = ?").bind(1, is_public ? 1 : 0).bind(2, photo_id).run();
-        append_photo_history(c, photo_id, is_public ? "public" : "private", now_utc(), who.username);
-        tx.commit();
-        return std::move(*p);
+    return change(photo_id, who, false, [&](connection& c, photo& p, const std::string&) -> const char* {
+        if (p.is_public == is_public) return nullptr;
+        p.is_public = is_public;
+        c.prepare("UPDATE photos SET public = ? WHERE id = ?").bind(1, is_public ? 1 : 0).bind(2, p.id).run();
+        return is_public ? "public" : "private";
     });
 }
 

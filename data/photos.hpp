@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <semaphore>
@@ -129,6 +130,12 @@ public:
     [[nodiscard]] const photo_settings& settings() const noexcept { return settings_; }
 
 private:
+    /// One change of a photo's row in a transaction: `apply` changes it and names the history
+    /// action, or returns nullptr when there is nothing to change. `in_scope_only`: the plot
+    /// must be in the editor's scope.
+    photo change(std::int64_t photo_id, const editor& who, bool in_scope_only,
+                 const std::function<const char*(connection&, photo&, const std::string&)>& apply);
+
     store& store_;
     photo_settings settings_;
     std::unique_ptr<std::counting_semaphore<64>> slots_; ///< images being decoded at once

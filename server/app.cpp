@@ -4,6 +4,7 @@
 #include "server/routes/routes.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <cstdlib>
 
 namespace plotmap::server {
@@ -42,6 +43,23 @@ std::filesystem::path scratch_dir(const std::string& what) {
     std::string pattern = (std::filesystem::temp_directory_path() / ("plotmap-" + what + "-XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr) throw error("cannot create a temporary folder for the " + what);
     return pattern;
+}
+
+scratch_file::scratch_file(const std::string& what, const std::string& name, std::string_view bytes)
+    : dir_(scratch_dir(what)), path_(dir_ / name) {
+    std::ofstream out(path_, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+        throw error("cannot write the " + what + " to " + path_.string());
+    }
+}
+
+scratch_file::~scratch_file() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
 }
 
 response attachment(const std::string& what, const std::string& filename, const std::string& media_type,

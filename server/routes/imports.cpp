@@ -12,7 +12,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 namespace plotmap::server::routes {
@@ -41,29 +40,6 @@ json problems(const std::vector<data::import_problem>& list) {
     return out;
 }
 
-/// A private temporary file holding the upload, deleted with this.
-class upload_file {
-public:
-    upload_file(const std::string& body, data::import_format f) {
-        dir_ = scratch_dir("import");
-        // GDAL reads zipped Shapefiles by their name.
-        const char* ext = f == data::import_format::shp_zip ? "upload.zip" : f == data::import_format::kmz ? "upload.kmz" : "upload";
-        path_ = dir_ / ext;
-        std::ofstream(path_, std::ios::binary).write(body.data(), static_cast<std::streamsize>(body.size()));
-    }
-    ~upload_file() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-    upload_file(const upload_file&) = delete;
-    upload_file& operator=(const upload_file&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path dir_;
-    std::filesystem::path path_;
-};
-
 } // namespace
 
 void add_imports(router& r, const context& ctx) {
@@ -86,7 +62,9 @@ void add_imports(router& r, const context& ctx) {
             o.mapping[value.substr(0, eq)] = value.substr(eq + 1);
         }
         const data::import_format format = format_of(req);
-        const upload_file upload(req.body, format);
+        // GDAL reads zipped Shapefiles and KMZ by their name.
+        const char* name = format == data::import_format::shp_zip ? "upload.zip" : format == data::import_format::kmz ? "upload.kmz" : "upload";
+        const scratch_file upload("import", name, req.body);
         const data::import_report rep = data::import_plots(ctx.plots, upload.path(), format, o, editor_of(req));
         for (const geo::bbox& b : rep.touched) ctx.tiles.plots_changed(b);
         const json body{{"format", rep.format},

@@ -1,7 +1,6 @@
 // Photos of plots, progress events and the plot timeline (docs/photos.md).
 
 #include "data/clock.hpp"
-#include "data/uuid.hpp"
 #include "geo/text.hpp"
 #include "server/access.hpp"
 #include "server/api.hpp"
@@ -11,7 +10,7 @@
 #include "server/routes/routes.hpp"
 
 #include <algorithm>
-#include <fstream>
+#include <optional>
 
 namespace plotmap::server::routes {
 namespace {
@@ -117,36 +116,6 @@ data::photo_meta parse_meta(const std::string& text) {
     return m;
 }
 
-/// The upload's body as a file: streamed there by the server, or (a request made in
-/// process, as tests do) written from memory to a scratch file removed with this.
-class body_on_disk {
-public:
-    body_on_disk(const request& req, const std::filesystem::path& dir) {
-        if (!req.body_file.empty()) {
-            path_ = req.body_file;
-            return;
-        }
-        std::filesystem::create_directories(dir);
-        path_ = dir / ("body-" + data::new_uuid());
-        owned_ = true;
-        std::ofstream out(path_, std::ios::binary);
-        out.write(req.body.data(), static_cast<std::streamsize>(req.body.size()));
-        if (!out) throw error("cannot write " + path_.string());
-    }
-    ~body_on_disk() {
-        if (!owned_) return;
-        std::error_code ignored;
-        std::filesystem::remove(path_, ignored);
-    }
-    body_on_disk(const body_on_disk&) = delete;
-    body_on_disk& operator=(const body_on_disk&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-    bool owned_ = false;
-};
-
 json warnings_json(const std::vector<data::warning>& warnings) {
     json out = json::array();
     for (const auto& w : warnings) out.push_back({{"code", w.code}, {"message", w.message}});
@@ -157,8 +126,11 @@ response upload(const context& ctx, const request& req, const path_params& param
     allow_only(req, {});
     const std::int64_t plot_id = path_id(params);
     const std::string boundary = multipart_boundary(req.header("content-type").value_or(""));
-    const body_on_disk body(req, ctx.photos.settings().dir / "tmp");
-    const std::vector<multipart_part> parts = multipart_parts(body.path(), boundary);
+    // The server streamed the body to a file; a request made in process (tests) has it in memory.
+    std::optional<scratch_file> copy;
+    const std::filesystem::path body =
+        req.body_file.empty() ? copy.emplace("photo", "body", req.body).path() : std::filesystem::path(req.body_file);
+    const std::vector<multipart_part> parts = multipart_parts(body, boundary);
     const multipart_part* file = nullptr;
     const multipart_part* meta = nullptr;
     for (const auto& part : parts) {
@@ -166,8 +138,8 @@ response upload(const context& ctx, const request& req, const path_params& param
         if (part.name == "meta" && !meta) meta = &part;
     }
     if (!file) throw bad_request("the upload has no part named \"file\" holding the photo");
-    const data::photo_meta m = parse_meta(meta ? read_part(body.path(), *meta, 16384) : std::string());
-    const data::photo_added added = ctx.photos.add(plot_id, m, body.path(), file->offset, file->length, editor_of(req));
+    const data::photo_meta m = parse_meta(meta ? read_part(body, *meta, 16384) : std::string());
+    const data::photo_added added = ctx.photos.add(plot_id, m, body, file->offset, file->length, editor_of(req));
     json out = photo_json(added.record, base_url(req, ctx), view::full);
     out["warnings"] = warnings_json(added.warnings);
     response res = json_response(added.created ? 201 : 200, out);

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 
 namespace plotmap::server::routes {
 
@@ -30,6 +32,22 @@ void add_cached_tiles(router& r, const context& ctx);
 /// A new private (0700) folder under the system's temporary directory, named plotmap-<what>-XXXXXX.
 /// @throws error if it cannot be made.
 [[nodiscard]] std::filesystem::path scratch_dir(const std::string& what);
+
+/// `bytes` in a file `name` of a new private scratch folder, removed with this (request
+/// bodies that a library reads by path: imports, photos sent in process).
+/// @throws error if it cannot be written in full (a full disk).
+class scratch_file {
+public:
+    scratch_file(const std::string& what, const std::string& name, std::string_view bytes);
+    ~scratch_file();
+    scratch_file(const scratch_file&) = delete;
+    scratch_file& operator=(const scratch_file&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path dir_;
+    std::filesystem::path path_;
+};
 
 /// A file written by `write` into a new private scratch folder and sent as a download
 /// (`Content-Disposition: attachment`, no-store), from disk in pieces; the folder is
