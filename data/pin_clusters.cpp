@@ -38,28 +38,26 @@ void upsert(connection& conn, int cz, std::uint32_t cx, std::uint32_t cy, const 
 } // namespace
 
 void adjust_clusters(connection& conn, geo::point lonlat, const std::string& stage, int delta) {
-    const geo::point m = geo::lonlat_to_mercator(lonlat);
-    for (const int level : cluster_cell_levels) {
-        const geo::tile_id cell = geo::tile_containing(lonlat, level);
-        upsert(conn, level, cell.x, cell.y, stage, delta, delta * m.x, delta * m.y);
-    }
+    cluster_batch one;
+    one.add(lonlat, stage, delta);
+    one.flush(conn);
 }
 
-void cluster_batch::add(geo::point lonlat, const std::string& stage) {
+void cluster_batch::add(geo::point lonlat, const std::string& stage, int delta) {
     const geo::point m = geo::lonlat_to_mercator(lonlat);
     for (const int level : cluster_cell_levels) {
         const geo::tile_id cell = geo::tile_containing(lonlat, level);
         sums& s = cells_[{level, cell.x, cell.y, stage}];
-        ++s.n;
-        s.x += m.x;
-        s.y += m.y;
+        s.n += delta;
+        s.x += delta * m.x;
+        s.y += delta * m.y;
     }
 }
 
 void cluster_batch::flush(connection& conn) {
     for (const auto& [key, s] : cells_) {
         const auto& [level, x, y, stage] = key;
-        upsert(conn, level, x, y, stage, s.n, s.x, s.y);
+        if (s.n != 0 || s.x != 0 || s.y != 0) upsert(conn, level, x, y, stage, s.n, s.x, s.y); // a move inside a cell keeps n
     }
     cells_.clear();
 }

@@ -27,7 +27,8 @@ void adjust_clusters(connection& conn, geo::point lonlat, const std::string& sta
 /// Accumulates many adjustments in memory and writes them in one go (bulk loads).
 class cluster_batch {
 public:
-    void add(geo::point lonlat, const std::string& stage);
+    /// Adds (delta +1) or removes (-1) one plot location of `stage`.
+    void add(geo::point lonlat, const std::string& stage, int delta = 1);
     /// Writes and clears the accumulated counts. Call inside the caller's transaction.
     void flush(connection& conn);
 

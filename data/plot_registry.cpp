@@ -236,6 +236,14 @@ void resolve_admin(connection& c, plot& p, write_result& result) {
     }
 }
 
+void move_cluster(connection& c, cluster_batch* batch, geo::point at, const std::string& stage, int delta) {
+    if (batch) {
+        batch->add(at, stage, delta);
+    } else {
+        adjust_clusters(c, at, stage, delta);
+    }
+}
+
 void assign_code(connection& c, plot& p, const std::optional<std::string>& current_code) {
     if (p.code.empty() && current_code) p.code = *current_code;
     if (p.code.empty()) {
@@ -397,11 +405,11 @@ write_result plot_registry::create(const plot_draft& d, const editor& who) {
     std::vector<std::string> repairs;
     plot p = prepare(d, rules_, repairs);
     if (p.uid.empty()) p.uid = new_uuid();
-    return store_.write([&](connection& c) { return create_in(c, std::move(p), d, repairs, who); });
+    return store_.write([&](connection& c) { return create_in(c, std::move(p), d, repairs, who, nullptr); });
 }
 
 write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
-                                      const editor& who) const {
+                                      const editor& who, cluster_batch* clusters) const {
     transaction tx(c);
     if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
     write_result result;
@@ -419,10 +427,11 @@ write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d
     check_declared_area(p, rules_, result);
     add_repair_warnings(repairs, result);
     p.id = insert_plot_row(c, p);
-    adjust_clusters(c, *p.location, p.stage, +1);
+    move_cluster(c, clusters, *p.location, p.stage, +1);
     index_for_tiles(c, p);
     append_history(c, p.id, {1, "create", now, who.username, geo::json_text(diff(json::object(), stored_fields(p))), details_of(d, repairs)});
-    result.record = current_plot(c, p.id);
+    fill_admin_names(c, p); // the record as a read would give it: names for display, no photos yet
+    result.record = std::move(p);
     tx.commit();
     return result;
 }
@@ -431,11 +440,11 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
                                     const editor& who) {
     std::vector<std::string> repairs;
     plot p = prepare(d, rules_, repairs);
-    return store_.write([&](connection& c) { return replace_in(c, id, expected_version, std::move(p), d, repairs, who); });
+    return store_.write([&](connection& c) { return replace_in(c, id, expected_version, std::move(p), d, repairs, who, nullptr); });
 }
 
 write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
-                                       const std::vector<std::string>& repairs, const editor& who) const {
+                                       const std::vector<std::string>& repairs, const editor& who, cluster_batch* clusters) const {
     transaction tx(c);
     const plot cur = current_plot(c, id);
     require_in_scope(c, who, cur, "plot " + std::to_string(id));
@@ -469,11 +478,15 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
     update_plot_row(c, p);
     index_for_tiles(c, p);
     if (cur.location != p.location || cur.stage != p.stage) {
-        if (cur.location) adjust_clusters(c, *cur.location, cur.stage, -1);
-        adjust_clusters(c, *p.location, p.stage, +1);
+        if (cur.location) move_cluster(c, clusters, *cur.location, cur.stage, -1);
+        move_cluster(c, clusters, *p.location, p.stage, +1);
     }
     append_history(c, id, {p.version, "update", now, who.username, geo::json_text(changes), details_of(d, repairs)});
-    result.record = current_plot(c, id);
+    fill_admin_names(c, p);
+    p.photo_count = cur.photo_count;
+    p.latest_photo = cur.latest_photo;
+    p.latest_public_photo = cur.latest_public_photo;
+    result.record = std::move(p);
     result.changed = true;
     tx.commit();
     return result;
@@ -528,7 +541,9 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
                                          const batch_progress& progress) {
     batch_outcome out;
     store_.write([&](connection& c) {
+        const batch_cache cache(c);
         transaction tx(c);
+        cluster_batch clusters;
         std::size_t done = 0;
         for (const import_item& item : items) {
             if (progress && (++done % 5000 == 0 || done == items.size())) progress(done, items.size());
@@ -549,8 +564,8 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
                 std::vector<std::string> repairs;
                 plot p = prepare(d, rules_, repairs);
                 if (!existing && p.uid.empty()) p.uid = new_uuid();
-                const write_result r = existing ? replace_in(c, existing->id, existing->version, std::move(p), d, repairs, who)
-                                                : create_in(c, std::move(p), d, repairs, who);
+                const write_result r = existing ? replace_in(c, existing->id, existing->version, std::move(p), d, repairs, who, &clusters)
+                                                : create_in(c, std::move(p), d, repairs, who, &clusters);
                 if (r.created) {
                     ++out.created;
                 } else if (r.changed) {
@@ -571,6 +586,7 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
             }
         }
         if (!dry_run && out.rejected.empty()) {
+            clusters.flush(c);
             tx.commit();
             out.applied = true;
         }
@@ -625,7 +641,7 @@ progress_result plot_registry::record_progress(std::int64_t id, std::int64_t exp
         std::vector<std::string> repairs;
         plot p = prepare(draft, rules_, repairs);
         progress_result out;
-        out.write = replace_in(c, id, expected_version, std::move(p), draft, repairs, who);
+        out.write = replace_in(c, id, expected_version, std::move(p), draft, repairs, who, nullptr);
         out.created = true;
         out.event = {0, uid, id, out.write.record.version, cur.stage, d.stage, d.date, d.note, now_utc(), who.username};
         c.prepare("INSERT INTO progress_events (uid, plot_id, plot_version, stage_from, stage_to, happened_on, note, recorded_at, "

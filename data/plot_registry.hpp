@@ -16,6 +16,8 @@
 
 namespace plotmap::data {
 
+class cluster_batch;
+
 class store;
 
 /// Who makes a write: recorded as created_by/updated_by and in the history, and the area
@@ -198,10 +200,12 @@ public:
     [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
 
 private:
+    // `clusters`: where a batch collects its cluster count changes (written once at its
+    // end); null for a single write, which changes them at once.
     write_result create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
-                           const editor& who) const;
+                           const editor& who, cluster_batch* clusters) const;
     write_result replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
-                            const std::vector<std::string>& repairs, const editor& who) const;
+                            const std::vector<std::string>& repairs, const editor& who, cluster_batch* clusters) const;
 
     store& store_;
     registry_rules rules_;

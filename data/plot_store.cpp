@@ -253,24 +253,34 @@ ORDER BY d LIMIT 1)sql"));
 }
 
 std::optional<plot> find_plot(connection& conn, std::int64_t id) {
-    statement st = conn.prepare(std::string(select_plot) + " WHERE p.id = ?");
-    st.bind(1, id);
-    if (!st.step()) return std::nullopt;
-    return read_plot(st);
+    cached_query st(conn, std::string(select_plot) + " WHERE p.id = ?");
+    st->bind(1, id);
+    if (!st->step()) return std::nullopt;
+    return read_plot(*st);
 }
 
 std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid) {
-    statement st = conn.prepare(std::string(select_plot) + " WHERE p.uid = ?");
-    st.bind(1, uid);
-    if (!st.step()) return std::nullopt;
-    return read_plot(st);
+    cached_query st(conn, std::string(select_plot) + " WHERE p.uid = ?");
+    st->bind(1, uid);
+    if (!st->step()) return std::nullopt;
+    return read_plot(*st);
+}
+
+void fill_admin_names(connection& conn, plot& p) {
+    cached_query st(conn, "SELECT (SELECT name_th FROM adm1 WHERE code = ?1), (SELECT name_th FROM adm2 WHERE code = ?2), "
+                          "(SELECT name_th FROM adm3 WHERE code = ?3)");
+    st->bind(1, p.adm1).bind(2, p.adm2).bind(3, p.adm3);
+    st->step();
+    p.adm1_name = st->optional_text(0);
+    p.adm2_name = st->optional_text(1);
+    p.adm3_name = st->optional_text(2);
 }
 
 std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_view code) {
-    statement st = conn.prepare("SELECT id FROM plots WHERE code = ?");
-    st.bind(1, code);
-    if (!st.step()) return std::nullopt;
-    return st.int64(0);
+    cached_query st(conn, "SELECT id FROM plots WHERE code = ?");
+    st->bind(1, code);
+    if (!st->step()) return std::nullopt;
+    return st->int64(0);
 }
 
 std::int64_t count_plots(connection& conn, const plot_query& q) {
@@ -465,36 +475,35 @@ std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
 }
 
 std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3) {
-    statement st = conn.prepare(std::string(select_admin) + " WHERE a3.code = ?");
-    st.bind(1, adm3);
-    return read_admin(st);
+    cached_query st(conn, std::string(select_admin) + " WHERE a3.code = ?");
+    st->bind(1, adm3);
+    return read_admin(*st);
 }
 
 bool admin_code_exists(connection& conn, int level, std::string_view code) {
-    statement st = conn.prepare("SELECT 1 FROM adm" + std::to_string(level) + " WHERE code = ?");
-    st.bind(1, code);
-    return st.step();
+    cached_query st(conn, "SELECT 1 FROM adm" + std::to_string(level) + " WHERE code = ?");
+    st->bind(1, code);
+    return st->step();
 }
 
 std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id) {
-    statement st = conn.prepare(R"sql(
+    cached_query st(conn, R"sql(
         SELECT id, code, AsBinary(boundary) FROM plots
         WHERE id IN (SELECT pkid FROM idx_plots_boundary WHERE xmax >= ?1 AND xmin <= ?3 AND ymax >= ?2 AND ymin <= ?4)
           AND deleted_at IS NULL AND boundary IS NOT NULL AND id <> ?5
         ORDER BY id)sql");
-    st.bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
+    st->bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
     std::vector<boundary_candidate> out;
-    while (st.step()) out.push_back({st.int64(0), std::string(st.text(1)), geo::multi_polygon_from_wkb(st.blob(2))});
+    while (st->step()) out.push_back({st->int64(0), std::string(st->text(1)), geo::multi_polygon_from_wkb(st->blob(2))});
     return out;
 }
 
 int next_code_sequence(connection& conn, std::string_view adm3) {
-    statement st = conn.prepare(
-        "SELECT coalesce(max(CAST(substr(code, length(?1) + 2) AS INTEGER)), 0) + 1 FROM plots "
-        "WHERE adm3 = ?1 AND code LIKE ?1 || '-%'");
-    st.bind(1, adm3);
-    st.step();
-    return static_cast<int>(st.int64(0));
+    cached_query st(conn, "SELECT coalesce(max(CAST(substr(code, length(?1) + 2) AS INTEGER)), 0) + 1 FROM plots "
+                          "WHERE adm3 = ?1 AND code LIKE ?1 || '-%'");
+    st->bind(1, adm3);
+    st->step();
+    return static_cast<int>(st->int64(0));
 }
 
 } // namespace plotmap::data

@@ -72,6 +72,8 @@ private:
 /// @returns the plot (deleted or not), with admin names.
 [[nodiscard]] std::optional<plot> find_plot(connection& conn, std::int64_t id);
 [[nodiscard]] std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid);
+/// Sets p's adm1_name..adm3_name from its codes, as find_plot gives them.
+void fill_admin_names(connection& conn, plot& p);
 /// The id of the plot holding `code`, if any.
 [[nodiscard]] std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_view code);
 

@@ -11,6 +11,12 @@
 #include <string>
 
 namespace plotmap::data {
+namespace {
+
+constexpr int writer_cache_kib = 128 * 1024;  // a writer's page cache
+constexpr int batch_cache_kib = 1024 * 1024;  // while a batch_cache is alive (pages are allocated as used)
+
+} // namespace
 
 void sqlite_closer::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 void spatialite_cache_releaser::operator()(void* cache) const noexcept { spatialite_cleanup_ex(cache); }
@@ -36,9 +42,9 @@ connection::connection(const std::string& path, mode m, int busy_timeout_ms) : p
     // committed (acknowledged) write survives kill -9 and power loss. See docs/storage.md.
     if (m != mode::read_only) {
         exec("PRAGMA journal_mode=WAL");
-        // The writer's page cache: a large import is one transaction, and pages that do not
-        // fit are spilled to the WAL (written twice) before it commits.
-        exec("PRAGMA cache_size=-131072");
+        // The writer's page cache (see batch_cache for imports). Statement journals in memory:
+        // in a long transaction each insert's went to a temporary file, millions of writes.
+        exec("PRAGMA cache_size=" + std::to_string(-writer_cache_kib) + "; PRAGMA temp_store=MEMORY");
     }
     exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
     if (m == mode::read_only) {
@@ -46,6 +52,18 @@ connection::connection(const std::string& path, mode m, int busy_timeout_ms) : p
         // many pages and the system call per page showed up as a third of tile time.
         exec("PRAGMA query_only=1; PRAGMA mmap_size=4294967296; PRAGMA cache_size=-16384");
         read_only_ = true;
+    }
+}
+
+batch_cache::batch_cache(connection& conn) : conn_(conn) {
+    conn_.exec("PRAGMA cache_size=" + std::to_string(-batch_cache_kib));
+}
+
+batch_cache::~batch_cache() {
+    try {
+        conn_.exec("PRAGMA cache_size=" + std::to_string(-writer_cache_kib));
+    } catch (const std::exception&) {
+        // Keeping the larger cache costs memory, not correctness.
     }
 }
 

@@ -187,6 +187,20 @@ private:
     bool nested_ = false;
 };
 
+/// A larger page cache on a writer for one long transaction (an import): the pages it dirties
+/// stay in memory until it commits instead of being spilled to the WAL and written twice.
+/// The usual size again (and the memory freed) when it goes out of scope.
+class batch_cache {
+public:
+    explicit batch_cache(connection& conn);
+    ~batch_cache();
+    batch_cache(const batch_cache&) = delete;
+    batch_cache& operator=(const batch_cache&) = delete;
+
+private:
+    connection& conn_;
+};
+
 /// Binds a compiled CQL2 filter's :cqlN parameters.
 void bind_filter(statement& st, const cql2::sql_filter& f);
 

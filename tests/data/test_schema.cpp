@@ -126,3 +126,28 @@ TEST(schema, lean_geometry_triggers_keep_every_spatial_index_exact_through_inser
         EXPECT_EQ(c.scalar_int("SELECT CheckSpatialIndex('plots', '" + col + "')"), 1) << col;
     }
 }
+
+TEST(schema, lean_geometry_checks_refuse_a_wrong_type_or_srid_on_insert_and_update) {
+    plotmap::test::temp_dir dir;
+    data::connection c((dir / "t.sqlite").string(), data::connection::mode::create);
+    data::migrate(c);
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'gg%_plots_%' "
+                           "AND sql LIKE '%geometry_columns%'"),
+              0);
+    int n = 0;
+    const auto insert = [&](const std::string& pin, const std::string& boundary) {
+        const std::string uid = "'u" + std::to_string(++n) + "'";
+        c.exec("INSERT INTO plots (uid, code, program, created_at, updated_at, pin, boundary, location) VALUES (" + uid + ", " + uid +
+               ", 'HLM', 'now', 'now', " + pin + ", " + boundary + ", MakePoint(100, 15, 4326))");
+    };
+    const std::string box = "CastToMultiPolygon(BuildMbr(100, 15, 100.001, 15.001, 4326))";
+    EXPECT_THROW(insert("MakePoint(100, 15, 32647)", "NULL"), conflict);               // SRID
+    EXPECT_THROW(insert("MakeLine(MakePoint(100, 15, 4326), MakePoint(100.1, 15, 4326))", "NULL"), conflict); // type
+    EXPECT_THROW(insert("NULL", "BuildMbr(100, 15, 100.001, 15.001, 4326)"), conflict); // POLYGON, not MULTI
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM plots"), 0);
+    insert("MakePoint(100, 15, 4326)", box);
+    insert("NULL", "NULL");
+    EXPECT_THROW(c.exec("UPDATE plots SET boundary = BuildMbr(100, 15, 100.001, 15.001, 4326)"), conflict);
+    EXPECT_THROW(c.exec("UPDATE plots SET location = MakePoint(100, 15, 4267)"), conflict);
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM plots WHERE boundary IS NOT NULL"), 1);
+}
