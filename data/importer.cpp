@@ -983,7 +983,8 @@ import_report import_plots(plot_registry& registry, const std::filesystem::path&
         }
         item.apply = [&row, &used, &o](plot_draft& d) {
             for (const auto& [name, value] : row.fields) {
-                if (const field_alias* a = used[name]) {
+                if (const auto it = used.find(name); it != used.end() && it->second) {
+                    const field_alias* a = it->second;
                     try {
                         a->set(d, value, name);
                     } catch (const error& e) {

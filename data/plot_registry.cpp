@@ -181,11 +181,13 @@ json stored_fields(const plot& p) {
 namespace {
 
 /// {field: [old, new]} for every field that differs.
-json diff(const json& before, const json& after) {
+json diff(const json& before, json after) {
     json out = json::object();
-    for (const auto& [key, value] : after.items()) {
-        const json old = before.is_object() && before.contains(key) ? before[key] : json(nullptr);
-        if (old != value) out[key] = json::array({old, value});
+    const json none;
+    for (auto& [key, value] : after.items()) {
+        const auto found = before.is_object() ? before.find(key) : before.end();
+        const json& old = found != before.end() ? *found : none;
+        if (old != value) out[key] = json::array({old, std::move(value)});
     }
     return out;
 }
