@@ -7,18 +7,29 @@ const A = 6378137.0; // WGS 84 semi-major axis
 const F = 1 / 298.257223563;
 const E2 = F * (2 - F);
 
-/** [[lon, lat], ...] (a ring, open or closed) as metres east/north of its mean point. */
-export function toLocalMetres(ring) {
-  const pts = closedOff(ring);
-  const lat0 = pts.reduce((s, p) => s + p[1], 0) / pts.length;
-  const lon0 = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+/**
+ * The local tangent plane at the mean point of [[lon, lat], ...]: forward([lon, lat]) gives
+ * metres east/north of it, inverse([x, y]) the way back.
+ */
+export function localPlane(points) {
+  const lat0 = points.reduce((s, p) => s + p[1], 0) / points.length;
+  const lon0 = points.reduce((s, p) => s + p[0], 0) / points.length;
   const phi = (lat0 * Math.PI) / 180;
   const w = Math.sqrt(1 - E2 * Math.sin(phi) ** 2);
   const n = A / w; // prime vertical radius
   const m = (A * (1 - E2)) / w ** 3; // meridional radius
   const kx = ((n * Math.cos(phi)) * Math.PI) / 180;
   const ky = (m * Math.PI) / 180;
-  return pts.map(([lon, lat]) => [(lon - lon0) * kx, (lat - lat0) * ky]);
+  return {
+    forward: ([lon, lat]) => [(lon - lon0) * kx, (lat - lat0) * ky],
+    inverse: ([x, y]) => [lon0 + x / kx, lat0 + y / ky],
+  };
+}
+
+/** [[lon, lat], ...] (a ring, open or closed) as metres east/north of its mean point. */
+export function toLocalMetres(ring) {
+  const pts = closedOff(ring);
+  return pts.map(localPlane(pts).forward);
 }
 
 function closedOff(ring) {

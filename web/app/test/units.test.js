@@ -1,6 +1,6 @@
 // Unit tests of the field app's pure modules (node:test): rai-ngan-wa, area and its error
 // band (checked against an exact ellipsoidal formula and a Monte Carlo simulation), GPS fix
-// filtering and averaging.
+// filtering and averaging, typed coordinates, the outbox, self-intersections, days.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatRaiNganWa, parseRaiNganWa, toRaiNganWa } from '../src/rai.js';
@@ -235,4 +235,51 @@ test('outbox: one sync at a time', async () => {
   release();
   await first;
   assert.equal(calls, 1);
+});
+
+test('self-intersections: a bow tie crosses once, where it crosses; a touch and a fold-back are found; a clean ring has none', async () => {
+  const { selfIntersections, isSimple } = await import('../src/rings.js');
+  const at = (x, y) => [100 + x * 0.001, 15 + y * 0.001]; // about 107 m by 111 m cells
+  const square = [at(0, 0), at(1, 0), at(1, 1), at(0, 1), at(0, 0)];
+  assert.deepEqual(selfIntersections(square), []);
+  assert.equal(isSimple(square), true);
+  // Open, with a repeated vertex from a double tap: the same ring.
+  assert.equal(isSimple([at(0, 0), at(1, 0), at(1, 0), at(1, 1), at(0, 1)]), true);
+
+  const bowTie = [at(0, 0), at(1, 0), at(0, 1), at(1, 1)];
+  const found = selfIntersections(bowTie);
+  assert.equal(found.length, 1);
+  assert.deepEqual(found[0].segments, [1, 3]);
+  assert.ok(Math.abs(found[0].at[0] - 100.0005) < 1e-9 && Math.abs(found[0].at[1] - 15.0005) < 1e-9, String(found[0].at));
+  assert.equal(isSimple(bowTie), false);
+
+  // Vertex 3 lies on the edge from vertex 0 to 1: the ring touches itself there.
+  const touch = [at(0, 0), at(2, 0), at(2, 1), at(1, 0), at(0, 1)];
+  const touching = selfIntersections(touch);
+  assert.ok(touching.some((t) => Math.abs(t.at[0] - 100.001) < 1e-9 && Math.abs(t.at[1] - 15) < 1e-9), JSON.stringify(touching));
+
+  // A spike walked out and back along the same line folds over itself.
+  const spike = [at(0, 0), at(1, 0), at(1, 1), at(1, 2), at(1, 1.5), at(0, 1)];
+  assert.ok(selfIntersections(spike).length > 0);
+  // Three points in a row are a degenerate ring, not a crossing; two points are no ring.
+  assert.equal(isSimple([at(0, 0), at(1, 0)]), false);
+});
+
+test('days: Buddhist Era in Thai, typed BE or CE, Thai digits, today in Thai time', async () => {
+  const { formatDay, parseDay, thaiDayOf, DateError } = await import('../src/dates.js');
+  assert.equal(formatDay('2026-11-30', 'th'), '30 พ.ย. 2569');
+  assert.equal(formatDay('2026-11-30', 'en'), '30 Nov 2026');
+  assert.equal(parseDay('30/11/2569'), '2026-11-30');
+  assert.equal(parseDay('๓๐/๑๑/๒๕๖๙'), '2026-11-30');
+  assert.equal(parseDay('1.3.2026'), '2026-03-01');
+  assert.equal(parseDay('2026-03-01'), '2026-03-01');
+  assert.throws(() => parseDay('29/02/2569'), (e) => e instanceof DateError && e.code === 'no_such_day'); // 2026 is no leap year
+  assert.equal(parseDay('29/02/2567'), '2024-02-29');
+  assert.throws(() => parseDay('31/04/2026'), (e) => e.code === 'no_such_day');
+  assert.throws(() => parseDay('next tuesday'), (e) => e.code === 'not_a_date');
+  assert.throws(() => parseDay('01/12/2569', { today: '2026-11-30' }), (e) => e.code === 'future');
+  assert.throws(() => parseDay('01/01/2532'), (e) => e.code === 'too_early'); // 1989
+  // 06:30 in Bangkok on 1 December is still 30 November in UTC.
+  assert.equal(thaiDayOf('2026-11-30T23:30:00Z'), '2026-12-01');
+  assert.equal(thaiDayOf(new Date('2026-11-30T16:59:59Z')), '2026-11-30');
 });
