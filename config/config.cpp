@@ -33,6 +33,14 @@ void check_public_url(const std::string& v, const std::string& where) {
     if (v.find_first_of(" ?#\"<>") != std::string::npos) throw config_error(where + ": must be a plain base URL (no spaces, query or fragment)");
 }
 
+void check_basemap_url(const std::string& v, const std::string& where) {
+    if (v.empty()) return;
+    if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) throw config_error(where + ": must start with http:// or https://");
+    for (const char* slot : {"{z}", "{x}", "{y}"}) {
+        if (v.find(slot) == std::string::npos) throw config_error(where + ": an XYZ tile URL needs " + slot + ", got \"" + v + "\"");
+    }
+}
+
 template <typename T>
 T parse_integer(const std::string& text, const std::string& where, T min, T max) {
     long long v = 0;
@@ -270,6 +278,9 @@ const std::vector<key_spec>& keys() {
                                  [](settings& s) -> std::size_t& { return s.tiles.max_tile_bytes; }),
         integer_key<int>("tiles", "max_age_s", 0, 86400 * 365, [](settings& s) -> int& { return s.tiles.max_age_s; }),
         string_key("web", "root", [](settings& s) -> std::string& { return s.web.root; }),
+        string_key("web", "basemap_url", [](settings& s) -> std::string& { return s.web.basemap_url; }, check_basemap_url),
+        string_key("web", "basemap_attribution", [](settings& s) -> std::string& { return s.web.basemap_attribution; }),
+        integer_key<int>("web", "basemap_max_zoom", 0, 24, [](settings& s) -> int& { return s.web.basemap_max_zoom; }),
         string_key("photos", "dir", [](settings& s) -> std::string& { return s.photos.dir; }),
         integer_key<std::size_t>("photos", "max_bytes", 1024, std::size_t{1} << 32,
                                  [](settings& s) -> std::size_t& { return s.photos.max_bytes; }),

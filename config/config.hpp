@@ -80,6 +80,9 @@ struct auth_settings {
 
 struct web_settings {
     std::string root; ///< folder with the web pages and their npm packages; empty = the shipped web/
+    std::string basemap_url;         ///< XYZ raster tiles ({z}/{x}/{y}) under the plots; empty = none
+    std::string basemap_attribution; ///< the credit its licence asks for
+    int basemap_max_zoom = 19;       ///< its deepest zoom
 };
 
 struct photo_settings {

@@ -53,7 +53,7 @@ json tilejson(const tileset& ts, const std::string& base_url, const std::string&
 }
 
 json default_style(const std::string& base_url, const std::string& query, const zoom_rules& zooms,
-                   const std::vector<std::string>& stages) {
+                   const std::vector<std::string>& stages, const basemap* under) {
     const json font = json::array({label_font});
     const json not_cluster = json::array({"!", json::array({"has", "point_count"})});
     const json is_cluster = json::array({"has", "point_count"});
@@ -92,14 +92,19 @@ json default_style(const std::string& base_url, const std::string& query, const 
                      {"text-size", json::array({"match", json::array({"get", "level"}), 1, 15, 2, 13, 11})}}},
          {"paint", {{"text-color", "#4d463e"}, {"text-halo-color", "#ffffff"}, {"text-halo-width", 1.2}}}},
     });
+    json sources = {{"plots", {{"type", "vector"}, {"url", base_url + "/tiles/plots.json" + query}}},
+                    {"admin", {{"type", "vector"}, {"url", base_url + "/tiles/admin.json" + query}, {"attribution", admin_attribution}}}};
+    if (under != nullptr) {
+        sources["basemap"] = {{"type", "raster"}, {"tiles", {under->url}}, {"tileSize", 256}, {"maxzoom", under->max_zoom},
+                              {"attribution", under->attribution}};
+        layers.insert(layers.begin() + 1, json{{"id", "basemap"}, {"type", "raster"}, {"source", "basemap"}});
+    }
     return {{"version", 8},
             {"name", "plotmap"},
             {"metadata", {{"plotmap:stages", stages}}},
             {"center", {100.5, 15.0}},
             {"zoom", 5},
-            {"sources",
-             {{"plots", {{"type", "vector"}, {"url", base_url + "/tiles/plots.json" + query}}},
-              {"admin", {{"type", "vector"}, {"url", base_url + "/tiles/admin.json" + query}, {"attribution", admin_attribution}}}}},
+            {"sources", std::move(sources)},
             {"glyphs", base_url + "/fonts/{fontstack}/{range}.pbf"},
             {"layers", std::move(layers)}};
 }

@@ -19,10 +19,18 @@ inline constexpr const char* admin_attribution = "Boundaries: OCHA / Royal Thai 
 [[nodiscard]] nlohmann::json tilejson(const tileset& ts, const std::string& base_url, const std::string& query,
                                       const zoom_rules& zooms, const std::vector<std::string>& stages, const geo::bbox& bounds);
 
+/// An XYZ raster basemap (satellite imagery or a street map) drawn under everything else.
+struct basemap {
+    std::string url;          ///< tile URL template with {z}, {x} and {y}
+    std::string attribution;  ///< shown on the map, as its licence asks
+    int max_zoom = 19;        ///< the deepest zoom it has tiles for (MapLibre scales them past it)
+};
+
 /// The default style: admin boundaries and Thai labels, plots coloured by stage, pins and
-/// clusters with counts. The font stack it names is served under /fonts.
+/// clusters with counts; the basemap under them when one is given (the admin layers still
+/// orient where its tiles do not load). The font stack it names is served under /fonts.
 [[nodiscard]] nlohmann::json default_style(const std::string& base_url, const std::string& query, const zoom_rules& zooms,
-                                           const std::vector<std::string>& stages);
+                                           const std::vector<std::string>& stages, const basemap* under = nullptr);
 
 /// The font stack the style uses for every label.
 inline constexpr const char* label_font = "Noto Sans Thai Regular";

@@ -209,7 +209,10 @@ void add_tiles(router& r, const context& ctx) {
 
     r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         if (p.at("file") != "default.json") throw not_found("there is one style: /styles/default.json");
-        return json_document(ctx, tiles::default_style(base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages()));
+        const auto& web = ctx.settings.web;
+        const tiles::basemap under{web.basemap_url, web.basemap_attribution, web.basemap_max_zoom};
+        return json_document(ctx, tiles::default_style(base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(),
+                                                       web.basemap_url.empty() ? nullptr : &under));
     });
 
     r.add("GET", "/fonts/{fontstack}/{file}", access::open, [&ctx](const request&, const path_params& p) {

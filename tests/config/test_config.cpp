@@ -79,6 +79,22 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.server.public_url, defaults.server.public_url);
     EXPECT_EQ(shipped.tiles.fonts, defaults.tiles.fonts);
     EXPECT_EQ(shipped.web.root, defaults.web.root);
+    EXPECT_EQ(shipped.web.basemap_url, defaults.web.basemap_url);
+    EXPECT_EQ(shipped.web.basemap_attribution, defaults.web.basemap_attribution);
+    EXPECT_EQ(shipped.web.basemap_max_zoom, defaults.web.basemap_max_zoom);
+}
+
+TEST(config, a_basemap_is_an_xyz_url) {
+    const settings s = load(std::nullopt, {{"PLOTMAP_WEB_BASEMAP_URL", "https://tiles.example.org/sat/{z}/{x}/{y}.jpg"},
+                                           {"PLOTMAP_WEB_BASEMAP_ATTRIBUTION", "Imagery © Example"},
+                                           {"PLOTMAP_WEB_BASEMAP_MAX_ZOOM", "18"}});
+    EXPECT_EQ(s.web.basemap_url, "https://tiles.example.org/sat/{z}/{x}/{y}.jpg");
+    EXPECT_EQ(s.web.basemap_max_zoom, 18);
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_WEB_BASEMAP_URL", "https://tiles.example.org/sat/{z}/{x}.jpg"}}),
+              "environment variable PLOTMAP_WEB_BASEMAP_URL (key 'web.basemap_url'): an XYZ tile URL needs {y}, got "
+              "\"https://tiles.example.org/sat/{z}/{x}.jpg\"");
+    EXPECT_EQ(error_of(std::nullopt, {{"PLOTMAP_WEB_BASEMAP_URL", "file:///etc/{z}/{x}/{y}"}}),
+              "environment variable PLOTMAP_WEB_BASEMAP_URL (key 'web.basemap_url'): must start with http:// or https://");
 }
 
 TEST(config, lists_numbers_and_boxes) {

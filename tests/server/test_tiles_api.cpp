@@ -101,6 +101,19 @@ TEST_F(tiles_api, style_points_at_the_tilejson_and_colours_by_stage) {
         EXPECT_TRUE(ids.contains(id)) << id;
     }
     EXPECT_EQ(get("/styles/other.json").status, 404);
+    EXPECT_FALSE(style["sources"].contains("basemap"));
+
+    // A configured basemap goes under everything but the background, with its credit.
+    settings.web.basemap_url = "https://tiles.example.org/sat/{z}/{x}/{y}.jpg";
+    settings.web.basemap_attribution = "Imagery © Example";
+    const json with = json::parse(get("/styles/default.json").body);
+    EXPECT_EQ(with["sources"]["basemap"]["type"], "raster");
+    EXPECT_EQ(with["sources"]["basemap"]["tiles"][0], "https://tiles.example.org/sat/{z}/{x}/{y}.jpg");
+    EXPECT_EQ(with["sources"]["basemap"]["attribution"], "Imagery © Example");
+    EXPECT_EQ(with["sources"]["basemap"]["maxzoom"], 19);
+    EXPECT_EQ(with["layers"][0]["id"], "background");
+    EXPECT_EQ(with["layers"][1]["id"], "basemap");
+    EXPECT_EQ(with["layers"].size(), style["layers"].size() + 1);
 }
 
 TEST_F(tiles_api, a_plot_tile_matches_the_store_and_carries_no_personal_data) {
