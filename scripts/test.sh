@@ -16,6 +16,7 @@ jobs=$(nproc)
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 
 scripts/install-deps.sh --with-test-tools
+npm --prefix web run build --silent # the field app the browser tests drive
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLOTMAP_WERROR=ON -DPLOTMAP_BUILD_TESTS=ON >/dev/null
 cmake --build build/test
 (cd build/test && ctest --output-on-failure -j "$jobs" "$@")

@@ -1,13 +1,17 @@
-// The web pages: /embed (the read-only embeddable map) and the files it loads.
+// The web pages: /embed (the read-only embeddable map), /admin (accounts) and the files they
+// load; /app/ (the field app), the files Vite builds into web/dist/app/.
 
 #include "server/routes/routes.hpp"
 #include "tiles/tile_cache.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <utility>
 
 namespace plotmap::server::routes {
 namespace {
@@ -37,20 +41,23 @@ class file_store {
 public:
     explicit file_store(std::filesystem::path root) : root_(std::move(root)) {}
 
-    std::shared_ptr<const loaded> get(const web_file& f) {
+    /// The file at `path` below the root, or null if there is none (nothing is kept for it).
+    std::shared_ptr<const loaded> find(const std::string& path) {
         const std::lock_guard lock(mutex_);
-        auto& slot = files_[f.url];
-        if (slot) return slot;
-        std::ifstream in(root_ / f.path, std::ios::binary);
-        if (!in) {
-            throw not_found(std::string(f.path) + " is missing under " + root_.string() +
-                            ": run scripts/install-deps.sh (it installs the web pages' npm packages)");
-        }
+        if (const auto it = files_.find(path); it != files_.end()) return it->second;
+        std::ifstream in(root_ / path, std::ios::binary);
+        if (!in) return nullptr;
         auto l = std::make_shared<loaded>();
         l->body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         l->etag = tiles::tile_etag(l->body);
-        slot = l;
-        return slot;
+        return files_.emplace(path, std::move(l)).first->second;
+    }
+
+    /// The file at `path`. @throws not_found saying how to make it (`missing`) if it is not there.
+    std::shared_ptr<const loaded> get(const std::string& path, const char* missing) {
+        auto file = find(path);
+        if (!file) throw not_found(path + " is missing under " + root_.string() + ": " + missing);
+        return file;
     }
 
 private:
@@ -59,6 +66,52 @@ private:
     std::map<std::string, std::shared_ptr<const loaded>> files_;
 };
 
+response file_response(const request& req, const loaded& file, const char* content_type, const char* cache_control) {
+    response res;
+    res.set("ETag", file.etag);
+    res.set("Cache-Control", cache_control);
+    if (req.header("if-none-match") == file.etag) {
+        res.status = 304;
+        return res;
+    }
+    res.set("Content-Type", content_type);
+    res.body = file.body;
+    return res;
+}
+
+constexpr const char* run_install = "run scripts/install-deps.sh (it installs the web pages' npm packages)";
+constexpr const char* run_build = "build the web pages: npm --prefix web run build (scripts/run.sh does)";
+
+/// The type of a file the app build makes, by its extension; nullptr for any other file.
+const char* app_content_type(std::string_view name) {
+    static constexpr std::array<std::pair<std::string_view, const char*>, 9> types{{
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".webmanifest", "application/manifest+json"},
+        {".json", "application/json"},
+        {".png", "image/png"},
+        {".svg", "image/svg+xml"},
+        {".woff2", "font/woff2"},
+        {".map", "application/json"},
+    }};
+    for (const auto& [ext, type] : types) {
+        if (name.size() > ext.size() && name.ends_with(ext)) return type;
+    }
+    return nullptr;
+}
+
+/// A file name the app build can have made: letters, digits, '-', '_' and '.', not starting
+/// with '.', of a known type. Anything else (a path, "..", a dotfile) is not found.
+bool is_app_file_name(std::string_view name) {
+    if (name.empty() || name.size() > 128 || name.front() == '.') return false;
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return app_content_type(name) != nullptr;
+}
+
 } // namespace
 
 void add_web(router& r, const context& ctx) {
@@ -66,19 +119,35 @@ void add_web(router& r, const context& ctx) {
                                                                             : std::filesystem::path(ctx.settings.web.root));
     for (const web_file& f : files) {
         r.add("GET", f.url, access::open, [store, &f](const request& req, const path_params&) {
-            const auto file = store->get(f);
-            response res;
-            res.set("ETag", file->etag);
-            res.set("Cache-Control", "public, max-age=300");
-            if (req.header("if-none-match") == file->etag) {
-                res.status = 304;
-                return res;
-            }
-            res.set("Content-Type", f.content_type);
-            res.body = file->body;
-            return res;
+            return file_response(req, *store->get(f.path, run_install), f.content_type, "public, max-age=300");
         });
     }
+
+    // The field app. Vite names its bundles by their content: those are kept a year. The page,
+    // the service worker and the manifest are checked every time (ETag), so a new release
+    // reaches phones at their next start; signed-in data never comes from these files.
+    const auto app_file = [store](const request& req, const std::string& path, bool immutable) {
+        const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
+        const auto file = is_app_file_name(name) ? store->find("dist/app/" + path) : nullptr;
+        if (!file) {
+            // Only a missing build is worth a hint; any other name is simply not there.
+            if (!store->find("dist/app/index.html")) store->get("dist/app/index.html", run_build);
+            throw not_found("no resource at /app/" + path);
+        }
+        return file_response(req, *file, app_content_type(name), immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    };
+    r.add("GET", "/app", access::open, [](const request&, const path_params&) {
+        response res;
+        res.status = 308;
+        res.set("Location", "/app/");
+        return res;
+    });
+    r.add("GET", "/app/", access::open,
+          [app_file](const request& req, const path_params&) { return app_file(req, "index.html", false); });
+    r.add("GET", "/app/{file}", access::open,
+          [app_file](const request& req, const path_params& p) { return app_file(req, p.at("file"), false); });
+    r.add("GET", "/app/assets/{file}", access::open,
+          [app_file](const request& req, const path_params& p) { return app_file(req, "assets/" + p.at("file"), true); });
 }
 
 } // namespace plotmap::server::routes

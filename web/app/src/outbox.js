@@ -120,6 +120,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * Ends the back-off of operations waiting after network errors (the signal is back, or the
+   * officer taps "send now"): the next sync tries them at once. Refusals and conflicts stay.
+   */
+  async retryNow() {
+    for (const op of await this.store.all()) {
+      if (op.state === 'waiting' && op.nextAttemptAt > 0) await this.store.put({ ...op, nextAttemptAt: 0 });
+    }
+  }
+
   /** A conflict resolved by the officer: the op goes again, based on the server's version. */
   async resolve(key, { body, baseVersion }) {
     const op = (await this.store.all()).find((o) => o.key === key);

@@ -237,6 +237,34 @@ test('outbox: one sync at a time', async () => {
   assert.equal(calls, 1);
 });
 
+test('outbox: when the signal returns, what waited after network errors goes at once; refusals stay', async () => {
+  let clock = 1000;
+  let online = false;
+  const box = new Outbox(memoryStore(), async (op) => {
+    if (!online) throw new Error('Failed to fetch');
+    return op.body.bad ? { status: 422, body: { detail: 'no' } } : { status: 201, id: 1, version: 1 };
+  }, { now: () => clock, random: () => 0.5 });
+  await box.add({ kind: 'create', plot: 'A', body: {} });
+  await box.add({ kind: 'create', plot: 'B', body: { bad: true } });
+  online = true;
+  await box.sync(); // A is created, B refused
+  await box.add({ kind: 'create', plot: 'C', body: {} });
+  online = false;
+  for (let i = 0; i < 4; i += 1) {
+    clock += 60000; // past each back-off: four failed tries, the last one 8 s ago at most
+    await box.sync();
+  }
+  const [waiting] = (await box.pending()).filter((o) => o.plot === 'C');
+  assert.ok(waiting.nextAttemptAt > clock, 'backing off');
+  online = true;
+  assert.equal((await box.sync()).sent, 0); // still backing off
+  await box.retryNow();
+  const result = await box.sync();
+  assert.equal(result.sent, 1);
+  assert.equal(result.failed, 1);
+  assert.deepEqual((await box.pending()).map((o) => [o.plot, o.state]), [['B', 'failed']]);
+});
+
 test('self-intersections: a bow tie crosses once, where it crosses; a touch and a fold-back are found; a clean ring has none', async () => {
   const { selfIntersections, isSimple } = await import('../src/rings.js');
   const at = (x, y) => [100 + x * 0.001, 15 + y * 0.001]; // about 107 m by 111 m cells

@@ -1,0 +1,50 @@
+// The plotmap API as the app calls it: same-origin JSON with the session cookie, the session's
+// CSRF token on writes, and answers as { status, body } (a network failure throws), so the
+// outbox can tell a refusal from a lost connection.
+
+let csrf = null;
+
+export function setCsrf(token) {
+  csrf = token ?? null;
+}
+
+export async function call(method, url, body, headers = {}) {
+  const h = { Accept: 'application/json', ...headers };
+  if (body !== undefined && !h['Content-Type']) h['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') h['X-CSRF-Token'] = csrf;
+  const res = await fetch(url, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { detail: text.slice(0, 200) };
+  }
+  return { status: res.status, body: data, headers: res.headers };
+}
+
+/** GET that resolves with the body of a 2xx answer and rejects with the problem's detail. */
+export async function get(url) {
+  const answer = await call('GET', url);
+  if (answer.status < 200 || answer.status >= 300) {
+    const err = new Error(answer.body?.detail ?? `HTTP ${answer.status}`);
+    err.status = answer.status;
+    throw err;
+  }
+  return answer.body;
+}
+
+/** Sends one outbox operation (see outbox.js); the operation's key is its Idempotency-Key. */
+export async function sendOperation(op) {
+  if (op.kind === 'create') {
+    const answer = await call('POST', '/api/v1/plots', op.body, { 'Idempotency-Key': op.key });
+    return { status: answer.status, id: answer.body?.id, version: answer.body?.version, body: answer.body };
+  }
+  throw new Error(`unknown operation ${op.kind}`);
+}

@@ -1,0 +1,544 @@
+// The field app: sign in once, see plots near you on the map, pin a new plot from GPS or typed
+// coordinates and fill in its record; every save goes to the outbox on the phone first and
+// is sent, exactly once, when there is signal.
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './app.css';
+import maplibregl from 'maplibre-gl';
+import { registerSW } from 'virtual:pwa-register';
+import { call, get, sendOperation, setCsrf } from './api.js';
+import { CoordError, parseLatLon, parseUtm } from './coords.js';
+import { previewLonLat } from './crs.js';
+import { distanceM } from './fixes.js';
+import { language, setLanguage, t } from './i18n.js';
+import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
+import { Outbox } from './outbox.js';
+import { GpsPin } from './pin.js';
+import { parseRaiNganWa } from './rai.js';
+
+const $ = (id) => document.getElementById(id);
+const DEED_TYPES = ['none', 'chanote', 'ns3k', 'ns3', 'spk401', 'other'];
+const SYNC_EVERY_MS = 30000;
+
+const state = {
+  session: null, // { username, role, scope, scope_name, csrf_token }
+  programs: [],
+  stages: [],
+  stageColours: {},
+  position: null, // the last "where am I" fix: { lon, lat, accuracy }
+  pin: null, // { lon, lat, accuracy, source, crs?, coordinates? }
+  map: null,
+  marker: null,
+  plots: [],
+};
+
+// What the last sync confirmed (uid, id, code), to tell the officer which code a plot got.
+const confirmed = [];
+async function sendAndNote(op) {
+  const answer = await sendOperation(op);
+  if (answer.status >= 200 && answer.status < 300) confirmed.push({ plot: op.plot, id: answer.id, code: answer.body?.code });
+  return answer;
+}
+const outbox = new Outbox(outboxStore, sendAndNote);
+
+// ---- words, language, contrast ----------------------------------------------------------
+
+function applyWords() {
+  document.documentElement.lang = language();
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  $('search').placeholder = t('search');
+  $('contrast').title = t('contrast');
+  $('contrast').setAttribute('aria-label', t('contrast'));
+  fillSelect(document.querySelector('#plot-form [name=deed_type]'), DEED_TYPES, (d) => t(`deed_${d}`));
+  fillSelect(document.querySelector('#plot-form [name=stage]'), state.stages, stageName);
+  renderNet();
+  renderPin();
+  renderPlots();
+  renderOutbox();
+  if (state.session) $('whoami').textContent = t('signed_in_as', { user: state.session.username, scope: scopeText() });
+}
+
+function stageName(stage) {
+  const key = `stage_${stage}`;
+  const word = t(key);
+  return word === key ? stage : word;
+}
+
+function scopeText() {
+  return state.session.scope ? state.session.scope_name ?? state.session.scope : t('whole_country');
+}
+
+function fillSelect(select, values, label) {
+  const keep = select.value;
+  select.replaceChildren(...values.map((v) => new Option(label(v), v)));
+  if (values.includes(keep)) select.value = keep;
+}
+
+function show(el, text, ok) {
+  el.textContent = text;
+  el.className = `message ${ok ? 'ok' : 'error'}`;
+  el.hidden = false;
+}
+
+// ---- session ----------------------------------------------------------------------------
+
+async function start() {
+  setLanguage(localStorage.getItem('plotmap.lang') ?? 'th');
+  if (localStorage.getItem('plotmap.contrast') === '1') setContrast(true);
+  applyWords();
+  let answer = null;
+  try {
+    answer = await call('GET', '/api/v1/session');
+  } catch {
+    // No signal: carry on with the session this phone last had, if any.
+    const kept = localStorage.getItem('plotmap.session');
+    if (kept) return enter(JSON.parse(kept));
+  }
+  if (answer?.status === 200) return enter(answer.body);
+  localStorage.removeItem('plotmap.session');
+  showSignIn();
+}
+
+function showSignIn() {
+  $('work-view').hidden = true;
+  $('sign-in-view').hidden = false;
+}
+
+async function enter(session) {
+  state.session = session;
+  setCsrf(session.csrf_token);
+  localStorage.setItem('plotmap.session', JSON.stringify(session));
+  $('sign-in-view').hidden = true;
+  $('work-view').hidden = false;
+  await loadRules();
+  applyWords();
+  await restoreDraft();
+  startMap();
+  sync();
+}
+
+async function loadRules() {
+  try {
+    const q = await get('/collections/plots/queryables');
+    state.programs = q.properties?.program?.enum ?? [];
+    state.stages = q.properties?.stage?.enum ?? [];
+    localStorage.setItem('plotmap.rules', JSON.stringify({ programs: state.programs, stages: state.stages }));
+  } catch {
+    const kept = JSON.parse(localStorage.getItem('plotmap.rules') ?? '{}');
+    state.programs = kept.programs ?? [];
+    state.stages = kept.stages ?? [];
+  }
+  fillSelect(document.querySelector('#plot-form [name=program]'), state.programs, (p) => p);
+}
+
+$('sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  try {
+    const answer = await call('POST', '/api/v1/session', { username: String(form.get('username')).trim().toLowerCase(), password: form.get('password') });
+    if (answer.status !== 200 && answer.status !== 201) {
+      show($('sign-in-message'), answer.body?.detail ?? `HTTP ${answer.status}`, false);
+      return;
+    }
+    $('sign-in-message').hidden = true;
+    ev.target.reset();
+    await enter(answer.body);
+  } catch (e) {
+    show($('sign-in-message'), t('offline'), false);
+  }
+});
+
+$('sign-out').addEventListener('click', async () => {
+  try {
+    await call('DELETE', '/api/v1/session');
+  } catch {
+    // offline: the cookie ends on the server when it times out
+  }
+  localStorage.removeItem('plotmap.session');
+  state.session = null;
+  setCsrf(null);
+  showSignIn();
+});
+
+$('lang').addEventListener('click', () => {
+  setLanguage(language() === 'th' ? 'en' : 'th');
+  localStorage.setItem('plotmap.lang', language());
+  applyWords();
+});
+
+function setContrast(on) {
+  document.documentElement.classList.toggle('contrast', on);
+  $('contrast').setAttribute('aria-pressed', String(on));
+}
+$('contrast').addEventListener('click', () => {
+  const on = !document.documentElement.classList.contains('contrast');
+  setContrast(on);
+  localStorage.setItem('plotmap.contrast', on ? '1' : '0');
+});
+
+for (const tab of document.querySelectorAll('#tabs button')) {
+  tab.addEventListener('click', () => {
+    for (const other of document.querySelectorAll('#tabs button')) other.setAttribute('aria-selected', String(other === tab));
+    for (const name of ['near', 'new', 'outbox']) $(`tab-${name}`).hidden = name !== tab.dataset.tab;
+    if (tab.dataset.tab === 'outbox') renderOutbox();
+  });
+}
+
+// ---- map --------------------------------------------------------------------------------
+
+function startMap() {
+  if (state.map) return;
+  const map = new maplibregl.Map({ container: 'map', style: '/styles/default.json', center: [100.5, 15.0], zoom: 5, attributionControl: false });
+  // Attribution folded to its (i) button: on a phone the open box covers a fifth of the map.
+  const attribution = new maplibregl.AttributionControl({ compact: true });
+  map.addControl(attribution);
+  map.once('idle', () => map.getContainer().querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show'));
+  state.map = map;
+  window.plotmapApp = { map, outbox, state }; // for the tests
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }));
+  const locate = new maplibregl.GeolocateControl({
+    positionOptions: { enableHighAccuracy: true },
+    trackUserLocation: true,
+    showAccuracyCircle: true,
+  });
+  map.addControl(locate, 'top-right');
+  locate.on('geolocate', (pos) => {
+    state.position = { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy: pos.coords.accuracy };
+    $('fix').textContent = t('accuracy', { m: Math.round(pos.coords.accuracy) });
+    renderPlots();
+  });
+  $('locate').onclick = () => locate.trigger();
+  map.on('load', () => {
+    const fill = map.getStyle().layers.find((l) => l.id === 'plots-fill');
+    const expr = fill?.paint?.['fill-color'];
+    if (Array.isArray(expr)) for (let i = 2; i + 1 < expr.length; i += 2) state.stageColours[expr[i]] = expr[i + 1];
+    if (state.pin) placeMarker([state.pin.lon, state.pin.lat], true); // a draft from before
+    openOnScope();
+  });
+  map.on('moveend', () => loadPlots());
+}
+
+/** Opens the map on the officer's scope (a province, district or subdistrict), once. */
+async function openOnScope() {
+  const scope = state.session?.scope;
+  if (!scope) return loadPlots();
+  const key = `plotmap.scope-bounds.${scope}`;
+  let box = JSON.parse(localStorage.getItem(key) ?? 'null');
+  if (!box) {
+    try {
+      const level = scope.length / 2;
+      const found = await get(`/collections/adm${level}/items?filter=${encodeURIComponent(`code = '${scope}'`)}&limit=1`);
+      box = boundsOf(found.features?.[0]?.geometry);
+      if (box) localStorage.setItem(key, JSON.stringify(box));
+    } catch {
+      // offline the first time: the country view stays
+    }
+  }
+  if (box) state.map.fitBounds(box, { padding: 20, animate: false });
+  loadPlots();
+}
+
+function boundsOf(geometry) {
+  if (!geometry) return null;
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]);
+      b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]);
+      b[3] = Math.max(b[3], c[1]);
+    } else {
+      c.forEach(walk);
+    }
+  };
+  walk(geometry.coordinates);
+  return Number.isFinite(b[0]) ? [[b[0], b[1]], [b[2], b[3]]] : null;
+}
+
+// ---- plots near me ----------------------------------------------------------------------
+
+let searchTimer = null;
+$('search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(loadPlots, 300);
+});
+
+async function loadPlots() {
+  if (!state.map) return;
+  const text = $('search').value.trim();
+  const params = new URLSearchParams({ limit: '200' });
+  if (text) {
+    params.set('q', text);
+  } else {
+    const b = state.map.getBounds();
+    params.set('bbox', [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(','));
+  }
+  try {
+    state.plots = (await get(`/api/v1/plots?${params}`)).plots ?? [];
+  } catch {
+    return; // offline: keep the last list
+  }
+  renderPlots();
+}
+
+function plotPoint(p) {
+  if (p.pin) return p.pin.coordinates;
+  const ring = p.boundary?.type === 'Polygon' ? p.boundary.coordinates[0] : p.boundary?.coordinates?.[0]?.[0];
+  if (!ring) return null;
+  return [ring.reduce((s, c) => s + c[0], 0) / ring.length, ring.reduce((s, c) => s + c[1], 0) / ring.length];
+}
+
+function renderPlots() {
+  const list = $('plots');
+  if (!list) return;
+  const from = state.position ?? (state.map ? { lon: state.map.getCenter().lng, lat: state.map.getCenter().lat } : null);
+  const rows = state.plots
+    .map((p) => ({ p, at: plotPoint(p) }))
+    .filter((r) => r.at)
+    .map((r) => ({ ...r, d: from ? distanceM(from, { lon: r.at[0], lat: r.at[1] }) : 0 }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 50);
+  if (rows.length === 0) {
+    const li = document.createElement('li');
+    li.textContent = t('no_plots');
+    list.replaceChildren(li);
+    return;
+  }
+  list.replaceChildren(...rows.map(({ p, at, d }) => {
+    const li = document.createElement('li');
+    li.dataset.id = p.id;
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = state.stageColours[p.stage] ?? '#888';
+    const what = document.createElement('span');
+    what.className = 'what';
+    what.textContent = `${p.code}${p.name ? ` · ${p.name}` : ''}`;
+    const small = document.createElement('small');
+    small.textContent = [stageName(p.stage), p.adm3_name, p.area_rai ? `${p.area_rai} ไร่` : null].filter(Boolean).join(' · ');
+    what.appendChild(small);
+    const far = document.createElement('span');
+    far.className = 'far';
+    far.textContent = d < 1000 ? t('distance_m', { d: Math.round(d) }) : t('distance_km', { d: (d / 1000).toFixed(1) });
+    li.append(swatch, what, far);
+    li.addEventListener('click', () => state.map.flyTo({ center: at, zoom: Math.max(state.map.getZoom(), 16) }));
+    return li;
+  }));
+}
+
+// ---- a new plot: its position -------------------------------------------------------------
+
+const gps = new GpsPin({
+  onUpdate: ({ average, fixes }) => {
+    $('pin-live').hidden = false;
+    $('pin-status').textContent = average
+      ? t('pin_fixes', { used: average.used, all: fixes, m: average.accuracy.toFixed(1) })
+      : t('pin_waiting', { target: gps.options.targetM });
+    if (average) placeMarker([average.lon, average.lat], false);
+  },
+  onTaken: (average) => {
+    $('pin-live').hidden = true;
+    setPin({ lon: average.lon, lat: average.lat, accuracy: average.accuracy, source: 'gps' });
+  },
+  onError: (err) => {
+    $('pin-status').textContent = err.message;
+  },
+});
+
+$('pin-gps').addEventListener('click', () => {
+  $('typed').hidden = true;
+  $('pin-live').hidden = false;
+  $('pin-status').textContent = t('pin_waiting', { target: gps.options.targetM });
+  gps.start();
+});
+$('pin-accept').addEventListener('click', () => gps.take());
+$('pin-typed-toggle').addEventListener('click', () => {
+  gps.stop();
+  $('pin-live').hidden = true;
+  $('typed').hidden = !$('typed').hidden;
+});
+
+$('typed').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    const typed = String(f.get('latlon')).trim()
+      ? parseLatLon(f.get('latlon'))
+      : parseUtm(f.get('easting'), f.get('northing'), f.get('zone'), f.get('datum'));
+    const [lon, lat] = previewLonLat(typed);
+    const coordinates = typed.crs === 'EPSG:4326' ? [typed.lon, typed.lat] : [typed.x, typed.y];
+    $('typed-message').hidden = true;
+    setPin({ lon, lat, accuracy: null, source: 'typed', crs: typed.crs, coordinates });
+  } catch (e) {
+    show($('typed-message'), e instanceof CoordError ? t(`err_${e.code}`) : e.message, false);
+  }
+});
+
+function placeMarker(lonlat, draggable) {
+  if (!state.map) return;
+  if (!state.marker) {
+    state.marker = new maplibregl.Marker({ color: '#d32f2f', draggable: true }).setLngLat(lonlat).addTo(state.map);
+    state.marker.on('dragend', () => {
+      const at = state.marker.getLngLat();
+      setPin({ lon: at.lng, lat: at.lat, accuracy: null, source: 'map' });
+    });
+  }
+  state.marker.setLngLat(lonlat);
+  state.marker.setDraggable(draggable);
+}
+
+function setPin(pin) {
+  state.pin = pin;
+  placeMarker([pin.lon, pin.lat], true);
+  state.map?.easeTo({ center: [pin.lon, pin.lat], zoom: Math.max(state.map.getZoom(), 17) });
+  renderPin();
+  keepDraft();
+}
+
+function renderPin() {
+  const el = $('pin-summary');
+  if (!state.pin) {
+    el.textContent = '';
+    return;
+  }
+  const p = state.pin;
+  el.textContent = `${t('pin_accepted', { m: p.accuracy ? p.accuracy.toFixed(1) : '–', source: t(`source_${p.source}`) })} · ${p.lat.toFixed(6)}, ${p.lon.toFixed(6)}`;
+}
+
+// ---- a new plot: its record, kept as a draft, saved to the outbox ---------------------------
+
+const form = $('plot-form');
+
+function formValues() {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+async function keepDraft() {
+  await saveDraft('new', { fields: formValues(), pin: state.pin });
+}
+form.addEventListener('input', keepDraft);
+
+async function restoreDraft() {
+  const draft = await loadDraft('new');
+  if (!draft) return;
+  for (const [name, value] of Object.entries(draft.fields ?? {})) {
+    if (form.elements[name]) form.elements[name].value = value;
+  }
+  state.pin = draft.pin ?? null;
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const message = $('save-message');
+  if (!state.pin) {
+    show(message, t('need_pin'), false);
+    return;
+  }
+  const v = formValues();
+  const body = { uid: crypto.randomUUID(), program: v.program, stage: v.stage, deed_type: v.deed_type };
+  for (const name of ['name', 'owner_name', 'owner_phone', 'deed_no']) if (v[name].trim()) body[name] = v[name].trim();
+  if (v.village_no) body.village_no = Number(v.village_no);
+  if (v.declared_area_rai.trim()) {
+    try {
+      parseRaiNganWa(v.declared_area_rai);
+    } catch (e) {
+      show(message, e.message, false);
+      return;
+    }
+    body.declared_area_rai = v.declared_area_rai.trim();
+  }
+  const p = state.pin;
+  if (p.source === 'typed') {
+    body.crs = p.crs;
+    body.pin = { type: 'Point', coordinates: p.coordinates };
+  } else {
+    body.pin = { type: 'Point', coordinates: [p.lon, p.lat] };
+    if (p.accuracy) body.pin_accuracy_m = Math.round(p.accuracy * 10) / 10;
+  }
+  body.pin_source = p.source;
+  await outbox.add({ kind: 'create', plot: body.uid, body });
+  await dropDraft('new');
+  form.reset();
+  state.pin = null;
+  state.marker?.remove();
+  state.marker = null;
+  renderPin();
+  show(message, t('saved_offline'), true);
+  const sent = await sync();
+  const done = sent?.confirmed?.find((c) => c.plot === body.uid);
+  if (done) show(message, t('saved_sent', { code: done.code ?? done.id }), true);
+});
+
+// ---- sending ------------------------------------------------------------------------------
+
+async function sync() {
+  if (!state.session) return null;
+  confirmed.length = 0;
+  let result;
+  try {
+    result = await outbox.sync();
+  } catch {
+    return null;
+  }
+  if (result.signedOut) {
+    show($('save-message'), t('signed_out_keep'), false);
+    localStorage.removeItem('plotmap.session');
+  }
+  if (result.sent > 0) {
+    state.map?.getSource('plots')?.reload?.();
+    loadPlots();
+  }
+  await renderOutbox();
+  return { ...result, confirmed: [...confirmed] };
+}
+
+async function renderOutbox() {
+  const ops = await outbox.pending();
+  const waiting = ops.filter((o) => o.state === 'waiting').length;
+  const failed = ops.length - waiting;
+  const badge = $('outbox-badge');
+  badge.hidden = ops.length === 0;
+  badge.textContent = failed ? t('outbox_failed', { n: failed }) : t('outbox_waiting', { n: waiting });
+  $('outbox-summary').textContent = ops.length === 0 ? t('outbox_empty') : [
+    waiting ? t('outbox_waiting', { n: waiting }) : null,
+    failed ? t('outbox_failed', { n: failed }) : null,
+  ].filter(Boolean).join(' · ');
+  $('outbox-list').replaceChildren(...ops.map((o) => {
+    const li = document.createElement('li');
+    li.className = o.state;
+    const what = document.createElement('span');
+    what.className = 'what';
+    what.textContent = `${t(`op_${o.kind}`)}: ${o.body?.name ?? o.body?.owner_name ?? o.plot.slice(0, 8)}`;
+    const st = document.createElement('span');
+    st.className = 'state';
+    // A refusal says why (the server's words); a wait says how often it was tried.
+    st.textContent = o.state === 'waiting'
+      ? (o.attempts ? t('no_signal', { n: o.attempts }) : t('state_waiting'))
+      : `${t(`state_${o.state}`)}${o.lastError ? ` · ${o.lastError}` : ''}`;
+    li.append(what, st);
+    return li;
+  }));
+}
+$('outbox-badge').addEventListener('click', () => document.querySelector('#tabs [data-tab=outbox]').click());
+$('sync').addEventListener('click', async () => {
+  await outbox.retryNow();
+  sync();
+});
+
+function renderNet() {
+  const net = $('net');
+  net.textContent = navigator.onLine ? t('online') : t('offline');
+  net.classList.toggle('offline', !navigator.onLine);
+}
+window.addEventListener('online', async () => {
+  renderNet();
+  await outbox.retryNow();
+  sync();
+});
+window.addEventListener('offline', renderNet);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') sync();
+});
+setInterval(sync, SYNC_EVERY_MS);
+
+registerSW({ immediate: true });
+start();

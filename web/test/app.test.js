@@ -1,0 +1,248 @@
+// The field app (/app/) in real headless Chromium on a phone-sized screen, in Thai, against
+// the real server: sign in, plots near the officer by distance, a plot pinned from averaged
+// GPS fixes, a plot typed in Indian 1975 UTM saved offline and sent when the signal returns,
+// a save whose answer is lost on the way back sent again and stored once, the app reloaded
+// with no signal from its service worker. Screenshots go to build/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import proj4 from 'proj4';
+import { chromium } from 'playwright-core';
+import { startServer } from '../testing/server.js';
+
+const shots = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer({
+    plots: 300,
+    users: [{ username: 'field64', role: 'staff', scope: '64', password: 'field-password' }],
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--disable-quic'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A phone: 390 x 844 CSS pixels, touch, Thai, GPS allowed at `at`. */
+async function phone(at) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'th-TH',
+    permissions: ['geolocation'],
+    geolocation: { latitude: at[1], longitude: at[0], accuracy: 8 },
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
+}
+
+async function signIn(page) {
+  await page.goto(`${server.base}/app/`);
+  await page.waitForSelector('#sign-in-view:not([hidden])');
+  await page.fill('#sign-in input[name=username]', 'field64');
+  await page.fill('#sign-in input[name=password]', 'field-password');
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#work-view:not([hidden])');
+  await page.waitForFunction(() => window.plotmapApp?.map?.loaded());
+}
+
+/** A live plot of the officer's province, from the API. */
+async function somePlotIn(province) {
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=${province}&limit=20`);
+  const { plots } = await res.json();
+  const p = plots.find((x) => x.pin) ?? plots[0];
+  return { plot: p, at: p.pin ? p.pin.coordinates : p.boundary.coordinates[0][0] };
+}
+
+async function plotsNamed(context, name) {
+  const res = await context.request.get(`${server.base}/api/v1/plots?q=${encodeURIComponent(name)}&limit=10`);
+  assert.equal(res.status(), 200);
+  return (await res.json()).plots.filter((p) => p.name === name);
+}
+
+/** Metres between two [lon, lat]. */
+function metres(a, b) {
+  const k = 111320;
+  return Math.hypot((a[0] - b[0]) * k * Math.cos((a[1] * Math.PI) / 180), (a[1] - b[1]) * 110574);
+}
+
+test('sign in; the officer\'s province opens; plots near them come nearest first', async () => {
+  const { at } = await somePlotIn('64');
+  const { context, page, errors } = await phone([at[0] + 0.002, at[1] + 0.001]);
+  await signIn(page);
+  assert.match(await page.textContent('#whoami'), /field64 · 64 \(สุโขทัย\)/);
+  // Thai words, the province in view, the list filled from the map's bounds.
+  assert.equal(await page.textContent('#tabs [data-tab=near]'), 'ใกล้ฉัน');
+  const centre = await page.evaluate(() => window.plotmapApp.map.getCenter().toArray());
+  assert.ok(centre[0] > 99 && centre[0] < 100.5 && centre[1] > 16.3 && centre[1] < 17.9, String(centre)); // Sukhothai
+  await page.click('#locate');
+  await page.waitForFunction(() => window.plotmapApp.state.position !== null);
+  await page.waitForFunction(() => document.querySelectorAll('#plots li[data-id]').length > 3);
+  const distances = await page.$$eval('#plots li[data-id] .far', (els) => els.map((e) => {
+    const [value, unit] = e.textContent.split(' ');
+    return Number(value) * (unit.startsWith('กม') ? 1000 : 1);
+  }));
+  for (let i = 1; i < distances.length; i += 1) assert.ok(distances[i] >= distances[i - 1] - 50, distances.join(' '));
+  assert.ok(distances[0] < 1000, `the nearest plot is ${distances[0]} m away`);
+  await page.waitForTimeout(500); // tiles settle
+  await page.screenshot({ path: join(shots, 'app-near-th.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a plot pinned from averaged GPS fixes is saved and stored once, where the fixes were', async () => {
+  const { at } = await somePlotIn('64');
+  const spot = [at[0] + 0.004, at[1] - 0.003];
+  const { context, page, errors } = await phone(spot);
+  await signIn(page);
+  await page.click('#tabs [data-tab=new]');
+  await page.click('#pin-gps');
+  // Eight fixes a few metres around the spot, one of them 40 m off (an outlier to drop).
+  const jitter = [[1, 0], [-1, 1], [0, -1], [2, 1], [-2, -1], [40, 0], [1, 2], [0, 0]];
+  for (const [dx, dy] of jitter) {
+    await context.setGeolocation({ longitude: spot[0] + dx / 106000, latitude: spot[1] + dy / 110600, accuracy: 4 });
+    await page.waitForTimeout(120);
+    if (await page.textContent('#pin-summary')) break;
+  }
+  await page.waitForFunction(() => document.getElementById('pin-summary').textContent.includes('GPS'));
+  const pin = await page.evaluate(() => window.plotmapApp.state.pin);
+  assert.equal(pin.source, 'gps');
+  assert.ok(metres([pin.lon, pin.lat], spot) < 3, `pin ${metres([pin.lon, pin.lat], spot)} m from the fixes`);
+  assert.ok(pin.accuracy > 0 && pin.accuracy <= 10);
+
+  await page.selectOption('#plot-form [name=program]', 'HLM');
+  await page.fill('#plot-form [name=name]', 'แปลงทดสอบจีพีเอส');
+  await page.fill('#plot-form [name=owner_name]', 'สมศรี ใจงาม');
+  await page.fill('#plot-form [name=village_no]', '4');
+  await page.selectOption('#plot-form [name=deed_type]', 'ns3k');
+  await page.fill('#plot-form [name=declared_area_rai]', '3-2-50');
+  await page.screenshot({ path: join(shots, 'app-new-plot-th.png'), fullPage: true });
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /ส่งถึงเซิร์ฟเวอร์แล้ว/.test(document.getElementById('save-message').textContent));
+
+  const stored = await plotsNamed(context, 'แปลงทดสอบจีพีเอส');
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].pin_source, 'gps');
+  assert.equal(stored[0].declared_area_m2, 3 * 1600 + 2 * 400 + 50 * 4);
+  assert.equal(stored[0].adm1, '64');
+  assert.ok(metres(stored[0].pin.coordinates, spot) < 3);
+  assert.match(await page.textContent('#save-message'), new RegExp(stored[0].code));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('offline: a plot typed in Indian 1975 UTM waits on the phone, survives a reload, and is sent once when the signal returns', async () => {
+  const { at } = await somePlotIn('64');
+  const spot = [at[0] - 0.003, at[1] + 0.004];
+  // The values as printed on a deed survey sheet: Indian 1975 / UTM 47N, with the datum shift
+  // PROJ uses in Thailand (EPSG:1812).
+  const [e, n] = proj4('EPSG:4326', '+proj=utm +zone=47 +ellps=evrst30 +towgs84=293,836,318,0.5,1.6,-2.8,2.1 +units=m +no_defs', spot);
+  const { context, page, errors } = await phone(spot);
+  await signIn(page);
+  await page.evaluate(() => navigator.serviceWorker.ready); // the app shell is cached
+
+  await context.setOffline(true);
+  await page.click('#tabs [data-tab=new]');
+  await page.click('#pin-typed-toggle');
+  await page.fill('#typed [name=easting]', e.toFixed(1));
+  await page.fill('#typed [name=northing]', n.toFixed(1));
+  await page.selectOption('#typed [name=datum]', 'INDIAN1975');
+  await page.click('#typed button[type=submit]');
+  await page.waitForFunction(() => window.plotmapApp.state.pin?.source === 'typed');
+  await page.fill('#plot-form [name=name]', 'แปลงออฟไลน์');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+  await page.waitForSelector('#outbox-badge:not([hidden])');
+  assert.match(await page.textContent('#outbox-badge'), /รอส่ง 1 รายการ/);
+  assert.match(await page.textContent('#net'), /ออฟไลน์/);
+
+  // No signal, and the tab is reloaded: the app comes from its service worker, the outbox from IndexedDB.
+  await page.reload();
+  await page.waitForSelector('#work-view:not([hidden])');
+  await page.waitForSelector('#outbox-badge:not([hidden])');
+  await page.click('#outbox-badge');
+  await page.screenshot({ path: join(shots, 'app-outbox-offline-th.png') });
+  assert.match(await page.textContent('#outbox-list'), /แปลงออฟไลน์/);
+  assert.equal((await plotsNamed(context, 'แปลงออฟไลน์')).length, 0);
+
+  await context.setOffline(false);
+  await page.waitForSelector('#outbox-badge', { state: 'hidden' });
+  const stored = await plotsNamed(context, 'แปลงออฟไลน์');
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].pin_source, 'typed');
+  // Stored through the server's PROJ from the values as typed: where the officer meant.
+  assert.ok(metres(stored[0].pin.coordinates, spot) < 1, `${metres(stored[0].pin.coordinates, spot)} m`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a save whose answer is lost on the way back is sent again with the same key and stored once', async () => {
+  const { at } = await somePlotIn('64');
+  const spot = [at[0] + 0.006, at[1] + 0.002];
+  const { context, page, errors } = await phone(spot);
+  await signIn(page);
+  // The first POST reaches the server and is answered, but the answer never arrives.
+  const keys = [];
+  let answerLost;
+  const firstAnswerLost = new Promise((resolve) => { answerLost = resolve; });
+  await page.route('**/api/v1/plots', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    keys.push(route.request().headers()['idempotency-key']);
+    if (keys.length > 1) return route.continue();
+    const answer = await route.fetch();
+    await route.abort('connectionreset');
+    answerLost(answer.status());
+  });
+  await page.click('#tabs [data-tab=new]');
+  await page.click('#pin-typed-toggle');
+  await page.fill('#typed [name=latlon]', `${spot[1].toFixed(6)}, ${spot[0].toFixed(6)}`);
+  await page.click('#typed button[type=submit]');
+  await page.fill('#plot-form [name=name]', 'แปลงคำตอบหาย');
+  await page.click('#plot-form button[type=submit]');
+  assert.equal(await firstAnswerLost, 201);
+  assert.equal((await plotsNamed(context, 'แปลงคำตอบหาย')).length, 1); // stored, though the phone does not know
+  await page.waitForFunction(async () => (await window.plotmapApp.outbox.pending())[0]?.attempts === 1);
+
+  // The officer taps "send now": it goes again at once, whatever the back-off said.
+  await page.click('#tabs [data-tab=outbox]');
+  await page.click('#sync');
+  await page.waitForFunction(() => /ส่งครบทุกรายการแล้ว/.test(document.getElementById('outbox-summary').textContent));
+  assert.equal(keys.length, 2);
+  assert.equal(keys[0], keys[1]);
+  assert.equal((await plotsNamed(context, 'แปลงคำตอบหาย')).length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('English and high contrast', async () => {
+  const { at } = await somePlotIn('64');
+  const { context, page, errors } = await phone(at);
+  await signIn(page);
+  await page.click('#lang');
+  await page.click('#contrast');
+  assert.equal(await page.textContent('#tabs [data-tab=near]'), 'Near me');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await page.click('#tabs [data-tab=new]');
+  await page.screenshot({ path: join(shots, 'app-new-plot-en-contrast.png') });
+  // The choice is kept for the next start.
+  await page.reload();
+  await page.waitForSelector('#work-view:not([hidden])');
+  assert.equal(await page.textContent('#tabs [data-tab=near]'), 'Near me');
+  assert.equal(await page.evaluate(() => document.documentElement.classList.contains('contrast')), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
