@@ -228,6 +228,66 @@ test('a save whose answer is lost on the way back is sent again with the same ke
   await context.close();
 });
 
+test('a boundary drawn by tapping corners: undo and redo, snapping to a neighbour\'s corner, live area, a crossing refused', async () => {
+  // A demo plot with a boundary: the new plot is drawn against its east side.
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=64&limit=100`);
+  const neighbour = (await res.json()).plots.find((p) => p.boundary);
+  const ring = neighbour.boundary.type === 'Polygon' ? neighbour.boundary.coordinates[0] : neighbour.boundary.coordinates[0][0];
+  const east = ring.reduce((a, b) => (b[0] > a[0] ? b : a)); // the neighbour's easternmost corner
+  const { context, page, errors } = await phone(east);
+  await signIn(page);
+  await page.click('#tabs [data-tab=new]');
+  await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: [at[0] + 0.0003, at[1]], zoom: 18 }), east);
+  await page.waitForFunction(() => window.plotmapApp.state.plots.some((p) => p.boundary));
+  const box = await page.locator('#map').boundingBox();
+  const screen = (lonLat) => page.evaluate((v) => window.plotmapApp.map.project(v), lonLat);
+  const tap = async (x, y) => {
+    await page.mouse.click(box.x + x, box.y + y);
+    await page.waitForTimeout(150);
+  };
+  await page.click('#draw-start');
+  const e = await screen(east);
+  // First corner 6 px off the neighbour's corner: it snaps onto it exactly.
+  await tap(e.x + 4, e.y + 4);
+  await tap(e.x + 120, e.y);
+  await tap(e.x + 120, e.y + 100);
+  await page.click('#draw-undo');
+  await page.click('#draw-redo');
+  await tap(e.x, e.y + 100);
+  await tap(e.x + 4, e.y + 4); // the first corner again: closes the polygon
+  await page.waitForFunction(() => window.plotmapApp.state.editor.finished());
+  const drawn = await page.evaluate(() => window.plotmapApp.state.boundary);
+  assert.equal(drawn.length, 4, JSON.stringify(drawn));
+  assert.deepEqual(drawn[0], east, 'snapped onto the neighbour\'s corner');
+  assert.match(await page.textContent('#area-text'), /^พื้นที่ \d+-\d-[\d.]+ ไร่ \([\d,]+ ตร\.ม\.\) · รอบแปลง [\d,]+ ม\.$/);
+  await page.fill('#plot-form [name=declared_area_rai]', '2-0-0');
+  assert.match(await page.textContent('#area-deed'), /ต่างจากเนื้อที่ตามเอกสาร [+-][\d.]+%/);
+  await page.screenshot({ path: join(shots, 'app-draw-boundary-th.png') });
+  const shownArea = Number((await page.textContent('#area-text')).match(/\(([\d,]+) ตร/)[1].replace(/,/g, ''));
+
+  await page.fill('#plot-form [name=name]', 'แปลงวาดขอบเขต');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /ส่งถึงเซิร์ฟเวอร์แล้ว/.test(document.getElementById('save-message').textContent));
+  const [stored] = await plotsNamed(context, 'แปลงวาดขอบเขต');
+  assert.ok(stored.boundary, 'stored with its boundary');
+  assert.ok(Math.abs(stored.area_m2 - shownArea) / stored.area_m2 < 0.002, `server ${stored.area_m2} m², app ${shownArea} m²`);
+  assert.deepEqual(stored.boundary.coordinates[0][0], east);
+  // Shared corner, no overlap beyond it: the server does not warn about this neighbour.
+
+  // A bow tie: the crossing is shown and the save refused until it is fixed.
+  await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: [at[0] + 0.003, at[1]], zoom: 18 }), east);
+  await page.click('#draw-start');
+  for (const [x, y] of [[100, 100], [250, 100], [100, 250], [250, 250], [100, 100]]) await tap(x, y);
+  await page.waitForSelector('#area-crossings:not([hidden])');
+  assert.match(await page.textContent('#area-crossings'), /ตัดกันเอง 1 จุด/);
+  await page.fill('#plot-form [name=name]', 'แปลงไขว้');
+  await page.click('#plot-form button[type=submit]');
+  assert.match(await page.textContent('#save-message'), /ตัดกันเอง/);
+  assert.equal((await plotsNamed(context, 'แปลงไขว้')).length, 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('English and high contrast', async () => {
   const { at } = await somePlotIn('64');
   const { context, page, errors } = await phone(at);

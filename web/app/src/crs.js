@@ -17,3 +17,11 @@ export function previewLonLat(c) {
   if (!def) throw new Error(`no preview for ${c.crs}`);
   return proj4(def, 'EPSG:4326', [c.x, c.y]);
 }
+
+/** [x, y] in `crs` (one of the UTM CRSs above, or EPSG:4326) of a WGS 84 [lon, lat]. */
+export function fromLonLat(crs, lonLat) {
+  if (crs === 'EPSG:4326') return lonLat;
+  const def = defs[crs];
+  if (!def) throw new Error(`no transform to ${crs}`);
+  return proj4('EPSG:4326', def, lonLat);
+}

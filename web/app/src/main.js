@@ -7,15 +7,20 @@ import maplibregl from 'maplibre-gl';
 import { registerSW } from 'virtual:pwa-register';
 import { call, get, sendOperation, setCsrf } from './api.js';
 import { CoordError, parseLatLon, parseUtm } from './coords.js';
-import { previewLonLat } from './crs.js';
+import { fromLonLat, previewLonLat } from './crs.js';
+import { areaWithBand } from './area.js';
+import { BoundaryEditor } from './draw.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
 import { Outbox } from './outbox.js';
 import { GpsPin } from './pin.js';
-import { parseRaiNganWa } from './rai.js';
+import { formatRaiNganWa, parseRaiNganWa } from './rai.js';
+import { selfIntersections } from './rings.js';
+import { outerRings } from './snap.js';
 
 const $ = (id) => document.getElementById(id);
+const form = document.getElementById('plot-form');
 const DEED_TYPES = ['none', 'chanote', 'ns3k', 'ns3', 'spk401', 'other'];
 const SYNC_EVERY_MS = 30000;
 
@@ -26,6 +31,8 @@ const state = {
   stageColours: {},
   position: null, // the last "where am I" fix: { lon, lat, accuracy }
   pin: null, // { lon, lat, accuracy, source, crs?, coordinates? }
+  boundary: null, // the boundary's corners [[lon, lat], ...] (open ring), as drawn
+  editor: null, // BoundaryEditor, once the map is up
   map: null,
   marker: null,
   plots: [],
@@ -213,6 +220,11 @@ function startMap() {
     const expr = fill?.paint?.['fill-color'];
     if (Array.isArray(expr)) for (let i = 2; i + 1 < expr.length; i += 2) state.stageColours[expr[i]] = expr[i + 1];
     if (state.pin) placeMarker([state.pin.lon, state.pin.lat], true); // a draft from before
+    map.addSource('crossings', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'crossings', type: 'circle', source: 'crossings',
+      paint: { 'circle-radius': 9, 'circle-color': '#d50000', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+    state.editor = new BoundaryEditor(map, { neighbours: () => outerRings(state.plots), onChange: boundaryChanged });
+    if (state.boundary) state.editor.edit(state.boundary);
     openOnScope();
   });
   map.on('moveend', () => loadPlots());
@@ -404,16 +416,67 @@ function renderPin() {
   el.textContent = `${t('pin_accepted', { m: p.accuracy ? p.accuracy.toFixed(1) : '–', source: t(`source_${p.source}`) })} · ${p.lat.toFixed(6)}, ${p.lon.toFixed(6)}`;
 }
 
-// ---- a new plot: its record, kept as a draft, saved to the outbox ---------------------------
+// ---- a new plot: its boundary, drawn on the imagery ---------------------------------------
 
-const form = $('plot-form');
+$('draw-start').addEventListener('click', () => {
+  state.editor?.begin();
+  $('draw-hint').hidden = false;
+});
+$('draw-undo').addEventListener('click', () => state.editor?.undo());
+$('draw-redo').addEventListener('click', () => state.editor?.redo());
+$('draw-clear').addEventListener('click', () => {
+  state.editor?.clear();
+  $('draw-hint').hidden = true;
+});
+form.elements.declared_area_rai.addEventListener('input', () => renderArea());
+
+function boundaryChanged(ring) {
+  state.boundary = ring && ring.length >= 3 ? ring : null;
+  renderArea();
+  keepDraft();
+}
+
+/** The live area panel: area and perimeter, the GPS error band when the corners have one,
+ * the difference from the deed's area, and where the boundary crosses itself. */
+function renderArea() {
+  const ring = state.boundary;
+  $('draw-undo').disabled = !state.editor?.canUndo();
+  $('draw-redo').disabled = !state.editor?.canRedo();
+  $('draw-clear').disabled = !ring;
+  $('area-live').hidden = !ring;
+  const crossings = ring ? selfIntersections(ring) : [];
+  state.map?.getSource('crossings')?.setData({
+    type: 'FeatureCollection',
+    features: crossings.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c.at }, properties: {} })),
+  });
+  if (!ring) return;
+  // Corners placed on the imagery carry no GPS error of their own: no band for them.
+  const { area, perimeter, band } = areaWithBand(ring, ring.map(() => 0));
+  $('area-text').textContent = t('area_live', {
+    rai: formatRaiNganWa(area),
+    m2: Math.round(area).toLocaleString('th-TH'),
+    perimeter: Math.round(perimeter).toLocaleString('th-TH'),
+  });
+  $('area-band').textContent = band > 0 ? t('area_band', { band: Math.round(band).toLocaleString('th-TH') }) : '';
+  let deed = null;
+  try {
+    deed = form.elements.declared_area_rai.value.trim() ? parseRaiNganWa(form.elements.declared_area_rai.value) : null;
+  } catch {
+    deed = null;
+  }
+  $('area-deed').textContent = deed ? t('deed_diff', { pct: `${area >= deed ? '+' : ''}${((100 * (area - deed)) / deed).toFixed(1)}` }) : '';
+  $('area-crossings').hidden = crossings.length === 0;
+  $('area-crossings').textContent = t('crossings', { n: crossings.length });
+}
+
+// ---- a new plot: its record, kept as a draft, saved to the outbox ---------------------------
 
 function formValues() {
   return Object.fromEntries(new FormData(form).entries());
 }
 
 async function keepDraft() {
-  await saveDraft('new', { fields: formValues(), pin: state.pin });
+  await saveDraft('new', { fields: formValues(), pin: state.pin, boundary: state.boundary });
 }
 form.addEventListener('input', keepDraft);
 
@@ -424,13 +487,18 @@ async function restoreDraft() {
     if (form.elements[name]) form.elements[name].value = value;
   }
   state.pin = draft.pin ?? null;
+  state.boundary = draft.boundary ?? null;
 }
 
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const message = $('save-message');
-  if (!state.pin) {
-    show(message, t('need_pin'), false);
+  if (!state.pin && !state.boundary) {
+    show(message, t('need_pin_or_boundary'), false);
+    return;
+  }
+  if (state.boundary && selfIntersections(state.boundary).length > 0) {
+    show(message, t('crossings', { n: selfIntersections(state.boundary).length }), false);
     return;
   }
   const v = formValues();
@@ -447,20 +515,28 @@ form.addEventListener('submit', async (ev) => {
     body.declared_area_rai = v.declared_area_rai.trim();
   }
   const p = state.pin;
-  if (p.source === 'typed') {
-    body.crs = p.crs;
+  if (p?.source === 'typed') {
+    body.crs = p.crs; // the values as typed, for the server's PROJ
     body.pin = { type: 'Point', coordinates: p.coordinates };
-  } else {
+  } else if (p) {
     body.pin = { type: 'Point', coordinates: [p.lon, p.lat] };
     if (p.accuracy) body.pin_accuracy_m = Math.round(p.accuracy * 10) / 10;
   }
-  body.pin_source = p.source;
+  if (p) body.pin_source = p.source;
+  if (state.boundary) {
+    // One CRS per request: with a typed pin, the drawn corners go in its CRS too (proj4 there,
+    // the server's PROJ back: the same datum shift), so the pin stays exactly as typed.
+    const corners = [...state.boundary, state.boundary[0]];
+    body.boundary = { type: 'Polygon', coordinates: [body.crs ? corners.map((c) => fromLonLat(body.crs, c)) : corners] };
+  }
   await outbox.add({ kind: 'create', plot: body.uid, body });
   await dropDraft('new');
   form.reset();
   state.pin = null;
   state.marker?.remove();
   state.marker = null;
+  state.editor?.clear();
+  $('draw-hint').hidden = true;
   renderPin();
   show(message, t('saved_offline'), true);
   const sent = await sync();

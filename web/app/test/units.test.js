@@ -311,3 +311,18 @@ test('days: Buddhist Era in Thai, typed BE or CE, Thai digits, today in Thai tim
   assert.equal(thaiDayOf('2026-11-30T23:30:00Z'), '2026-12-01');
   assert.equal(thaiDayOf(new Date('2026-11-30T16:59:59Z')), '2026-11-30');
 });
+
+test('snapping: the nearest neighbouring corner within reach on screen, else none', async () => {
+  const { nearestVertex, outerRings } = await import('../src/snap.js');
+  const project = ([lon, lat]) => ({ x: (lon - 100) * 100000, y: (15 - lat) * 100000 }); // 1 px ≈ 1 m
+  const rings = outerRings([
+    { boundary: { type: 'Polygon', coordinates: [[[100, 15], [100.001, 15], [100.001, 14.999], [100, 15]]] } },
+    { boundary: { type: 'MultiPolygon', coordinates: [[[[100.0002, 15], [100.0003, 15], [100.0003, 14.9999], [100.0002, 15]]]] } },
+    { pin: { type: 'Point', coordinates: [100, 15] } },
+  ]);
+  assert.equal(rings.length, 2);
+  assert.deepEqual(nearestVertex(21, 3, rings, project), [100.0002, 15]); // 3.2 px from it, 21 px from [100, 15]
+  assert.deepEqual(nearestVertex(2, 2, rings, project), [100, 15]);
+  assert.equal(nearestVertex(60, 60, rings, project), undefined);
+  assert.deepEqual(nearestVertex(60, 60, rings, project, 100), [100.001, 14.999]); // 56.6 px; [100.0003, 14.9999] is 58.3
+});
