@@ -296,6 +296,7 @@ std::optional<std::string> details_of(const plot_draft& d, const std::vector<std
         details["accuracy_m"] = d.transformation->accuracy_m;
     }
     if (!repairs.empty()) details["repairs"] = repairs;
+    if (d.track) details["track"] = json::parse(*d.track);
     if (details.empty()) return std::nullopt;
     return geo::json_text(details);
 }

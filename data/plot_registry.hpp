@@ -66,6 +66,9 @@ struct plot_draft {
     std::optional<std::string> stage_changed_at;
 
     bool repair = false;                 ///< let invalid boundaries be repaired
+    /// The raw GPS track a boundary was walked from (JSON text, checked by the API), kept in
+    /// the history's details of the version it made; not a stored field of the plot.
+    std::optional<std::string> track;
     std::optional<std::string> input_crs;
     std::optional<geo::operation_info> transformation;
 };

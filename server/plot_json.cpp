@@ -5,7 +5,9 @@
 #include "geo/rai_ngan_wa.hpp"
 #include "geo/text.hpp"
 
+#include <array>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 
@@ -32,6 +34,72 @@ std::optional<double> number_member(const json& v, const std::string& key) {
     if (v.is_null()) return std::nullopt;
     if (!v.is_number()) throw bad_request("member \"" + key + "\" must be a number or null");
     return v.get<double>();
+}
+
+constexpr std::size_t max_track_fixes = 10000; // over two hours at one fix a second
+constexpr std::size_t max_track_gaps = 500;
+
+double track_number(const json& v, const std::string& where, double min, double max) {
+    if (!v.is_number() || !(v.get<double>() >= min && v.get<double>() <= max)) {
+        const auto text = [](double x) {
+            std::array<char, 32> buf{};
+            std::snprintf(buf.data(), buf.size(), "%g", x);
+            return std::string(buf.data());
+        };
+        throw bad_request("track: " + where + " must be a number between " + text(min) + " and " + text(max));
+    }
+    return v.get<double>();
+}
+
+/// The walked track as the field app sends it: {"mode": "walk"|"corners", "fixes": [{lon,
+/// lat, accuracy, time, kept, reason?}], "gaps": [{after, seconds, metres, accepted}]},
+/// checked member by member and kept with only those members (WGS 84 lon/lat, as the
+/// browser gave them, whatever the request's CRS).
+std::string checked_track(const json& v) {
+    if (!v.is_object()) throw bad_request("track must be an object with mode, fixes and gaps");
+    for (const auto& [key, value] : v.items()) {
+        if (key != "mode" && key != "fixes" && key != "gaps") throw bad_request("track: unknown member \"" + geo::utf8_prefix(key, 32) + "\"");
+    }
+    const auto mode = v.find("mode");
+    if (mode == v.end() || !mode->is_string() || (*mode != "walk" && *mode != "corners")) {
+        throw bad_request("track: mode must be \"walk\" or \"corners\"");
+    }
+    const auto fixes = v.find("fixes");
+    if (fixes == v.end() || !fixes->is_array()) throw bad_request("track: fixes must be an array");
+    if (fixes->size() > max_track_fixes) {
+        throw bad_request("track: " + std::to_string(fixes->size()) + " fixes, more than the " + std::to_string(max_track_fixes) + " a track may have");
+    }
+    json out{{"mode", *mode}, {"fixes", json::array()}, {"gaps", json::array()}};
+    for (std::size_t i = 0; i < fixes->size(); ++i) {
+        const json& f = (*fixes)[i];
+        const std::string where = "fixes[" + std::to_string(i) + "]";
+        if (!f.is_object()) throw bad_request("track: " + where + " must be an object");
+        json fix{{"lon", track_number(f.value("lon", json()), where + ".lon", -180, 180)},
+                 {"lat", track_number(f.value("lat", json()), where + ".lat", -90, 90)},
+                 {"accuracy", track_number(f.value("accuracy", json()), where + ".accuracy", 0, 100000)},
+                 {"time", track_number(f.value("time", json()), where + ".time", 0, 1e14)}};
+        const json kept = f.value("kept", json());
+        if (!kept.is_boolean()) throw bad_request("track: " + where + ".kept must be true or false");
+        fix["kept"] = kept;
+        if (const auto reason = f.find("reason"); reason != f.end()) {
+            if (!reason->is_string() || reason->get<std::string>().size() > 32) throw bad_request("track: " + where + ".reason must be a short text");
+            fix["reason"] = *reason;
+        }
+        out["fixes"].push_back(std::move(fix));
+    }
+    if (const auto gaps = v.find("gaps"); gaps != v.end()) {
+        if (!gaps->is_array() || gaps->size() > max_track_gaps) throw bad_request("track: gaps must be an array of at most 500");
+        for (std::size_t i = 0; i < gaps->size(); ++i) {
+            const json& g = (*gaps)[i];
+            const std::string where = "gaps[" + std::to_string(i) + "]";
+            if (!g.is_object() || !g.value("accepted", json()).is_boolean()) throw bad_request("track: " + where + " must be {after, seconds, metres, accepted}");
+            out["gaps"].push_back({{"after", track_number(g.value("after", json()), where + ".after", 0, 1e6)},
+                                   {"seconds", track_number(g.value("seconds", json()), where + ".seconds", 0, 1e7)},
+                                   {"metres", track_number(g.value("metres", json()), where + ".metres", 0, 1e7)},
+                                   {"accepted", g["accepted"]}});
+        }
+    }
+    return geo::json_text(out);
 }
 
 using member_setter = std::function<void(data::plot_draft&, const json&, const std::string&)>;
@@ -67,6 +135,7 @@ const std::map<std::string, member_setter>& writable_members() {
              d.declared_area_m2 = t ? std::optional(geo::parse_rai_ngan_wa(*t).to_m2()) : std::nullopt;
          }},
         {"pin_accuracy_m", [](D& d, const json& v, const std::string& k) { d.pin_accuracy_m = number_member(v, k); }},
+        {"track", [](D& d, const json& v, const std::string&) { d.track = v.is_null() ? std::nullopt : std::optional(checked_track(v)); }},
     };
     return members;
 }

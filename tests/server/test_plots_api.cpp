@@ -218,3 +218,30 @@ TEST_F(plots_api, repair_true_mends_and_says_so) {
     EXPECT_EQ(p["boundary"]["type"], "MultiPolygon");
     EXPECT_EQ(p["warnings"][0]["code"], "repaired");
 }
+
+TEST_F(plots_api, a_walked_track_is_kept_in_the_history_of_the_version_it_made) {
+    const std::string track = R"({"mode":"walk","fixes":[{"lon":99.823,"lat":17.0078,"accuracy":4,"time":1000,"kept":true},
+        {"lon":99.8234,"lat":17.0078,"accuracy":40,"time":2000,"kept":false,"reason":"inaccurate"}],
+        "gaps":[{"after":0,"seconds":57,"metres":30,"accepted":true}]})";
+    const json p = create(R"("track":)" + track + ",");
+    const std::string url = "/api/v1/plots/" + std::to_string(p["id"].get<int>());
+    EXPECT_FALSE(p.contains("track")) << "not a field of the plot";
+    const json details = json::parse(call("GET", url + "/history").body)["versions"][0]["details"];
+    EXPECT_EQ(details["track"]["mode"], "walk");
+    ASSERT_EQ(details["track"]["fixes"].size(), 2u);
+    EXPECT_EQ(details["track"]["fixes"][1]["reason"], "inaccurate");
+    EXPECT_EQ(details["track"]["gaps"][0]["metres"], 30);
+
+    const auto refused = [&](const std::string& bad) {
+        const response r = call("POST", "/api/v1/plots", R"({"program":"HLM","track":)" + bad + R"(,"boundary":)" + boundary_json + "}");
+        EXPECT_EQ(r.status, 400) << bad;
+        return detail(r);
+    };
+    EXPECT_EQ(refused("[]"), "track must be an object with mode, fixes and gaps");
+    EXPECT_EQ(refused(R"({"mode":"drive","fixes":[]})"), "track: mode must be \"walk\" or \"corners\"");
+    EXPECT_EQ(refused(R"({"mode":"walk","fixes":[{"lon":999,"lat":17,"accuracy":4,"time":1,"kept":true}]})"),
+              "track: fixes[0].lon must be a number between -180 and 180");
+    EXPECT_EQ(refused(R"({"mode":"walk","fixes":[{"lon":99,"lat":17,"accuracy":4,"time":1}]})"), "track: fixes[0].kept must be true or false");
+    EXPECT_EQ(refused(R"({"mode":"walk","fixes":[],"owner":"x"})"), "track: unknown member \"owner\"");
+    EXPECT_EQ(json::parse(call("GET", "/api/v1/plots").body)["number_matched"], 1);
+}

@@ -288,6 +288,46 @@ test('a boundary drawn by tapping corners: undo and redo, snapping to a neighbou
   await context.close();
 });
 
+test('a boundary walked with GPS: live area with its error band, a jump dropped, the raw track kept with the plot', async () => {
+  const { at } = await somePlotIn('64');
+  const start = [at[0] - 0.006, at[1] - 0.004];
+  const { context, page, errors } = await phone(start);
+  await signIn(page);
+  await page.click('#tabs [data-tab=new]');
+  await page.evaluate((v) => window.plotmapApp.map.jumpTo({ center: v, zoom: 18 }), start);
+  await page.click('#walk-start');
+  await page.waitForSelector('#walk-live:not([hidden])');
+  // Around a 20 m square in 10 m steps, a fix every 0.4 s (accuracy 10 m allows it), with one
+  // fix 300 m off in the middle.
+  const m = 1 / 106000;
+  const steps = [[0, 0], [10, 0], [20, 0], [20, 10], [20, 20], [300, 20], [10, 20], [0, 20], [0, 10]];
+  for (const [x, y] of steps) {
+    await context.setGeolocation({ longitude: start[0] + x * m, latitude: start[1] + y / 110600, accuracy: 10 });
+    await page.waitForTimeout(400);
+  }
+  await page.waitForFunction(() => /กำลังบันทึก 8 จุด/.test(document.getElementById('walk-status').textContent));
+  assert.match(await page.textContent('#walk-notes'), /ตัดค่าที่ไม่ดีออก 1 ค่า/);
+  assert.match(await page.textContent('#area-band'), /คลาดเคลื่อน ±[\d,]+ ตร\.ม\. \(95%\)/);
+  await page.screenshot({ path: join(shots, 'app-walk-boundary-th.png') });
+  await page.click('#walk-finish');
+  await page.waitForFunction(() => window.plotmapApp.state.editor.finished());
+  // Open in the editor now, the walked corners keep their accuracy: the band is still there.
+  assert.equal(await page.isVisible('#area-live'), true);
+  assert.match(await page.textContent('#area-band'), /คลาดเคลื่อน ±[\d,]+ ตร\.ม\./);
+  await page.fill('#plot-form [name=name]', 'แปลงเดินรอบ');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /ส่งถึงเซิร์ฟเวอร์แล้ว/.test(document.getElementById('save-message').textContent));
+  const [stored] = await plotsNamed(context, 'แปลงเดินรอบ');
+  assert.ok(Math.abs(stored.area_m2 - 400) < 20, `${stored.area_m2} m²`);
+  const history = await (await context.request.get(`${server.base}/api/v1/plots/${stored.id}/history`)).json();
+  const track = history.versions[0].details.track;
+  assert.equal(track.mode, 'walk');
+  assert.ok(track.fixes.length >= steps.length, `${track.fixes.length} fixes`); // and the position at the start
+  assert.deepEqual(track.fixes.filter((f) => !f.kept).map((f) => f.reason), ['too_fast']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('English and high contrast', async () => {
   const { at } = await somePlotIn('64');
   const { context, page, errors } = await phone(at);

@@ -65,7 +65,10 @@ export class BoundaryEditor {
   /** Opens an existing ring (a draft) for editing. */
   edit(ring) {
     this.begin();
-    const closed = [...ring, ring[0]];
+    // Terra Draw holds coordinates to 9 decimals (0.1 mm) and refuses finer ones.
+    const round = (v) => Math.round(v * 1e9) / 1e9;
+    const corners = ring.map(([lon, lat]) => [round(lon), round(lat)]);
+    const closed = [...corners, corners[0]];
     const [result] = this.draw.addFeatures([{ type: 'Feature', geometry: { type: 'Polygon', coordinates: [closed] }, properties: { mode: 'polygon' } }]);
     if (result?.valid) {
       this.draw.setMode('select');

@@ -15,6 +15,7 @@ import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
 import { Outbox } from './outbox.js';
 import { GpsPin } from './pin.js';
+import { BoundaryWalk } from './walk.js';
 import { formatRaiNganWa, parseRaiNganWa } from './rai.js';
 import { selfIntersections } from './rings.js';
 import { outerRings } from './snap.js';
@@ -31,7 +32,9 @@ const state = {
   stageColours: {},
   position: null, // the last "where am I" fix: { lon, lat, accuracy }
   pin: null, // { lon, lat, accuracy, source, crs?, coordinates? }
-  boundary: null, // the boundary's corners [[lon, lat], ...] (open ring), as drawn
+  boundary: null, // the boundary's corners [[lon, lat], ...] (open ring), as drawn or walked
+  cornerAccuracy: {}, // "lon,lat" of a walked corner -> its GPS accuracy (95 %, m)
+  track: null, // the raw GPS track of a walked boundary, sent with the plot
   editor: null, // BoundaryEditor, once the map is up
   map: null,
   marker: null,
@@ -223,6 +226,10 @@ function startMap() {
     map.addSource('crossings', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
     map.addLayer({ id: 'crossings', type: 'circle', source: 'crossings',
       paint: { 'circle-radius': 9, 'circle-color': '#d50000', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
+    map.addSource('walk', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    map.addLayer({ id: 'walk-line', type: 'line', source: 'walk', paint: { 'line-color': '#d32f2f', 'line-width': 3, 'line-dasharray': [2, 1] } });
+    map.addLayer({ id: 'walk-points', type: 'circle', source: 'walk', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-radius': 4, 'circle-color': '#d32f2f', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
     state.editor = new BoundaryEditor(map, { neighbours: () => outerRings(state.plots), onChange: boundaryChanged });
     if (state.boundary) state.editor.edit(state.boundary);
     openOnScope();
@@ -450,8 +457,8 @@ function renderArea() {
     features: crossings.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c.at }, properties: {} })),
   });
   if (!ring) return;
-  // Corners placed on the imagery carry no GPS error of their own: no band for them.
-  const { area, perimeter, band } = areaWithBand(ring, ring.map(() => 0));
+  // Walked corners carry their GPS accuracy; corners placed on the imagery none of their own.
+  const { area, perimeter, band95: band } = areaWithBand(ring, ring.map((v) => state.cornerAccuracy[cornerKey(v)] ?? 0));
   $('area-text').textContent = t('area_live', {
     rai: formatRaiNganWa(area),
     m2: Math.round(area).toLocaleString('th-TH'),
@@ -469,6 +476,89 @@ function renderArea() {
   $('area-crossings').textContent = t('crossings', { n: crossings.length });
 }
 
+// ---- a new plot: its boundary, walked ------------------------------------------------------
+
+/** A corner's key to its accuracy, to 9 decimals (the precision the editor keeps). */
+function cornerKey([lon, lat]) {
+  return `${lon.toFixed(9)},${lat.toFixed(9)}`;
+}
+
+let wakeLock = null;
+async function keepAwake(on) {
+  try {
+    if (on && !wakeLock && 'wakeLock' in navigator) {
+      wakeLock = await navigator.wakeLock.request('screen');
+      wakeLock.addEventListener('release', () => { wakeLock = null; });
+    } else if (!on && wakeLock) {
+      await wakeLock.release();
+    }
+  } catch {
+    // refused (battery saver): the walk goes on, the officer keeps the screen on
+  }
+}
+
+const walk = new BoundaryWalk({ onUpdate: renderWalk });
+
+function startWalk(mode) {
+  gps.stop();
+  state.editor?.clear();
+  state.track = null;
+  walk.start(mode);
+  keepAwake(true);
+}
+$('walk-start').addEventListener('click', () => startWalk('walk'));
+$('walk-corners').addEventListener('click', () => startWalk('corners'));
+$('walk-corner').addEventListener('click', () => walk.addCorner());
+$('walk-accept-gap').addEventListener('click', () => walk.acceptGap());
+$('walk-finish').addEventListener('click', () => {
+  walk.stop();
+  keepAwake(false);
+  const { ring, accuracies, track } = walk.result();
+  state.cornerAccuracy = Object.fromEntries(ring.map((v, i) => [cornerKey(v), accuracies[i]]));
+  state.track = track;
+  state.map?.getSource('walk')?.setData({ type: 'FeatureCollection', features: [] });
+  $('walk-live').hidden = true;
+  if (ring.length >= 3) state.editor?.edit(ring); // adjustable like a drawn one
+});
+document.addEventListener('visibilitychange', () => {
+  if (!walk.recording) return;
+  if (document.visibilityState === 'hidden') walk.hidden(Date.now());
+  else keepAwake(true); // the lock is released with the page; take it again
+});
+
+function renderWalk(w) {
+  $('walk-live').hidden = !w.recording;
+  if (!w.recording) return;
+  $('walk-status').textContent = w.mode === 'corners'
+    ? `${t('walk_recording', { n: w.vertices.length })} · ${t('walk_corner_fixes', { n: w.cornerFixes.length })}`
+    : t('walk_recording', { n: w.vertices.length });
+  $('walk-corner').hidden = w.mode !== 'corners';
+  $('walk-accept-gap').hidden = !w.gap;
+  $('walk-gap').hidden = !w.gap;
+  if (w.gap) {
+    const last = w.vertices[w.vertices.length - 1];
+    const now = w.lastKept;
+    $('walk-gap').textContent = t('walk_gap', { s: Math.round((now.time - w.gap.since) / 1000), m: Math.round(distanceM(last, now)) });
+  }
+  const dropped = w.track.filter((f) => !f.kept).length;
+  $('walk-notes').textContent = [dropped ? t('walk_dropped', { n: dropped }) : null,
+    w.gaps.length ? t('walk_gaps_accepted', { n: w.gaps.length }) : null].filter(Boolean).join(' · ');
+  const line = w.vertices.map((v) => [v.lon, v.lat]);
+  state.map?.getSource('walk')?.setData({
+    type: 'FeatureCollection',
+    features: [
+      ...(line.length > 1 ? [{ type: 'Feature', geometry: { type: 'LineString', coordinates: line }, properties: {} }] : []),
+      ...line.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: c }, properties: {} })),
+    ],
+  });
+  const here = line[line.length - 1];
+  if (here && state.map && !state.map.getBounds().contains(here)) state.map.easeTo({ center: here }); // keep the walker in view
+  // The live area while walking, with the band from each corner's accuracy.
+  state.cornerAccuracy = Object.fromEntries(w.vertices.map((v) => [cornerKey([v.lon, v.lat]), v.accuracy]));
+  state.boundary = line.length >= 3 ? line : null;
+  renderArea();
+}
+
 // ---- a new plot: its record, kept as a draft, saved to the outbox ---------------------------
 
 function formValues() {
@@ -476,7 +566,7 @@ function formValues() {
 }
 
 async function keepDraft() {
-  await saveDraft('new', { fields: formValues(), pin: state.pin, boundary: state.boundary });
+  await saveDraft('new', { fields: formValues(), pin: state.pin, boundary: state.boundary, track: state.track, cornerAccuracy: state.cornerAccuracy });
 }
 form.addEventListener('input', keepDraft);
 
@@ -488,6 +578,8 @@ async function restoreDraft() {
   }
   state.pin = draft.pin ?? null;
   state.boundary = draft.boundary ?? null;
+  state.track = draft.track ?? null;
+  state.cornerAccuracy = draft.cornerAccuracy ?? {};
 }
 
 form.addEventListener('submit', async (ev) => {
@@ -528,6 +620,7 @@ form.addEventListener('submit', async (ev) => {
     // the server's PROJ back: the same datum shift), so the pin stays exactly as typed.
     const corners = [...state.boundary, state.boundary[0]];
     body.boundary = { type: 'Polygon', coordinates: [body.crs ? corners.map((c) => fromLonLat(body.crs, c)) : corners] };
+    if (state.track) body.track = state.track; // the raw walk, kept in the plot's history
   }
   await outbox.add({ kind: 'create', plot: body.uid, body });
   await dropDraft('new');
@@ -536,6 +629,8 @@ form.addEventListener('submit', async (ev) => {
   state.marker?.remove();
   state.marker = null;
   state.editor?.clear();
+  state.track = null;
+  state.cornerAccuracy = {};
   $('draw-hint').hidden = true;
   renderPin();
   show(message, t('saved_offline'), true);

@@ -326,3 +326,53 @@ test('snapping: the nearest neighbouring corner within reach on screen, else non
   assert.equal(nearestVertex(60, 60, rings, project), undefined);
   assert.deepEqual(nearestVertex(60, 60, rings, project, 100), [100.001, 14.999]); // 56.6 px; [100.0003, 14.9999] is 58.3
 });
+
+test('walking a boundary: bad fixes dropped but kept in the track; a hidden page makes a gap that is walked back or accepted; corners averaged', async () => {
+  const { BoundaryWalk } = await import('../src/walk.js');
+  const watchers = [];
+  const geolocation = { watchPosition: (ok) => watchers.push(ok) - 1, clearWatch: () => {} };
+  const send = (lon, lat, accuracy, time) => watchers.at(-1)({ coords: { longitude: lon, latitude: lat, accuracy }, timestamp: time });
+  const m = 1 / 106000; // about a metre of longitude at 17° N
+  const walk = new BoundaryWalk({ geolocation });
+  walk.start('walk');
+  send(100, 17, 4, 0);
+  send(100 + 3 * m, 17, 4, 2000);
+  send(100 + 4 * m, 17, 40, 3000); // inaccurate
+  send(100 + 200 * m, 17, 4, 4000); // a jump
+  send(100 + 6 * m, 17, 4, 5000);
+  assert.equal(walk.vertices.length, 3);
+  assert.equal(walk.track.length, 5);
+  assert.deepEqual(walk.track.filter((f) => !f.kept).map((f) => f.reason), ['inaccurate', 'too_fast']);
+
+  // The page is hidden; the next fix is 30 m on, a minute later: a gap, nothing joined.
+  walk.hidden(6000);
+  send(100 + 36 * m, 17, 4, 65000);
+  assert.ok(walk.gap);
+  assert.equal(walk.vertices.length, 3);
+  // Walking back to the last point closes the gap by itself.
+  send(100 + 20 * m, 17, 4, 75000);
+  send(100 + 7 * m, 17, 4, 81000);
+  assert.equal(walk.gap, null);
+  send(100 + 10 * m, 17, 4, 83000);
+  assert.equal(walk.vertices.length, 4);
+  // Another silence, accepted knowingly this time: it is recorded with its size.
+  send(100 + 40 * m, 17, 4, 140000);
+  assert.ok(walk.gap);
+  walk.acceptGap();
+  assert.deepEqual(walk.gaps, [{ after: 3, seconds: 57, metres: 30, accepted: true }]);
+  assert.equal(walk.vertices.length, 5);
+  const { ring, accuracies, track } = walk.result();
+  assert.equal(ring.length, 5);
+  assert.deepEqual(accuracies, [4, 4, 4, 4, 4]);
+  assert.equal(track.mode, 'walk');
+  assert.equal(track.fixes.length, 10);
+
+  // Corner mode: fixes while standing are averaged into one corner each.
+  walk.start('corners');
+  for (let i = 0; i < 6; i += 1) send(100 + (i % 2) * m, 17, 5, 1000 * (i + 1));
+  const corner = walk.addCorner();
+  assert.equal(corner.used, 6);
+  assert.ok(Math.abs(walk.vertices[0].lon - (100 + 0.5 * m)) < 0.2 * m);
+  assert.ok(walk.vertices[0].accuracy < 5);
+  assert.equal(walk.addCorner(), null); // no fixes since: no corner
+});
