@@ -376,3 +376,13 @@ test('walking a boundary: bad fixes dropped but kept in the track; a hidden page
   assert.ok(walk.vertices[0].accuracy < 5);
   assert.equal(walk.addCorner(), null); // no fixes since: no corner
 });
+
+test('words: Thai and English have the same keys, and slots are filled', async () => {
+  const { keys, setLanguage, t } = await import('../src/i18n.js');
+  assert.deepEqual(keys('en').sort(), keys('th').sort());
+  setLanguage('en');
+  assert.equal(t('pin_fixes', { used: 5, all: 7, m: '3.2' }), '5 of 7 fixes used · ±3.2 m');
+  setLanguage('th');
+  assert.equal(t('outbox_waiting', { n: 2 }), 'รอส่ง 2 รายการ');
+  assert.equal(t('no_such_key'), 'no_such_key');
+});
