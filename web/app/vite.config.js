@@ -46,9 +46,15 @@ export default defineConfig({
         navigateFallbackAllowlist: [/^\/app\//],
         runtimeCaching: [
           {
-            // Tiles, TileJSON, the style and its fonts: shown from the cache at once, refreshed
-            // behind (tiles carry ETags, so a refresh of an unchanged tile is a 304).
-            urlPattern: ({ url }) => /^\/(tiles|styles|fonts)\//.test(url.pathname) || url.pathname.endsWith('.json') && url.pathname.startsWith('/tiles'),
+            // Plot tiles: the network first, so an edit shows at once (an unchanged tile is a
+            // cheap 304 by its ETag); the cached copy when there is no answer within 3 s.
+            urlPattern: ({ url }) => url.pathname.startsWith('/tiles/plots/'),
+            handler: 'NetworkFirst',
+            options: { cacheName: 'plotmap-plot-tiles', networkTimeoutSeconds: 3, expiration: { maxEntries: 5000, maxAgeSeconds: 30 * 24 * 3600 } },
+          },
+          {
+            // Admin tiles, TileJSON, the style and its fonts: from the cache at once, refreshed behind.
+            urlPattern: ({ url }) => /^\/(tiles|styles|fonts)\//.test(url.pathname),
             handler: 'StaleWhileRevalidate',
             options: { cacheName: 'plotmap-map', expiration: { maxEntries: 5000, maxAgeSeconds: 30 * 24 * 3600 } },
           },

@@ -130,6 +130,8 @@ test('a plot pinned from averaged GPS fixes is saved and stored once, where the 
   await page.fill('#plot-form [name=village_no]', '4');
   await page.selectOption('#plot-form [name=deed_type]', 'ns3k');
   await page.fill('#plot-form [name=declared_area_rai]', '3-2-50');
+  await page.fill('#plot-form [name=budget_year_be]', '2569');
+  await page.fill('#plot-form [name=notes]', 'ติดถนนลูกรัง');
   await page.screenshot({ path: join(shots, 'app-new-plot-th.png'), fullPage: true });
   await page.click('#plot-form button[type=submit]');
   await page.waitForFunction(() => /ส่งถึงเซิร์ฟเวอร์แล้ว/.test(document.getElementById('save-message').textContent));
@@ -138,6 +140,8 @@ test('a plot pinned from averaged GPS fixes is saved and stored once, where the 
   assert.equal(stored.length, 1);
   assert.equal(stored[0].pin_source, 'gps');
   assert.equal(stored[0].declared_area_m2, 3 * 1600 + 2 * 400 + 50 * 4);
+  assert.equal(stored[0].budget_year, 2026); // typed 2569 BE
+  assert.equal(stored[0].notes, 'ติดถนนลูกรัง');
   assert.equal(stored[0].adm1, '64');
   assert.ok(metres(stored[0].pin.coordinates, spot) < 3);
   assert.match(await page.textContent('#save-message'), new RegExp(stored[0].code));
@@ -170,13 +174,21 @@ test('offline: a plot typed in Indian 1975 UTM waits on the phone, survives a re
   assert.match(await page.textContent('#outbox-badge'), /รอส่ง 1 รายการ/);
   assert.match(await page.textContent('#net'), /ออฟไลน์/);
 
+  // Signing out would strand the unsent plot on a shared phone: refused, with the reason.
+  await page.click('#sign-out');
+  await page.waitForSelector('#footer-message:not([hidden])');
+  assert.match(await page.textContent('#footer-message'), /ยังมีข้อมูลรอส่ง 1 รายการ/);
+  assert.equal(await page.isVisible('#work-view'), true);
+
   // No signal, and the tab is reloaded: the app comes from its service worker, the outbox from IndexedDB.
   await page.reload();
   await page.waitForSelector('#work-view:not([hidden])');
   await page.waitForSelector('#outbox-badge:not([hidden])');
   await page.click('#outbox-badge');
+  await page.waitForFunction(() => document.getElementById('storage').textContent !== '');
   await page.screenshot({ path: join(shots, 'app-outbox-offline-th.png') });
   assert.match(await page.textContent('#outbox-list'), /แปลงออฟไลน์/);
+  assert.match(await page.textContent('#storage'), /ข้อมูลในเครื่อง [\d.]+ MB จาก [\d.]+ MB/);
   assert.equal((await plotsNamed(context, 'แปลงออฟไลน์')).length, 0);
 
   await context.setOffline(false);

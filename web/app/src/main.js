@@ -9,6 +9,7 @@ import { call, get, sendOperation, setCsrf } from './api.js';
 import { CoordError, parseLatLon, parseUtm } from './coords.js';
 import { fromLonLat, previewLonLat } from './crs.js';
 import { areaWithBand } from './area.js';
+import { BE_OFFSET } from './dates.js';
 import { BoundaryEditor } from './draw.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
@@ -121,6 +122,11 @@ async function enter(session) {
   $('work-view').hidden = false;
   await loadRules();
   applyWords();
+  try {
+    await navigator.storage?.persist?.();
+  } catch {
+    // not offered: renderStorage says so
+  }
   await restoreDraft();
   startMap();
   sync();
@@ -158,6 +164,13 @@ $('sign-in').addEventListener('submit', async (ev) => {
 });
 
 $('sign-out').addEventListener('click', async () => {
+  const waiting = (await outbox.pending()).length;
+  if (waiting > 0) {
+    // Signing out on a shared phone must not strand an officer's unsent work.
+    show($('footer-message'), t('cannot_sign_out', { n: waiting }), false);
+    return;
+  }
+  $('footer-message').hidden = true;
   try {
     await call('DELETE', '/api/v1/session');
   } catch {
@@ -597,6 +610,8 @@ form.addEventListener('submit', async (ev) => {
   const body = { uid: crypto.randomUUID(), program: v.program, stage: v.stage, deed_type: v.deed_type };
   for (const name of ['name', 'owner_name', 'owner_phone', 'deed_no']) if (v[name].trim()) body[name] = v[name].trim();
   if (v.village_no) body.village_no = Number(v.village_no);
+  if (v.notes.trim()) body.notes = v.notes.trim();
+  if (v.budget_year_be) body.budget_year = Number(v.budget_year_be) - BE_OFFSET; // typed in BE, stored in CE
   if (v.declared_area_rai.trim()) {
     try {
       parseRaiNganWa(v.declared_area_rai);
@@ -641,8 +656,14 @@ form.addEventListener('submit', async (ev) => {
 
 // ---- sending ------------------------------------------------------------------------------
 
-async function sync() {
-  if (!state.session) return null;
+/** Sends what waits, from one tab at a time (Web Locks): two open tabs never send an operation twice at once. */
+function sync() {
+  if (!state.session) return Promise.resolve(null);
+  if (!navigator.locks) return syncHere();
+  return navigator.locks.request('plotmap-sync', { ifAvailable: true }, (lock) => (lock ? syncHere() : null));
+}
+
+async function syncHere() {
   confirmed.length = 0;
   let result;
   try {
@@ -655,14 +676,27 @@ async function sync() {
     localStorage.removeItem('plotmap.session');
   }
   if (result.sent > 0) {
-    state.map?.getSource('plots')?.reload?.();
+    const plots = state.map?.getSource('plots');
+    if (plots?.tiles) plots.setTiles(plots.tiles); // fetch the plot tiles again: the new plot shows
     loadPlots();
   }
   await renderOutbox();
   return { ...result, confirmed: [...confirmed] };
 }
 
+/** Asks the browser to keep the app's data (it may evict it under pressure otherwise) and
+ * says how much room there is; warns when little is left. */
+async function renderStorage() {
+  if (!navigator.storage?.estimate) return;
+  const persisted = await navigator.storage.persisted?.();
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  const mb = (b) => (b / 1048576).toFixed(b < 10485760 ? 1 : 0);
+  $('storage').textContent = t(persisted ? 'storage_kept' : 'storage_not_kept', { used: mb(usage), total: mb(quota) });
+  $('storage-low').hidden = !(quota > 0 && usage / quota > 0.8);
+}
+
 async function renderOutbox() {
+  renderStorage();
   const ops = await outbox.pending();
   const waiting = ops.filter((o) => o.state === 'waiting').length;
   const failed = ops.length - waiting;
