@@ -2,9 +2,11 @@
 // the real server: sign in, plots near the officer by distance, a plot pinned from averaged
 // GPS fixes, a plot typed in Indian 1975 UTM saved offline and sent when the signal returns,
 // a save whose answer is lost on the way back sent again and stored once, the app reloaded
-// with no signal from its service worker. Screenshots go to build/screenshots/.
+// with no signal from its service worker, boundaries drawn and walked. Screenshots go to
+// build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,8 +198,12 @@ test('offline: a plot typed in Indian 1975 UTM waits on the phone, survives a re
   const stored = await plotsNamed(context, 'แปลงออฟไลน์');
   assert.equal(stored.length, 1);
   assert.equal(stored[0].pin_source, 'typed');
-  // Stored through the server's PROJ from the values as typed: where the officer meant.
-  assert.ok(metres(stored[0].pin.coordinates, spot) < 1, `${metres(stored[0].pin.coordinates, spot)} m`);
+  // Stored through the server's PROJ from the values as typed: what cs2cs makes of them
+  // (EPSG:24047 to EPSG:4326, latitude first), to the millimetre.
+  const [lat, lon] = execFileSync('cs2cs', ['-f', '%.9f', 'EPSG:24047', 'EPSG:4326'], { input: `${e.toFixed(1)} ${n.toFixed(1)}\n` })
+    .toString().trim().split(/\s+/).map(Number);
+  assert.ok(metres(stored[0].pin.coordinates, [lon, lat]) < 0.001, `${metres(stored[0].pin.coordinates, [lon, lat])} m from cs2cs`);
+  assert.ok(metres(stored[0].pin.coordinates, spot) < 1, `${metres(stored[0].pin.coordinates, spot)} m from where it was meant`);
   assert.deepEqual(errors, []);
   await context.close();
 });
