@@ -6,16 +6,13 @@
 //          officer's page is there, and until the map has drawn
 // Also what was transferred. Run by bench/run-app-bench.sh (which builds and starts plotmap).
 // Usage: node bench/app-shell.mjs BASE_URL USERNAME PASSWORD [RUNS]
-import { chromium } from '../web/node_modules/playwright-core/index.mjs';
+import { launchChromium } from '../web/testing/browser.js';
 
 const [base, username, password, runsText = '5'] = process.argv.slice(2);
 const runs = Number(runsText);
 const slow4g = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launchChromium();
 
 async function throttled(context) {
   const page = await context.newPage();

@@ -3,7 +3,7 @@
 // refused with the server's message, sign-out ends the session.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../testing/browser.js';
 import { startServer } from '../testing/server.js';
 
 let server;
@@ -14,11 +14,7 @@ before(async () => {
     users: [{ username: 'sup64', role: 'supervisor', scope: '64', password: 'supervisor-pass' }],
     env: { PLOTMAP_AUTH_ANONYMOUS: 'off' },
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proj4 from 'proj4';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../testing/browser.js';
 import { startServer } from '../testing/server.js';
 
 const shots = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'screenshots');
@@ -24,11 +24,7 @@ before(async () => {
     plots: 300,
     users: [{ username: 'field64', role: 'staff', scope: '64', password: 'field-password' }],
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -2,20 +2,16 @@
 // draws plots, pins, clusters and Thai labels.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium } from '../testing/browser.js';
 import { startServer } from '../testing/server.js';
 
 let server;
 let browser;
 before(async () => {
   server = await startServer({ plots: 300 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
 });
 after(async () => {
   await browser?.close();

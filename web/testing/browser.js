@@ -1,0 +1,11 @@
+// Debian's Chromium, headless, as every browser test and benchmark here starts it: no
+// sandbox (root in CI), and none of the background connections a closed network refuses.
+import { chromium } from 'playwright-core';
+
+const quiet = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-quic'];
+
+/** `extraArgs`, e.g. a software GPU for WebGL screenshots. */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...quiet, ...extraArgs] });
+}
