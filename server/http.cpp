@@ -1,6 +1,7 @@
 #include "server/http.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "geo/error.hpp"
 #include "geo/text.hpp"
@@ -44,6 +45,16 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
 }
 
 } // namespace
+
+bool accepts_gzip(const request& req) {
+    const std::string ae = lower(req.header("accept-encoding").value_or(""));
+    const auto at = ae.find("gzip");
+    if (at == std::string::npos) return false;
+    const auto end = ae.find(',', at);
+    const std::string params = ae.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const auto q = params.find("q=");
+    return q == std::string::npos || std::atof(params.c_str() + q + 2) > 0.0;
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);

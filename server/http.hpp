@@ -96,6 +96,9 @@ void allow_only(const request& req, std::initializer_list<std::string_view> name
 /// Lower-cases ASCII letters.
 [[nodiscard]] std::string lower(std::string_view s);
 
+/// Whether the client takes gzip (Accept-Encoding names it, without q=0).
+[[nodiscard]] bool accepts_gzip(const request& req);
+
 /// The reason phrase of a status code ("Not Found").
 [[nodiscard]] std::string_view reason_phrase(int status);
 

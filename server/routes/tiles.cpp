@@ -50,16 +50,6 @@ std::vector<std::string> if_none_match(const request& req) {
     return tags;
 }
 
-bool accepts_gzip(const request& req) {
-    const std::string ae = lower(req.header("accept-encoding").value_or(""));
-    const auto at = ae.find("gzip");
-    if (at == std::string::npos) return false;
-    const auto end = ae.find(',', at);
-    const std::string params = ae.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    const auto q = params.find("q=");
-    return q == std::string::npos || std::atof(params.c_str() + q + 2) > 0.0;
-}
-
 void public_headers(response& r) {
     r.set("Access-Control-Allow-Origin", "*");
 }

@@ -34,7 +34,17 @@ constexpr std::array files{
 struct loaded {
     std::string body;
     std::string etag;
+    std::string gzipped;      ///< the body gzip-compressed, for text; empty for images
+    std::string gzipped_etag; ///< its own strong ETag (another representation)
 };
+
+/// Text compresses (a MapLibre bundle to a quarter); images are compressed already.
+bool compressible(const std::string& path) {
+    for (const char* ext : {".png", ".jpg", ".woff2"}) {
+        if (path.ends_with(ext)) return false;
+    }
+    return true;
+}
 
 /// Files are read once and kept: they only change with a new release.
 class file_store {
@@ -50,6 +60,10 @@ public:
         auto l = std::make_shared<loaded>();
         l->body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         l->etag = tiles::tile_etag(l->body);
+        if (compressible(path)) {
+            l->gzipped = tiles::gzip(l->body);
+            l->gzipped_etag = tiles::tile_etag(l->gzipped);
+        }
         return files_.emplace(path, std::move(l)).first->second;
     }
 
@@ -66,16 +80,21 @@ private:
     std::map<std::string, std::shared_ptr<const loaded>> files_;
 };
 
+/// The file, gzip-compressed when the client takes it (each encoding with its own ETag).
 response file_response(const request& req, const loaded& file, const char* content_type, const char* cache_control) {
+    const bool gzipped = !file.gzipped.empty() && accepts_gzip(req);
+    const std::string& etag = gzipped ? file.gzipped_etag : file.etag;
     response res;
-    res.set("ETag", file.etag);
+    res.set("ETag", etag);
     res.set("Cache-Control", cache_control);
-    if (req.header("if-none-match") == file.etag) {
+    if (!file.gzipped.empty()) res.set("Vary", "Accept-Encoding");
+    if (req.header("if-none-match") == etag) {
         res.status = 304;
         return res;
     }
     res.set("Content-Type", content_type);
-    res.body = file.body;
+    if (gzipped) res.set("Content-Encoding", "gzip");
+    res.body = gzipped ? file.gzipped : file.body;
     return res;
 }
 

@@ -2,6 +2,7 @@
 // time, the hashed bundles cached for a year, nothing else reachable under /app/, and a hint
 // that works as typed when the app has not been built.
 #include "app_fixture.hpp"
+#include "tiles/tile_cache.hpp"
 
 #include <fstream>
 
@@ -58,6 +59,18 @@ TEST_F(web_app_files, the_page_revalidates_and_the_bundles_are_immutable) {
     ASSERT_EQ(bundle.status, 200);
     EXPECT_EQ(bundle.header("Content-Type"), "text/javascript; charset=utf-8");
     EXPECT_EQ(bundle.header("Cache-Control"), "public, max-age=31536000, immutable");
+
+    // Text goes gzip-compressed to clients that take it, under its own ETag.
+    const response packed = anonymous_call("GET", "/app/assets/index-Bw0Y19bL.js", {}, server::header_list{{"accept-encoding", "gzip, br"}});
+    EXPECT_EQ(packed.header("Content-Encoding"), "gzip");
+    EXPECT_EQ(packed.header("Vary"), "Accept-Encoding");
+    EXPECT_NE(packed.header("ETag"), bundle.header("ETag"));
+    EXPECT_EQ(packed.body, tiles::gzip("console.log(1);")); // the gzip the tiles use, round-trip tested there
+    EXPECT_EQ(anonymous_call("GET", "/app/assets/index-Bw0Y19bL.js", {},
+                             server::header_list{{"accept-encoding", "gzip"}, {"if-none-match", std::string(packed.header("ETag").value_or(""))}})
+                  .status,
+              304);
+    EXPECT_FALSE(bundle.header("Content-Encoding").has_value());
 }
 
 TEST_F(web_app_files, nothing_else_is_reachable_under_app) {

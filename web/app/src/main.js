@@ -3,14 +3,12 @@
 // is sent, exactly once, when there is signal.
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
-import maplibregl from 'maplibre-gl';
 import { registerSW } from 'virtual:pwa-register';
 import { call, get, sendOperation, setCsrf } from './api.js';
 import { CoordError, parseLatLon, parseUtm } from './coords.js';
 import { fromLonLat, previewLonLat } from './crs.js';
 import { areaWithBand } from './area.js';
 import { BE_OFFSET } from './dates.js';
-import { BoundaryEditor } from './draw.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
@@ -20,6 +18,10 @@ import { BoundaryWalk } from './walk.js';
 import { formatRaiNganWa, parseRaiNganWa } from './rai.js';
 import { selfIntersections } from './rings.js';
 import { outerRings } from './snap.js';
+
+// MapLibre GL JS and Terra Draw are most of the app's bytes: they load after the page (and the
+// sign-in form) is up, from their own chunks; the service worker keeps them for later starts.
+let maplibregl = null;
 
 const $ = (id) => document.getElementById(id);
 const form = document.getElementById('plot-form');
@@ -208,8 +210,10 @@ for (const tab of document.querySelectorAll('#tabs button')) {
 
 // ---- map --------------------------------------------------------------------------------
 
-function startMap() {
+async function startMap() {
   if (state.map) return;
+  maplibregl ??= (await import('maplibre-gl')).default;
+  if (state.map) return; // started meanwhile
   const map = new maplibregl.Map({ container: 'map', style: '/styles/default.json', center: [100.5, 15.0], zoom: 5, attributionControl: false });
   // Attribution folded to its (i) button: on a phone the open box covers a fifth of the map.
   const attribution = new maplibregl.AttributionControl({ compact: true });
@@ -231,7 +235,7 @@ function startMap() {
     renderPlots();
   });
   $('locate').onclick = () => locate.trigger();
-  map.on('load', () => {
+  map.on('load', async () => {
     const fill = map.getStyle().layers.find((l) => l.id === 'plots-fill');
     const expr = fill?.paint?.['fill-color'];
     if (Array.isArray(expr)) for (let i = 2; i + 1 < expr.length; i += 2) state.stageColours[expr[i]] = expr[i + 1];
@@ -243,7 +247,9 @@ function startMap() {
     map.addLayer({ id: 'walk-line', type: 'line', source: 'walk', paint: { 'line-color': '#d32f2f', 'line-width': 3, 'line-dasharray': [2, 1] } });
     map.addLayer({ id: 'walk-points', type: 'circle', source: 'walk', filter: ['==', ['geometry-type'], 'Point'],
       paint: { 'circle-radius': 4, 'circle-color': '#d32f2f', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+    const { BoundaryEditor } = await import('./draw.js');
     state.editor = new BoundaryEditor(map, { neighbours: () => outerRings(state.plots), onChange: boundaryChanged });
+    $('draw-start').disabled = false;
     if (state.boundary) state.editor.edit(state.boundary);
     openOnScope();
   });
@@ -389,14 +395,14 @@ $('pin-typed-toggle').addEventListener('click', () => {
   $('typed').hidden = !$('typed').hidden;
 });
 
-$('typed').addEventListener('submit', (ev) => {
+$('typed').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   try {
     const typed = String(f.get('latlon')).trim()
       ? parseLatLon(f.get('latlon'))
       : parseUtm(f.get('easting'), f.get('northing'), f.get('zone'), f.get('datum'));
-    const [lon, lat] = previewLonLat(typed);
+    const [lon, lat] = await previewLonLat(typed);
     const coordinates = typed.crs === 'EPSG:4326' ? [typed.lon, typed.lat] : [typed.x, typed.y];
     $('typed-message').hidden = true;
     setPin({ lon, lat, accuracy: null, source: 'typed', crs: typed.crs, coordinates });
@@ -634,7 +640,7 @@ form.addEventListener('submit', async (ev) => {
     // One CRS per request: with a typed pin, the drawn corners go in its CRS too (proj4 there,
     // the server's PROJ back: the same datum shift), so the pin stays exactly as typed.
     const corners = [...state.boundary, state.boundary[0]];
-    body.boundary = { type: 'Polygon', coordinates: [body.crs ? corners.map((c) => fromLonLat(body.crs, c)) : corners] };
+    body.boundary = { type: 'Polygon', coordinates: [body.crs ? await Promise.all(corners.map((c) => fromLonLat(body.crs, c))) : corners] };
     if (state.track) body.track = state.track; // the raw walk, kept in the plot's history
   }
   await outbox.add({ kind: 'create', plot: body.uid, body });
