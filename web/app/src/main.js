@@ -378,7 +378,8 @@ const gps = new GpsPin({
     setPin({ lon: average.lon, lat: average.lat, accuracy: average.accuracy, source: 'gps' });
   },
   onError: (err) => {
-    $('pin-status').textContent = err.message;
+    // GeolocationPositionError: 1 denied; 2 unavailable and 3 timed out read the same to an officer.
+    $('pin-status').textContent = t(err.code === 1 ? 'gps_denied' : 'gps_unavailable');
   },
 });
 
