@@ -342,6 +342,175 @@ test('a boundary walked with GPS: live area with its error band, a jump dropped,
   await context.close();
 });
 
+/** A signed-in API client for the office side of a test (Node's fetch, its own session). */
+async function officeSession(username, password) {
+  const res = await fetch(`${server.base}/api/v1/session`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await res.json();
+  return async (method, path, body, headers = {}) => {
+    const answer = await fetch(`${server.base}${path}`, {
+      method,
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: answer.status, headers: answer.headers, body: await answer.json().catch(() => null) };
+  };
+}
+
+/** Opens a plot's page from the list, found by its code. */
+async function openPlotPage(page, plot) {
+  await page.click('#tabs [data-tab=near]');
+  await page.fill('#search', plot.code);
+  await page.click(`#plots li[data-id="${plot.id}"]`);
+  await page.waitForSelector('#tab-plot:not([hidden])');
+  await page.waitForFunction((code) => document.getElementById('plot-title').textContent.startsWith(code), plot.code);
+}
+
+/** A camera-sized JPEG (3000 x 2000) made by the browser itself. */
+async function cameraJpeg(page) {
+  const b64 = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(3000, 2000);
+    const g = canvas.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, 3000, 2000);
+    grad.addColorStop(0, '#2e7d32');
+    grad.addColorStop(1, '#8d6e63');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 3000, 2000);
+    g.fillStyle = '#1565c0';
+    g.beginPath();
+    g.ellipse(1500, 1100, 900, 450, 0, 0, 2 * Math.PI);
+    g.fill();
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  });
+  return Buffer.from(b64, 'base64');
+}
+
+test('offline: progress with a photo is stamped, downsized and queued, survives a reload, and reaches the server once', async () => {
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=64&stage=surveyed&limit=20`);
+  const plot = (await res.json()).plots.find((p) => p.pin);
+  const { context, page, errors } = await phone(plot.pin.coordinates);
+  await signIn(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const jpeg = await cameraJpeg(page);
+  await openPlotPage(page, plot);
+
+  await context.setOffline(true);
+  await page.click('#progress-open');
+  await page.selectOption('#progress-form [name=stage]', 'digging');
+  await page.fill('#progress-form [name=date]', '3/11/2569');
+  assert.match(await page.textContent('#progress-day'), /3 พ\.ย\. 2569/);
+  await page.fill('#progress-form [name=note]', 'ขุดบ่อเสร็จ');
+  await page.setInputFiles('#photo-input', { name: 'IMG_0412.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await page.waitForSelector('#photo-picked li');
+  assert.match(await page.textContent('#photo-picked'), /พิกัด ±8 ม\./);
+  // Not photos: a text file, and a text file called .jpg (found when it will not decode).
+  await page.setInputFiles('#photo-input', [
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') },
+    { name: 'IMG_fake.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo either') },
+  ]);
+  await page.waitForSelector('#progress-message:not([hidden])');
+  assert.match(await page.textContent('#progress-message'), /notes\.txt ไม่ใช่รูปภาพ IMG_fake\.jpg ไม่ใช่รูปภาพ/);
+  assert.equal(await page.locator('#photo-picked li').count(), 1);
+  // A date that has not come yet is refused before anything is queued.
+  await page.fill('#progress-form [name=date]', '1/1/2600');
+  await page.click('#progress-form button[type=submit]');
+  assert.match(await page.textContent('#progress-message'), /วันที่ยังมาไม่ถึง/);
+  await page.fill('#progress-form [name=date]', '3/11/2569');
+  await page.click('#progress-form button[type=submit]');
+  await page.waitForSelector('#timeline li.pending');
+  assert.match(await page.textContent('#outbox-badge'), /รอส่ง 2 รายการ/);
+  assert.match(await page.textContent('#timeline'), /3 พ\.ย\. 2569 · กำลังขุด · ขุดบ่อเสร็จ/);
+  await page.locator('#timeline').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'app-progress-offline-th.png') });
+
+  // The tab is closed and opened again with no signal: everything is still on the phone.
+  await page.reload();
+  await page.waitForSelector('#work-view:not([hidden])');
+  await page.click('#outbox-badge');
+  await page.waitForFunction(() => document.querySelectorAll('#outbox-list li').length === 2);
+  assert.match(await page.textContent('#outbox-list'), /ความก้าวหน้า.*รูปถ่าย/s);
+
+  await context.setOffline(false);
+  await page.waitForSelector('#outbox-badge', { state: 'hidden' });
+  const office = await officeSession('field64', 'field-password');
+  const { body: { entries: timeline } } = await office('GET', `/api/v1/plots/${plot.id}/timeline`);
+  const events = timeline.filter((e) => e.kind === 'progress');
+  assert.equal(events.length, 1, JSON.stringify(timeline));
+  assert.deepEqual([events[0].date, events[0].stage_from, events[0].stage_to, events[0].note], ['2026-11-03', 'surveyed', 'digging', 'ขุดบ่อเสร็จ']);
+  assert.equal(events[0].photos.length, 1);
+  const { body: { photos } } = await office('GET', `/api/v1/plots/${plot.id}/photos`);
+  assert.equal(photos.length, 1);
+  assert.deepEqual([photos[0].width, photos[0].height], [1600, 1067]); // downsized on the phone, in its worker
+  assert.equal(photos[0].accuracy_m, 8);
+  assert.ok(metres(photos[0].location, plot.pin.coordinates) < 1, 'stamped where the phone was');
+  assert.equal(photos[0].stage, 'digging');
+  const plotNow = (await office('GET', `/api/v1/plots/${plot.id}`)).body;
+  assert.equal(plotNow.stage, 'digging');
+  assert.equal(plotNow.version, plot.version + 1);
+
+  await openPlotPage(page, plot);
+  await page.waitForSelector('#timeline li:not(.pending) img');
+  await page.waitForFunction(() => [...document.querySelectorAll('#timeline img')].every((i) => i.complete && i.naturalWidth > 0));
+  assert.match(await page.textContent('#plot-facts'), /กำลังขุด/);
+  await page.locator('#timeline li:not(.pending) img').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'app-plot-timeline-th.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an edit made offline meets an office edit: the officer picks field by field, nothing is overwritten silently', async () => {
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=64&limit=40`);
+  const plot = (await res.json()).plots.filter((p) => p.pin)[5];
+  const { context, page, errors } = await phone(plot.pin.coordinates);
+  await signIn(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await openPlotPage(page, plot);
+  await page.click('#plot-edit');
+  await page.waitForSelector('#editing:not([hidden])');
+  assert.equal(await page.inputValue('#plot-form [name=name]'), plot.name ?? '');
+
+  await context.setOffline(true);
+  await page.fill('#plot-form [name=name]', 'ชื่อจากสนาม');
+  await page.fill('#plot-form [name=owner_phone]', '089-999-9999');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+
+  // Meanwhile the district office renames the plot and adds a note.
+  const office = await officeSession('field64', 'field-password');
+  const officeEdit = await office('PATCH', `/api/v1/plots/${plot.id}`, { name: 'ชื่อจากสำนักงาน', notes: 'ตรวจแล้ว' },
+    { 'If-Match': `"${plot.version}"`, 'Content-Type': 'application/merge-patch+json' });
+  assert.equal(officeEdit.status, 200);
+
+  await context.setOffline(false);
+  await page.waitForFunction(() => /ส่งไม่ผ่าน 1 รายการ/.test(document.getElementById('outbox-badge').textContent));
+  await page.click('#outbox-badge');
+  await page.click('#outbox-list li.conflict button');
+  await page.waitForSelector('#conflict:not([hidden])');
+  // The name was changed on both sides: it must be chosen; the phone number only here: it is the officer's.
+  assert.equal(await page.locator('#conflict-fields tbody tr').count(), 2); // only what the officer changed
+  assert.equal(await page.locator('#conflict-fields tr.clash').count(), 1);
+  assert.equal(await page.isDisabled('#conflict-save'), true);
+  assert.match(await page.textContent('#conflict-fields'), /ชื่อจากสนาม.*ชื่อจากสำนักงาน/s);
+  await page.screenshot({ path: join(shots, 'app-conflict-th.png') });
+  await page.click('#conflict-fields button[data-field=name][data-side=theirs]');
+  await page.click('#conflict-save');
+  await page.waitForSelector('#outbox-badge', { state: 'hidden' });
+
+  const now = (await office('GET', `/api/v1/plots/${plot.id}`)).body;
+  assert.equal(now.name, 'ชื่อจากสำนักงาน');
+  assert.equal(now.notes, 'ตรวจแล้ว');
+  assert.equal(now.owner_phone, '089-999-9999');
+  assert.equal(now.version, plot.version + 2); // the office's edit, then the officer's: each once
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('English and high contrast', async () => {
   const { at } = await somePlotIn('64');
   const { context, page, errors } = await phone(at);

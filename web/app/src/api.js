@@ -10,12 +10,13 @@ export function setCsrf(token) {
 
 export async function call(method, url, body, headers = {}) {
   const h = { Accept: 'application/json', ...headers };
-  if (body !== undefined && !h['Content-Type']) h['Content-Type'] = 'application/json';
+  const form = body instanceof FormData; // multipart: the browser writes its Content-Type and boundary
+  if (body !== undefined && !form && !h['Content-Type']) h['Content-Type'] = 'application/json';
   if (csrf && method !== 'GET') h['X-CSRF-Token'] = csrf;
   const res = await fetch(url, {
     method,
     headers: h,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || form ? body : JSON.stringify(body),
     credentials: 'same-origin',
     cache: 'no-store',
   });
@@ -40,11 +41,35 @@ export async function get(url) {
   return answer.body;
 }
 
-/** Sends one outbox operation (see outbox.js); the operation's key is its Idempotency-Key. */
+/**
+ * Sends one outbox operation (see outbox.js); the operation's key is its Idempotency-Key and
+ * its baseVersion the If-Match of edits and progress. Answers carry the plot's id and new
+ * version only for operations that change the plot, so later operations build on them.
+ */
 export async function sendOperation(op) {
+  const key = { 'Idempotency-Key': op.key };
+  const ifMatch = { ...key, 'If-Match': `"${op.baseVersion}"` };
   if (op.kind === 'create') {
-    const answer = await call('POST', '/api/v1/plots', op.body, { 'Idempotency-Key': op.key });
+    const answer = await call('POST', '/api/v1/plots', op.body, key);
     return { status: answer.status, id: answer.body?.id, version: answer.body?.version, body: answer.body };
+  }
+  if (op.plotId === undefined) throw new Error('the plot is not on the server yet');
+  const plotUrl = `/api/v1/plots/${op.plotId}`;
+  if (op.kind === 'edit') {
+    const answer = await call('PATCH', plotUrl, op.body, { ...ifMatch, 'Content-Type': 'application/merge-patch+json' });
+    return { status: answer.status, id: answer.body?.id, version: answer.body?.version, body: answer.body };
+  }
+  if (op.kind === 'progress') {
+    const answer = await call('POST', `${plotUrl}/progress`, op.body, ifMatch);
+    const plot = answer.body?.plot;
+    return { status: answer.status, id: plot?.id, version: plot?.version, body: answer.body };
+  }
+  if (op.kind === 'photo') {
+    const form = new FormData();
+    form.append('meta', new Blob([JSON.stringify(op.body)], { type: 'application/json' }));
+    form.append('file', op.file, `${op.body.uid}.jpg`);
+    const answer = await call('POST', `${plotUrl}/photos`, form, key);
+    return { status: answer.status, body: answer.body };
   }
   throw new Error(`unknown operation ${op.kind}`);
 }

@@ -8,7 +8,6 @@ import { call, get, sendOperation, setCsrf } from './api.js';
 import { CoordError, parseLatLon, parseUtm } from './coords.js';
 import { fromLonLat, previewLonLat } from './crs.js';
 import { areaWithBand } from './area.js';
-import { BE_OFFSET } from './dates.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
@@ -17,6 +16,9 @@ import { GpsPin } from './pin.js';
 import { BoundaryWalk } from './walk.js';
 import { formatRaiNganWa, parseRaiNganWa } from './rai.js';
 import { selfIntersections } from './rings.js';
+import { EDIT_FIELDS, conflictRows, editPatch, editableValues, resolvedPatch } from './changes.js';
+import { BE_OFFSET, DateError, formatDay, parseDay, thaiDayOf } from './dates.js';
+import { PhotoError, captureFix, downsize, localTime } from './photo.js';
 import { outerRings } from './snap.js';
 
 // MapLibre GL JS and Terra Draw are most of the app's bytes: they load after the page (and the
@@ -42,6 +44,10 @@ const state = {
   map: null,
   marker: null,
   plots: [],
+  pendingPlots: [], // plots saved on this phone, not yet confirmed by the server
+  current: null, // the plot whose page is open
+  picked: [], // photos taken for the progress entry being written: { uid, blob, width, height, taken_at, location, accuracy_m }
+  editing: null, // { uid, id, version, code, base, keepBoundary } while an existing plot is in the form
 };
 
 // What the last sync confirmed (uid, id, code), to tell the officer which code a plot got.
@@ -200,13 +206,14 @@ $('contrast').addEventListener('click', () => {
   localStorage.setItem('plotmap.contrast', on ? '1' : '0');
 });
 
-for (const tab of document.querySelectorAll('#tabs button')) {
-  tab.addEventListener('click', () => {
-    for (const other of document.querySelectorAll('#tabs button')) other.setAttribute('aria-selected', String(other === tab));
-    for (const name of ['near', 'new', 'outbox']) $(`tab-${name}`).hidden = name !== tab.dataset.tab;
-    if (tab.dataset.tab === 'outbox') renderOutbox();
-  });
+/** Shows one part of the sheet: a tab ('near', 'new', 'outbox') or a plot's page ('plot'). */
+function selectTab(name) {
+  for (const tab of document.querySelectorAll('#tabs button')) tab.setAttribute('aria-selected', String(tab.dataset.tab === name));
+  for (const part of ['near', 'new', 'outbox', 'plot']) $(`tab-${part}`).hidden = part !== name;
+  if (name === 'outbox') renderOutbox();
+  $('sheet').scrollTop = 0;
 }
+for (const tab of document.querySelectorAll('#tabs button')) tab.addEventListener('click', () => selectTab(tab.dataset.tab));
 
 // ---- map --------------------------------------------------------------------------------
 
@@ -230,7 +237,7 @@ async function startMap() {
   });
   map.addControl(locate, 'top-right');
   locate.on('geolocate', (pos) => {
-    state.position = { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy: pos.coords.accuracy };
+    state.position = { lon: pos.coords.longitude, lat: pos.coords.latitude, accuracy: pos.coords.accuracy, time: pos.timestamp };
     $('fix').textContent = t('accuracy', { m: Math.round(pos.coords.accuracy) });
     renderPlots();
   });
@@ -254,6 +261,17 @@ async function startMap() {
     openOnScope();
   });
   map.on('moveend', () => loadPlots());
+  map.on('click', async (ev) => {
+    if (!$('tab-new').hidden) return; // taps there place corners
+    const hit = map.queryRenderedFeatures(ev.point, { layers: ['plots-fill', 'pins'] }).find((f) => f.id !== undefined);
+    if (!hit) return;
+    const known = state.plots.find((p) => p.id === hit.id);
+    try {
+      openPlot(known ?? await get(`/api/v1/plots/${hit.id}`));
+    } catch {
+      // offline and never listed: nothing to show
+    }
+  });
 }
 
 /** Opens the map on the officer's scope (a province, district or subdistrict), once. */
@@ -330,7 +348,7 @@ function renderPlots() {
   const list = $('plots');
   if (!list) return;
   const from = state.position ?? (state.map ? { lon: state.map.getCenter().lng, lat: state.map.getCenter().lat } : null);
-  const rows = state.plots
+  const rows = [...state.pendingPlots, ...state.plots]
     .map((p) => ({ p, at: plotPoint(p) }))
     .filter((r) => r.at)
     .map((r) => ({ ...r, d: from ? distanceM(from, { lon: r.at[0], lat: r.at[1] }) : 0 }))
@@ -344,13 +362,15 @@ function renderPlots() {
   }
   list.replaceChildren(...rows.map(({ p, at, d }) => {
     const li = document.createElement('li');
-    li.dataset.id = p.id;
+    li.dataset.id = p.id ?? '';
+    li.dataset.uid = p.uid;
+    if (p.pending) li.className = 'pending';
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
     swatch.style.background = state.stageColours[p.stage] ?? '#888';
     const what = document.createElement('span');
     what.className = 'what';
-    what.textContent = `${p.code}${p.name ? ` · ${p.name}` : ''}`;
+    what.textContent = p.pending ? `${p.name ?? ''} (${t('not_sent_yet')})` : `${p.code}${p.name ? ` · ${p.name}` : ''}`;
     const small = document.createElement('small');
     small.textContent = [stageName(p.stage), p.adm3_name, p.area_rai ? `${p.area_rai} ไร่` : null].filter(Boolean).join(' · ');
     what.appendChild(small);
@@ -358,7 +378,10 @@ function renderPlots() {
     far.className = 'far';
     far.textContent = d < 1000 ? t('distance_m', { d: Math.round(d) }) : t('distance_km', { d: (d / 1000).toFixed(1) });
     li.append(swatch, what, far);
-    li.addEventListener('click', () => state.map.flyTo({ center: at, zoom: Math.max(state.map.getZoom(), 16) }));
+    li.addEventListener('click', () => {
+      state.map.flyTo({ center: at, zoom: Math.max(state.map.getZoom(), 16) });
+      openPlot(p);
+    });
     return li;
   }));
 }
@@ -586,7 +609,8 @@ function formValues() {
 }
 
 async function keepDraft() {
-  await saveDraft('new', { fields: formValues(), pin: state.pin, boundary: state.boundary, track: state.track, cornerAccuracy: state.cornerAccuracy });
+  await saveDraft('new', { fields: formValues(), pin: state.pin, boundary: state.boundary, track: state.track,
+    cornerAccuracy: state.cornerAccuracy, editing: state.editing });
 }
 form.addEventListener('input', keepDraft);
 
@@ -600,66 +624,525 @@ async function restoreDraft() {
   state.boundary = draft.boundary ?? null;
   state.track = draft.track ?? null;
   state.cornerAccuracy = draft.cornerAccuracy ?? {};
+  state.editing = draft.editing ?? null;
+  renderEditing();
+}
+
+/**
+ * The record as the form, pin and boundary hold it: { body, crs }. Geometry is in WGS 84
+ * lon/lat here; `crs` is the typed pin's CRS, into which the geometry goes before sending.
+ * Throws a message for the officer when something cannot be saved.
+ */
+function recordFromForm() {
+  if (!state.pin && !state.boundary && !state.editing?.keepBoundary) throw new Error(t('need_pin_or_boundary'));
+  if (state.boundary && selfIntersections(state.boundary).length > 0) throw new Error(t('crossings', { n: selfIntersections(state.boundary).length }));
+  const v = formValues();
+  const text = (name) => v[name].trim() || null;
+  if (text('declared_area_rai')) parseRaiNganWa(v.declared_area_rai); // throws its own message
+  const body = {
+    program: v.program, stage: v.stage, deed_type: v.deed_type,
+    name: text('name'), owner_name: text('owner_name'), owner_phone: text('owner_phone'), deed_no: text('deed_no'),
+    village_no: v.village_no ? Number(v.village_no) : null,
+    notes: text('notes'),
+    budget_year: v.budget_year_be ? Number(v.budget_year_be) - BE_OFFSET : null, // typed in BE, stored in CE
+    declared_area_rai: text('declared_area_rai'),
+  };
+  const p = state.pin;
+  // A pin typed here goes as typed (p.crs); one from GPS, the map or the stored record in lon/lat.
+  body.pin = p ? { type: 'Point', coordinates: p.crs ? p.coordinates : [p.lon, p.lat] } : null;
+  if (p && !p.crs && p.accuracy) body.pin_accuracy_m = Math.round(p.accuracy * 10) / 10;
+  if (p) body.pin_source = p.source;
+  if (state.boundary) body.boundary = { type: 'Polygon', coordinates: [[...state.boundary, state.boundary[0]]] };
+  else if (!state.editing?.keepBoundary) body.boundary = null;
+  return { body, crs: p?.crs ?? null };
+}
+
+/**
+ * One CRS per request: with a typed pin, the values go as typed (for the server's PROJ) and
+ * drawn corners in that CRS too (proj4 here, the server's PROJ back: the same datum shift).
+ */
+async function inTypedCrs(body, crs) {
+  if (!crs) return body;
+  const out = { ...body, crs };
+  if (body.boundary) out.boundary = { type: 'Polygon', coordinates: [await Promise.all(body.boundary.coordinates[0].map((c) => fromLonLat(crs, c)))] };
+  return out;
 }
 
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const message = $('save-message');
-  if (!state.pin && !state.boundary) {
-    show(message, t('need_pin_or_boundary'), false);
+  let record;
+  try {
+    record = recordFromForm();
+  } catch (e) {
+    show(message, e.message, false);
     return;
   }
-  if (state.boundary && selfIntersections(state.boundary).length > 0) {
-    show(message, t('crossings', { n: selfIntersections(state.boundary).length }), false);
-    return;
-  }
-  const v = formValues();
-  const body = { uid: crypto.randomUUID(), program: v.program, stage: v.stage, deed_type: v.deed_type };
-  for (const name of ['name', 'owner_name', 'owner_phone', 'deed_no']) if (v[name].trim()) body[name] = v[name].trim();
-  if (v.village_no) body.village_no = Number(v.village_no);
-  if (v.notes.trim()) body.notes = v.notes.trim();
-  if (v.budget_year_be) body.budget_year = Number(v.budget_year_be) - BE_OFFSET; // typed in BE, stored in CE
-  if (v.declared_area_rai.trim()) {
-    try {
-      parseRaiNganWa(v.declared_area_rai);
-    } catch (e) {
-      show(message, e.message, false);
+  const editing = state.editing;
+  let uid;
+  if (editing) {
+    // Only what the officer changed goes (a merge patch): what others changed meanwhile stays.
+    const patch = editPatch(editing.base, record.body);
+    if (patch.pin !== undefined && record.body.pin_source) {
+      patch.pin_source = record.body.pin_source;
+      if (record.body.pin_accuracy_m) patch.pin_accuracy_m = record.body.pin_accuracy_m;
+    }
+    if (patch.boundary && state.track) patch.track = state.track;
+    if (Object.keys(patch).length === 0) {
+      show(message, t('nothing_changed'), true);
       return;
     }
-    body.declared_area_rai = v.declared_area_rai.trim();
+    uid = editing.uid;
+    await outbox.add({ kind: 'edit', plot: uid, plotId: editing.id, baseVersion: editing.version, code: editing.code,
+      base: Object.fromEntries(Object.keys(patch).map((f) => [f, editing.base[f] ?? null])),
+      body: await inTypedCrs(patch, patch.pin ? record.crs : null) });
+  } else {
+    const body = { uid: crypto.randomUUID() };
+    for (const [k, v] of Object.entries(record.body)) if (v !== null) body[k] = v;
+    if (state.boundary && state.track) body.track = state.track; // the raw walk, kept in the plot's history
+    uid = body.uid;
+    const at = state.pin ? [state.pin.lon, state.pin.lat] : centroid(state.boundary);
+    await outbox.add({ kind: 'create', plot: uid, at, body: await inTypedCrs(body, record.crs) });
   }
-  const p = state.pin;
-  if (p?.source === 'typed') {
-    body.crs = p.crs; // the values as typed, for the server's PROJ
-    body.pin = { type: 'Point', coordinates: p.coordinates };
-  } else if (p) {
-    body.pin = { type: 'Point', coordinates: [p.lon, p.lat] };
-    if (p.accuracy) body.pin_accuracy_m = Math.round(p.accuracy * 10) / 10;
-  }
-  if (p) body.pin_source = p.source;
-  if (state.boundary) {
-    // One CRS per request: with a typed pin, the drawn corners go in its CRS too (proj4 there,
-    // the server's PROJ back: the same datum shift), so the pin stays exactly as typed.
-    const corners = [...state.boundary, state.boundary[0]];
-    body.boundary = { type: 'Polygon', coordinates: [body.crs ? await Promise.all(corners.map((c) => fromLonLat(body.crs, c))) : corners] };
-    if (state.track) body.track = state.track; // the raw walk, kept in the plot's history
-  }
-  await outbox.add({ kind: 'create', plot: body.uid, body });
   await dropDraft('new');
+  clearForm();
+  show(message, t('saved_offline'), true);
+  const sent = await sync();
+  const done = sent?.confirmed?.find((c) => c.plot === uid);
+  if (done) show(message, t('saved_sent', { code: done.code ?? done.id }), true);
+});
+
+function clearForm() {
   form.reset();
   state.pin = null;
   state.marker?.remove();
   state.marker = null;
   state.editor?.clear();
+  state.boundary = null;
   state.track = null;
   state.cornerAccuracy = {};
+  state.editing = null;
   $('draw-hint').hidden = true;
   renderPin();
-  show(message, t('saved_offline'), true);
-  const sent = await sync();
-  const done = sent?.confirmed?.find((c) => c.plot === body.uid);
-  if (done) show(message, t('saved_sent', { code: done.code ?? done.id }), true);
+  renderEditing();
+}
+
+function centroid(ring) {
+  return ring ? [ring.reduce((s, c) => s + c[0], 0) / ring.length, ring.reduce((s, c) => s + c[1], 0) / ring.length] : null;
+}
+
+// ---- an existing plot: edited in the same form ----------------------------------------------
+
+/** Opens the plot's record in the form (its pin on the map, its boundary in the editor). */
+function editPlot(plot) {
+  clearForm();
+  state.editing = { uid: plot.uid, id: plot.id, version: plot.version, code: plot.code ?? '', base: editableValues(plot),
+    keepBoundary: plot.boundary?.type === 'MultiPolygon' };
+  const f = form.elements;
+  for (const name of ['program', 'name', 'owner_name', 'owner_phone', 'village_no', 'deed_type', 'deed_no', 'declared_area_rai', 'stage', 'notes']) {
+    f[name].value = plot[name] ?? '';
+  }
+  f.budget_year_be.value = plot.budget_year ? plot.budget_year + BE_OFFSET : '';
+  if (plot.pin) {
+    const [lon, lat] = plot.pin.coordinates;
+    state.pin = { lon, lat, accuracy: plot.pin_accuracy_m ?? null, source: plot.pin_source ?? 'map' };
+    placeMarker([lon, lat], true);
+  }
+  if (plot.boundary?.type === 'Polygon') {
+    state.boundary = plot.boundary.coordinates[0].slice(0, -1);
+    state.editor?.edit(state.boundary);
+  }
+  renderPin();
+  renderEditing();
+  renderArea();
+  selectTab('new');
+  keepDraft();
+}
+
+function renderEditing() {
+  $('editing').hidden = !state.editing;
+  if (state.editing) $('editing-title').textContent = t('editing', { code: state.editing.code });
+}
+
+$('edit-cancel').addEventListener('click', async () => {
+  clearForm();
+  await dropDraft('new');
+  renderArea();
 });
+
+// ---- a plot's page: what it is, its timeline, progress with photos ---------------------------
+
+/** Plots saved on this phone and not yet on the server, as the list shows them. */
+function pendingPlots(ops) {
+  return ops.filter((o) => o.kind === 'create' && o.at).map((o) => ({
+    uid: o.plot, code: t('not_sent_yet'), name: o.body.name ?? null, stage: o.body.stage, pin: { type: 'Point', coordinates: o.at },
+    owner_name: o.body.owner_name ?? null, version: undefined, pending: true,
+  }));
+}
+
+async function openPlot(plot) {
+  state.current = plot;
+  state.picked = [];
+  $('progress-form').hidden = true;
+  $('progress-open').hidden = false;
+  $('plot-edit').hidden = Boolean(plot.pending);
+  $('plot-title').textContent = `${plot.pending ? '' : plot.code}${plot.name ? `${plot.pending ? '' : ' · '}${plot.name}` : ''}` || plot.code;
+  renderPlotFacts();
+  selectTab('plot');
+  const draft = await loadDraft(`progress:${plot.uid}`);
+  if (draft) openProgress(draft); // a progress entry this phone had not finished
+  renderTimeline();
+}
+
+function renderPlotFacts() {
+  const p = state.current;
+  if (!p) return;
+  $('plot-facts').textContent = [
+    p.pending ? t('not_sent_yet') : null,
+    stageName(p.stage),
+    p.owner_name,
+    p.area_rai ? `${p.area_rai} ${t('rai_ngan_wa')}` : null,
+    [p.adm3_name, p.adm2_name, p.adm1_name].filter(Boolean).join(', ') || null,
+    p.version ? t('version', { v: p.version }) : null,
+  ].filter(Boolean).join(' · ');
+}
+
+$('plot-back').addEventListener('click', () => selectTab('near'));
+$('plot-edit').addEventListener('click', () => editPlot(state.current));
+$('progress-open').addEventListener('click', () => openProgress(null));
+$('progress-cancel').addEventListener('click', async () => {
+  await dropDraft(`progress:${state.current.uid}`);
+  state.picked = [];
+  $('progress-form').hidden = true;
+  $('progress-open').hidden = false;
+});
+
+const progressForm = $('progress-form');
+
+function todayText() {
+  const [y, m, d] = thaiDayOf(new Date()).split('-');
+  return language() === 'th' ? `${Number(d)}/${Number(m)}/${Number(y) + BE_OFFSET}` : `${Number(d)}/${Number(m)}/${y}`;
+}
+
+function openProgress(draft) {
+  fillSelect(progressForm.elements.stage, state.stages, stageName);
+  progressForm.elements.stage.value = draft?.stage ?? state.current.stage;
+  progressForm.elements.date.value = draft?.date ?? todayText();
+  progressForm.elements.note.value = draft?.note ?? '';
+  state.picked = draft?.photos ?? [];
+  $('progress-message').hidden = true;
+  $('progress-form').hidden = false;
+  $('progress-open').hidden = true;
+  renderDay();
+  renderPicked();
+}
+
+function renderDay() {
+  try {
+    const day = parseDay(progressForm.elements.date.value, { today: thaiDayOf(new Date()) });
+    $('progress-day').textContent = formatDay(day, language());
+    $('progress-day').className = 'muted';
+  } catch (e) {
+    $('progress-day').textContent = e instanceof DateError ? t(`err_date_${e.code}`) : e.message;
+    $('progress-day').className = 'muted error-text';
+  }
+}
+
+/** The progress entry as typed so far, with its photos, kept on the phone at every change. */
+async function keepProgressDraft() {
+  const f = progressForm.elements;
+  await saveDraft(`progress:${state.current.uid}`, { stage: f.stage.value, date: f.date.value, note: f.note.value, photos: state.picked });
+}
+progressForm.addEventListener('input', () => {
+  renderDay();
+  keepProgressDraft();
+});
+
+$('photo-input').addEventListener('change', async (ev) => {
+  const files = [...ev.target.files];
+  ev.target.value = '';
+  const fix = await captureFix(state.position); // where the officer stands as the photos are taken
+  const takenAt = localTime();
+  const refused = [];
+  for (const file of files) {
+    try {
+      const small = await downsize(file);
+      state.picked.push({
+        uid: crypto.randomUUID(), blob: small.blob, width: small.width, height: small.height, taken_at: takenAt,
+        location: fix ? [fix.lon, fix.lat] : null, accuracy_m: fix ? Math.round(fix.accuracy * 10) / 10 : null,
+      });
+    } catch (e) {
+      refused.push(t(e instanceof PhotoError ? `err_photo_${e.code}` : 'err_photo_not_image', { name: file.name }));
+    }
+  }
+  if (refused.length) show($('progress-message'), refused.join(' '), false);
+  else $('progress-message').hidden = true;
+  renderPicked();
+  keepProgressDraft();
+});
+
+function photoItem(src, caption, stateClass) {
+  const li = document.createElement('li');
+  if (stateClass) li.className = stateClass;
+  const img = document.createElement('img');
+  img.src = src;
+  img.alt = caption;
+  img.loading = 'lazy';
+  const small = document.createElement('small');
+  small.textContent = caption;
+  li.append(img, small);
+  return li;
+}
+
+function renderPicked() {
+  const list = $('photo-picked');
+  for (const img of list.querySelectorAll('img')) URL.revokeObjectURL(img.src);
+  list.replaceChildren(...state.picked.map((ph, i) => {
+    const li = photoItem(URL.createObjectURL(ph.blob), ph.location ? t('photo_fix', { m: Math.round(ph.accuracy_m ?? 0) }) : t('photo_no_fix'));
+    const drop = document.createElement('button');
+    drop.type = 'button';
+    drop.className = 'secondary drop';
+    drop.textContent = '×';
+    drop.setAttribute('aria-label', t('remove_photo'));
+    drop.addEventListener('click', () => {
+      state.picked.splice(i, 1);
+      renderPicked();
+      keepProgressDraft();
+    });
+    li.append(drop);
+    return li;
+  }));
+}
+
+progressForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = progressForm.elements;
+  const plot = state.current;
+  let day;
+  try {
+    day = parseDay(f.date.value, { today: thaiDayOf(new Date()) });
+  } catch (e) {
+    show($('progress-message'), e instanceof DateError ? t(`err_date_${e.code}`) : e.message, false);
+    return;
+  }
+  // The event first (it changes the stage), then each photo linked to it: every one its own
+  // outbox operation with its own key, so a weak signal sends what it can and loses nothing.
+  const event = { uid: crypto.randomUUID(), stage: f.stage.value, date: day };
+  if (f.note.value.trim()) event.note = f.note.value.trim();
+  await outbox.add({ kind: 'progress', plot: plot.uid, plotId: plot.id, baseVersion: plot.version, code: plot.code,
+    base: { stage: plot.stage }, body: event });
+  for (const ph of state.picked) {
+    const meta = { uid: ph.uid, taken_at: ph.taken_at, stage: event.stage, progress_uid: event.uid };
+    if (ph.location) Object.assign(meta, { location: ph.location, accuracy_m: ph.accuracy_m });
+    await outbox.add({ kind: 'photo', plot: plot.uid, plotId: plot.id, code: plot.code, file: ph.blob, body: meta });
+  }
+  await dropDraft(`progress:${plot.uid}`);
+  state.picked = [];
+  renderPicked();
+  $('progress-form').hidden = true;
+  $('progress-open').hidden = false;
+  show($('timeline-note'), t('progress_saved'), true);
+  await renderTimeline();
+  await sync();
+});
+
+/** The plot's timeline: what waits on this phone first (with each photo's state), then what
+ * the server has, newest first. Offline, the last copy the phone saw (or only what waits). */
+async function renderTimeline() {
+  const plot = state.current;
+  if (!plot || $('tab-plot').hidden) return;
+  const ops = (await outbox.pending()).filter((o) => o.plot === plot.uid && o.kind !== 'create');
+  const items = ops.map((o) => {
+    const li = document.createElement('li');
+    li.className = `pending ${o.state}`;
+    const head = document.createElement('span');
+    head.className = 'what';
+    const stateWord = o.state === 'waiting' ? (o.attempts ? t('no_signal', { n: o.attempts }) : t('state_waiting')) : t(`state_${o.state}`);
+    if (o.kind === 'progress') head.textContent = `${formatDay(o.body.date, language())} · ${stageName(o.body.stage)}${o.body.note ? ` · ${o.body.note}` : ''}`;
+    else if (o.kind === 'edit') head.textContent = `${t('op_edit')}: ${Object.keys(o.body).filter((k) => k !== 'crs').map(fieldName).join(', ')}`;
+    else head.textContent = t('op_photo');
+    li.append(head);
+    if (o.kind === 'photo') {
+      const photos = document.createElement('ol');
+      photos.className = 'photos';
+      photos.append(photoItem(URL.createObjectURL(o.file), stateWord, o.state));
+      li.append(photos);
+    } else {
+      const st = document.createElement('small');
+      st.textContent = stateWord;
+      li.append(st);
+    }
+    return li;
+  });
+  let note = null;
+  if (plot.id === undefined) {
+    note = t('timeline_after_send');
+  } else {
+    try {
+      const { entries } = await get(`/api/v1/plots/${plot.id}/timeline`);
+      items.push(...entries.slice().reverse().map(timelineItem));
+    } catch {
+      note = t('timeline_offline');
+    }
+  }
+  if (state.current !== plot) return; // another plot was opened meanwhile
+  $('timeline').replaceChildren(...items);
+  if (note) show($('timeline-note'), note, true);
+  else if ($('timeline-note').classList.contains('ok') && !/progress/.test($('timeline-note').dataset.kind ?? '')) $('timeline-note').hidden = true;
+}
+
+function fieldName(field) {
+  const key = { name: 'plot_name', declared_area_rai: 'declared_area', budget_year: 'budget_year', pin: 'field_pin', boundary: 'field_boundary' }[field] ?? field;
+  return t(key);
+}
+
+function timelineItem(e) {
+  const li = document.createElement('li');
+  const head = document.createElement('span');
+  head.className = 'what';
+  const day = formatDay(thaiDayOf(e.at), language());
+  if (e.kind === 'progress') {
+    head.textContent = `${day} · ${e.stage_from && e.stage_from !== e.stage_to ? `${stageName(e.stage_from)} → ` : ''}${stageName(e.stage_to)}${e.note ? ` · ${e.note}` : ''}`;
+  } else if (e.kind === 'photo') {
+    head.textContent = `${day} · ${t('op_photo')}`;
+  } else {
+    const changed = e.changes ? Object.keys(e.changes).filter((k) => EDIT_FIELDS.includes(k)).map(fieldName).join(', ') : '';
+    head.textContent = `${day} · ${t(`kind_${e.kind}`)}${changed ? `: ${changed}` : ''}`;
+  }
+  li.append(head);
+  const photos = e.kind === 'photo' ? [e.photo ?? e] : e.photos ?? [];
+  if (photos.length) {
+    const list = document.createElement('ol');
+    list.className = 'photos';
+    list.append(...photos.filter((ph) => ph.links?.thumbnail).map((ph) => photoItem(ph.links.thumbnail, t('state_sent'), 'sent')));
+    li.append(list);
+  }
+  if (e.by) {
+    const by = document.createElement('small');
+    by.textContent = typeof e.by === 'string' ? e.by : e.by.username ?? '';
+    li.append(by);
+  }
+  return li;
+}
+
+// ---- conflicts: someone else changed the plot first ----------------------------------------
+
+let conflictOpen = null; // { op, server, rows, choice }
+
+async function openConflict(op) {
+  let server;
+  try {
+    server = await get(`/api/v1/plots/${op.plotId}`);
+  } catch (e) {
+    show($('footer-message'), e.message, false);
+    return;
+  }
+  const patch = op.kind === 'progress' ? { stage: op.body.stage } : op.body;
+  const rows = conflictRows(patch, op.base, server).filter((r) => r.field !== 'crs' && r.field !== 'track');
+  conflictOpen = { op, server, rows, choice: Object.fromEntries(rows.map((r) => [r.field, r.clash ? null : 'mine'])) };
+  $('conflict-title').textContent = t('conflict_title', { code: op.code ?? server.code });
+  renderConflict();
+  $('conflict').hidden = false;
+  $('conflict').scrollIntoView();
+}
+
+function shownValue(field, v) {
+  if (v === null || v === undefined || v === '') return '–';
+  if (field === 'pin') return `${v.coordinates[1].toFixed(6)}, ${v.coordinates[0].toFixed(6)}`;
+  if (field === 'boundary') return t('boundary_corners', { n: (v.coordinates?.[0]?.length ?? 1) - 1 });
+  if (field === 'stage') return stageName(v);
+  if (field === 'budget_year') return String(v + BE_OFFSET);
+  if (field === 'deed_type') return t(`deed_${v}`);
+  return String(v);
+}
+
+function renderConflict() {
+  const c = conflictOpen;
+  $('conflict-fields').tBodies[0].replaceChildren(...c.rows.map((r) => {
+    const tr = document.createElement('tr');
+    if (r.clash) tr.className = 'clash';
+    const name = document.createElement('th');
+    name.textContent = fieldName(r.field);
+    tr.append(name);
+    for (const side of ['mine', 'theirs']) {
+      const td = document.createElement('td');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'choice';
+      b.dataset.field = r.field;
+      b.dataset.side = side;
+      b.setAttribute('aria-pressed', String(c.choice[r.field] === side));
+      b.textContent = shownValue(r.field, side === 'mine' ? r.mine : r.theirs);
+      b.addEventListener('click', () => {
+        c.choice[r.field] = side;
+        renderConflict();
+      });
+      td.append(b);
+      tr.append(td);
+    }
+    return tr;
+  }));
+  const undecided = c.rows.filter((r) => !c.choice[r.field]).length;
+  $('conflict-save').disabled = undecided > 0;
+  if (undecided) show($('conflict-message'), t('conflict_choose', { n: undecided }), false);
+  else $('conflict-message').hidden = true;
+}
+
+function chooseAll(side) {
+  for (const r of conflictOpen.rows) conflictOpen.choice[r.field] = side;
+  renderConflict();
+}
+$('conflict-mine').addEventListener('click', () => chooseAll('mine'));
+$('conflict-theirs').addEventListener('click', () => chooseAll('theirs'));
+$('conflict-save').addEventListener('click', async () => {
+  const { op, server, choice } = conflictOpen;
+  await resolveConflict(op, server, choice);
+  conflictOpen = null;
+  $('conflict').hidden = true;
+  await sync();
+});
+
+/**
+ * Sends the operation again on the server's version with what the officer chose. An edit whose
+ * every field went to the server's value has nothing left to send; a progress event is never
+ * dropped (its day, note and photos stay), only its stage can follow the server's.
+ */
+async function resolveConflict(op, server, choice) {
+  if (op.kind === 'progress') {
+    const body = { ...op.body, stage: choice.stage === 'theirs' ? server.stage : op.body.stage };
+    await outbox.resolve(op.key, { body, baseVersion: server.version, base: { stage: server.stage } });
+    return;
+  }
+  const body = resolvedPatch(op.body, choice);
+  if (body.crs && !body.pin && !body.boundary) delete body.crs;
+  if (body.pin_source && !body.pin) {
+    delete body.pin_source;
+    delete body.pin_accuracy_m;
+  }
+  if (body.track && !body.boundary) delete body.track;
+  if (Object.keys(body).filter((k) => k !== 'crs').length === 0) await outbox.discard(op.key);
+  else await outbox.resolve(op.key, { body, baseVersion: server.version, base: editableValues(server) });
+}
+
+/** A conflict where the server changed only other fields (or the same to the same values) is
+ * no conflict: sent again on the server's version without asking. */
+async function settleConflicts() {
+  let settled = 0;
+  for (const op of await outbox.pending()) {
+    if (op.state !== 'conflict' || op.plotId === undefined) continue;
+    let server;
+    try {
+      server = await get(`/api/v1/plots/${op.plotId}`);
+    } catch {
+      return settled;
+    }
+    const patch = op.kind === 'progress' ? { stage: op.body.stage } : op.body;
+    if (conflictRows(patch, op.base, server).some((r) => r.clash && r.field !== 'crs' && r.field !== 'track')) continue;
+    await resolveConflict(op, server, {});
+    settled += 1;
+  }
+  return settled;
+}
 
 // ---- sending ------------------------------------------------------------------------------
 
@@ -682,12 +1165,14 @@ async function syncHere() {
     show($('save-message'), t('signed_out_keep'), false);
     localStorage.removeItem('plotmap.session');
   }
+  if (result.conflicts > 0 && await settleConflicts() > 0) result = await outbox.sync();
   if (result.sent > 0) {
     const plots = state.map?.getSource('plots');
     if (plots?.tiles) plots.setTiles(plots.tiles); // fetch the plot tiles again: the new plot shows
     loadPlots();
   }
   await renderOutbox();
+  if (result.sent > 0) refreshCurrent();
   return { ...result, confirmed: [...confirmed] };
 }
 
@@ -705,6 +1190,8 @@ async function renderStorage() {
 async function renderOutbox() {
   renderStorage();
   const ops = await outbox.pending();
+  state.pendingPlots = pendingPlots(ops);
+  renderPlots();
   const waiting = ops.filter((o) => o.state === 'waiting').length;
   const failed = ops.length - waiting;
   const badge = $('outbox-badge');
@@ -719,7 +1206,7 @@ async function renderOutbox() {
     li.className = o.state;
     const what = document.createElement('span');
     what.className = 'what';
-    what.textContent = `${t(`op_${o.kind}`)}: ${o.body?.name ?? o.body?.owner_name ?? o.plot.slice(0, 8)}`;
+    what.textContent = `${t(`op_${o.kind}`)}: ${o.kind === 'create' ? o.body?.name ?? o.body?.owner_name ?? o.plot.slice(0, 8) : o.code ?? o.plotId}`;
     const st = document.createElement('span');
     st.className = 'state';
     // A refusal says why (the server's words); a wait says how often it was tried.
@@ -727,8 +1214,49 @@ async function renderOutbox() {
       ? (o.attempts ? t('no_signal', { n: o.attempts }) : t('state_waiting'))
       : `${t(`state_${o.state}`)}${o.lastError ? ` · ${o.lastError}` : ''}`;
     li.append(what, st);
+    if (o.state === 'conflict') li.append(outboxAction(t('resolve'), () => openConflict(o)));
+    if (o.state === 'failed') {
+      // Two taps: a refused operation the officer cannot fix (a photo the server will not take)
+      // would otherwise hold the plot's queue for ever.
+      const b = outboxAction(t('discard'), async () => {
+        if (b.dataset.armed !== '1') {
+          b.dataset.armed = '1';
+          b.textContent = t('discard_confirm');
+          return;
+        }
+        await outbox.discard(o.key);
+        renderOutbox();
+        sync();
+      });
+      li.append(b);
+    }
     return li;
   }));
+}
+
+function outboxAction(label, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'secondary';
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** After a sync, the open plot's page shows what the server now has. */
+async function refreshCurrent() {
+  const p = state.current;
+  if (!p || $('tab-plot').hidden) return;
+  const id = p.id ?? confirmed.find((c) => c.plot === p.uid)?.id;
+  if (id === undefined) return renderTimeline();
+  try {
+    const fresh = await get(`/api/v1/plots/${id}`);
+    if (state.current?.uid === fresh.uid) state.current = fresh;
+    renderPlotFacts();
+  } catch {
+    // the timeline says it is offline
+  }
+  return renderTimeline();
 }
 $('outbox-badge').addEventListener('click', () => document.querySelector('#tabs [data-tab=outbox]').click());
 $('sync').addEventListener('click', async () => {

@@ -130,13 +130,25 @@ export class Outbox {
     }
   }
 
-  /** A conflict resolved by the officer: the op goes again, based on the server's version. */
-  async resolve(key, { body, baseVersion }) {
+  /**
+   * A conflict resolved by the officer: the op goes again, based on the server's version
+   * (`base`: the values it now builds on), under a new key since it is a new request. It keeps
+   * its place in the queue.
+   */
+  async resolve(key, { body, baseVersion, base }) {
     const op = (await this.store.all()).find((o) => o.key === key);
     if (!op) return;
     Object.assign(op, { body, baseVersion, state: 'waiting', attempts: 0, nextAttemptAt: 0, key: this.newKey() });
-    await this.store.remove(key);
+    if (base !== undefined) op.base = base;
+    delete op.server;
+    delete op.lastError;
     await this.store.put(op);
+    await this.store.remove(key);
+  }
+
+  /** An operation the officer gave up (a refusal they cannot fix); the plot's queue goes on. */
+  async discard(key) {
+    await this.store.remove(key);
   }
 }
 

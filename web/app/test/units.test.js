@@ -386,3 +386,43 @@ test('words: Thai and English have the same keys, and slots are filled', async (
   assert.equal(t('outbox_waiting', { n: 2 }), 'รอส่ง 2 รายการ');
   assert.equal(t('no_such_key'), 'no_such_key');
 });
+
+import { conflictRows, editPatch, editableValues, resolvedPatch } from '../src/changes.js';
+
+test('edits: only changed fields go; an untouched boundary is not a change; an emptied field clears', () => {
+  const ring = [[99.1, 16.1], [99.1000000012, 16.2], [99.2, 16.2], [99.1, 16.1]];
+  const stored = editableValues({ name: 'a', owner_phone: '081', village_no: 3, stage: 'surveyed', budget_year: 2025,
+    boundary: { type: 'Polygon', coordinates: [ring] }, pin: null, code: 'x', id: 4 });
+  assert.equal(stored.code, undefined); // not an editable field
+  const redrawnSame = ring.map(([x, y]) => [Math.round(x * 1e9) / 1e9, Math.round(y * 1e9) / 1e9]);
+  // The same boundary as the editor gives it back: rounded, members in another order.
+  const after = { ...stored, name: 'b', owner_phone: null, boundary: { coordinates: [redrawnSame], type: 'Polygon' } };
+  assert.deepEqual(editPatch(stored, after), { name: 'b', owner_phone: null });
+  const moved = { ...after, boundary: { type: 'Polygon', coordinates: [[[99.1, 16.1], [99.1, 16.21], [99.2, 16.2], [99.1, 16.1]]] } };
+  assert.deepEqual(Object.keys(editPatch(stored, moved)), ['name', 'owner_phone', 'boundary']);
+});
+
+test('conflicts: a field both changed is a clash; one only the officer changed, or both to the same value, is not', () => {
+  const base = { name: 'a', owner_phone: '081', stage: 'surveyed' };
+  const patch = { name: 'field', owner_phone: '089', stage: 'digging' };
+  const server = { name: 'office', owner_phone: '081', stage: 'digging', notes: 'new' };
+  const rows = conflictRows(patch, base, server);
+  assert.deepEqual(rows.map((r) => [r.field, r.clash]), [['name', true], ['owner_phone', false], ['stage', false]]);
+  assert.deepEqual(rows[0], { field: 'name', mine: 'field', base: 'a', theirs: 'office', clash: true });
+  // The officer takes the server's name: the rest of theirs goes, the server's name stays.
+  assert.deepEqual(resolvedPatch(patch, { name: 'theirs' }), { owner_phone: '089', stage: 'digging' });
+  assert.deepEqual(resolvedPatch(patch, { name: 'theirs', owner_phone: 'theirs', stage: 'theirs' }), {});
+});
+
+test('outbox: a discarded operation lets the plot\'s queue go on', async () => {
+  let n = 0;
+  const { send, seen } = fakeServer([{ status: 415, body: { detail: 'not an image' } }, { status: 201 }]);
+  const box = new Outbox(memoryStore(), send, { newKey: () => `k${(n += 1)}` });
+  await box.add({ kind: 'photo', plot: 'A', plotId: 3, body: { uid: 'u1' } });
+  await box.add({ kind: 'photo', plot: 'A', plotId: 3, body: { uid: 'u2' } });
+  assert.deepEqual(await box.sync(), { sent: 0, waiting: 1, conflicts: 0, failed: 1, signedOut: false });
+  await box.discard('k1');
+  assert.equal((await box.sync()).sent, 1);
+  assert.deepEqual(seen.map((s) => s.key), ['k1', 'k2']);
+  assert.equal((await box.pending()).length, 0);
+});
