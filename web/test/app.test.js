@@ -511,6 +511,60 @@ test('an edit made offline meets an office edit: the officer picks field by fiel
   await context.close();
 });
 
+test('a district kept for offline: its plots listed and searched by owner without signal, its tiles from the phone', async () => {
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=64&limit=200`);
+  const all = (await res.json()).plots;
+  // The district with most demo plots in the officer's province.
+  const counts = {};
+  for (const p of all) counts[p.adm2] = (counts[p.adm2] ?? 0) + 1;
+  const adm2 = Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0];
+  const inDistrict = (await (await fetch(`${server.base}/api/v1/plots?adm2=${adm2}&limit=1000`)).json()).plots;
+  const plot = inDistrict.find((p) => p.pin);
+  const { context, page, errors } = await phone(plot.pin.coordinates);
+  await signIn(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: at, zoom: 13 }), plot.pin.coordinates);
+  await page.click('#download');
+  await page.waitForSelector('#download-progress:not([hidden])');
+  await page.waitForSelector('#areas li', { timeout: 120000 });
+  const summary = await page.textContent('#areas');
+  assert.match(summary, new RegExp(`: ${inDistrict.length} แปลง ตำบล \\d+ แห่ง แผนที่ \\d+ แผ่น \\(ถึงซูม \\d+\\) [\\d.]+ MB`));
+  await page.screenshot({ path: join(shots, 'app-offline-district-th.png') });
+  const tileUrl = await page.evaluate(async (at) => {
+    const tj = await (await fetch('/tiles/plots.json')).json();
+    const z = 14;
+    const x = Math.floor(((at[0] + 180) / 360) * 2 ** z);
+    const r = (at[1] * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z);
+    return tj.tiles[0].replace('{z}', z).replace('{x}', x).replace('{y}', y);
+  }, plot.pin.coordinates);
+
+  await context.setOffline(true);
+  // The plot's tile at zoom 14 comes from the phone.
+  const tile = await page.evaluate(async (url) => {
+    const r = await fetch(url);
+    return { status: r.status, bytes: (await r.arrayBuffer()).byteLength };
+  }, tileUrl);
+  assert.equal(tile.status, 200);
+  assert.ok(tile.bytes > 0);
+  // Searched by its owner (which the server's search does not look at), with no signal.
+  const owner = await page.evaluate((id) => window.plotmapApp.state.areas[0].plots.find((p) => p.id === id).owner_name, plot.id);
+  assert.ok(owner, 'the officer\'s copy holds the owner (the public list does not)');
+  await page.fill('#search', owner.split(' ')[1] ?? owner);
+  await page.waitForSelector(`#plots li[data-id="${plot.id}"]`);
+  // After a restart without signal the district is still there.
+  await page.reload();
+  await page.waitForSelector('#work-view:not([hidden])');
+  await page.waitForSelector('#areas li');
+  await page.waitForFunction(() => window.plotmapApp?.map?.loaded());
+  await page.fill('#search', '');
+  await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: at, zoom: 15 }), plot.pin.coordinates);
+  await page.waitForSelector(`#plots li[data-id="${plot.id}"]`);
+  await context.setOffline(false);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('English and high contrast', async () => {
   const { at } = await somePlotIn('64');
   const { context, page, errors } = await phone(at);

@@ -1,12 +1,15 @@
 // What the app keeps on the phone, in IndexedDB (idb): the outbox (every operation until the
-// server confirms it) and the draft of the plot being entered, saved at every keystroke, so
+// server confirms it), the districts downloaded for offline use, and the draft of the plot being entered, saved at every keystroke, so
 // neither a closed tab nor a flat battery loses an officer's work.
 import { openDB } from 'idb';
 
-const dbPromise = openDB('plotmap', 1, {
-  upgrade(db) {
-    db.createObjectStore('outbox', { keyPath: 'key' });
-    db.createObjectStore('drafts', { keyPath: 'id' });
+const dbPromise = openDB('plotmap', 2, {
+  upgrade(db, oldVersion) {
+    if (oldVersion < 1) {
+      db.createObjectStore('outbox', { keyPath: 'key' });
+      db.createObjectStore('drafts', { keyPath: 'id' });
+    }
+    if (oldVersion < 2) db.createObjectStore('areas', { keyPath: 'code' }); // districts kept for offline (offline.js)
   },
 });
 
@@ -27,4 +30,13 @@ export async function saveDraft(id, value) {
 
 export async function dropDraft(id) {
   await (await dbPromise).delete('drafts', id);
+}
+
+/** Districts downloaded for offline use (see offline.js), each with its plots. */
+export async function loadAreas() {
+  return (await dbPromise).getAll('areas');
+}
+
+export async function saveArea(area) {
+  await (await dbPromise).put('areas', area);
 }

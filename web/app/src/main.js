@@ -10,7 +10,8 @@ import { fromLonLat, previewLonLat } from './crs.js';
 import { areaWithBand } from './area.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
-import { dropDraft, loadDraft, outboxStore, saveDraft } from './local.js';
+import { dropDraft, loadAreas, loadDraft, outboxStore, saveArea, saveDraft } from './local.js';
+import { bboxOf, downloadDistrict, localPlots, pointInGeometry } from './offline.js';
 import { Outbox } from './outbox.js';
 import { GpsPin } from './pin.js';
 import { BoundaryWalk } from './walk.js';
@@ -44,6 +45,7 @@ const state = {
   map: null,
   marker: null,
   plots: [],
+  areas: [], // districts kept on the phone for use without signal (offline.js)
   pendingPlots: [], // plots saved on this phone, not yet confirmed by the server
   current: null, // the plot whose page is open
   picked: [], // photos taken for the progress entry being written: { uid, blob, width, height, taken_at, location, accuracy_m }
@@ -73,6 +75,7 @@ function applyWords() {
   renderPin();
   renderPlots();
   renderOutbox();
+  if (state.session) renderAreas();
   if (state.session) $('whoami').textContent = t('signed_in_as', { user: state.session.username, scope: scopeText() });
 }
 
@@ -136,6 +139,7 @@ async function enter(session) {
     // not offered: renderStorage says so
   }
   await restoreDraft();
+  await renderAreas();
   startMap();
   sync();
 }
@@ -295,20 +299,8 @@ async function openOnScope() {
 }
 
 function boundsOf(geometry) {
-  if (!geometry) return null;
-  const b = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      b[0] = Math.min(b[0], c[0]);
-      b[1] = Math.min(b[1], c[1]);
-      b[2] = Math.max(b[2], c[0]);
-      b[3] = Math.max(b[3], c[1]);
-    } else {
-      c.forEach(walk);
-    }
-  };
-  walk(geometry.coordinates);
-  return Number.isFinite(b[0]) ? [[b[0], b[1]], [b[2], b[3]]] : null;
+  const b = bboxOf(geometry);
+  return b ? [[b[0], b[1]], [b[2], b[3]]] : null;
 }
 
 // ---- plots near me ----------------------------------------------------------------------
@@ -323,19 +315,82 @@ async function loadPlots() {
   if (!state.map) return;
   const text = $('search').value.trim();
   const params = new URLSearchParams({ limit: '200' });
-  if (text) {
-    params.set('q', text);
-  } else {
-    const b = state.map.getBounds();
-    params.set('bbox', [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(','));
-  }
+  const b = state.map.getBounds();
+  const box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  if (text) params.set('q', text);
+  else params.set('bbox', box.map((v) => v.toFixed(6)).join(','));
+  // Districts kept on the phone answer without signal, and search their owners and villages
+  // (the server's search looks at codes and names).
+  const kept = state.areas.flatMap((a) => a.plots);
+  const local = kept.length ? localPlots(kept, { box, text }) : [];
   try {
-    state.plots = (await get(`/api/v1/plots?${params}`)).plots ?? [];
+    const found = (await get(`/api/v1/plots?${params}`)).plots ?? [];
+    const ids = new Set(found.map((p) => p.id));
+    state.plots = text ? [...found, ...local.filter((p) => !ids.has(p.id))] : found;
   } catch {
-    return; // offline: keep the last list
+    if (kept.length === 0) return; // offline, nothing kept: the last list stays
+    state.plots = local;
   }
   renderPlots();
 }
+
+// ---- a district kept for use without signal -------------------------------------------------
+
+async function renderAreas() {
+  state.areas = await loadAreas();
+  const mb = (bytes) => (bytes / 1048576).toFixed(1);
+  $('areas').replaceChildren(...state.areas.map((a) => {
+    const li = document.createElement('li');
+    li.textContent = t('download_done', { name: language() === 'th' ? a.name_th : a.name_en, plots: a.plots.length,
+      subs: a.subdistricts.length, tiles: a.tiles, z: a.maxZoom, mb: mb(a.bytes), when: formatDay(thaiDayOf(new Date(a.savedAt)), language()) });
+    return li;
+  }));
+}
+
+/** The district under [lon, lat], from the server's district polygons. */
+async function districtAt([lon, lat]) {
+  const d = 0.0001;
+  const found = await get(`/collections/adm2/items?limit=10&bbox=${[lon - d, lat - d, lon + d, lat + d].map((v) => v.toFixed(6)).join(',')}`);
+  return (found.features ?? []).find((f) => pointInGeometry([lon, lat], f.geometry)) ?? null;
+}
+
+$('download').addEventListener('click', async () => {
+  const button = $('download');
+  const bar = $('download-progress');
+  const status = $('download-status');
+  button.disabled = true;
+  try {
+    const c = state.map.getCenter();
+    const district = await districtAt([c.lng, c.lat]);
+    if (!district) {
+      status.textContent = t('download_none');
+      return;
+    }
+    bar.hidden = false;
+    const fetchBytes = async (url) => {
+      const res = await fetch(url, { credentials: 'same-origin' }); // through the service worker, which keeps it
+      return res.ok ? (await res.arrayBuffer()).byteLength : 0;
+    };
+    const area = await downloadDistrict(district, {
+      get,
+      fetchBytes,
+      onProgress: ({ phase, done, total, bytes }) => {
+        bar.max = Math.max(1, total);
+        bar.value = done;
+        status.textContent = t(`download_${phase}`, { done, total, mb: (bytes / 1048576).toFixed(1) });
+      },
+    });
+    await saveArea(area);
+    status.textContent = '';
+    await renderAreas();
+    renderStorage();
+  } catch (e) {
+    status.textContent = t('download_failed', { detail: e.message });
+  } finally {
+    bar.hidden = true;
+    button.disabled = false;
+  }
+});
 
 function plotPoint(p) {
   if (p.pin) return p.pin.coordinates;
@@ -1006,7 +1061,7 @@ function timelineItem(e) {
   } else if (e.kind === 'photo') {
     head.textContent = `${day} · ${t('op_photo')}`;
   } else {
-    const changed = e.changes ? Object.keys(e.changes).filter((k) => EDIT_FIELDS.includes(k)).map(fieldName).join(', ') : '';
+    const changed = e.changes && e.kind !== 'created' ? Object.keys(e.changes).filter((k) => EDIT_FIELDS.includes(k)).map(fieldName).join(', ') : '';
     head.textContent = `${day} · ${t(`kind_${e.kind}`)}${changed ? `: ${changed}` : ''}`;
   }
   li.append(head);

@@ -1,7 +1,7 @@
-// Unit tests of the field app's pure modules (node:test): rai-ngan-wa, area and its error
+// Unit tests of the field app's pure modules (Vitest): rai-ngan-wa, area and its error
 // band (checked against an exact ellipsoidal formula and a Monte Carlo simulation), GPS fix
 // filtering and averaging, typed coordinates, the outbox, self-intersections, days.
-import { test } from 'node:test';
+import { test } from 'vitest';
 import assert from 'node:assert/strict';
 import { formatRaiNganWa, parseRaiNganWa, toRaiNganWa } from '../src/rai.js';
 import { areaSigma, areaWithBand, ringArea, ringPerimeter, sigmaFromAccuracy, toLocalMetres } from '../src/area.js';
@@ -425,4 +425,42 @@ test('outbox: a discarded operation lets the plot\'s queue go on', async () => {
   assert.equal((await box.sync()).sent, 1);
   assert.deepEqual(seen.map((s) => s.key), ['k1', 'k2']);
   assert.equal((await box.pending()).length, 0);
+});
+
+import { localPlots, pointInGeometry, tileRange, tilesFor } from '../src/offline.js';
+
+test('offline district: tiles over a box, bounded by dropping the top zooms', () => {
+  // Mueang Sukhothai's box, roughly.
+  const box = [99.7, 16.9, 99.95, 17.15];
+  assert.deepEqual(tileRange(box, 0), { z: 0, x0: 0, x1: 0, y0: 0, y1: 0, count: 1 });
+  const r = tileRange(box, 14);
+  assert.equal(r.x0, Math.floor(((99.7 + 180) / 360) * 2 ** 14));
+  assert.ok(r.y0 <= r.y1);
+  const all = tilesFor(box, 8, 16, 100000);
+  assert.equal(all.maxZ, 16);
+  const bounded = tilesFor(box, 8, 16, 1250);
+  assert.ok(bounded.tiles.length <= 1250 && bounded.maxZ < 16 && bounded.maxZ >= 13, `${bounded.tiles.length} to ${bounded.maxZ}`);
+  const next = tileRange(box, bounded.maxZ + 1).count;
+  assert.ok(bounded.tiles.length + next > 1250, 'the next zoom would not have fitted');
+  assert.equal(new Set(bounded.tiles.map((t) => t.join('/'))).size, bounded.tiles.length);
+});
+
+test('offline district: point in polygon with a hole and in a multipolygon; plots found by owner and village', () => {
+  const square = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]];
+  const hole = [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]];
+  assert.equal(pointInGeometry([2, 2], { type: 'Polygon', coordinates: [square, hole] }), true);
+  assert.equal(pointInGeometry([5, 5], { type: 'Polygon', coordinates: [square, hole] }), false);
+  assert.equal(pointInGeometry([25, 5], { type: 'MultiPolygon', coordinates: [[square], [square.map(([x, y]) => [x + 20, y])]] }), true);
+  assert.equal(pointInGeometry([15, 5], { type: 'MultiPolygon', coordinates: [[square]] }), false);
+  const plots = [
+    { id: 1, code: '640101-0001', name: 'แปลงนายสมชาย', owner_name: 'สมชาย ใจดี', village_no: 3, pin: { type: 'Point', coordinates: [99.8, 17.0] } },
+    { id: 2, code: '640101-0002', name: null, owner_name: 'Somsri', village_no: 13,
+      boundary: { type: 'Polygon', coordinates: [[[99.9, 17.1], [99.91, 17.1], [99.91, 17.11], [99.9, 17.1]]] } },
+  ];
+  assert.deepEqual(localPlots(plots, { text: 'ใจดี' }).map((p) => p.id), [1]);
+  assert.deepEqual(localPlots(plots, { text: 'somsri' }).map((p) => p.id), [2]);
+  assert.deepEqual(localPlots(plots, { text: 'หมู่ 3' }).map((p) => p.id), [1]);
+  assert.deepEqual(localPlots(plots, { text: 'ม.13' }).map((p) => p.id), [2]);
+  assert.deepEqual(localPlots(plots, { box: [99.905, 17.105, 99.95, 17.2] }).map((p) => p.id), [2]);
+  assert.deepEqual(localPlots(plots, { box: [99.7, 16.9, 99.85, 17.05] }).map((p) => p.id), [1]);
 });

@@ -1,0 +1,139 @@
+// "Download this district for offline": its plots (kept in IndexedDB, searched and listed
+// without signal), its subdistrict polygons, and the map tiles over it, fetched through the
+// service worker so its caches hold them. The tile count is bounded: zooms are dropped from
+// the top until the district fits.
+
+export const TILE_BUDGET = 2500;
+const GLYPH_RANGES = ['0-255', '3584-3839']; // Latin and the Thai block (U+0E00-U+0E7F)
+
+/** The tiles covering [west, south, east, north] at zoom z: { z, x0, x1, y0, y1, count }. */
+export function tileRange([w, s, e, n], z) {
+  const scale = 2 ** z;
+  const x = (lon) => Math.min(scale - 1, Math.max(0, Math.floor(((lon + 180) / 360) * scale)));
+  const y = (lat) => {
+    const r = (Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180;
+    return Math.min(scale - 1, Math.max(0, Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * scale)));
+  };
+  const [x0, x1, y0, y1] = [x(w), x(e), y(n), y(s)];
+  return { z, x0, x1, y0, y1, count: (x1 - x0 + 1) * (y1 - y0 + 1) };
+}
+
+/**
+ * Every tile over the box from minZ up to the highest zoom (at most maxZ) whose total stays
+ * within `budget`: { tiles: [[z, x, y]], maxZ }.
+ */
+export function tilesFor(box, minZ, maxZ, budget = TILE_BUDGET) {
+  let total = 0;
+  let top = minZ - 1;
+  for (let z = minZ; z <= maxZ; z += 1) {
+    const c = tileRange(box, z).count;
+    if (total + c > budget) break;
+    total += c;
+    top = z;
+  }
+  const tiles = [];
+  for (let z = minZ; z <= top; z += 1) {
+    const r = tileRange(box, z);
+    for (let x = r.x0; x <= r.x1; x += 1) for (let y = r.y0; y <= r.y1; y += 1) tiles.push([z, x, y]);
+  }
+  return { tiles, maxZ: top };
+}
+
+/** Whether [lon, lat] lies in a GeoJSON Polygon or MultiPolygon (even-odd over all rings). */
+export function pointInGeometry([px, py], geometry) {
+  const polygons = geometry?.type === 'Polygon' ? [geometry.coordinates] : geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
+  return polygons.some((rings) => {
+    let inside = false;
+    for (const ring of rings) {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+        const [xi, yi] = ring[i];
+        const [xj, yj] = ring[j];
+        if ((yi > py) !== (yj > py) && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+      }
+    }
+    return inside;
+  });
+}
+
+/** [west, south, east, north] of a GeoJSON geometry. */
+export function bboxOf(geometry) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]);
+      b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]);
+      b[3] = Math.max(b[3], c[1]);
+    } else {
+      c.forEach(walk);
+    }
+  };
+  walk(geometry?.coordinates ?? []);
+  return Number.isFinite(b[0]) ? b : null;
+}
+
+/** Plots kept on the phone that a list asks for: in the box, or matching the text (code, name, owner, village). */
+export function localPlots(plots, { box, text }) {
+  if (text) {
+    const q = text.trim().toLowerCase();
+    const village = /^(?:หมู่(?:ที่)?|ม\.|moo)\s*(\d+)$/i.exec(q)?.[1];
+    return plots.filter((p) => (village ? String(p.village_no) === village
+      : [p.code, p.name, p.owner_name].some((v) => v && String(v).toLowerCase().includes(q))));
+  }
+  return plots.filter((p) => {
+    const b = p.pin ? [...p.pin.coordinates, ...p.pin.coordinates] : bboxOf(p.boundary);
+    return b && b[0] <= box[2] && b[2] >= box[0] && b[1] <= box[3] && b[3] >= box[1];
+  });
+}
+
+/**
+ * Fetches a district for use without signal. `get(url)` answers JSON; `fetchBytes(url)`
+ * fetches a file through the service worker and answers its size. Reports
+ * { phase, done, total, bytes } to onProgress; answers the area to keep:
+ * { code, name, bbox, plots, subdistricts, tiles, maxZoom, bytes, savedAt }.
+ */
+export async function downloadDistrict(district, { get, fetchBytes, onProgress = () => {}, concurrency = 6 }) {
+  const code = district.properties.code;
+  let bytes = 0;
+  onProgress({ phase: 'plots', done: 0, total: 0, bytes });
+  const plots = [];
+  for (let url = `/api/v1/plots?adm2=${code}&limit=1000`; url;) {
+    const page = await get(url);
+    plots.push(...(page.plots ?? []));
+    url = page.links?.find((l) => l.rel === 'next')?.href ?? null;
+    onProgress({ phase: 'plots', done: plots.length, total: page.number_matched ?? plots.length, bytes });
+  }
+  const subdistricts = (await get(`/collections/adm3/items?limit=1000&filter=${encodeURIComponent(`code LIKE '${code}%'`)}`)).features ?? [];
+
+  const box = bboxOf(district.geometry);
+  const jobs = [];
+  for (const name of ['plots', 'admin']) {
+    const tj = await get(`/tiles/${name}.json`);
+    const template = tj.tiles[0];
+    const { tiles, maxZ } = tilesFor(box, Math.max(tj.minzoom ?? 0, 8), tj.maxzoom ?? 16, TILE_BUDGET / 2);
+    for (const [z, x, y] of tiles) jobs.push(template.replace('{z}', z).replace('{x}', x).replace('{y}', y));
+    if (name === 'plots') district.maxZoom = maxZ;
+  }
+  const style = await get('/styles/default.json');
+  const stacks = new Set(style.layers.map((l) => l.layout?.['text-font']).filter(Boolean).map((f) => f.join(',')));
+  for (const stack of stacks) {
+    for (const range of GLYPH_RANGES) jobs.push(style.glyphs.replace('{fontstack}', encodeURIComponent(stack)).replace('{range}', range));
+  }
+
+  let done = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const url = jobs[next];
+      next += 1;
+      bytes += await fetchBytes(url);
+      done += 1;
+      onProgress({ phase: 'tiles', done, total: jobs.length, bytes });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    code, name_th: district.properties.name_th ?? code, name_en: district.properties.name_en ?? code, bbox: box, plots, subdistricts,
+    tiles: jobs.length, maxZoom: district.maxZoom, bytes, savedAt: Date.now(),
+  };
+}
