@@ -14,6 +14,12 @@ jobs=$(nproc)
 # ccache hits across checkouts (CI builds a fresh clone in another folder): paths under the
 # checkout are hashed relative to it, and the working directory is left out of the hash.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+# This script's own options, read and then taken out of the environment: the binary under test
+# warns about every PLOTMAP_* variable that is not one of its settings, and the CLI tests check
+# its exact output.
+skip_sanitize="${PLOTMAP_SKIP_SANITIZE:-0}"
+fuzz_seconds="${PLOTMAP_FUZZ_SECONDS:-20}"
+unset PLOTMAP_SKIP_SANITIZE PLOTMAP_FUZZ_SECONDS
 
 scripts/install-deps.sh --with-test-tools
 npm --prefix web run build --silent # the field app the browser tests drive
@@ -21,12 +27,12 @@ cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLOTMAP_WE
 cmake --build build/test
 (cd build/test && ctest --output-on-failure -j "$jobs" "$@")
 
-if [[ "${PLOTMAP_SKIP_SANITIZE:-0}" == "1" ]]; then exit 0; fi
+if [[ "$skip_sanitize" == "1" ]]; then exit 0; fi
 # -O1 keeps the sanitized tests quick; every report is fatal (-fno-sanitize-recover).
 CC=clang CXX=clang++ cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DPLOTMAP_WERROR=ON -DPLOTMAP_BUILD_TESTS=ON -DPLOTMAP_BUILD_FUZZ=ON \
-  -DPLOTMAP_FUZZ_SECONDS="${PLOTMAP_FUZZ_SECONDS:-20}" >/dev/null
+  -DPLOTMAP_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
 cmake --build build/sanitize
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizer/lsan.supp:print_suppressions=0"

@@ -323,6 +323,24 @@ test('a boundary walked with GPS: live area with its error band, a jump dropped,
   assert.match(await page.textContent('#walk-notes'), /ตัดค่าที่ไม่ดีออก 1 ค่า/);
   assert.match(await page.textContent('#area-band'), /คลาดเคลื่อน ±[\d,]+ ตร\.ม\. \(95%\)/);
   await page.screenshot({ path: join(shots, 'app-walk-boundary-th.png') });
+  // The officer looks at another app: the page is hidden and gets no fixes. Coming back 15 m
+  // off the last point, the boundary does not join the two by a straight line: it waits,
+  // says so, and goes on once the officer is back where it stopped.
+  const setVisibility = (v) => page.evaluate((state) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, v);
+  await setVisibility('hidden');
+  await page.waitForTimeout(6000); // long enough that 15 m is a walk, not a jump
+  await setVisibility('visible');
+  await context.setGeolocation({ longitude: start[0] - 15 * m, latitude: start[1] + 10 / 110600, accuracy: 10 });
+  await page.waitForSelector('#walk-gap:not([hidden])');
+  assert.match(await page.textContent('#walk-gap'), /\d+ ม\./);
+  await page.screenshot({ path: join(shots, 'app-walk-gap-th.png') });
+  await page.waitForTimeout(5000); // walking back
+  await context.setGeolocation({ longitude: start[0], latitude: start[1] + 10 / 110600, accuracy: 10 });
+  await page.waitForSelector('#walk-gap', { state: 'hidden' });
+  assert.match(await page.textContent('#walk-status'), /กำลังบันทึก 8 จุด/); // nothing added across the gap
   await page.click('#walk-finish');
   await page.waitForFunction(() => window.plotmapApp.state.editor.finished());
   // Open in the editor now, the walked corners keep their accuracy: the band is still there.
@@ -560,7 +578,25 @@ test('a district kept for offline: its plots listed and searched by owner withou
   await page.fill('#search', '');
   await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: at, zoom: 15 }), plot.pin.coordinates);
   await page.waitForSelector(`#plots li[data-id="${plot.id}"]`);
+
+  // A new plot typed here, still offline: its subdistrict comes from the kept polygons, and the
+  // officer corrects it to a neighbouring one; the server stores the corrected one.
+  await page.click('#tabs [data-tab=new]');
+  await page.click('#pin-typed-toggle');
+  await page.fill('#typed [name=latlon]', `${plot.pin.coordinates[1].toFixed(7)}, ${plot.pin.coordinates[0].toFixed(7)}`);
+  await page.click('#typed button[type=submit]');
+  await page.waitForFunction((code) => document.querySelector('#plot-form [name=adm3]').value === code, plot.adm3);
+  const other = await page.evaluate((code) => [...document.querySelectorAll('#plot-form [name=adm3] option')]
+    .map((o) => o.value).find((v) => v && v !== code), plot.adm3);
+  assert.equal(other.slice(0, 4), adm2, 'the choices are the district\'s subdistricts');
+  await page.selectOption('#plot-form [name=adm3]', other);
+  await page.fill('#plot-form [name=name]', 'แปลงตำบลแก้เอง');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
   await context.setOffline(false);
+  await page.waitForSelector('#outbox-badge', { state: 'hidden' });
+  const [stored] = await plotsNamed(context, 'แปลงตำบลแก้เอง');
+  assert.deepEqual([stored.adm1, stored.adm2, stored.adm3], [other.slice(0, 2), other.slice(0, 4), other]);
   assert.deepEqual(errors, []);
   await context.close();
 });

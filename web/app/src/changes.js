@@ -5,7 +5,7 @@
 
 /** The fields of the plot form, in the order the form and the conflict table show them. */
 export const EDIT_FIELDS = ['program', 'name', 'owner_name', 'owner_phone', 'village_no', 'deed_type', 'deed_no',
-  'declared_area_rai', 'stage', 'budget_year', 'notes', 'pin', 'boundary'];
+  'declared_area_rai', 'stage', 'budget_year', 'notes', 'adm1', 'adm2', 'adm3', 'pin', 'boundary'];
 
 // Values compare structurally (member order does not matter) and numbers to 1e-8 (a millimetre
 // in degrees): the boundary editor rounds what it gives back, and an untouched boundary is not

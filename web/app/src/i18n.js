@@ -166,6 +166,8 @@ const words = {
     download_done: 'อำเภอ{name}: {plots} แปลง ตำบล {subs} แห่ง แผนที่ {tiles} แผ่น (ถึงซูม {z}) {mb} MB · {when}',
     download_none: 'ไม่พบอำเภอที่กลางแผนที่ เลื่อนแผนที่ไปที่อำเภอแล้วลองอีกครั้ง',
     download_failed: 'ดาวน์โหลดไม่สำเร็จ: {detail}',
+    subdistrict: 'ตำบล (จากตำแหน่ง แก้ได้)',
+    adm_from_server: 'ให้เซิร์ฟเวอร์หาจากตำแหน่ง',
     err_easting_range: 'ค่าตะวันออกต้องอยู่ระหว่าง 100000 ถึง 900000',
   },
   en: {
@@ -332,6 +334,8 @@ const words = {
     download_done: '{name} district: {plots} plots, {subs} subdistricts, {tiles} map tiles (to zoom {z}), {mb} MB · {when}',
     download_none: 'No district at the map centre: move the map onto a district and try again',
     download_failed: 'The download failed: {detail}',
+    subdistrict: 'Subdistrict (from the location; can be changed)',
+    adm_from_server: 'Let the server find it from the location',
     err_easting_range: 'The easting must be between 100000 and 900000',
   },
 };

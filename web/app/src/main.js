@@ -138,8 +138,8 @@ async function enter(session) {
   } catch {
     // not offered: renderStorage says so
   }
-  await restoreDraft();
   await renderAreas();
+  await restoreDraft();
   startMap();
   sync();
 }
@@ -508,7 +508,50 @@ function setPin(pin) {
   placeMarker([pin.lon, pin.lat], true);
   state.map?.easeTo({ center: [pin.lon, pin.lat], zoom: Math.max(state.map.getZoom(), 17) });
   renderPin();
+  suggestAdmin();
   keepDraft();
+}
+
+// ---- where the plot is: its subdistrict, from the location, correctable ---------------------
+
+let admAsked = 0;
+
+/**
+ * Fills the subdistrict choice from where the plot is: from the polygons of a district kept on
+ * the phone (no signal needed), else from the server's; the district's other subdistricts are
+ * the choices. `chosen` (a draft's or the stored record's code) is kept. With no answer the
+ * choice is "let the server find it", which it does from the location when the plot arrives.
+ */
+async function suggestAdmin(chosen) {
+  const at = state.pin ? [state.pin.lon, state.pin.lat] : centroid(state.boundary);
+  const asked = (admAsked += 1);
+  let here = null;
+  let options = [];
+  if (at) {
+    const kept = state.areas.flatMap((a) => a.subdistricts);
+    here = kept.find((f) => pointInGeometry(at, f.geometry)) ?? null;
+    if (here) {
+      options = kept.filter((f) => f.properties.adm2 === here.properties.adm2);
+    } else {
+      try {
+        const d = 0.0001;
+        const near = await get(`/collections/adm3/items?limit=10&bbox=${[at[0] - d, at[1] - d, at[0] + d, at[1] + d].map((v) => v.toFixed(6)).join(',')}`);
+        here = (near.features ?? []).find((f) => pointInGeometry(at, f.geometry)) ?? null;
+        if (here) options = (await get(`/collections/adm3/items?adm2=${here.properties.adm2}&limit=1000`)).features ?? [];
+      } catch {
+        // no signal and no district kept here: the server finds it when the plot arrives
+      }
+    }
+  }
+  if (asked !== admAsked) return; // the location changed meanwhile
+  const select = form.elements.adm3;
+  const name = (f) => (language() === 'th' ? f.properties.name_th : f.properties.name_en) ?? f.properties.code;
+  const choices = options.map((f) => new Option(`${name(f)} (${f.properties.code})`, f.properties.code))
+    .sort((a, b) => a.text.localeCompare(b.text, 'th'));
+  const value = chosen || here?.properties.code || '';
+  if (value && !options.some((f) => f.properties.code === value)) choices.unshift(new Option(value, value));
+  select.replaceChildren(new Option(t('adm_from_server'), ''), ...choices);
+  select.value = value;
 }
 
 function renderPin() {
@@ -536,7 +579,9 @@ $('draw-clear').addEventListener('click', () => {
 form.elements.declared_area_rai.addEventListener('input', () => renderArea());
 
 function boundaryChanged(ring) {
+  const had = Boolean(state.boundary);
   state.boundary = ring && ring.length >= 3 ? ring : null;
+  if (!state.pin && state.boundary && !had) suggestAdmin(); // the first closed boundary places a plot with no pin
   renderArea();
   keepDraft();
 }
@@ -681,6 +726,7 @@ async function restoreDraft() {
   state.cornerAccuracy = draft.cornerAccuracy ?? {};
   state.editing = draft.editing ?? null;
   renderEditing();
+  suggestAdmin(draft.fields?.adm3);
 }
 
 /**
@@ -702,6 +748,9 @@ function recordFromForm() {
     budget_year: v.budget_year_be ? Number(v.budget_year_be) - BE_OFFSET : null, // typed in BE, stored in CE
     declared_area_rai: text('declared_area_rai'),
   };
+  // The subdistrict chosen (or found from the location); its district and province are its code's prefixes.
+  const adm3 = v.adm3 || state.editing?.base.adm3 || null;
+  Object.assign(body, adm3 ? { adm1: adm3.slice(0, 2), adm2: adm3.slice(0, 4), adm3 } : { adm1: null, adm2: null, adm3: null });
   const p = state.pin;
   // A pin typed here goes as typed (p.crs); one from GPS, the map or the stored record in lon/lat.
   body.pin = p ? { type: 'Point', coordinates: p.crs ? p.coordinates : [p.lon, p.lat] } : null;
@@ -777,6 +826,7 @@ function clearForm() {
   state.track = null;
   state.cornerAccuracy = {};
   state.editing = null;
+  form.elements.adm3.replaceChildren(new Option(t('adm_from_server'), ''));
   $('draw-hint').hidden = true;
   renderPin();
   renderEditing();
@@ -810,6 +860,7 @@ function editPlot(plot) {
   renderPin();
   renderEditing();
   renderArea();
+  suggestAdmin(plot.adm3);
   selectTab('new');
   keepDraft();
 }

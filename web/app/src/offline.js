@@ -103,7 +103,7 @@ export async function downloadDistrict(district, { get, fetchBytes, onProgress =
     url = page.links?.find((l) => l.rel === 'next')?.href ?? null;
     onProgress({ phase: 'plots', done: plots.length, total: page.number_matched ?? plots.length, bytes });
   }
-  const subdistricts = (await get(`/collections/adm3/items?limit=1000&filter=${encodeURIComponent(`code LIKE '${code}%'`)}`)).features ?? [];
+  const subdistricts = (await get(`/collections/adm3/items?adm2=${code}&limit=1000`)).features ?? [];
 
   const box = bboxOf(district.geometry);
   const jobs = [];
