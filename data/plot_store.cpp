@@ -141,7 +141,15 @@ std::string filter_sql(const plot_query& q) {
     if (q.adm2) sql += " AND p.adm2 = :adm2";
     if (q.adm3) sql += " AND p.adm3 = :adm3";
     if (q.budget_year) sql += " AND p.budget_year = :budget_year";
-    if (q.text) sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\')";
+    if (q.text) {
+        sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\'";
+        if (q.text_owner_scope) {
+            sql += " OR (p.owner_name LIKE :text ESCAPE '\\'"
+                   " AND substr(coalesce(p.adm3, p.adm2, p.adm1, ''), 1, length(:owner_scope)) = :owner_scope)";
+        }
+        sql += ")";
+    }
+    if (q.village_no) sql += " AND p.village_no = :village_no";
     if (q.updated_from) sql += " AND p.updated_at >= :updated_from";
     if (q.updated_before) sql += " AND p.updated_at < :updated_before";
     if (q.shape == plot_query::shape_filter::boundary) sql += " AND p.boundary IS NOT NULL";
@@ -182,6 +190,8 @@ void bind_filters(statement& st, const plot_query& q) {
     if (q.adm3) bind_named(":adm3", *q.adm3);
     if (q.budget_year) bind_named(":budget_year", *q.budget_year);
     if (q.text) bind_named(":text", like_pattern(*q.text));
+    if (q.text && q.text_owner_scope) bind_named(":owner_scope", *q.text_owner_scope);
+    if (q.village_no) bind_named(":village_no", *q.village_no);
     if (q.updated_from) bind_named(":updated_from", *q.updated_from);
     if (q.updated_before) bind_named(":updated_before", *q.updated_before);
     if (q.filter) bind_filter(st, *q.filter);
@@ -293,6 +303,8 @@ std::int64_t count_plots(connection& conn, const plot_query& q) {
         key += "\x1f" + v.value_or("");
     }
     key += "\x1f" + (q.budget_year ? std::to_string(*q.budget_year) : std::string());
+    key += "\x1f" + (q.text_owner_scope ? "o" + *q.text_owner_scope : std::string());
+    key += "\x1f" + (q.village_no ? std::to_string(*q.village_no) : std::string());
     if (q.filter) {
         for (const cql2::sql_value& v : q.filter->params) {
             key += "\x1f";

@@ -29,7 +29,12 @@ struct plot_query {
     std::optional<std::string> adm2;
     std::optional<std::string> adm3;
     std::optional<std::int64_t> budget_year;
-    std::optional<std::string> text;      ///< substring of code or name
+    std::optional<std::string> text;      ///< substring of code or name (and owner, see text_owner_scope)
+    /// When set, `text` also matches the owner's name of plots whose admin code starts with
+    /// it ("" for every plot): the caller's scope, for callers who may see owners there, so a
+    /// search never tells anyone else whose plot is where.
+    std::optional<std::string> text_owner_scope;
+    std::optional<std::int64_t> village_no;
     std::optional<cql2::sql_filter> filter; ///< a compiled CQL2 filter over alias p (see plot_filter_target)
     enum class deleted_filter { exclude, include, only } deleted = deleted_filter::exclude;
     std::int64_t after_id = 0;            ///< keyset paging: ids above this

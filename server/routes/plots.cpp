@@ -35,10 +35,15 @@ response write_response(int status, const data::write_result& r, const data::plo
 }
 
 response list(const context& ctx, const request& req) {
-    allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "q", "limit", "after",
-                     "deleted", "crs"});
+    allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "q", "village_no", "limit",
+                     "after", "deleted", "crs"});
     data::plot_query q = plot_filters(req, false);
-    if (const auto v = req.query_value("q")) q.text = std::string(*v);
+    if (const auto v = req.query_value("q")) {
+        q.text = std::string(*v);
+        // Signed-in callers find plots by owner too, within the scope where they see owners.
+        if (req.who) q.text_owner_scope = req.who->scope.value_or("");
+    }
+    if (const auto v = req.query_value("village_no")) q.village_no = query_int(*v, "village_no");
     q.limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
     if (const auto v = req.query_value("deleted")) {
         if (*v == "include") {

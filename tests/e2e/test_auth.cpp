@@ -147,7 +147,8 @@ protected:
         add_user(*db, "staff50", "staff", "TH50");        // Chiang Mai (P-code form)
         in_point = new std::pair<double, double>(point_in(*db, "640101"));
         out_point = new std::pair<double, double>(point_in(*db, "500101"));
-        server = new test::running_server(*db, {"PLOTMAP_SERVER_REQUESTS_PER_S=0", "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS=1000"});
+        server = new test::running_server(*db, {"PLOTMAP_SERVER_REQUESTS_PER_S=0", "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS=1000",
+                                                "PLOTMAP_FIELD_PIN_ACCURACY_M=7.5"});
     }
     static void TearDownTestSuite() {
         if (std::getenv("AUTH_DEBUG")) { server->process.drain(std::chrono::milliseconds(200)); std::cerr << server->process.output(); }
@@ -420,7 +421,7 @@ TEST_F(auth_e2e, admins_and_the_cli_revoke_sessions_and_tokens_at_once) {
     // A token from the CLI works until the user is disabled from the CLI, with the server running.
     const auto made = cli(*db, {"token", "create", "--username", "revokee", "--name", "qgis"});
     ASSERT_EQ(made.exit_code, 0) << made.output;
-    const std::string token = made.output.substr(made.output.rfind("pm_"), 46);
+    const std::string token = test::token_in(made.output);
     const client again = sign_in(server->port, "revokee", password_of("revokee"));
     EXPECT_EQ(with_token(server->port, token).call("GET", "/api/v1/session").status, 200);
     const auto disabled = cli(*db, {"user", "disable", "--username", "revokee"});
@@ -693,7 +694,7 @@ TEST(auth_cli, user_and_token_commands_and_their_errors) {
     r = cli(db, {"token", "create", "--username", "somchai", "--write", "--name", "field tablet"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("created read-write token"), std::string::npos);
-    const std::string token = r.output.substr(r.output.rfind("pm_"), 46);
+    const std::string token = test::token_in(r.output);
     EXPECT_EQ(token.size(), 46u);
     r = cli(db, {"token", "list"});
     EXPECT_NE(r.output.find("field tablet"), std::string::npos);
@@ -740,4 +741,55 @@ TEST_F(auth_e2e, editors_cannot_move_a_plot_out_of_their_scope_by_its_geometry) 
     // A national admin may move it anywhere (the location then decides its codes).
     const json moved_by_admin = json::parse(admin().call("PATCH", url, json{{"pin", far_pin["pin"]}, {"adm3", nullptr}, {"adm2", nullptr}, {"adm1", nullptr}}.dump(), if_match).body);
     EXPECT_EQ(moved_by_admin["adm1"], "50");
+}
+
+namespace {
+
+/// The ids of the plots a search answers.
+std::set<std::int64_t> found_ids(const http_reply& r) {
+    std::set<std::int64_t> ids;
+    const json body = json::parse(r.body);
+    for (const auto& p : body.at("plots")) ids.insert(p.at("id").get<std::int64_t>());
+    return ids;
+}
+
+} // namespace
+
+TEST_F(auth_e2e, a_search_finds_owners_only_where_the_caller_may_see_them_and_villages_by_number) {
+    // Two plots of the same owner, one in Mueang Sukhothai (6401), one in Chiang Mai.
+    const auto make = [](std::pair<double, double> where, int village) {
+        const std::string body = json{{"program", "HLM"},
+                                      {"pin", {{"type", "Point"}, {"coordinates", {where.first, where.second}}}},
+                                      {"owner_name", "นายค้นหา เจ้าของแปลง"},
+                                      {"village_no", village}}
+                                     .dump();
+        const http_reply r = admin().call("POST", "/api/v1/plots", body);
+        if (r.status != 201) throw std::runtime_error(r.body);
+        return json::parse(r.body).at("id").get<std::int64_t>();
+    };
+    const std::int64_t in = make(*in_point, 41);
+    const std::int64_t out = make(*out_point, 41);
+    const std::string search = "/api/v1/plots?limit=1000&q=%E0%B8%84%E0%B9%89%E0%B8%99%E0%B8%AB%E0%B8%B2"; // "ค้นหา"
+
+    // Anonymous callers never learn whose plot is where: the owner is not searched for them.
+    EXPECT_EQ(found_ids(anonymous().call("GET", search)), std::set<std::int64_t>{});
+    // A district officer finds the owner's plot in their district, not the one outside it.
+    const client staff = sign_in(server->port, "staff6401", password_of("staff6401"));
+    EXPECT_EQ(found_ids(staff.call("GET", search)), std::set<std::int64_t>{in});
+    // The admin (the whole country) finds both.
+    EXPECT_EQ(found_ids(admin().call("GET", search)), (std::set<std::int64_t>{in, out}));
+
+    EXPECT_EQ(found_ids(anonymous().call("GET", "/api/v1/plots?limit=1000&village_no=41")), (std::set<std::int64_t>{in, out}));
+    EXPECT_EQ(found_ids(anonymous().call("GET", "/api/v1/plots?limit=1000&village_no=41&adm2=6401")), std::set<std::int64_t>{in});
+    const http_reply bad = anonymous().call("GET", "/api/v1/plots?village_no=three");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("village_no"), std::string::npos);
+}
+
+TEST_F(auth_e2e, the_field_app_gets_its_gps_settings_with_the_session) {
+    const http_reply answer = sign_in_reply(server->port, "staff6401", password_of("staff6401"));
+    ASSERT_EQ(answer.status, 201) << answer.body;
+    EXPECT_EQ(json::parse(answer.body).at("field"), (json{{"pin_accuracy_m", 7.5}, {"pin_min_fixes", 5}, {"walk_max_accuracy_m", 15.0}}));
+    const client staff = sign_in(server->port, "staff6401", password_of("staff6401"));
+    EXPECT_EQ(json::parse(staff.call("GET", "/api/v1/session").body).at("field").at("pin_accuracy_m"), 7.5);
 }
