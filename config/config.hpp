@@ -85,6 +85,14 @@ struct web_settings {
     int basemap_max_zoom = 19;       ///< its deepest zoom
 };
 
+/// What the field app (/app/) is told at sign-in: how good a GPS pin must be before it is
+/// taken by itself, and the worst fix a walked boundary keeps.
+struct field_settings {
+    double pin_accuracy_m = 10;      ///< a GPS pin is taken by itself at this accuracy (95 %) or better ...
+    int pin_min_fixes = 5;           ///< ... averaged from at least this many fixes
+    double walk_max_accuracy_m = 15; ///< fixes less accurate than this are dropped while walking a boundary
+};
+
 struct photo_settings {
     std::string dir;                    ///< the photos folder; empty = "<database path>.photos"
     std::size_t max_bytes = 26214400;   ///< largest photo upload (25 MiB); bigger ones get 413
@@ -103,6 +111,7 @@ struct settings {
     tile_settings tiles;
     auth_settings auth;
     web_settings web;
+    field_settings field;
     photo_settings photos;
     std::vector<std::string> warnings; ///< unknown keys and variables, to be logged
 };

@@ -105,9 +105,15 @@ json session_json(data::connection& c, const data::principal& who) {
     return out;
 }
 
-/// The answer to a sign-in: the user, the CSRF token for changes, and the cookie.
+/// What the field app needs to know of the server's settings (config [field]).
+json field_json(const config::field_settings& f) {
+    return {{"pin_accuracy_m", f.pin_accuracy_m}, {"pin_min_fixes", f.pin_min_fixes}, {"walk_max_accuracy_m", f.walk_max_accuracy_m}};
+}
+
+/// The answer to a sign-in: the user, the CSRF token for changes, the field app's settings, and the cookie.
 response session_response(const context& ctx, const request& req, int status, json out, const data::session_grant& s) {
     out["csrf_token"] = s.csrf_token;
+    out["field"] = field_json(ctx.settings.field);
     out["expires_at"] = data::iso_utc(s.expires_at);
     response res = json_response(status, out);
     res.set("Set-Cookie", ctx.gate.session_cookie_header(req, s.token, ctx.gate.session_limits().lifetime_s));
@@ -128,7 +134,9 @@ void add_session_routes(router& r, const context& ctx) {
 
     r.add("GET", "/api/v1/session", access::signed_in, [&ctx](const request& req, const path_params&) {
         allow_only(req, {});
-        return json_response(200, ctx.store.read([&](data::connection& c) { return session_json(c, caller(req)); }));
+        json out = ctx.store.read([&](data::connection& c) { return session_json(c, caller(req)); });
+        out["field"] = field_json(ctx.settings.field);
+        return json_response(200, out);
     });
 
     r.add("DELETE", "/api/v1/session", access::signed_in, [&ctx](const request& req, const path_params&) {

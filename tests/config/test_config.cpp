@@ -82,6 +82,9 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.web.basemap_url, defaults.web.basemap_url);
     EXPECT_EQ(shipped.web.basemap_attribution, defaults.web.basemap_attribution);
     EXPECT_EQ(shipped.web.basemap_max_zoom, defaults.web.basemap_max_zoom);
+    EXPECT_EQ(shipped.field.pin_accuracy_m, defaults.field.pin_accuracy_m);
+    EXPECT_EQ(shipped.field.pin_min_fixes, defaults.field.pin_min_fixes);
+    EXPECT_EQ(shipped.field.walk_max_accuracy_m, defaults.field.walk_max_accuracy_m);
 }
 
 TEST(config, a_basemap_is_an_xyz_url) {
