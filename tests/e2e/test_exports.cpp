@@ -91,7 +91,7 @@ protected:
                                              std::chrono::minutes(1), {}, "staff-password\n");
         ASSERT_EQ(added.exit_code, 0) << added.output;
         const auto token = test::run_command({PLOTMAP_BINARY, "token", "create", "--db", *db, "--username", "staff6401"});
-        staff_token = new std::string(token.output.substr(token.output.rfind("pm_"), 46));
+        staff_token = new std::string(test::token_in(token.output));
         server = new test::running_server(*db, {"PLOTMAP_SERVER_ACCESS_LOG=false"});
         plots = new std::map<std::string, stored>;
         data::connection c(*db, data::connection::mode::read_only);

@@ -377,7 +377,7 @@ TEST_F(imports_e2e, uploads_are_for_editors_and_rows_outside_their_scope_are_rej
                                    std::chrono::minutes(1), {}, "staff-password\n");
     ASSERT_EQ(added.exit_code, 0) << added.output;
     const auto token = test::run_command({PLOTMAP_BINARY, "token", "create", "--db", db, "--username", "staff6401", "--write"});
-    const std::string staff = "Authorization: Bearer " + token.output.substr(token.output.rfind("pm_"), 46) + "\r\n";
+    const std::string staff = "Authorization: Bearer " + test::token_in(token.output) + "\r\n";
     test::running_server s(db, {"PLOTMAP_SERVER_ACCESS_LOG=false"});
     const std::string csv = "code,program,lat,lon\nIN-1,HLM,17.0079,99.8231\nOUT-1,HLM,18.7883,98.9853\n";
     EXPECT_EQ(test::http_request(s.port, "POST", "/api/v1/imports?filename=p.csv", csv, "Content-Type: text/csv\r\n").status, 401);

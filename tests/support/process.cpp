@@ -125,4 +125,16 @@ long resident_kib(int pid, bool anonymous_only) {
     return -1;
 }
 
+std::string token_in(const std::string& output) {
+    std::size_t start = 0;
+    while (start < output.size()) {
+        std::size_t end = output.find('\n', start);
+        if (end == std::string::npos) end = output.size();
+        const std::string_view line(output.data() + start, end - start);
+        if (line.size() == 46 && line.starts_with("pm_")) return std::string(line);
+        start = end + 1;
+    }
+    throw std::runtime_error("no token in: " + output);
+}
+
 } // namespace plotmap::test

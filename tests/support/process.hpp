@@ -56,4 +56,9 @@ struct command_result {
 command_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(5),
                            const std::vector<std::string>& extra_env = {}, const std::string& input = {});
 
+/// The API token `plotmap token create` printed: the output line that is one whole token
+/// ("pm_" and 43 base64url characters; the random part may itself hold "pm_"). Throws when
+/// there is none.
+[[nodiscard]] std::string token_in(const std::string& output);
+
 } // namespace plotmap::test
