@@ -58,6 +58,28 @@ async function signIn(page) {
   await page.waitForFunction(() => window.plotmapApp?.map?.loaded());
 }
 
+/**
+ * Waits (at most 30 s) until the app's outbox satisfies `ok(ops)`. (waitForFunction does not
+ * await a promise its function returns: an async check would pass at once.)
+ */
+async function outboxUntil(page, ok) {
+  for (let i = 0; i < 300; i += 1) {
+    if (ok(await page.evaluate(() => window.plotmapApp.outbox.pending()))) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error('the outbox never got there');
+}
+
+/** Types a plot's position as lat, lon on the new-plot tab, names it, and saves it. */
+async function saveTypedPlot(page, [lon, lat], name) {
+  await page.click('#tabs [data-tab=new]');
+  if (await page.isHidden('#typed')) await page.click('#pin-typed-toggle');
+  await page.fill('#typed [name=latlon]', `${lat.toFixed(6)}, ${lon.toFixed(6)}`);
+  await page.click('#typed button[type=submit]');
+  await page.fill('#plot-form [name=name]', name);
+  await page.click('#plot-form button[type=submit]');
+}
+
 /** A live plot of the officer's province, from the API. */
 async function somePlotIn(province) {
   const res = await fetch(`${server.base}/api/v1/plots?adm1=${province}&limit=20`);
@@ -221,15 +243,10 @@ test('a save whose answer is lost on the way back is sent again with the same ke
     await route.abort('connectionreset');
     answerLost(answer.status());
   });
-  await page.click('#tabs [data-tab=new]');
-  await page.click('#pin-typed-toggle');
-  await page.fill('#typed [name=latlon]', `${spot[1].toFixed(6)}, ${spot[0].toFixed(6)}`);
-  await page.click('#typed button[type=submit]');
-  await page.fill('#plot-form [name=name]', 'แปลงคำตอบหาย');
-  await page.click('#plot-form button[type=submit]');
+  await saveTypedPlot(page, spot, 'แปลงคำตอบหาย');
   assert.equal(await firstAnswerLost, 201);
   assert.equal((await plotsNamed(context, 'แปลงคำตอบหาย')).length, 1); // stored, though the phone does not know
-  await page.waitForFunction(async () => (await window.plotmapApp.outbox.pending())[0]?.attempts === 1);
+  await outboxUntil(page, (ops) => ops[0]?.attempts === 1);
 
   // The officer taps "send now": it goes again at once, whatever the back-off said.
   await page.click('#tabs [data-tab=outbox]');
@@ -442,7 +459,7 @@ test('offline: progress with a photo is stamped, downsized and queued, survives 
   await page.fill('#progress-form [name=date]', '3/11/2569');
   await page.click('#progress-form button[type=submit]');
   await page.waitForSelector('#timeline li.pending');
-  assert.match(await page.textContent('#outbox-badge'), /รอส่ง 2 รายการ/);
+  await page.waitForFunction(() => /รอส่ง 2 รายการ/.test(document.getElementById('outbox-badge').textContent));
   assert.match(await page.textContent('#timeline'), /3 พ\.ย\. 2569 · กำลังขุด · ขุดบ่อเสร็จ/);
   await page.locator('#timeline').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'app-progress-offline-th.png') });
@@ -529,6 +546,78 @@ test('an edit made offline meets an office edit: the officer picks field by fiel
   await context.close();
 });
 
+test('offline: plots created, edited twice, given progress and photos; the page closed and opened again; online, each plot, version and photo is on the server exactly once', async () => {
+  const res = await fetch(`${server.base}/api/v1/plots?adm1=64&limit=100`);
+  const plot = (await res.json()).plots.filter((p) => p.pin && p.stage !== 'planting')[12]; // not one the other tests use
+  const office = await officeSession('field64', 'field-password');
+  const photosBefore = (await office('GET', `/api/v1/plots/${plot.id}/photos`)).body.photos.length;
+  const at = plot.pin.coordinates;
+  const { context, page, errors } = await phone(at);
+  await signIn(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const jpeg = await cameraJpeg(page);
+  await openPlotPage(page, plot); // listed while there is signal
+  await context.setOffline(true);
+
+  for (const [name, dx] of [['แปลงออฟไลน์ ก', 0.002], ['แปลงออฟไลน์ ข', 0.004]]) {
+    await saveTypedPlot(page, [at[0] + dx, at[1]], name);
+    await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+  }
+  const recordProgress = async (stage) => {
+    await page.click('#progress-open');
+    await page.selectOption('#progress-form [name=stage]', stage);
+    await page.setInputFiles('#photo-input', { name: 'IMG_1.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+    await page.waitForSelector('#photo-picked li');
+    await page.click('#progress-form button[type=submit]');
+    await page.waitForSelector('#progress-form', { state: 'hidden' });
+  };
+  // Progress with a photo on a plot that is itself still on the phone.
+  await page.click('#tabs [data-tab=near]');
+  await page.click('#plots li.pending:has-text("แปลงออฟไลน์ ก")');
+  await page.waitForSelector('#tab-plot:not([hidden])');
+  await recordProgress('digging');
+
+  // Two edits of a plot in a row: the second starts from the first.
+  await openPlotPage(page, plot);
+  await page.click('#plot-edit');
+  await page.fill('#plot-form [name=name]', 'แก้ครั้งแรก');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+  await openPlotPage(page, plot);
+  await page.click('#plot-edit');
+  assert.equal(await page.inputValue('#plot-form [name=name]'), 'แก้ครั้งแรก');
+  await page.fill('#plot-form [name=owner_phone]', '081-111-2222');
+  await page.click('#plot-form button[type=submit]');
+  await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+  await openPlotPage(page, plot);
+  await recordProgress('planting');
+
+  // The tab is closed; another is opened, still without signal.
+  await page.close();
+  const again = await context.newPage();
+  again.on('pageerror', (e) => errors.push(e.message));
+  await again.goto(`${server.base}/app/`);
+  await again.waitForSelector('#work-view:not([hidden])');
+  await again.waitForFunction(() => /รอส่ง 8 รายการ/.test(document.getElementById('outbox-badge').textContent));
+  await context.setOffline(false);
+  await again.waitForSelector('#outbox-badge', { state: 'hidden', timeout: 60000 });
+
+  const [a] = await plotsNamed(context, 'แปลงออฟไลน์ ก');
+  assert.equal((await plotsNamed(context, 'แปลงออฟไลน์ ก')).length, 1);
+  assert.equal((await plotsNamed(context, 'แปลงออฟไลน์ ข')).length, 1);
+  const aNow = (await office('GET', `/api/v1/plots/${a.id}`)).body;
+  assert.deepEqual([aNow.stage, aNow.version], ['digging', 2]); // created, then its stage change
+  assert.equal((await office('GET', `/api/v1/plots/${a.id}/photos`)).body.photos.length, 1);
+  const pNow = (await office('GET', `/api/v1/plots/${plot.id}`)).body;
+  assert.deepEqual([pNow.name, pNow.owner_phone, pNow.stage, pNow.version],
+    ['แก้ครั้งแรก', '081-111-2222', 'planting', plot.version + 3]); // two edits and a stage change, each once
+  assert.equal((await office('GET', `/api/v1/plots/${plot.id}/photos`)).body.photos.length, photosBefore + 1);
+  const { body: { entries } } = await office('GET', `/api/v1/plots/${plot.id}/timeline`);
+  assert.equal(entries.filter((e) => e.kind === 'progress').length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a district kept for offline: its plots listed and searched by owner without signal, its tiles from the phone', async () => {
   const res = await fetch(`${server.base}/api/v1/plots?adm1=64&limit=200`);
   const all = (await res.json()).plots;
@@ -593,10 +682,33 @@ test('a district kept for offline: its plots listed and searched by owner withou
   await page.fill('#plot-form [name=name]', 'แปลงตำบลแก้เอง');
   await page.click('#plot-form button[type=submit]');
   await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
+  await page.waitForSelector('#outbox-badge:not([hidden])');
   await context.setOffline(false);
   await page.waitForSelector('#outbox-badge', { state: 'hidden' });
   const [stored] = await plotsNamed(context, 'แปลงตำบลแก้เอง');
   assert.deepEqual([stored.adm1, stored.adm2, stored.adm3], [other.slice(0, 2), other.slice(0, 4), other]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a session that ended while a plot waited: the officer signs in again and the plot goes, once', async () => {
+  const { at } = await somePlotIn('64');
+  const spot = [at[0] + 0.008, at[1] - 0.003];
+  const { context, page, errors } = await phone(spot);
+  await signIn(page);
+  await context.clearCookies(); // the session ends (expired, or signed out on another device)
+  await saveTypedPlot(page, spot, 'แปลงหลังหมดเวลา');
+  await page.waitForSelector('#sign-in-view:not([hidden])');
+  assert.match(await page.textContent('#sign-in-message'), /หมดเวลาเข้าสู่ระบบ ข้อมูลที่รอส่งยังอยู่ครบ/);
+  await page.screenshot({ path: join(shots, 'app-session-ended-th.png') });
+  assert.equal(await page.evaluate(async () => (await window.plotmapApp.outbox.pending()).length), 1);
+  assert.equal((await plotsNamed(context, 'แปลงหลังหมดเวลา')).length, 0);
+  await page.fill('#sign-in input[name=username]', 'field64');
+  await page.fill('#sign-in input[name=password]', 'field-password');
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#work-view:not([hidden])');
+  await outboxUntil(page, (ops) => ops.length === 0);
+  assert.equal((await plotsNamed(context, 'แปลงหลังหมดเวลา')).length, 1);
   assert.deepEqual(errors, []);
   await context.close();
 });

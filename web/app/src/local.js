@@ -17,6 +17,11 @@ const dbPromise = openDB('plotmap', 2, {
 export const outboxStore = {
   async all() { return (await dbPromise).getAll('outbox'); },
   async put(op) { await (await dbPromise).put('outbox', op); },
+  /** One transaction: all the operations are stored, or (storage full) none. */
+  async putAll(ops) {
+    const tx = (await dbPromise).transaction('outbox', 'readwrite');
+    await Promise.all([...ops.map((op) => tx.store.put(op)), tx.done]);
+  },
   async remove(key) { await (await dbPromise).delete('outbox', key); },
 };
 

@@ -11,7 +11,7 @@ import { areaWithBand } from './area.js';
 import { distanceM } from './fixes.js';
 import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadAreas, loadDraft, outboxStore, saveArea, saveDraft } from './local.js';
-import { bboxOf, downloadDistrict, localPlots, pointInGeometry } from './offline.js';
+import { bboxOf, downloadDistrict, localPlots, pointInGeometry, villageOf } from './offline.js';
 import { Outbox } from './outbox.js';
 import { GpsPin } from './pin.js';
 import { BoundaryWalk } from './walk.js';
@@ -45,6 +45,7 @@ const state = {
   map: null,
   marker: null,
   plots: [],
+  scopeSubdistricts: [], // the subdistrict polygons of the officer's scope, kept at sign-in
   areas: [], // districts kept on the phone for use without signal (offline.js)
   pendingPlots: [], // plots saved on this phone, not yet confirmed by the server
   current: null, // the plot whose page is open
@@ -127,6 +128,7 @@ function showSignIn() {
 
 async function enter(session) {
   state.session = session;
+  applyFieldSettings(session.field);
   setCsrf(session.csrf_token);
   localStorage.setItem('plotmap.session', JSON.stringify(session));
   $('sign-in-view').hidden = true;
@@ -139,9 +141,21 @@ async function enter(session) {
     // not offered: renderStorage says so
   }
   await renderAreas();
+  await keepScopeSubdistricts();
   await restoreDraft();
   startMap();
   sync();
+}
+
+/**
+ * The server's `[field]` settings (config/plotmap.toml), sent with the session: the accuracy a
+ * GPS pin waits for, from how many fixes, and the worst fix a walked boundary keeps.
+ */
+function applyFieldSettings(field) {
+  if (!field) return;
+  if (field.pin_accuracy_m) gps.options.targetM = field.pin_accuracy_m;
+  if (field.pin_min_fixes) gps.options.minFixes = field.pin_min_fixes;
+  if (field.walk_max_accuracy_m) walk.options.maxAccuracy = field.walk_max_accuracy_m;
 }
 
 async function loadRules() {
@@ -317,8 +331,10 @@ async function loadPlots() {
   const params = new URLSearchParams({ limit: '200' });
   const b = state.map.getBounds();
   const box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
-  if (text) params.set('q', text);
-  else params.set('bbox', box.map((v) => v.toFixed(6)).join(','));
+  const village = villageOf(text);
+  if (village) params.set('village_no', village); // "หมู่ 3": that village in the map's view
+  else if (text) params.set('q', text); // code, name, and owners in the officer's scope
+  if (!text || village) params.set('bbox', box.map((v) => v.toFixed(6)).join(','));
   // Districts kept on the phone answer without signal, and search their owners and villages
   // (the server's search looks at codes and names).
   const kept = state.areas.flatMap((a) => a.plots);
@@ -345,6 +361,28 @@ async function renderAreas() {
       subs: a.subdistricts.length, tiles: a.tiles, z: a.maxZoom, mb: mb(a.bytes), when: formatDay(thaiDayOf(new Date(a.savedAt)), language()) });
     return li;
   }));
+}
+
+/**
+ * The subdistrict polygons of the officer's scope, kept on the phone at sign-in (refreshed when
+ * there is signal), so a plot's subdistrict is found without signal anywhere in the scope.
+ */
+async function keepScopeSubdistricts() {
+  const scope = state.session?.scope;
+  const kept = await loadDraft('scope-subdistricts');
+  state.scopeSubdistricts = kept?.scope === scope ? kept.features : [];
+  if (!scope) return;
+  const query = scope.length === 2 ? `adm1=${scope}` : `adm2=${scope.slice(0, 4)}`;
+  const refresh = async () => {
+    try {
+      const found = await get(`/collections/adm3/items?${query}&limit=1000`);
+      state.scopeSubdistricts = found.features ?? [];
+      await saveDraft('scope-subdistricts', { scope, features: state.scopeSubdistricts });
+    } catch {
+      // no signal: the copy from last time (if any) serves
+    }
+  };
+  refresh(); // behind the map: the page does not wait for it
 }
 
 /** The district under [lon, lat], from the server's district polygons. */
@@ -528,7 +566,8 @@ async function suggestAdmin(chosen) {
   let here = null;
   let options = [];
   if (at) {
-    const kept = state.areas.flatMap((a) => a.subdistricts);
+    const kept = [...new Map([...state.scopeSubdistricts, ...state.areas.flatMap((a) => a.subdistricts)]
+      .map((f) => [f.properties.code, f])).values()];
     here = kept.find((f) => pointInGeometry(at, f.geometry)) ?? null;
     if (here) {
       options = kept.filter((f) => f.properties.adm2 === here.properties.adm2);
@@ -784,6 +823,7 @@ form.addEventListener('submit', async (ev) => {
   }
   const editing = state.editing;
   let uid;
+  let op;
   if (editing) {
     // Only what the officer changed goes (a merge patch): what others changed meanwhile stays.
     const patch = editPatch(editing.base, record.body);
@@ -797,17 +837,18 @@ form.addEventListener('submit', async (ev) => {
       return;
     }
     uid = editing.uid;
-    await outbox.add({ kind: 'edit', plot: uid, plotId: editing.id, baseVersion: editing.version, code: editing.code,
+    op = { kind: 'edit', plot: uid, plotId: editing.id, baseVersion: editing.version, code: editing.code,
       base: Object.fromEntries(Object.keys(patch).map((f) => [f, editing.base[f] ?? null])),
-      body: await inTypedCrs(patch, patch.pin ? record.crs : null) });
+      body: await inTypedCrs(patch, patch.pin ? record.crs : null) };
   } else {
     const body = { uid: crypto.randomUUID() };
     for (const [k, v] of Object.entries(record.body)) if (v !== null) body[k] = v;
     if (state.boundary && state.track) body.track = state.track; // the raw walk, kept in the plot's history
     uid = body.uid;
     const at = state.pin ? [state.pin.lon, state.pin.lat] : centroid(state.boundary);
-    await outbox.add({ kind: 'create', plot: uid, at, body: await inTypedCrs(body, record.crs) });
+    op = { kind: 'create', plot: uid, at, body: await inTypedCrs(body, record.crs) };
   }
+  if (!await queue([op], message)) return; // the form keeps everything typed
   await dropDraft('new');
   clearForm();
   show(message, t('saved_offline'), true);
@@ -815,6 +856,20 @@ form.addEventListener('submit', async (ev) => {
   const done = sent?.confirmed?.find((c) => c.plot === uid);
   if (done) show(message, t('saved_sent', { code: done.code ?? done.id }), true);
 });
+
+/**
+ * Puts operations in the outbox, all or none; when the phone's storage refuses them, says so
+ * and answers false: nothing on the screen is cleared, so nothing typed is lost.
+ */
+async function queue(ops, message) {
+  try {
+    await outbox.addAll(ops);
+    return true;
+  } catch (e) {
+    show(message, e?.name === 'QuotaExceededError' ? t('storage_full') : t('storage_failed', { detail: e?.message ?? e }), false);
+    return false;
+  }
+}
 
 function clearForm() {
   form.reset();
@@ -838,8 +893,32 @@ function centroid(ring) {
 
 // ---- an existing plot: edited in the same form ----------------------------------------------
 
+/**
+ * The plot as the officer last left it: the server's record with what still waits on the phone
+ * for it laid over (edits, stage changes), so a second edit starts from the first. Geometry
+ * typed in another CRS stays the server's until it is sent.
+ */
+async function withPending(plot) {
+  const ops = (await outbox.pending()).filter((o) => o.plot === plot.uid);
+  let out = plot;
+  for (const o of ops) {
+    if (o.kind === 'edit') {
+      const { crs, track, ...fields } = o.body;
+      if (crs && crs !== 'EPSG:4326') {
+        delete fields.pin;
+        delete fields.boundary;
+      }
+      out = { ...out, ...fields };
+    } else if (o.kind === 'progress') {
+      out = { ...out, stage: o.body.stage };
+    }
+  }
+  return out;
+}
+
 /** Opens the plot's record in the form (its pin on the map, its boundary in the editor). */
-function editPlot(plot) {
+async function editPlot(shown) {
+  const plot = await withPending(shown);
   clearForm();
   state.editing = { uid: plot.uid, id: plot.id, version: plot.version, code: plot.code ?? '', base: editableValues(plot),
     keepBoundary: plot.boundary?.type === 'MultiPolygon' };
@@ -1035,13 +1114,14 @@ progressForm.addEventListener('submit', async (ev) => {
   // outbox operation with its own key, so a weak signal sends what it can and loses nothing.
   const event = { uid: crypto.randomUUID(), stage: f.stage.value, date: day };
   if (f.note.value.trim()) event.note = f.note.value.trim();
-  await outbox.add({ kind: 'progress', plot: plot.uid, plotId: plot.id, baseVersion: plot.version, code: plot.code,
-    base: { stage: plot.stage }, body: event });
+  const ops = [{ kind: 'progress', plot: plot.uid, plotId: plot.id, baseVersion: plot.version, code: plot.code,
+    base: { stage: plot.stage }, body: event }];
   for (const ph of state.picked) {
     const meta = { uid: ph.uid, taken_at: ph.taken_at, stage: event.stage, progress_uid: event.uid };
     if (ph.location) Object.assign(meta, { location: ph.location, accuracy_m: ph.accuracy_m });
-    await outbox.add({ kind: 'photo', plot: plot.uid, plotId: plot.id, code: plot.code, file: ph.blob, body: meta });
+    ops.push({ kind: 'photo', plot: plot.uid, plotId: plot.id, code: plot.code, file: ph.blob, body: meta });
   }
+  if (!await queue(ops, $('progress-message'))) return;
   await dropDraft(`progress:${plot.uid}`);
   state.picked = [];
   renderPicked();
@@ -1268,8 +1348,15 @@ async function syncHere() {
     return null;
   }
   if (result.signedOut) {
-    show($('save-message'), t('signed_out_keep'), false);
+    // The session ended (expired, or ended elsewhere): sign in again; everything waiting stays
+    // in the outbox and goes with the new session.
     localStorage.removeItem('plotmap.session');
+    state.session = null;
+    setCsrf(null);
+    showSignIn();
+    show($('sign-in-message'), t('signed_out_keep'), false);
+    await renderOutbox();
+    return { ...result, confirmed: [] };
   }
   if (result.conflicts > 0 && await settleConflicts() > 0) result = await outbox.sync();
   if (result.sent > 0) {
@@ -1318,7 +1405,7 @@ async function renderOutbox() {
     // A refusal says why (the server's words); a wait says how often it was tried.
     st.textContent = o.state === 'waiting'
       ? (o.attempts ? t('no_signal', { n: o.attempts }) : t('state_waiting'))
-      : `${t(`state_${o.state}`)}${o.lastError ? ` · ${o.lastError}` : ''}`;
+      : [t(`state_${o.state}`), refusalWords(o.lastStatus), o.lastError].filter(Boolean).join(' · ');
     li.append(what, st);
     if (o.state === 'conflict') li.append(outboxAction(t('resolve'), () => openConflict(o)));
     if (o.state === 'failed') {
@@ -1338,6 +1425,12 @@ async function renderOutbox() {
     }
     return li;
   }));
+}
+
+/** What a refusal means, in the officer's language; the server's own words follow it. */
+function refusalWords(status) {
+  const key = `refused_${status}`;
+  return status && t(key) !== key ? t(key) : null;
 }
 
 function outboxAction(label, onClick) {

@@ -72,11 +72,16 @@ export function bboxOf(geometry) {
   return Number.isFinite(b[0]) ? b : null;
 }
 
+/** The village number a search names ("หมู่ 3", "หมู่ที่ 3", "ม.3", "moo 3"), or null. */
+export function villageOf(text) {
+  return /^(?:หมู่(?:ที่)?|ม\.|moo)\s*(\d+)$/i.exec(String(text ?? '').trim())?.[1] ?? null;
+}
+
 /** Plots kept on the phone that a list asks for: in the box, or matching the text (code, name, owner, village). */
 export function localPlots(plots, { box, text }) {
   if (text) {
     const q = text.trim().toLowerCase();
-    const village = /^(?:หมู่(?:ที่)?|ม\.|moo)\s*(\d+)$/i.exec(q)?.[1];
+    const village = villageOf(q);
     return plots.filter((p) => (village ? String(p.village_no) === village
       : [p.code, p.name, p.owner_name].some((v) => v && String(v).toLowerCase().includes(q))));
   }

@@ -5,7 +5,7 @@
 // they were based on (If-Match), chained through the versions the server returns, so a real
 // conflict (someone else changed the plot) stops that plot's queue instead of overwriting.
 //
-// store: { all(): Promise<op[]>, put(op): Promise, remove(id): Promise }
+// store: { all(): Promise<op[]>, put(op): Promise, remove(id): Promise, putAll?(ops): Promise }
 // send(op): Promise<{ status, version?, id?, body? }>; throws when the network fails.
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -25,16 +25,30 @@ export class Outbox {
    * the store before this resolves.
    */
   async add(op) {
-    const stored = {
+    return (await this.addAll([op]))[0];
+  }
+
+  /**
+   * Queues operations together, in order: all of them or, when the store refuses (the phone's
+   * storage is full), none, so a progress event is never kept without the photos it was saved
+   * with. The store's putAll, when it has one, writes them in one transaction.
+   */
+  async addAll(ops) {
+    let seq = (await this.store.all()).reduce((m, o) => Math.max(m, o.seq), 0);
+    const stored = ops.map((op) => ({
       ...op,
       key: this.newKey(),
       createdAt: this.now(),
-      seq: (await this.store.all()).reduce((m, o) => Math.max(m, o.seq), 0) + 1,
+      seq: (seq += 1),
       attempts: 0,
       state: 'waiting',
       nextAttemptAt: 0,
-    };
-    await this.store.put(stored);
+    }));
+    if (this.store.putAll) {
+      await this.store.putAll(stored);
+    } else {
+      for (const op of stored) await this.store.put(op);
+    }
     return stored;
   }
 
@@ -100,6 +114,7 @@ export class Outbox {
         blocked.add(op.plot);
       } else {
         op.state = 'failed'; // the server refused it (400, 403, 422): kept for the officer to fix
+        op.lastStatus = answer.status;
         op.lastError = answer.body?.detail ?? `HTTP ${answer.status}`;
         await this.store.put(op);
         result.failed += 1;

@@ -464,3 +464,16 @@ test('offline district: point in polygon with a hole and in a multipolygon; plot
   assert.deepEqual(localPlots(plots, { box: [99.905, 17.105, 99.95, 17.2] }).map((p) => p.id), [2]);
   assert.deepEqual(localPlots(plots, { box: [99.7, 16.9, 99.85, 17.05] }).map((p) => p.id), [1]);
 });
+
+test('outbox: operations queued together are kept together or, when the phone is full, not at all', async () => {
+  const store = memoryStore();
+  let n = 0;
+  const box = new Outbox(store, async () => ({ status: 201 }), { newKey: () => `k${(n += 1)}` });
+  await box.add({ kind: 'create', plot: 'A', body: {} });
+  const full = { ...store, async putAll() { throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' }); } };
+  const refusing = new Outbox(full, async () => ({ status: 201 }));
+  await assert.rejects(refusing.addAll([{ kind: 'progress', plot: 'A', body: {} }, { kind: 'photo', plot: 'A', body: {} }]), { name: 'QuotaExceededError' });
+  assert.equal((await box.pending()).length, 1);
+  const both = await box.addAll([{ kind: 'progress', plot: 'A', body: {} }, { kind: 'photo', plot: 'A', body: {} }]);
+  assert.deepEqual(both.map((o) => o.seq), [2, 3]);
+});
