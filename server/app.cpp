@@ -117,6 +117,7 @@ app::app(context ctx) : ctx_(ctx) {
     routes::add_health(routes_, ctx_);
     routes::add_metrics(routes_, ctx_);
     routes::add_plots(routes_, ctx_);
+    routes::add_stats(routes_, ctx_);
     routes::add_photos(routes_, ctx_);
     routes::add_tiles(routes_, ctx_);
     routes::add_cached_tiles(fast_routes_, ctx_);

@@ -24,6 +24,8 @@ void add_health(router& r, const context& ctx);
 void add_metrics(router& r, const context& ctx);
 /// /api/v1/plots: create, list, read, replace, patch, delete, restore, history.
 void add_plots(router& r, const context& ctx);
+/// GET /api/v1/stats: plots, area and stages per province, district or subdistrict, within the caller's scope.
+void add_stats(router& r, const context& ctx);
 /// /tiles (XYZ + TileJSON), /styles, /tileMatrixSets, /collections/{id}/tiles (OGC API Tiles).
 void add_tiles(router& r, const context& ctx);
 /// The same tile URLs answered from the tile cache only (status not_handled on a miss), for

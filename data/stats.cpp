@@ -1,0 +1,113 @@
+#include "data/stats.hpp"
+
+#include "data/sqlite.hpp"
+#include "geo/error.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace plotmap::data {
+
+namespace {
+
+bool digits(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Plots whose code at the prefix's level is the prefix (the code columns are indexed).
+std::string plot_prefix_sql(const std::string& prefix, const char* param) {
+    const char* column = prefix.size() == 2 ? "p.adm1" : prefix.size() == 4 ? "p.adm2" : "p.adm3";
+    return std::string(" AND ") + column + " = " + param;
+}
+
+/// Areas that overlap the prefix: inside it, or holding it.
+std::string area_prefix_sql(const char* param) {
+    return std::string(" AND (substr(a.code, 1, length(") + param + ")) = " + param + " OR substr(" + param +
+           ", 1, length(a.code)) = a.code)";
+}
+
+void add(stats_row& into, const std::string& stage, const std::string& program, std::int64_t n, double area,
+         std::int64_t with_boundary) {
+    into.plots += n;
+    into.area_m2 += area;
+    into.with_boundary += with_boundary;
+    into.by_stage[stage] += n;
+    into.by_program[program] += n;
+}
+
+} // namespace
+
+stats_result plot_stats(connection& conn, const stats_query& q) {
+    if (q.level < 1 || q.level > 3) throw bad_request("by must be adm1, adm2 or adm3");
+    if (q.parent) {
+        const std::string& p = *q.parent;
+        if (!digits(p) || (p.size() != 2 && p.size() != 4)) {
+            throw bad_request("parent must be a province (2 digits) or district (4 digits) code, got \"" + p.substr(0, 12) + "\"");
+        }
+        if (static_cast<int>(p.size()) >= q.level * 2) {
+            throw bad_request("parent " + p + " is not above the level asked for (adm" + std::to_string(q.level) + ")");
+        }
+        if (q.scope && !p.starts_with(*q.scope) && !q.scope->starts_with(p)) {
+            throw forbidden("area " + p + " is outside your scope (" + *q.scope + ")");
+        }
+    }
+    const std::string level = std::to_string(q.level);
+
+    stats_result out;
+    // Every area of the level under the parent and overlapping the scope, zeros included.
+    std::string areas = "SELECT a.code, a.name_th, a.name_en FROM adm" + level + " a WHERE 1";
+    if (q.parent) areas += area_prefix_sql(":parent");
+    if (q.scope) areas += area_prefix_sql(":scope");
+    areas += " ORDER BY a.code";
+    statement list = conn.prepare(areas);
+    if (q.parent) list.bind(list.parameter_index(":parent"), *q.parent);
+    if (q.scope) list.bind(list.parameter_index(":scope"), *q.scope);
+    std::map<std::string, std::size_t, std::less<>> index;
+    while (list.step()) {
+        stats_row row;
+        row.code = std::string(list.text(0));
+        row.name_th = std::string(list.text(1));
+        row.name_en = std::string(list.text(2));
+        index.emplace(row.code, out.rows.size());
+        out.rows.push_back(std::move(row));
+    }
+
+    std::string sql = "SELECT p.adm" + level +
+                      ", p.stage, p.program, count(*), total(p.area_m2), count(p.boundary) FROM plots p WHERE p.deleted_at IS NULL";
+    if (q.scope) sql += plot_prefix_sql(*q.scope, ":scope");
+    if (q.parent) sql += plot_prefix_sql(*q.parent, ":parent");
+    if (q.program) sql += " AND p.program = :program";
+    if (q.stage) sql += " AND p.stage = :stage";
+    if (q.budget_year) sql += " AND p.budget_year = :budget_year";
+    sql += " GROUP BY 1, 2, 3";
+    statement st = conn.prepare(sql);
+    const auto bind = [&](const char* name, const auto& value) {
+        if (const int i = st.parameter_index(name); i > 0) st.bind(i, value);
+    };
+    if (q.scope) bind(":scope", *q.scope);
+    if (q.parent) bind(":parent", *q.parent);
+    if (q.program) bind(":program", *q.program);
+    if (q.stage) bind(":stage", *q.stage);
+    if (q.budget_year) bind(":budget_year", *q.budget_year);
+    std::optional<stats_row> unplaced;
+    while (st.step()) {
+        const std::string code(st.text(0));
+        const std::string stage(st.text(1));
+        const std::string program(st.text(2));
+        const std::int64_t n = st.int64(3);
+        const double area = st.real(4);
+        const std::int64_t with_boundary = st.int64(5);
+        add(out.total, stage, program, n, area, with_boundary);
+        const auto it = index.find(code);
+        if (it != index.end()) {
+            add(out.rows[it->second], stage, program, n, area, with_boundary);
+        } else {
+            if (!unplaced) unplaced.emplace();
+            add(*unplaced, stage, program, n, area, with_boundary); // no area at this level (or outside the shipped ones)
+        }
+    }
+    if (unplaced) out.rows.push_back(std::move(*unplaced));
+    return out;
+}
+
+} // namespace plotmap::data
