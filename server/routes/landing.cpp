@@ -31,6 +31,8 @@ constexpr std::array links{
     link{"/admin", "alternate", "text/html", "Sign in; users and API tokens", "เข้าสู่ระบบ ผู้ใช้และโทเคน"},
     link{"/app/", "alternate", "text/html", "Field app: pin plots by GPS, works without signal",
          "แอปภาคสนาม: ปักหมุดแปลงด้วย GPS ใช้ได้แม้ไม่มีสัญญาณ"},
+    link{"/dashboard/", "alternate", "text/html", "Dashboard: progress by province, district and subdistrict (signed in)",
+         "แดชบอร์ด: ความก้าวหน้ารายจังหวัด อำเภอ ตำบล (ต้องเข้าสู่ระบบ)"},
     link{"/styles/default.json", "describedby", "application/json", "MapLibre style", "สไตล์แผนที่ MapLibre"},
     link{"/tiles/plots.json", "tiles", "application/json", "Plot vector tiles: TileJSON", "ไทล์เวกเตอร์ของแปลง (TileJSON)"},
     link{"/tiles/admin.json", "tiles", "application/json", "Admin boundary vector tiles: TileJSON",

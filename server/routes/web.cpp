@@ -1,5 +1,5 @@
 // The web pages: /embed (the read-only embeddable map), /admin (accounts) and the files they
-// load; /app/ (the field app), the files Vite builds into web/dist/app/.
+// load; /app/ (the field app) and /dashboard/, the files Vite builds into web/dist/.
 
 #include "server/routes/routes.hpp"
 #include "tiles/tile_cache.hpp"
@@ -142,31 +142,34 @@ void add_web(router& r, const context& ctx) {
         });
     }
 
-    // The field app. Vite names its bundles by their content: those are kept a year. The page,
-    // the service worker and the manifest are checked every time (ETag), so a new release
-    // reaches phones at their next start; signed-in data never comes from these files.
-    const auto app_file = [store](const request& req, const std::string& path, bool immutable) {
-        const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
-        const auto file = is_app_file_name(name) ? store->find("dist/app/" + path) : nullptr;
-        if (!file) {
-            // Only a missing build is worth a hint; any other name is simply not there.
-            if (!store->find("dist/app/index.html")) store->get("dist/app/index.html", run_build);
-            throw not_found("no resource at /app/" + path);
-        }
-        return file_response(req, *file, app_content_type(name), immutable ? "public, max-age=31536000, immutable" : "no-cache");
-    };
-    r.add("GET", "/app", access::open, [](const request&, const path_params&) {
-        response res;
-        res.status = 308;
-        res.set("Location", "/app/");
-        return res;
-    });
-    r.add("GET", "/app/", access::open,
-          [app_file](const request& req, const path_params&) { return app_file(req, "index.html", false); });
-    r.add("GET", "/app/{file}", access::open,
-          [app_file](const request& req, const path_params& p) { return app_file(req, p.at("file"), false); });
-    r.add("GET", "/app/assets/{file}", access::open,
-          [app_file](const request& req, const path_params& p) { return app_file(req, "assets/" + p.at("file"), true); });
+    // The pages Vite builds: the field app (/app/) and the dashboard (/dashboard/). Vite names
+    // its bundles by their content: those are kept a year. The page, the service worker and
+    // the manifest are checked every time (ETag), so a new release reaches phones at their
+    // next start; signed-in data never comes from these files.
+    for (const std::string build : {"app", "dashboard"}) {
+        const auto built_file = [store, build](const request& req, const std::string& path, bool immutable) {
+            const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
+            const auto file = is_app_file_name(name) ? store->find("dist/" + build + "/" + path) : nullptr;
+            if (!file) {
+                // Only a missing build is worth a hint; any other name is simply not there.
+                if (!store->find("dist/" + build + "/index.html")) store->get("dist/" + build + "/index.html", run_build);
+                throw not_found("no resource at /" + build + "/" + path);
+            }
+            return file_response(req, *file, app_content_type(name), immutable ? "public, max-age=31536000, immutable" : "no-cache");
+        };
+        r.add("GET", "/" + build, access::open, [build](const request&, const path_params&) {
+            response res;
+            res.status = 308;
+            res.set("Location", "/" + build + "/");
+            return res;
+        });
+        r.add("GET", "/" + build + "/", access::open,
+              [built_file](const request& req, const path_params&) { return built_file(req, "index.html", false); });
+        r.add("GET", "/" + build + "/{file}", access::open,
+              [built_file](const request& req, const path_params& p) { return built_file(req, p.at("file"), false); });
+        r.add("GET", "/" + build + "/assets/{file}", access::open,
+              [built_file](const request& req, const path_params& p) { return built_file(req, "assets/" + p.at("file"), true); });
+    }
 }
 
 } // namespace plotmap::server::routes

@@ -1,6 +1,6 @@
-// The field app's files (/app/): the page, its manifest and service worker revalidated every
-// time, the hashed bundles cached for a year, nothing else reachable under /app/, and a hint
-// that works as typed when the app has not been built.
+// The built pages' files (/app/, the field app, and /dashboard/): the page, its manifest and
+// service worker revalidated every time, the hashed bundles cached for a year, nothing else
+// reachable under them, and a hint that works as typed when they have not been built.
 #include "app_fixture.hpp"
 #include "tiles/tile_cache.hpp"
 
@@ -20,6 +20,9 @@ const std::filesystem::path& built_root() {
         std::ofstream(root / "dist" / "app" / "sw.js") << "self.addEventListener('fetch', () => {});";
         std::ofstream(root / "dist" / "app" / "manifest.webmanifest") << R"({"name":"plotmap"})";
         std::ofstream(root / "dist" / "app" / "assets" / "index-Bw0Y19bL.js") << "console.log(1);";
+        std::filesystem::create_directories(root / "dist" / "dashboard" / "assets");
+        std::ofstream(root / "dist" / "dashboard" / "index.html") << "<!doctype html><title>dashboard</title>";
+        std::ofstream(root / "dist" / "dashboard" / "assets" / "index-Qz81xT0a.js") << "console.log(2);";
         std::ofstream(root / "dist" / "secret.txt") << "not for you";
         std::ofstream(root / "dist" / "app" / ".env") << "KEY=1";
         return true;
@@ -85,6 +88,21 @@ TEST_F(web_app_files, nothing_else_is_reachable_under_app) {
     EXPECT_EQ(anonymous_call("GET", "/app/%00.js").status, 400); // a NUL in a path is refused outright
 }
 
+TEST_F(web_app_files, the_dashboard_is_served_the_same_way_from_its_own_build) {
+    EXPECT_EQ(anonymous_call("GET", "/dashboard").header("Location"), "/dashboard/");
+    const response page = anonymous_call("GET", "/dashboard/");
+    ASSERT_EQ(page.status, 200);
+    EXPECT_EQ(page.body, "<!doctype html><title>dashboard</title>");
+    EXPECT_EQ(page.header("Cache-Control"), "no-cache");
+    const response bundle = anonymous_call("GET", "/dashboard/assets/index-Qz81xT0a.js");
+    EXPECT_EQ(bundle.body, "console.log(2);");
+    EXPECT_EQ(bundle.header("Cache-Control"), "public, max-age=31536000, immutable");
+    // Each build's files only under its own path.
+    EXPECT_EQ(anonymous_call("GET", "/dashboard/assets/index-Bw0Y19bL.js").status, 404);
+    EXPECT_EQ(anonymous_call("GET", "/dashboard/sw.js").status, 404);
+    EXPECT_EQ(anonymous_call("GET", "/dashboard/assets/..%2F..%2Fsecret.txt").status, 404);
+}
+
 /// A web root where the app was never built.
 const std::filesystem::path& unbuilt_root() {
     static test::temp_dir root;
@@ -97,7 +115,9 @@ protected:
 };
 
 TEST_F(web_app_not_built, says_how_to_build_it) {
-    const response r = anonymous_call("GET", "/app/");
-    EXPECT_EQ(r.status, 404);
-    EXPECT_NE(r.body.find("npm --prefix web run build"), std::string::npos) << r.body;
+    for (const char* target : {"/app/", "/dashboard/"}) {
+        const response r = anonymous_call("GET", target);
+        EXPECT_EQ(r.status, 404) << target;
+        EXPECT_NE(r.body.find("npm --prefix web run build"), std::string::npos) << target << ": " << r.body;
+    }
 }

@@ -7,15 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import proj4 from 'proj4';
-import { launchChromium } from '../testing/browser.js';
+import { launchChromium, screenshotDir } from '../testing/browser.js';
 import { startServer } from '../testing/server.js';
 
-const shots = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'screenshots');
-mkdirSync(shots, { recursive: true });
+const shots = screenshotDir();
 
 let server;
 let browser;

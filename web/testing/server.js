@@ -37,6 +37,7 @@ export async function startServer({ plots = 300, users = [], env = {} } = {}) {
   });
   return {
     base,
+    db, // the database file, for counts made independently with SQL
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

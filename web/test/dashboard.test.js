@@ -1,0 +1,174 @@
+// The dashboard (/dashboard/) in real headless Chromium against the real server with demo
+// data: its numbers equal counts made with SQL on the same file, drilling down (a table row,
+// an area on the map) and the filters change them, a stage change made through the API shows
+// on reload, the choropleth is drawn in colour, and a district officer sees only their
+// district. Screenshots go to build/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { launchChromium, screenshotDir } from '../testing/browser.js';
+import { startServer } from '../testing/server.js';
+
+const shots = screenshotDir();
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer({
+    plots: 1500,
+    users: [
+      { username: 'chief', role: 'admin', password: 'chief-password' },
+      { username: 'district6401', role: 'staff', scope: '6401', password: 'district-password' },
+    ],
+  });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** One number from the database file, with SQL written here. */
+function sql(query) {
+  return Number(execFileSync('sqlite3', [server.db, query]).toString().trim());
+}
+
+async function open(username, password, { width = 1280, height = 900, path = '/dashboard/' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'th-TH' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.base}${path}`);
+  await page.waitForSelector('#sign-in-view:not([hidden])');
+  await page.fill('#sign-in [name=username]', username);
+  await page.fill('#sign-in [name=password]', password);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#board:not([hidden])');
+  await page.waitForSelector('#rows tbody tr');
+  return { context, page, errors };
+}
+
+const cellNumber = async (page, selector) => Number((await page.textContent(selector)).replace(/[^\d]/g, ''));
+
+/** Waits until the map has drawn its areas, then counts the canvas pixels in the share classes' colours. */
+async function colouredPixels(page) {
+  await page.waitForFunction(() => window.plotmapDashboard.map?.loaded() && window.plotmapDashboard.map.areTilesLoaded());
+  await page.waitForTimeout(300);
+  return page.evaluate(() => new Promise((resolve) => {
+    const map = window.plotmapDashboard.map;
+    // Read inside a render: WebGL keeps the drawing buffer only until the frame is shown.
+    map.once('render', () => resolve(count()));
+    map.triggerRepaint();
+    function count() {
+    const classes = ['#f7fcb9', '#c2e699', '#78c679', '#31a354', '#006837']
+      .map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
+    const src = window.plotmapDashboard.map.getCanvas();
+    const c = document.createElement('canvas');
+    c.width = src.width;
+    c.height = src.height;
+    const g = c.getContext('2d');
+    g.drawImage(src, 0, 0);
+    const px = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      // Drawn at 85 % over the background: within reach of a class colour, not the grey of "no plots".
+      if (classes.some(([r, gr, b]) => Math.abs(px[i] - r) + Math.abs(px[i + 1] - gr) + Math.abs(px[i + 2] - b) < 60)) n += 1;
+    }
+    return n;
+    }
+  }));
+}
+
+test('the country: totals and every province equal SQL counts; the choropleth is drawn in colour', async () => {
+  const { context, page, errors } = await open('chief', 'chief-password');
+  assert.equal(await cellNumber(page, '#total-plots strong'), sql('SELECT count(*) FROM plots WHERE deleted_at IS NULL'));
+  assert.equal(await page.locator('#rows tbody tr').count(), sql('SELECT count(*) FROM adm1'));
+  const sukhothai = page.locator('#rows tbody tr[data-code="64"] td');
+  assert.equal(await sukhothai.nth(0).textContent(), 'สุโขทัย');
+  assert.equal(await cellNumber(page, '#rows tbody tr[data-code="64"] td:nth-child(2)'),
+    sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm1 = '64'"));
+  await page.screenshot({ path: join(shots, 'dashboard-country-th.png') });
+  const coloured = await colouredPixels(page);
+  assert.ok(coloured > 2000, `provinces coloured by their share: ${coloured} pixels`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('drill down by a row and by the map, filters, the breadcrumbs back up, and a stage change on reload', async () => {
+  const { context, page, errors } = await open('chief', 'chief-password');
+  await page.click('#rows tbody tr[data-code="64"]');
+  await page.waitForSelector('#rows tbody tr[data-code="6401"]');
+  assert.equal(await page.locator('#rows tbody tr').count(), sql("SELECT count(*) FROM adm2 WHERE adm1 = '64'"));
+  assert.match(await page.textContent('#crumbs'), /ประเทศไทย.*สุโขทัย/);
+  assert.match(page.url(), /area=64/);
+  // A filter: only complete HLM plots.
+  await page.selectOption('#filters [name=stage]', 'complete');
+  await page.waitForFunction(() => /stage=complete/.test(location.search));
+  await page.waitForFunction((n) => Number(document.querySelector('#total-plots strong').textContent.replace(/[^\d]/g, '')) === n,
+    sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm1 = '64' AND stage = 'complete'"));
+  await page.selectOption('#filters [name=stage]', '');
+  // Down into Mueang Sukhothai by clicking it on the map.
+  await page.waitForFunction(() => window.plotmapDashboard.map?.loaded() && window.plotmapDashboard.map.areTilesLoaded());
+  const point = await page.evaluate(() => {
+    const map = window.plotmapDashboard.map;
+    const f = map.queryRenderedFeatures({ layers: ['areas-2'] }).find((x) => x.properties.code === '6401');
+    const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+    const c = ring.reduce((a, p) => [a[0] + p[0] / ring.length, a[1] + p[1] / ring.length], [0, 0]);
+    const xy = map.project(c);
+    const box = map.getCanvas().getBoundingClientRect();
+    return { x: box.left + xy.x, y: box.top + xy.y };
+  });
+  await page.mouse.click(point.x, point.y);
+  await page.waitForSelector('#rows tbody tr[data-code^="6401"]');
+  assert.equal(await cellNumber(page, '#total-plots strong'), sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '6401'"));
+  await page.screenshot({ path: join(shots, 'dashboard-district-th.png') });
+
+  // A stage change through the API shows on the next load.
+  const plot = (await (await context.request.get(`${server.base}/api/v1/plots?adm2=6401&limit=100`)).json()).plots.find((p) => p.stage !== 'complete');
+  const session = await (await context.request.get(`${server.base}/api/v1/session`)).json();
+  const completeBefore = sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '6401' AND stage = 'complete'");
+  const changed = await context.request.patch(`${server.base}/api/v1/plots/${plot.id}`, {
+    headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${plot.version}"`, 'X-CSRF-Token': session.csrf_token, Origin: server.base },
+    data: JSON.stringify({ stage: 'complete' }),
+  });
+  assert.equal(changed.status(), 200, await changed.text());
+  await page.reload();
+  await page.waitForSelector('#rows tbody tr[data-code^="6401"]');
+  assert.equal(await cellNumber(page, '#stage-complete strong'), completeBefore + 1);
+
+  // The breadcrumbs lead back to the country.
+  await page.click('#crumbs .crumb >> nth=0');
+  await page.waitForFunction(() => !/area=/.test(location.search));
+  assert.equal(await page.locator('#rows tbody tr').count(), sql('SELECT count(*) FROM adm1'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a district officer sees their district only, in English too', async () => {
+  const { context, page, errors } = await open('district6401', 'district-password');
+  assert.match(page.url(), /area=6401/);
+  assert.equal(await cellNumber(page, '#total-plots strong'), sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '6401'"));
+  await page.click('#crumbs .crumb >> nth=0');
+  await page.waitForFunction(() => !/area=/.test(location.search));
+  assert.deepEqual(await page.locator('#rows tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.code)), ['64']);
+  // Someone else's district by its URL: refused, with the reason.
+  await page.goto(`${server.base}/dashboard/?area=6402`);
+  await page.waitForSelector('#message:not([hidden])');
+  assert.match(await page.textContent('#message'), /scope/);
+  await page.goto(`${server.base}/dashboard/`);
+  await page.waitForSelector('#rows tbody tr');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => window.plotmapDashboard.map.getCanvas().clientWidth < 400);
+  await page.waitForFunction(() => window.plotmapDashboard.map.loaded() && window.plotmapDashboard.map.areTilesLoaded());
+  await page.screenshot({ path: join(shots, 'dashboard-phone-th.png') });
+  await page.locator('#map-box').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'dashboard-phone-map-th.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click('#lang');
+  assert.equal(await page.textContent('#crumbs .crumb >> nth=0'), 'Thailand');
+  await page.screenshot({ path: join(shots, 'dashboard-district-officer-en.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
