@@ -577,11 +577,13 @@ test('offline: plots created, edited twice, given progress and photos; the page 
   // Two edits of a plot in a row: the second starts from the first.
   await openPlotPage(page, plot);
   await page.click('#plot-edit');
+  await page.waitForSelector('#editing:not([hidden])'); // the record is in the form
   await page.fill('#plot-form [name=name]', 'แก้ครั้งแรก');
   await page.click('#plot-form button[type=submit]');
   await page.waitForFunction(() => /บันทึกในเครื่องแล้ว/.test(document.getElementById('save-message').textContent));
   await openPlotPage(page, plot);
   await page.click('#plot-edit');
+  await page.waitForSelector('#editing:not([hidden])');
   assert.equal(await page.inputValue('#plot-form [name=name]'), 'แก้ครั้งแรก');
   await page.fill('#plot-form [name=owner_phone]', '081-111-2222');
   await page.click('#plot-form button[type=submit]');
