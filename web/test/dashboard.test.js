@@ -156,10 +156,15 @@ test('a district officer sees their district only, in English too', async () => 
   await page.goto(`${server.base}/dashboard/?area=6402`);
   await page.waitForSelector('#message:not([hidden])');
   assert.match(await page.textContent('#message'), /scope/);
+  // A link with something that is not an area code opens on the officer's own district.
+  await page.goto(`${server.base}/dashboard/?area=64%27%20OR%201%3D1`);
+  await page.waitForFunction(() => /area=6401(&|$)/.test(location.search));
+  assert.equal(await cellNumber(page, '#total-plots strong'), sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '6401'"));
   await page.goto(`${server.base}/dashboard/`);
   await page.waitForSelector('#rows tbody tr');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction(() => window.plotmapDashboard.map.getCanvas().clientWidth < 400);
+  await page.waitForTimeout(500); // the map refits to the narrower screen
   await page.waitForFunction(() => window.plotmapDashboard.map.loaded() && window.plotmapDashboard.map.areTilesLoaded());
   await page.screenshot({ path: join(shots, 'dashboard-phone-th.png') });
   await page.locator('#map-box').scrollIntoViewIfNeeded();

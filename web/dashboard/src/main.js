@@ -27,6 +27,8 @@ const state = {
   chart: null,
   shown: [], // codes with feature-state set
   layersReady: false,
+  areaBounds: null, // the area shown, to keep it in view when the map is resized
+  layerMinZoom: {}, // adm1..adm3: the zoom from which the admin tiles carry each level
 };
 window.plotmapDashboard = state; // for the tests
 
@@ -52,7 +54,8 @@ function readUrl() {
   const f = $('filters').elements;
   for (const name of ['program', 'stage', 'reached']) if (q.get(name)) f[name].value = q.get(name);
   if (q.get('budget_year')) f.budget_year_be.value = Number(q.get('budget_year')) + BE;
-  return q.get('area');
+  const area = q.get('area');
+  return area && /^\d{2}(\d{2})?$/.test(area) ? area : null; // a province or district code, else the top
 }
 
 function writeUrl() {
@@ -228,6 +231,8 @@ function startMap() {
     },
   });
   state.map = map;
+  // The attribution folded to its (i) button: open, it covers the legend on a phone.
+  map.once('idle', () => map.getContainer().querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show'));
   map.on('load', () => {
     for (const level of [1, 2, 3]) {
       map.addLayer({ id: `areas-${level}`, type: 'fill', source: 'admin', 'source-layer': `adm${level}`,
@@ -246,7 +251,12 @@ function startMap() {
     render();
     fitArea();
   });
-  map.on('resize', () => fitArea()); // a phone turned, a window resized: the area stays in view
+  // A phone turned, a window resized: the area shown stays in view.
+  map.on('resize', () => showBounds(state.areaBounds));
+  api('/tiles/admin.json').then((tj) => {
+    for (const l of tj.vector_layers ?? []) state.layerMinZoom[l.id] = l.minzoom ?? 0;
+    showBounds(state.areaBounds);
+  }).catch(() => {});
 }
 
 /** The numbers onto the map: the level's areas shown (only those in the table), each coloured by its feature-state. */
@@ -287,12 +297,25 @@ function renderLegend(reachedStage) {
   }));
 }
 
+/**
+ * Fits the map to `bounds`, but never below the zoom from which the admin tiles carry the level
+ * shown (on a narrow phone a district fits at a zoom where its subdistricts are not in the tiles).
+ */
+function showBounds(bounds) {
+  const map = state.map;
+  if (!map || !bounds) return;
+  state.areaBounds = bounds;
+  map.fitBounds(bounds, { padding: 20, animate: false });
+  const need = state.layerMinZoom[`adm${levelUnder(state.path.at(-1)?.code)}`] ?? 0;
+  if (map.getZoom() < need) map.jumpTo({ zoom: need });
+}
+
 /** Fits the map to the area shown (the country at the top). */
 async function fitArea() {
   const area = state.path.at(-1)?.code;
   if (!state.map) return;
   if (!area) {
-    state.map.fitBounds(THAILAND, { padding: 10, animate: false });
+    showBounds(THAILAND);
     return;
   }
   try {
@@ -302,7 +325,7 @@ async function fitArea() {
       ? (b[0] = Math.min(b[0], c[0]), b[1] = Math.min(b[1], c[1]), b[2] = Math.max(b[2], c[0]), b[3] = Math.max(b[3], c[1]))
       : c.forEach(walk));
     walk(found.features[0].geometry.coordinates);
-    state.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, animate: false });
+    showBounds([[b[0], b[1]], [b[2], b[3]]]);
   } catch {
     // the numbers stand without the zoom
   }
