@@ -294,6 +294,7 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("photos", "thumbnail_px", 32, 2048, [](settings& s) -> int& { return s.photos.thumbnail_px; }),
         double_key("photos", "far_warning_m", 0.0, 1e7, [](settings& s) -> double& { return s.photos.far_warning_m; }),
         integer_key<int>("photos", "processing_slots", 1, 64, [](settings& s) -> int& { return s.photos.processing_slots; }),
+        integer_key<int>("photos", "recent_days", 1, 3650, [](settings& s) -> int& { return s.photos.recent_days; }),
         string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
     };
     return all;

@@ -102,6 +102,7 @@ struct photo_settings {
     int thumbnail_px = 320;             ///< longer side of the thumbnail
     double far_warning_m = 300;         ///< warn when a photo was taken farther than this from its plot
     int processing_slots = 2;           ///< photos decoded at once (each holds one image's memory)
+    int recent_days = 90;               ///< the dashboard lists plots without a photo in this many days
 };
 
 struct settings {

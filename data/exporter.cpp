@@ -516,6 +516,52 @@ void register_gdal() {
     (void)registered;
 }
 
+} // namespace
+
+void write_xlsx(const std::vector<sheet>& sheets, const std::filesystem::path& out) {
+    register_gdal();
+    GDALDriverH driver = GDALGetDriverByName("XLSX");
+    if (driver == nullptr) throw error("GDAL has no XLSX driver");
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    dataset_ptr ds(GDALCreate(driver, out.string().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+    if (!ds) throw error(gdal_error("cannot create " + out.string()));
+    for (const sheet& s : sheets) {
+        OGRLayerH layer = GDALDatasetCreateLayer(ds.get(), s.title.c_str(), nullptr, wkbNone, nullptr);
+        if (layer == nullptr) throw error(gdal_error("cannot add sheet " + s.key));
+        for (std::size_t i = 0; i < s.headers.size(); ++i) {
+            OGRFieldDefnH defn = OGR_Fld_Create(s.headers[i].c_str(), i < s.numeric.size() && s.numeric[i] ? OFTReal : OFTString);
+            const OGRErr made = OGR_L_CreateField(layer, defn, TRUE);
+            OGR_Fld_Destroy(defn);
+            if (made != OGRERR_NONE) throw error(gdal_error("cannot add column " + s.headers[i]));
+        }
+        std::unique_ptr<std::remove_pointer_t<OGRFeatureH>, feature_deleter> feat(OGR_F_Create(OGR_L_GetLayerDefn(layer)));
+        // GDAL writes a sheet's header row with its first row only: an empty table gets one
+        // row that says so, so that its sheet still has its headers.
+        const std::vector<std::vector<std::string>> none{{std::string(empty_sheet_row)}};
+        for (const auto& row : s.rows.empty() ? none : s.rows) {
+            OGR_F_UnsetField(feat.get(), 0);
+            for (int i = 0; i < static_cast<int>(row.size()) && i < static_cast<int>(s.headers.size()); ++i) {
+                const std::string& cell = row[static_cast<std::size_t>(i)];
+                if (cell.empty()) {
+                    OGR_F_SetFieldNull(feat.get(), i);
+                } else if (s.numeric[static_cast<std::size_t>(i)]) {
+                    OGR_F_SetFieldDouble(feat.get(), i, std::strtod(cell.c_str(), nullptr));
+                } else {
+                    OGR_F_SetFieldString(feat.get(), i, cell.c_str());
+                }
+            }
+            OGR_F_SetFID(feat.get(), OGRNullFID);
+            if (OGR_L_CreateFeature(layer, feat.get()) != OGRERR_NONE) throw error(gdal_error("cannot write a row of " + s.key));
+        }
+    }
+    CPLErrorReset();
+    GDALClose(ds.release()); // writes the file: a full disk shows up here
+    if (CPLGetLastErrorType() >= CE_Failure) throw error(gdal_error("cannot finish " + out.string()));
+}
+
+namespace {
+
 std::int64_t export_with_gdal(connection& conn, const export_options& o, const std::filesystem::path& out,
                               const export_progress& progress) {
     register_gdal();

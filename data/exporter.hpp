@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace plotmap::data {
 
@@ -56,5 +57,20 @@ void append_geojson_feature(std::string& out, const plot& p, feature_geometry wh
 /// Streams a GeoJSON export to `sink` in chunks of about `chunk_bytes`, never holding more.
 std::int64_t export_geojson(connection& conn, const export_options& options, const std::function<void(std::string_view)>& sink,
                             std::size_t chunk_bytes = 1 << 16, const export_progress& progress = {});
+
+/// A table of text cells under headers, for a spreadsheet: `key` names it in code, `title`
+/// is its sheet's name; columns marked numeric hold numbers (or nothing).
+struct sheet {
+    std::string key;
+    std::string title;
+    std::vector<std::string> headers;
+    std::vector<bool> numeric;
+    std::vector<std::vector<std::string>> rows;
+};
+
+/// An XLSX workbook of one sheet per table, through GDAL's XLSX driver; a table without rows
+/// gets one whose first cell is `empty_sheet_row`. @throws error.
+inline constexpr const char* empty_sheet_row = "ไม่มีรายการ"; // "no entries"
+void write_xlsx(const std::vector<sheet>& sheets, const std::filesystem::path& out);
 
 } // namespace plotmap::data

@@ -262,10 +262,7 @@ void assign_code(connection& c, plot& p, const std::optional<std::string>& curre
 
 void check_overlaps(connection& c, const plot& p, const registry_rules& rules, write_result& result) {
     if (!p.boundary) return;
-    for (const boundary_candidate& other : boundaries_near(c, geo::envelope(*p.boundary), p.id)) {
-        const double shared = geo::geodesic_area_m2(geo::intersection(*p.boundary, other.boundary));
-        if (shared > rules.overlap_warn_m2) result.overlaps.push_back({other.id, other.code, shared});
-    }
+    result.overlaps = overlapping_plots(c, *p.boundary, p.id, rules.overlap_warn_m2);
     if (result.overlaps.empty()) return;
     std::string list;
     for (const overlap& o : result.overlaps) {

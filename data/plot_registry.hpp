@@ -76,12 +76,6 @@ struct plot_draft {
 /// The draft that would reproduce `p` unchanged (the base for a merge patch).
 [[nodiscard]] plot_draft draft_of(const plot& p);
 
-struct overlap {
-    std::int64_t id;
-    std::string code;
-    double area_m2;
-};
-
 struct warning {
     std::string code;    ///< area_mismatch, overlap, admin_mismatch, repaired
     std::string message;

@@ -1,6 +1,8 @@
 #include "data/plot_store.hpp"
 
 #include "data/sqlite.hpp"
+#include "geo/geodesic.hpp"
+#include "geo/overlay.hpp"
 #include "geo/wkb.hpp"
 
 #include <array>
@@ -507,6 +509,16 @@ std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbo
     st->bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
     std::vector<boundary_candidate> out;
     while (st->step()) out.push_back({st->int64(0), std::string(st->text(1)), geo::multi_polygon_from_wkb(st->blob(2))});
+    return out;
+}
+
+std::vector<overlap> overlapping_plots(connection& conn, const geo::multi_polygon& boundary, std::int64_t exclude_id,
+                                       double min_m2) {
+    std::vector<overlap> out;
+    for (const boundary_candidate& other : boundaries_near(conn, geo::envelope(boundary), exclude_id)) {
+        const double shared = geo::geodesic_area_m2(geo::intersection(boundary, other.boundary));
+        if (shared > min_m2) out.push_back({other.id, other.code, shared});
+    }
     return out;
 }
 

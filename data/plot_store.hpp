@@ -112,6 +112,16 @@ struct boundary_candidate {
 };
 [[nodiscard]] std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id);
 
+/// Another live plot a boundary overlaps, and by how much (geodesic m²).
+struct overlap {
+    std::int64_t id;
+    std::string code;
+    double area_m2;
+};
+/// The live plots (but `exclude_id`) that `boundary` overlaps by more than `min_m2`.
+[[nodiscard]] std::vector<overlap> overlapping_plots(connection& conn, const geo::multi_polygon& boundary, std::int64_t exclude_id,
+                                                     double min_m2);
+
 /// The next free 4-digit sequence for codes "<adm3>-NNNN".
 [[nodiscard]] int next_code_sequence(connection& conn, std::string_view adm3);
 

@@ -334,12 +334,113 @@ void lean_geometry_checks(connection& c) {
     }
 }
 
+// Migration 11: numbers the dashboard reads without scanning a million plots, kept exact by
+// triggers in the transaction of every plot write (data/stats.hpp).
+// plot_totals: live plots per subdistrict, stage, programme and budget year, with the sum
+// of their measured areas in hundredths of a m² (integers, so that adding and taking away
+// never drifts). stage_changes: every stage a plot reached (creation included), when, by
+// whom, with the plot's current area, programme and budget year, and whether it is live.
+constexpr const char* migration_11 = R"sql(
+CREATE INDEX plots_adm1 ON plots(adm1);  -- a province's plots, for its reports
+-- Declared and measured areas side by side, so that deeds that disagree with the boundary
+-- are counted from the index alone.
+CREATE INDEX plots_declared ON plots(adm1, adm2, adm3, program, budget_year, declared_area_m2, area_m2)
+  WHERE deleted_at IS NULL AND declared_area_m2 > 0;
+
+CREATE TABLE plot_totals (
+  adm1          TEXT NOT NULL,              -- '' for none
+  adm2          TEXT NOT NULL,
+  adm3          TEXT NOT NULL,
+  stage         TEXT NOT NULL,
+  program       TEXT NOT NULL,
+  budget_year   INTEGER NOT NULL,           -- 0 for none
+  plots         INTEGER NOT NULL,
+  area_cm2      INTEGER NOT NULL,           -- sum of round(area_m2 * 100)
+  with_boundary INTEGER NOT NULL,
+  PRIMARY KEY (adm1, adm2, adm3, stage, program, budget_year)
+) WITHOUT ROWID;
+INSERT INTO plot_totals
+  SELECT coalesce(adm1, ''), coalesce(adm2, ''), coalesce(adm3, ''), stage, program, coalesce(budget_year, 0),
+         count(*), total(round(coalesce(area_m2, 0) * 100)), count(boundary)
+  FROM plots WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6;
+
+CREATE TRIGGER plot_totals_insert AFTER INSERT ON plots WHEN NEW.deleted_at IS NULL BEGIN
+  INSERT INTO plot_totals VALUES (coalesce(NEW.adm1, ''), coalesce(NEW.adm2, ''), coalesce(NEW.adm3, ''), NEW.stage,
+      NEW.program, coalesce(NEW.budget_year, 0), 1, round(coalesce(NEW.area_m2, 0) * 100), NEW.boundary IS NOT NULL)
+    ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2,
+      with_boundary = with_boundary + excluded.with_boundary;
+END;
+CREATE TRIGGER plot_totals_update_old AFTER UPDATE ON plots
+  WHEN OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2
+    OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR OLD.program IS NOT NEW.program
+    OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2
+    OR (OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)) BEGIN
+  UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(OLD.area_m2, 0) * 100),
+      with_boundary = with_boundary - (OLD.boundary IS NOT NULL)
+    WHERE adm1 = coalesce(OLD.adm1, '') AND adm2 = coalesce(OLD.adm2, '') AND adm3 = coalesce(OLD.adm3, '')
+      AND stage = OLD.stage AND program = OLD.program AND budget_year = coalesce(OLD.budget_year, 0);
+END;
+CREATE TRIGGER plot_totals_update_new AFTER UPDATE ON plots
+  WHEN NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2
+    OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR OLD.program IS NOT NEW.program
+    OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2
+    OR (OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)) BEGIN
+  INSERT INTO plot_totals VALUES (coalesce(NEW.adm1, ''), coalesce(NEW.adm2, ''), coalesce(NEW.adm3, ''), NEW.stage,
+      NEW.program, coalesce(NEW.budget_year, 0), 1, round(coalesce(NEW.area_m2, 0) * 100), NEW.boundary IS NOT NULL)
+    ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2,
+      with_boundary = with_boundary + excluded.with_boundary;
+END;
+CREATE TRIGGER plot_totals_delete AFTER DELETE ON plots WHEN OLD.deleted_at IS NULL BEGIN
+  UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(OLD.area_m2, 0) * 100),
+      with_boundary = with_boundary - (OLD.boundary IS NOT NULL)
+    WHERE adm1 = coalesce(OLD.adm1, '') AND adm2 = coalesce(OLD.adm2, '') AND adm3 = coalesce(OLD.adm3, '')
+      AND stage = OLD.stage AND program = OLD.program AND budget_year = coalesce(OLD.budget_year, 0);
+END;
+
+CREATE TABLE stage_changes (
+  plot_id     INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  stage_from  TEXT,                        -- NULL: the plot was created at stage_to
+  stage_to    TEXT NOT NULL,
+  changed_at  TEXT NOT NULL,               -- the day it happened (a progress event's day), UTC
+  changed_by  TEXT,
+  adm1        TEXT, adm2 TEXT, adm3 TEXT, program TEXT NOT NULL, budget_year INTEGER,
+  live        INTEGER NOT NULL,            -- 0 once the plot is deleted
+  PRIMARY KEY (plot_id, version)
+) WITHOUT ROWID;
+INSERT INTO stage_changes
+  SELECT h.plot_id, h.version, json_extract(h.changes, '$.stage[0]'), json_extract(h.changes, '$.stage[1]'),
+         coalesce((SELECT e.happened_on || 'T05:00:00.000Z' FROM progress_events e WHERE e.plot_id = h.plot_id
+                   AND e.plot_version = h.version), h.changed_at),
+         h.changed_by, p.adm1, p.adm2, p.adm3, p.program, p.budget_year, p.deleted_at IS NULL
+  FROM plot_history h JOIN plots p ON p.id = h.plot_id
+  WHERE json_extract(h.changes, '$.stage[1]') IS NOT NULL;
+CREATE INDEX stage_changes_at ON stage_changes(changed_at);
+CREATE INDEX stage_changes_adm2 ON stage_changes(adm2, changed_at);
+
+CREATE TRIGGER stage_changes_insert AFTER INSERT ON plots BEGIN
+  INSERT INTO stage_changes VALUES (NEW.id, NEW.version, NULL, NEW.stage, coalesce(NEW.stage_changed_at, NEW.created_at),
+      NEW.created_by, NEW.adm1, NEW.adm2, NEW.adm3, NEW.program, NEW.budget_year, NEW.deleted_at IS NULL);
+END;
+CREATE TRIGGER stage_changes_update AFTER UPDATE ON plots WHEN OLD.stage IS NOT NEW.stage BEGIN
+  INSERT OR REPLACE INTO stage_changes VALUES (NEW.id, NEW.version, OLD.stage, NEW.stage,
+      coalesce(NEW.stage_changed_at, NEW.updated_at), NEW.updated_by, NEW.adm1, NEW.adm2, NEW.adm3, NEW.program,
+      NEW.budget_year, NEW.deleted_at IS NULL);
+END;
+CREATE TRIGGER stage_changes_follow AFTER UPDATE ON plots
+  WHEN OLD.adm3 IS NOT NEW.adm3 OR OLD.adm2 IS NOT NEW.adm2 OR OLD.adm1 IS NOT NEW.adm1 OR OLD.program IS NOT NEW.program
+    OR OLD.budget_year IS NOT NEW.budget_year OR (OLD.deleted_at IS NULL) IS NOT (NEW.deleted_at IS NULL) BEGIN
+  UPDATE stage_changes SET adm1 = NEW.adm1, adm2 = NEW.adm2, adm3 = NEW.adm3, program = NEW.program,
+      budget_year = NEW.budget_year, live = NEW.deleted_at IS NULL WHERE plot_id = NEW.id;
+END;
+)sql";
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 10> migrations{{
+const std::array<migration, 11> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
@@ -350,6 +451,7 @@ const std::array<migration, 10> migrations{{
     {migration_8, nullptr},
     {migration_9, nullptr},
     {"", lean_geometry_checks},
+    {migration_11, nullptr},
 }};
 
 } // namespace

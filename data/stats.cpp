@@ -16,8 +16,11 @@ bool digits(std::string_view s) {
 
 /// Plots whose code at the prefix's level is the prefix (the code columns are indexed).
 std::string plot_prefix_sql(const std::string& prefix, const char* param) {
-    const char* column = prefix.size() == 2 ? "p.adm1" : prefix.size() == 4 ? "p.adm2" : "p.adm3";
-    return std::string(" AND ") + column + " = " + param;
+    // The province (and district) too, so that SQLite walks the (adm1, adm2, adm3) key.
+    std::string sql = std::string(" AND p.adm1 = substr(") + param + ", 1, 2)";
+    if (prefix.size() >= 4) sql += std::string(" AND p.adm2 = substr(") + param + ", 1, 4)";
+    if (prefix.size() >= 6) sql += std::string(" AND p.adm3 = ") + param;
+    return sql;
 }
 
 /// Areas that overlap the prefix: inside it, or holding it.
@@ -26,13 +29,21 @@ std::string area_prefix_sql(const char* param) {
            ", 1, length(a.code)) = a.code)";
 }
 
-void add(stats_row& into, const std::string& stage, const std::string& program, std::int64_t n, double area,
-         std::int64_t with_boundary) {
+void add_to(std::map<std::string, std::int64_t, std::less<>>& counts, std::string_view key, std::int64_t n) {
+    const auto it = counts.find(key);
+    if (it != counts.end()) {
+        it->second += n;
+    } else {
+        counts.emplace(std::string(key), n);
+    }
+}
+
+void add(stats_row& into, std::string_view stage, std::string_view program, std::int64_t n, double area, std::int64_t with_boundary) {
     into.plots += n;
     into.area_m2 += area;
     into.with_boundary += with_boundary;
-    into.by_stage[stage] += n;
-    into.by_program[program] += n;
+    add_to(into.by_stage, stage, n);
+    add_to(into.by_program, program, n);
 }
 
 } // namespace
@@ -72,14 +83,17 @@ stats_result plot_stats(connection& conn, const stats_query& q) {
         out.rows.push_back(std::move(row));
     }
 
+    // plot_totals is kept exact by triggers on every plot write (schema migration 11), so
+    // this reads thousands of rows however many plots there are. They come in key order
+    // (adm1, adm2, adm3, ...), so each area's rows are together and summed here without a sort.
     std::string sql = "SELECT p.adm" + level +
-                      ", p.stage, p.program, count(*), total(p.area_m2), count(p.boundary) FROM plots p WHERE p.deleted_at IS NULL";
+                      ", p.stage, p.program, p.plots, p.area_cm2, p.with_boundary FROM plot_totals p WHERE p.plots > 0";
     if (q.scope) sql += plot_prefix_sql(*q.scope, ":scope");
     if (q.parent) sql += plot_prefix_sql(*q.parent, ":parent");
     if (q.program) sql += " AND p.program = :program";
     if (q.stage) sql += " AND p.stage = :stage";
     if (q.budget_year) sql += " AND p.budget_year = :budget_year";
-    sql += " GROUP BY 1, 2, 3";
+    sql += " ORDER BY p.adm1, p.adm2, p.adm3";
     statement st = conn.prepare(sql);
     const auto bind = [&](const char* name, const auto& value) {
         if (const int i = st.parameter_index(name); i > 0) st.bind(i, value);
@@ -90,21 +104,24 @@ stats_result plot_stats(connection& conn, const stats_query& q) {
     if (q.stage) bind(":stage", *q.stage);
     if (q.budget_year) bind(":budget_year", *q.budget_year);
     std::optional<stats_row> unplaced;
+    std::string code;
+    stats_row* into = nullptr;
     while (st.step()) {
-        const std::string code(st.text(0));
-        const std::string stage(st.text(1));
-        const std::string program(st.text(2));
-        const std::int64_t n = st.int64(3);
-        const double area = st.real(4);
-        const std::int64_t with_boundary = st.int64(5);
-        add(out.total, stage, program, n, area, with_boundary);
-        const auto it = index.find(code);
-        if (it != index.end()) {
-            add(out.rows[it->second], stage, program, n, area, with_boundary);
-        } else {
-            if (!unplaced) unplaced.emplace();
-            add(*unplaced, stage, program, n, area, with_boundary); // no area at this level (or outside the shipped ones)
+        if (into == nullptr || st.text(0) != code) {
+            code = std::string(st.text(0));
+            const auto it = index.find(code);
+            if (it != index.end()) {
+                into = &out.rows[it->second];
+            } else { // no area at this level (or outside the shipped ones)
+                if (!unplaced) unplaced.emplace();
+                into = &*unplaced;
+            }
         }
+        const std::int64_t n = st.int64(3);
+        const double area = static_cast<double>(st.int64(4)) / 100;
+        const std::int64_t with_boundary = st.int64(5);
+        add(*into, st.text(1), st.text(2), n, area, with_boundary);
+        add(out.total, st.text(1), st.text(2), n, area, with_boundary);
     }
     if (unplaced) out.rows.push_back(std::move(*unplaced));
     return out;

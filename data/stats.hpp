@@ -31,8 +31,8 @@ struct stats_row {
     std::int64_t plots = 0;
     double area_m2 = 0;     ///< measured area of the plots with a boundary
     std::int64_t with_boundary = 0;
-    std::map<std::string, std::int64_t> by_stage;
-    std::map<std::string, std::int64_t> by_program;
+    std::map<std::string, std::int64_t, std::less<>> by_stage;
+    std::map<std::string, std::int64_t, std::less<>> by_program;
 };
 
 struct stats_result {

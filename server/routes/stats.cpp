@@ -1,6 +1,8 @@
 // The programme's numbers: GET /api/v1/stats (docs/dashboard.md), for the dashboard and
 // anyone who wants them as data. Signed in; counted within the caller's scope only.
 
+#include "data/clock.hpp"
+#include "data/reports.hpp"
 #include "data/stats.hpp"
 #include "data/store.hpp"
 #include "geo/text.hpp"
@@ -10,6 +12,9 @@
 #include "server/routes/routes.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 namespace plotmap::server::routes {
 namespace {
@@ -73,10 +78,164 @@ response stats(const context& ctx, const request& req) {
                                {"total", row_json(result.total, ctx.settings.plots)}});
 }
 
+/// ?area, ?program and ?budget_year within the caller's scope (the area checked).
+data::area_filter area_filter(const context& ctx, const request& req, data::connection& c) {
+    data::area_filter f;
+    if (const auto v = req.query_value("area")) f.area = std::string(*v);
+    f.program = one_of(req, "program", ctx.settings.plots.programs);
+    if (const auto v = req.query_value("budget_year")) f.budget_year = query_int(*v, "budget_year");
+    f.scope = caller(req).scope;
+    data::check_area(c, f);
+    return f;
+}
+
+data::quality_rules quality_rules(const context& ctx) {
+    data::quality_rules r;
+    r.area_mismatch_share = ctx.settings.plots.area_mismatch_warn_share;
+    r.overlap_m2 = ctx.settings.plots.overlap_warn_m2;
+    std::string since = data::iso_utc(data::unix_now() - std::int64_t{ctx.settings.photos.recent_days} * 86400);
+    since.insert(since.size() - 1, ".000");
+    r.photo_since = since;
+    return r;
+}
+
+response trend(const context& ctx, const request& req) {
+    allow_only(req, {"area", "program", "budget_year", "from", "to"});
+    const auto from = req.query_value("from");
+    const auto to = req.query_value("to");
+    const data::month_span last = to ? data::parse_month(*to) : data::thai_month(data::unix_now());
+    const data::month_span first = from ? data::parse_month(*from) : data::thai_month(data::unix_now(), 11);
+    const data::stage_trend t = ctx.store.read([&](data::connection& c) {
+        return data::plot_stage_trend(c, area_filter(ctx, req, c), first, last);
+    });
+    json by_stage = json::object();
+    for (const auto& s : ctx.settings.plots.stages) {
+        const auto it = t.by_stage.find(s);
+        by_stage[s] = it == t.by_stage.end() ? std::vector<std::int64_t>(t.months.size(), 0) : it->second;
+    }
+    return json_response(200, {{"months", t.months}, {"stages", ctx.settings.plots.stages}, {"by_stage", std::move(by_stage)}});
+}
+
+json plot_json(const data::report_plot& p) {
+    json j{{"id", p.id},           {"code", p.code},         {"name", p.name},       {"program", p.program},
+           {"stage", p.stage},     {"adm3", p.adm3},         {"adm3_name", p.adm3_name}, {"adm2_name", p.adm2_name},
+           {"area_m2", p.area_m2 ? json(std::round(*p.area_m2 * 10) / 10) : json(nullptr)},
+           {"declared_area_m2", p.declared_area_m2 ? json(*p.declared_area_m2) : json(nullptr)}};
+    if (p.stage_to) {
+        j["stage_from"] = p.stage_from ? json(*p.stage_from) : json(nullptr);
+        j["stage_to"] = *p.stage_to;
+        j["at"] = p.at.value_or("");
+        j["by"] = p.by ? json(*p.by) : json(nullptr);
+    }
+    if (p.detail) j["detail"] = *p.detail;
+    return j;
+}
+
+json plots_json(const std::vector<data::report_plot>& plots) {
+    json out = json::array();
+    for (const auto& p : plots) out.push_back(plot_json(p));
+    return out;
+}
+
+response quality(const context& ctx, const request& req) {
+    allow_only(req, {"area", "program", "budget_year"});
+    const data::quality_rules rules = quality_rules(ctx);
+    return ctx.store.read([&](data::connection& c) {
+        const data::area_filter f = area_filter(ctx, req, c);
+        const auto counts = data::quality_counts(c, f, rules);
+        json findings = json::object();
+        for (const data::quality_issue i : data::quality_issues) {
+            const auto it = counts.find(i);
+            findings[std::string(data::quality_name(i))] = it == counts.end() ? json(nullptr) : json(it->second);
+        }
+        return json_response(200, {{"area", f.area ? json(*f.area) : json(nullptr)},
+                                   {"findings", std::move(findings)},
+                                   {"rules",
+                                    {{"area_mismatch_share", rules.area_mismatch_share},
+                                     {"overlap_m2", rules.overlap_m2},
+                                     {"photo_recent_days", ctx.settings.photos.recent_days}}}});
+    });
+}
+
+response quality_plots(const context& ctx, const request& req, const std::string& finding) {
+    allow_only(req, {"area", "program", "budget_year", "limit"});
+    const data::quality_issue issue = data::parse_quality_issue(finding);
+    std::int64_t limit = ctx.settings.plots.list_limit_default;
+    if (const auto v = req.query_value("limit")) {
+        limit = std::clamp<std::int64_t>(query_int(*v, "limit"), 1, ctx.settings.plots.list_limit_max);
+    }
+    const data::quality_rules rules = quality_rules(ctx);
+    return ctx.store.read([&](data::connection& c) {
+        const data::area_filter f = area_filter(ctx, req, c);
+        return json_response(200, {{"finding", finding},
+                                   {"area", f.area ? json(*f.area) : json(nullptr)},
+                                   {"plots", plots_json(data::quality_list(c, f, rules, issue, limit))}});
+    });
+}
+
+response monthly_report(const context& ctx, const request& req) {
+    allow_only(req, {"month", "area", "program", "budget_year", "format"});
+    const auto month_text = req.query_value("month");
+    if (!month_text) throw bad_request("month is required, like 2026-11 (or 2569-11)");
+    const data::month_span month = data::parse_month(*month_text);
+    const std::string format(req.query_value("format").value_or("json"));
+    if (format != "json" && format != "csv" && format != "xlsx") {
+        throw bad_request("format must be json, csv or xlsx, got \"" + geo::utf8_prefix(format, 16) + "\"");
+    }
+    const data::quality_rules rules = quality_rules(ctx);
+    const data::monthly_report report = ctx.store.read([&](data::connection& c) {
+        return data::build_monthly_report(c, area_filter(ctx, req, c), month, rules);
+    });
+    const std::string file = "plotmap-report-" + month.month + (report.area ? "-" + *report.area : std::string()) + "." + format;
+    if (format == "csv") {
+        response res;
+        res.body = data::report_csv(report);
+        res.set("Content-Type", "text/csv; charset=utf-8");
+        res.set("Content-Disposition", "attachment; filename=\"" + file + "\"");
+        res.set("Cache-Control", "no-cache");
+        return res;
+    }
+    if (format == "xlsx") {
+        return attachment("report", file, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          [&](const std::filesystem::path& out) { data::write_report_xlsx(report, out); });
+    }
+    json by_stage = json::object();
+    for (const auto& s : ctx.settings.plots.stages) {
+        const auto it = report.plots_by_stage.find(s);
+        by_stage[s] = it == report.plots_by_stage.end() ? 0 : it->second;
+    }
+    return json_response(200, {{"month", report.month.month},
+                               {"area", {{"code", report.area ? json(*report.area) : json(nullptr)},
+                                         {"name_th", report.area_name_th},
+                                         {"name_en", report.area_name_en}}},
+                               {"generated_at", data::now_utc()},
+                               {"summary",
+                                {{"plots", report.plots},
+                                 {"with_boundary", report.with_boundary},
+                                 {"by_stage", std::move(by_stage)},
+                                 {"stage_changes", report.stage_changes.size()},
+                                 {"new_plots", report.new_plots.size()},
+                                 {"without_boundary", report.without_boundary.size()},
+                                 {"without_photos", report.without_photos.size()},
+                                 {"area_mismatches", report.area_mismatches.size()}}},
+                               {"stage_changes", plots_json(report.stage_changes)},
+                               {"new_plots", plots_json(report.new_plots)},
+                               {"without_boundary", plots_json(report.without_boundary)},
+                               {"without_photos", plots_json(report.without_photos)},
+                               {"area_mismatches", plots_json(report.area_mismatches)}});
+}
+
 } // namespace
 
 void add_stats(router& r, const context& ctx) {
     r.add("GET", "/api/v1/stats", access::signed_in, [&ctx](const request& req, const path_params&) { return stats(ctx, req); });
+    r.add("GET", "/api/v1/stats/trend", access::signed_in, [&ctx](const request& req, const path_params&) { return trend(ctx, req); });
+    r.add("GET", "/api/v1/stats/quality", access::signed_in,
+          [&ctx](const request& req, const path_params&) { return quality(ctx, req); });
+    r.add("GET", "/api/v1/stats/quality/{finding}", access::signed_in,
+          [&ctx](const request& req, const path_params& p) { return quality_plots(ctx, req, p.at("finding")); });
+    r.add("GET", "/api/v1/reports/monthly", access::signed_in,
+          [&ctx](const request& req, const path_params&) { return monthly_report(ctx, req); });
 }
 
 } // namespace plotmap::server::routes

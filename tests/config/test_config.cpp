@@ -85,6 +85,7 @@ TEST(config, shipped_file_documents_exactly_the_defaults) {
     EXPECT_EQ(shipped.field.pin_accuracy_m, defaults.field.pin_accuracy_m);
     EXPECT_EQ(shipped.field.pin_min_fixes, defaults.field.pin_min_fixes);
     EXPECT_EQ(shipped.field.walk_max_accuracy_m, defaults.field.walk_max_accuracy_m);
+    EXPECT_EQ(shipped.photos.recent_days, defaults.photos.recent_days);
 }
 
 TEST(config, a_basemap_is_an_xyz_url) {

@@ -12,6 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+
 namespace plotmap {
 namespace {
 
@@ -143,6 +147,149 @@ TEST_F(stats_e2e, bad_parameters_get_400_naming_them) {
         EXPECT_EQ(r.status, 400) << target << ": " << r.body;
         EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << target;
     }
+}
+
+/// This month in Thailand, as YYYY-MM (the report's default month is the caller's choice).
+std::string thai_month_now() {
+    const std::time_t t = std::time(nullptr) + 7 * 3600;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m", &tm);
+    return buf;
+}
+
+/// Live plots of district 6401 matching `where`, counted with SQL written here.
+std::int64_t district_count(const std::string& db, const std::string& where) {
+    return sql_count(db, "SELECT count(*) FROM plots p WHERE p.deleted_at IS NULL AND p.adm2 = '6401' AND " + where);
+}
+
+TEST_F(stats_e2e, the_monthly_report_lists_what_sql_finds_in_json_csv_and_xlsx) {
+    // A stage change this month, through the API, by the admin.
+    const json listed = get("/api/v1/plots?adm2=6401&stage=digging&limit=1");
+    ASSERT_FALSE(listed["plots"].empty());
+    const json plot = listed["plots"][0];
+    // ... and its deed says half as much again as its boundary.
+    const std::string patch = R"({"stage":"planting","declared_area_m2":)" + std::to_string(plot["area_m2"].get<double>() * 1.5) + "}";
+    const test::http_reply changed = test::http_request(
+        server->port, "PATCH", "/api/v1/plots/" + plot["id"].dump(), patch,
+        test::admin_authorization() + "Content-Type: application/merge-patch+json\r\nIf-Match: \"" + plot["version"].dump() + "\"\r\n");
+    ASSERT_EQ(changed.status, 200) << changed.body;
+
+    const std::string month = thai_month_now();
+    // The month in the Buddhist Era names the same month.
+    const std::string be_month = std::to_string(std::stoi(month.substr(0, 4)) + 543) + month.substr(4);
+    const json report = get("/api/v1/reports/monthly?area=6401&month=" + be_month);
+    EXPECT_EQ(report["month"], month);
+    EXPECT_EQ(report["area"]["name_th"], "เมืองสุโขทัย");
+    EXPECT_EQ(report["summary"]["plots"], district_count(*db, "1"));
+    bool found = false;
+    for (const auto& c : report["stage_changes"]) {
+        if (c["id"] == plot["id"]) {
+            found = true;
+            EXPECT_EQ(c["stage_from"], "digging");
+            EXPECT_EQ(c["stage_to"], "planting");
+            EXPECT_FALSE(c["by"].is_null());
+        }
+    }
+    EXPECT_TRUE(found) << report["stage_changes"].dump();
+    const std::string in_month = "strftime('%Y-%m', created_at, '+7 hours') = '" + month + "'";
+    EXPECT_EQ(report["new_plots"].size(), static_cast<std::size_t>(district_count(*db, in_month)));
+    EXPECT_EQ(report["without_boundary"].size(), static_cast<std::size_t>(district_count(*db, "boundary IS NULL")));
+    EXPECT_EQ(report["without_photos"].size(),
+              static_cast<std::size_t>(district_count(*db, "NOT EXISTS (SELECT 1 FROM photos f WHERE f.plot_id = p.id AND f.deleted_at IS NULL)")));
+    const std::size_t mismatches = static_cast<std::size_t>(
+        district_count(*db, "declared_area_m2 > 0 AND abs(area_m2 - declared_area_m2) > 0.1 * declared_area_m2"));
+    EXPECT_GT(mismatches, 0u); // the demo's deeds that disagree: the check below means something
+    EXPECT_EQ(report["area_mismatches"].size(), mismatches);
+
+    // CSV: a byte-order mark, one header, a row per listed plot.
+    const test::http_reply csv = test::http_request(server->port, "GET", "/api/v1/reports/monthly?area=6401&format=csv&month=" + month,
+                                                    {}, test::admin_authorization());
+    ASSERT_EQ(csv.status, 200);
+    EXPECT_EQ(csv.headers.at("content-type"), "text/csv; charset=utf-8");
+    EXPECT_TRUE(csv.body.starts_with("\xEF\xBB\xBFหมวด,รหัสแปลง,"));
+    const auto lines = static_cast<std::size_t>(std::count(csv.body.begin(), csv.body.end(), '\n'));
+    EXPECT_EQ(lines, 1 + report["stage_changes"].size() + report["new_plots"].size() + report["without_boundary"].size() +
+                         report["without_photos"].size() + report["area_mismatches"].size());
+    EXPECT_NE(csv.body.find(plot["code"].get<std::string>()), std::string::npos);
+
+    // XLSX, read by GDAL's own tools: a sheet per section with the JSON's rows.
+    const test::http_reply xlsx = test::http_request(server->port, "GET", "/api/v1/reports/monthly?area=6401&format=xlsx&month=" + month,
+                                                     {}, test::admin_authorization());
+    ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+    EXPECT_EQ(xlsx.headers.at("content-type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    const std::string file = (dir->path() / "report.xlsx").string();
+    std::ofstream(file, std::ios::binary) << xlsx.body;
+    const auto features = [&](const char* sheet) {
+        const auto info = test::run_command({"/usr/bin/ogrinfo", "-ro", "-so", "--config", "OGR_XLSX_HEADERS", "FORCE", file, sheet});
+        EXPECT_EQ(info.exit_code, 0) << info.output;
+        const auto at = info.output.find("Feature Count: ");
+        return at == std::string::npos ? std::size_t{0} : static_cast<std::size_t>(std::stoll(info.output.substr(at + 15)));
+    };
+    // An empty section's sheet keeps its headers with one row saying there is nothing.
+    const auto rows = [&](const json& section) { return section.empty() ? std::size_t{1} : section.size(); };
+    EXPECT_EQ(features("เปลี่ยนขั้นตอน"), rows(report["stage_changes"]));
+    EXPECT_EQ(features("แปลงใหม่"), rows(report["new_plots"]));
+    EXPECT_EQ(features("ยังไม่มีขอบเขต"), rows(report["without_boundary"]));
+    EXPECT_EQ(features("ยังไม่มีภาพถ่าย"), rows(report["without_photos"]));
+    EXPECT_EQ(features("พื้นที่ไม่ตรง"), rows(report["area_mismatches"]));
+    const auto sheet = test::run_command({"/usr/bin/ogr2ogr", "-f", "CSV", "/vsistdout/", "--config", "OGR_XLSX_HEADERS", "FORCE", file,
+                                          "เปลี่ยนขั้นตอน"});
+    EXPECT_NE(sheet.output.find(plot["code"].get<std::string>()), std::string::npos) << sheet.output;
+    EXPECT_NE(sheet.output.find("กำลังปลูก"), std::string::npos);
+}
+
+TEST_F(stats_e2e, the_trend_and_the_findings_equal_sql_counts) {
+    const std::string month = thai_month_now();
+    const json trend = get("/api/v1/stats/trend?area=64&from=2022-01&to=" + month);
+    ASSERT_EQ(trend["months"].front(), "2022-01");
+    ASSERT_EQ(trend["months"].back(), month);
+    // The demo's plots reached their stage when they were made; the API's edits since are in
+    // the history too. Counted here from the history itself.
+    const std::size_t i = 10; // 2022-11
+    EXPECT_EQ(trend["months"][i], "2022-11");
+    for (const char* stage : {"surveyed", "complete"}) {
+        EXPECT_EQ(trend["by_stage"][stage][i],
+                  sql_count(*db, std::string("SELECT count(DISTINCT h.plot_id) FROM plot_history h JOIN plots p ON p.id = h.plot_id "
+                                             "WHERE p.deleted_at IS NULL AND p.adm1 = '64' AND json_extract(h.changes, '$.stage[1]') = '") +
+                                     stage + "' AND strftime('%Y-%m', h.changed_at, '+7 hours') = '2022-11'"))
+            << stage;
+    }
+
+    const json quality = get("/api/v1/stats/quality?area=6401");
+    EXPECT_EQ(quality["findings"]["no_boundary"], district_count(*db, "boundary IS NULL"));
+    EXPECT_EQ(quality["findings"]["area_mismatch"],
+              district_count(*db, "declared_area_m2 > 0 AND abs(area_m2 - declared_area_m2) > 0.1 * declared_area_m2"));
+    EXPECT_EQ(quality["findings"]["no_recent_photo"],
+              district_count(*db, "NOT EXISTS (SELECT 1 FROM photos f WHERE f.plot_id = p.id AND f.deleted_at IS NULL AND "
+                                  "coalesce(f.taken_at, f.uploaded_at) >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-90 days'))"));
+    EXPECT_TRUE(quality["findings"]["overlap"].is_number());
+    EXPECT_TRUE(get("/api/v1/stats/quality?area=64")["findings"]["overlap"].is_null());
+    const json listed = get("/api/v1/stats/quality/area_mismatch?area=6401&limit=3");
+    ASSERT_EQ(listed["plots"].size(), std::min<std::size_t>(3, quality["findings"]["area_mismatch"].get<std::size_t>()));
+    for (const auto& p : listed["plots"]) EXPECT_TRUE(p["detail"].get<std::string>().ends_with("%")) << p.dump();
+}
+
+TEST_F(stats_e2e, reports_refuse_bad_parameters_and_keep_to_the_scope) {
+    for (const char* target : {"/api/v1/reports/monthly", "/api/v1/reports/monthly?month=2026-13", "/api/v1/reports/monthly?month=11-2026",
+                               "/api/v1/reports/monthly?month=2026-11&format=pdf", "/api/v1/reports/monthly?month=2026-11&area=64x",
+                               "/api/v1/reports/monthly?month=2026-11&program=XYZ", "/api/v1/stats/trend?from=2026-05&to=2026-01",
+                               "/api/v1/stats/trend?from=1800-01", "/api/v1/stats/quality/colour?area=6401",
+                               "/api/v1/stats/quality/overlap?area=64", "/api/v1/stats/quality?area=6401&limit=x&colour=red"}) {
+        const test::http_reply r = test::http_request(server->port, "GET", target, {}, test::admin_authorization());
+        EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+        EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << target;
+    }
+    get("/api/v1/reports/monthly?month=2026-11&area=9999", test::admin_authorization(), 404);
+    // A district officer: their district's report, never another's; no area = their district.
+    get("/api/v1/reports/monthly?month=2026-11&area=6402", bearer(district_token), 403);
+    get("/api/v1/stats/quality?area=50", bearer(district_token), 403);
+    get("/api/v1/stats/trend?area=6402", bearer(district_token), 403);
+    const json mine = get("/api/v1/reports/monthly?month=2026-11", bearer(district_token));
+    EXPECT_EQ(mine["summary"]["plots"], district_count(*db, "1"));
+    for (const auto& p : mine["without_photos"]) EXPECT_TRUE(p["adm3"].get<std::string>().starts_with("6401"));
+    get("/api/v1/reports/monthly?month=2026-11", "", 401);
 }
 
 } // namespace
