@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, screenshotDir } from '../testing/browser.js';
 import { startServer } from '../testing/server.js';
@@ -174,6 +175,117 @@ test('a district officer sees their district only, in English too', async () => 
   await page.click('#lang');
   assert.equal(await page.textContent('#crumbs .crumb >> nth=0'), 'Thailand');
   await page.screenshot({ path: join(shots, 'dashboard-district-officer-en.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** This month in Thailand, YYYY-MM. */
+function thaiMonth() {
+  return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 7);
+}
+
+test('data quality: each count equals SQL and opens its list, whose plots open in the field app; the trend is drawn', async () => {
+  const { context, page, errors } = await open('chief', 'chief-password', { width: 390, height: 844, path: '/dashboard/?area=64' });
+  await page.waitForSelector('#finding-area_mismatch strong');
+  const mismatch = sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm1 = '64' AND declared_area_m2 > 0 AND abs(area_m2 - declared_area_m2) > 0.1 * declared_area_m2");
+  assert.ok(mismatch > 0, 'the demo has deeds that disagree with their boundary');
+  assert.equal(await cellNumber(page, '#finding-area_mismatch strong'), mismatch);
+  assert.equal(await cellNumber(page, '#finding-no_boundary strong'), sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm1 = '64' AND boundary IS NULL"));
+  // A province: overlaps are looked for district by district.
+  assert.equal(await page.textContent('#finding-overlap strong'), '–');
+  // The trend: a line per stage over the last twelve months.
+  const trend = await page.evaluate(() => ({ months: window.plotmapDashboard.trend.months, lines: window.plotmapDashboard.trendChart.data.datasets.length }));
+  assert.equal(trend.months.length, 12);
+  assert.equal(trend.months.at(-1), thaiMonth());
+  assert.equal(trend.lines, 4);
+  await page.locator('#trend-box').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'dashboard-trend-phone-th.png') });
+
+  await page.click('#finding-area_mismatch');
+  await page.waitForSelector('#quality-list:not([hidden]) tbody tr a');
+  assert.equal(await page.locator('#quality-list tbody tr').count(), Math.min(200, mismatch));
+  assert.match(await page.textContent('#quality-list tbody tr td:nth-child(4)'), /^[+-]\d+%$/);
+  await page.screenshot({ path: join(shots, 'dashboard-quality-phone-th.png') });
+  const link = page.locator('#quality-list tbody tr a').first();
+  const code = await link.textContent();
+  assert.match(await link.getAttribute('href'), /^\/app\/\?plot=\d+$/);
+  await link.click();
+  await page.waitForURL(/\/app\/\?plot=\d+/);
+  await page.waitForFunction((c) => document.querySelector('#plot-title')?.textContent.includes(c), code);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the monthly report: downloads, and a print view that becomes an A4 PDF with the area, month and map', async () => {
+  const month = thaiMonth();
+  const { context, page, errors } = await open('chief', 'chief-password', { path: '/dashboard/?area=64' });
+  await page.waitForSelector('#report-xlsx[href*="format=xlsx"]');
+  const xlsx = await context.request.get(`${server.base}${await page.getAttribute('#report-xlsx', 'href')}`);
+  assert.equal(xlsx.status(), 200);
+  assert.equal(xlsx.headers()['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK');
+  const reportHref = await page.getAttribute('#report-open', 'href');
+  assert.ok(reportHref.includes('view=report') && reportHref.includes(`month=${month}`) && reportHref.includes('area=64'), reportHref);
+
+  await page.goto(`${server.base}/dashboard/?view=report&area=64&month=${month}`);
+  await page.waitForFunction(() => window.plotmapDashboard.reportReady, null, { timeout: 60000 });
+  assert.equal(await page.textContent('#report-area'), 'สุโขทัย');
+  assert.match(await page.textContent('#report-month-name'), /2569|25\d\d/);
+  const api = await (await context.request.get(`${server.base}/api/v1/reports/monthly?area=64&month=${month}`)).json();
+  assert.match(await page.textContent('#report-area_mismatches h2'), new RegExp(`\\(${api.area_mismatches.length}\\)`));
+  assert.equal(await page.locator('#report-area_mismatches tbody tr').count(), Math.min(200, api.area_mismatches.length));
+  assert.ok(api.area_mismatches.length > 0);
+  // The map is a picture with the province's districts in colour.
+  const picture = await page.evaluate(() => new Promise((resolve) => {
+    const img = document.getElementById('report-map');
+    const done = () => {
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      let green = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i + 1] > px[i] + 20 && px[i + 1] > px[i + 2] + 20) green += 1;
+      resolve({ src: img.src.slice(0, 22), width: img.naturalWidth, green });
+    };
+    if (img.complete) done(); else img.onload = done;
+  }));
+  assert.equal(picture.src, 'data:image/png;base64,');
+  assert.ok(picture.green > 1000, `districts coloured in the picture: ${picture.green} pixels`);
+  await page.screenshot({ path: join(shots, 'dashboard-report-th.png'), fullPage: true });
+  // Chromium's print to PDF: A4 pages (595 x 842 points).
+  const pdf = await page.pdf({ format: 'A4', printBackground: true });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  const boxes = [...pdf.toString('latin1').matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)];
+  assert.ok(boxes.length >= 1, 'the PDF has pages');
+  for (const [, w, h] of boxes) {
+    assert.ok(Math.abs(Number(w) - 595.3) < 2 && Math.abs(Number(h) - 841.9) < 2, `an A4 page: ${w} x ${h}`);
+  }
+  writeFileSync(join(shots, 'dashboard-report-th.pdf'), pdf);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(shots, 'dashboard-report-phone-th.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the war room: no controls, and it moves through the areas in scope with fresh numbers', async () => {
+  const { context, page, errors } = await open('chief', 'chief-password', { width: 1920, height: 1080, path: '/dashboard/?mode=warroom&cycle=3&area=64' });
+  assert.equal(await page.isVisible('#filters'), false);
+  assert.equal(await page.isVisible('#fullscreen'), true);
+  const loads = await page.evaluate(() => window.plotmapDashboard.loads);
+  // The first district of Sukhothai with plots, then the next.
+  await page.waitForFunction(() => window.plotmapDashboard.path.length === 2, null, { timeout: 15000 });
+  const first = await page.evaluate(() => window.plotmapDashboard.path[1].code);
+  assert.match(first, /^64\d\d$/);
+  assert.equal(await cellNumber(page, '#total-plots strong'), sql(`SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '${first}'`));
+  await page.waitForFunction((c) => window.plotmapDashboard.path[1]?.code !== c, first, { timeout: 15000 });
+  assert.ok(await page.evaluate(() => window.plotmapDashboard.loads) >= loads + 2);
+  await page.waitForFunction(() => window.plotmapDashboard.map.loaded() && window.plotmapDashboard.map.areTilesLoaded());
+  await page.screenshot({ path: join(shots, 'dashboard-warroom-th.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, 'dashboard-warroom-phone-th.png') });
   assert.deepEqual(errors, []);
   await context.close();
 });

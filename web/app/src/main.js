@@ -145,6 +145,18 @@ async function enter(session) {
   await restoreDraft();
   startMap();
   sync();
+  openLinkedPlot();
+}
+
+/** A link from elsewhere (the dashboard's lists) names a plot: /app/?plot=ID opens its page. */
+async function openLinkedPlot() {
+  const id = new URLSearchParams(location.search).get('plot');
+  if (!/^\d{1,15}$/.test(id ?? '')) return;
+  try {
+    openPlot(await get(`/api/v1/plots/${id}`));
+  } catch {
+    // gone, outside the scope, or no signal: the app opens as usual
+  }
 }
 
 /**
