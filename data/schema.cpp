@@ -364,39 +364,6 @@ INSERT INTO plot_totals
          count(*), total(round(coalesce(area_m2, 0) * 100)), count(boundary)
   FROM plots WHERE deleted_at IS NULL GROUP BY 1, 2, 3, 4, 5, 6;
 
-CREATE TRIGGER plot_totals_insert AFTER INSERT ON plots WHEN NEW.deleted_at IS NULL BEGIN
-  INSERT INTO plot_totals VALUES (coalesce(NEW.adm1, ''), coalesce(NEW.adm2, ''), coalesce(NEW.adm3, ''), NEW.stage,
-      NEW.program, coalesce(NEW.budget_year, 0), 1, round(coalesce(NEW.area_m2, 0) * 100), NEW.boundary IS NOT NULL)
-    ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2,
-      with_boundary = with_boundary + excluded.with_boundary;
-END;
-CREATE TRIGGER plot_totals_update_old AFTER UPDATE ON plots
-  WHEN OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2
-    OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR OLD.program IS NOT NEW.program
-    OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2
-    OR (OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)) BEGIN
-  UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(OLD.area_m2, 0) * 100),
-      with_boundary = with_boundary - (OLD.boundary IS NOT NULL)
-    WHERE adm1 = coalesce(OLD.adm1, '') AND adm2 = coalesce(OLD.adm2, '') AND adm3 = coalesce(OLD.adm3, '')
-      AND stage = OLD.stage AND program = OLD.program AND budget_year = coalesce(OLD.budget_year, 0);
-END;
-CREATE TRIGGER plot_totals_update_new AFTER UPDATE ON plots
-  WHEN NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2
-    OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR OLD.program IS NOT NEW.program
-    OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2
-    OR (OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)) BEGIN
-  INSERT INTO plot_totals VALUES (coalesce(NEW.adm1, ''), coalesce(NEW.adm2, ''), coalesce(NEW.adm3, ''), NEW.stage,
-      NEW.program, coalesce(NEW.budget_year, 0), 1, round(coalesce(NEW.area_m2, 0) * 100), NEW.boundary IS NOT NULL)
-    ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2,
-      with_boundary = with_boundary + excluded.with_boundary;
-END;
-CREATE TRIGGER plot_totals_delete AFTER DELETE ON plots WHEN OLD.deleted_at IS NULL BEGIN
-  UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(OLD.area_m2, 0) * 100),
-      with_boundary = with_boundary - (OLD.boundary IS NOT NULL)
-    WHERE adm1 = coalesce(OLD.adm1, '') AND adm2 = coalesce(OLD.adm2, '') AND adm3 = coalesce(OLD.adm3, '')
-      AND stage = OLD.stage AND program = OLD.program AND budget_year = coalesce(OLD.budget_year, 0);
-END;
-
 CREATE TABLE stage_changes (
   plot_id     INTEGER NOT NULL,
   version     INTEGER NOT NULL,
@@ -435,6 +402,34 @@ CREATE TRIGGER stage_changes_follow AFTER UPDATE ON plots
 END;
 )sql";
 
+/// The triggers that keep plot_totals exact: a live plot row adds itself to its group, a row
+/// that leaves a group (an edit of a counted column, a deletion) takes itself away.
+void plot_totals_triggers(connection& c) {
+    const auto add = [](const std::string& row) {
+        return "INSERT INTO plot_totals VALUES (coalesce(" + row + ".adm1, ''), coalesce(" + row + ".adm2, ''), coalesce(" + row +
+               ".adm3, ''), " + row + ".stage, " + row + ".program, coalesce(" + row + ".budget_year, 0), 1, round(coalesce(" + row +
+               ".area_m2, 0) * 100), " + row + ".boundary IS NOT NULL)\n"
+               "  ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2, "
+               "with_boundary = with_boundary + excluded.with_boundary;\n";
+    };
+    const auto take = [](const std::string& row) {
+        return "UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(" + row + ".area_m2, 0) * 100), "
+               "with_boundary = with_boundary - (" + row + ".boundary IS NOT NULL)\n  WHERE adm1 = coalesce(" + row +
+               ".adm1, '') AND adm2 = coalesce(" + row + ".adm2, '') AND adm3 = coalesce(" + row + ".adm3, '') AND stage = " +
+               row + ".stage AND program = " + row + ".program AND budget_year = coalesce(" + row + ".budget_year, 0);\n";
+    };
+    const std::string regrouped =
+        "OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2 OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR "
+        "OLD.program IS NOT NEW.program OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2 OR "
+        "(OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)";
+    c.exec("CREATE TRIGGER plot_totals_insert AFTER INSERT ON plots WHEN NEW.deleted_at IS NULL BEGIN\n" + add("NEW") + "END;\n" +
+           "CREATE TRIGGER plot_totals_update_old AFTER UPDATE ON plots WHEN OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR " +
+           regrouped + ") BEGIN\n" + take("OLD") + "END;\n" +
+           "CREATE TRIGGER plot_totals_update_new AFTER UPDATE ON plots WHEN NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR " +
+           regrouped + ") BEGIN\n" + add("NEW") + "END;\n" +
+           "CREATE TRIGGER plot_totals_delete AFTER DELETE ON plots WHEN OLD.deleted_at IS NULL BEGIN\n" + take("OLD") + "END;\n");
+}
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
@@ -451,7 +446,7 @@ const std::array<migration, 11> migrations{{
     {migration_8, nullptr},
     {migration_9, nullptr},
     {"", lean_geometry_checks},
-    {migration_11, nullptr},
+    {migration_11, plot_totals_triggers},
 }};
 
 } // namespace

@@ -28,6 +28,8 @@ constexpr std::array links{
     link{"/api/v1/plots", "related", "application/json", "Plot registry API: list, create, edit, history",
          "ทะเบียนแปลง (API)"},
     link{"/embed", "alternate", "text/html", "Map of the plots, embeddable", "แผนที่แปลง (ฝังในเว็บอื่นได้)"},
+    link{"/embed/builder", "alternate", "text/html", "Embed builder: area, stages, language; the <iframe> snippet and QGIS connections",
+         "สร้างแผนที่ฝังในเว็บ: เลือกพื้นที่ ขั้นตอน ภาษา ได้โค้ด <iframe> และการเชื่อมต่อ QGIS"},
     link{"/admin", "alternate", "text/html", "Sign in; users and API tokens", "เข้าสู่ระบบ ผู้ใช้และโทเคน"},
     link{"/app/", "alternate", "text/html", "Field app: pin plots by GPS, works without signal",
          "แอปภาคสนาม: ปักหมุดแปลงด้วย GPS ใช้ได้แม้ไม่มีสัญญาณ"},

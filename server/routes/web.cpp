@@ -1,5 +1,6 @@
-// The web pages: /embed (the read-only embeddable map), /admin (accounts) and the files they
-// load; /app/ (the field app) and /dashboard/, the files Vite builds into web/dist/.
+// The web pages: /embed (the read-only embeddable map) and /embed/builder (its snippets),
+// /admin (accounts) and the files they load; /app/ (the field app) and /dashboard/, the files
+// Vite builds into web/dist/.
 
 #include "server/routes/routes.hpp"
 #include "tiles/tile_cache.hpp"
@@ -25,6 +26,8 @@ struct web_file {
 constexpr std::array files{
     web_file{"/embed", "embed.html", "text/html; charset=utf-8"},
     web_file{"/assets/embed.js", "embed.js", "text/javascript; charset=utf-8"},
+    web_file{"/embed/builder", "embed-builder.html", "text/html; charset=utf-8"},
+    web_file{"/assets/embed-builder.js", "embed-builder.js", "text/javascript; charset=utf-8"},
     web_file{"/admin", "admin.html", "text/html; charset=utf-8"},
     web_file{"/assets/admin.js", "admin.js", "text/javascript; charset=utf-8"},
     web_file{"/assets/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js", "text/javascript; charset=utf-8"},

@@ -12,14 +12,6 @@ using namespace plotmap::data;
 
 namespace {
 
-/// A rectangle of about w x h metres with its south-west corner at (lon, lat).
-geo::multi_polygon rect(double lon, double lat, double w, double h) {
-    const geo::point sw{lon, lat};
-    const geo::point se = geo::geodesic_destination(sw, 90, w);
-    const geo::point ne = geo::geodesic_destination(se, 0, h);
-    const geo::point nw = geo::geodesic_destination(sw, 0, h);
-    return {{geo::polygon{{{sw, se, ne, nw, sw}}}}};
-}
 
 class registry_test : public ::testing::Test {
 protected:
@@ -33,7 +25,7 @@ protected:
         d.program = "HLM";
         d.name = "แปลงทดสอบ";
         d.owner_name = "สมชาย ใจดี";
-        d.boundary = rect(99.8230, 17.0078, 40, 40);
+        d.boundary = test::rect_m(99.8230, 17.0078, 40, 40);
         return d;
     }
 };
@@ -144,7 +136,7 @@ TEST_F(registry_test, overlaps_and_area_mismatch_are_warnings_not_refusals) {
     const plot first = registry.create(sukhothai_plot(), {}).record;
     plot_draft second = sukhothai_plot();
     // Shifted 20 m east: shares a 20 m x 40 m strip (800 m²) with the first.
-    second.boundary = rect(geo::geodesic_destination({99.8230, 17.0078}, 90, 20).x, 17.0078, 40, 40);
+    second.boundary = test::rect_m(geo::geodesic_destination({99.8230, 17.0078}, 90, 20).x, 17.0078, 40, 40);
     second.declared_area_m2 = 2000.0;
     const write_result r = registry.create(second, {});
     ASSERT_EQ(r.overlaps.size(), 1u);
@@ -157,7 +149,7 @@ TEST_F(registry_test, overlaps_and_area_mismatch_are_warnings_not_refusals) {
     EXPECT_EQ(r.warnings[1].message.rfind("the measured area 1-0-0 (", 0), 0u) << r.warnings[1].message;
     // A neighbour that only shares an edge is not an overlap.
     plot_draft neighbour = sukhothai_plot();
-    neighbour.boundary = rect(99.8230, geo::geodesic_destination({99.8230, 17.0078}, 0, 40).y, 40, 40);
+    neighbour.boundary = test::rect_m(99.8230, geo::geodesic_destination({99.8230, 17.0078}, 0, 40).y, 40, 40);
     EXPECT_TRUE(registry.create(neighbour, {}).overlaps.empty());
 }
 
@@ -204,7 +196,7 @@ TEST_F(registry_test, rules_name_the_field) {
     EXPECT_EQ(message([](plot_draft& d) { d.adm3 = "6401"; }), "adm3 must be a 6-digit code, got \"6401\"");
     EXPECT_EQ(message([](plot_draft& d) { d.pin = geo::point{100.5, 25.0}; }),
               "pin (100.500000, 25.000000) is outside the service region Thailand (97.3,5.6,105.7,20.5)");
-    EXPECT_EQ(message([](plot_draft& d) { d.boundary = rect(99.8, 17.0, 5000, 3000); }),
+    EXPECT_EQ(message([](plot_draft& d) { d.boundary = test::rect_m(99.8, 17.0, 5000, 3000); }),
               "boundary covers 14998922 m², more than the 10000000 m² (plots.max_area_m2) a plot may");
     EXPECT_EQ(registry.list({}).number_matched, 0) << "nothing invalid reaches the database";
 }
@@ -224,7 +216,7 @@ TEST_F(registry_test, codes_are_unique) {
 TEST_F(registry_test, list_filters_by_box_attributes_and_text_with_keyset_paging) {
     for (int i = 0; i < 5; ++i) {
         plot_draft d = sukhothai_plot();
-        d.boundary = rect(99.8230 + 0.001 * i, 17.0078, 30, 30);
+        d.boundary = test::rect_m(99.8230 + 0.001 * i, 17.0078, 30, 30);
         d.program = i % 2 ? "CLM" : "HLM";
         d.budget_year = 2023 + i % 2;
         d.name = "plot " + std::to_string(i);

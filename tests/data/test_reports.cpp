@@ -18,13 +18,6 @@ using namespace plotmap::data;
 
 namespace {
 
-geo::multi_polygon rect(double lon, double lat, double w, double h) {
-    const geo::point sw{lon, lat};
-    const geo::point se = geo::geodesic_destination(sw, 90, w);
-    const geo::point ne = geo::geodesic_destination(se, 0, h);
-    const geo::point nw = geo::geodesic_destination(sw, 0, h);
-    return {{geo::polygon{{{sw, se, ne, nw, sw}}}}};
-}
 
 class reports_test : public ::testing::Test {
 protected:
@@ -36,7 +29,7 @@ protected:
         plot_draft d;
         d.program = program;
         d.name = "แปลง";
-        d.boundary = rect(lon, lat, 40, 40);
+        d.boundary = test::rect_m(lon, lat, 40, 40);
         return d;
     }
 

@@ -6,6 +6,7 @@
 #include "data/schema.hpp"
 #include "data/sqlite.hpp"
 #include "data/users.hpp"
+#include "geo/geodesic.hpp"
 
 #include <mutex>
 
@@ -51,6 +52,14 @@ std::filesystem::path demo_database(const temp_dir& dir, long long plots, const 
     options.plots = plots;
     data::generate_demo_plots(conn, options);
     return target;
+}
+
+geo::multi_polygon rect_m(double lon, double lat, double w, double h) {
+    const geo::point sw{lon, lat};
+    const geo::point se = geo::geodesic_destination(sw, 90, w);
+    const geo::point ne = geo::geodesic_destination(se, 0, h);
+    const geo::point nw = geo::geodesic_destination(sw, 0, h);
+    return {{geo::polygon{{{sw, se, ne, nw, sw}}}}};
 }
 
 } // namespace plotmap::test

@@ -3,6 +3,7 @@
 // binary): the first call per test binary initialises a template file; every test gets its
 // own copy.
 
+#include "geo/geometry.hpp"
 #include "temp_dir.hpp"
 
 #include <filesystem>
@@ -25,5 +26,8 @@ std::filesystem::path fresh_database(const temp_dir& dir, const std::string& nam
 
 /// Like fresh_database, plus `plots` demo plots (seed 2566).
 std::filesystem::path demo_database(const temp_dir& dir, long long plots, const std::string& name = "plotmap.sqlite");
+
+/// A rectangle of about w x h metres with its south-west corner at (lon, lat), as a boundary.
+geo::multi_polygon rect_m(double lon, double lat, double w, double h);
 
 } // namespace plotmap::test
