@@ -100,7 +100,7 @@ struct field {
     value (*get)(const plot&, const names_map*);
 };
 
-const std::array<field, 35> fields{{
+const std::array<field, 36> fields{{
     {"id", "id", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.id); }},
     {"uid", "uid", field_type::text, false, [](const plot& p, const names_map*) { return text(p.uid); }},
     {"code", "code", field_type::text, false, [](const plot& p, const names_map*) { return text(p.code); }},
@@ -128,6 +128,7 @@ const std::array<field, 35> fields{{
     {"budget_year", "budget_yr", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.budget_year); }},
     {"budget_year_be", "budget_be", field_type::integer, false,
      [](const plot& p, const names_map*) { return p.budget_year ? integer(*p.budget_year + 543) : value{}; }},
+    {"review_state", "review", field_type::text, false, [](const plot& p, const names_map*) { return text(p.review_state); }},
     {"version", "version", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.version); }},
     {"created_at", "created", field_type::text, false, [](const plot& p, const names_map*) { return text(p.created_at); }},
     {"created_by", "created_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.created_by); }},

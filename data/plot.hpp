@@ -50,6 +50,11 @@ struct plot {
     std::string updated_at;
     std::optional<std::string> updated_by;
     std::optional<std::string> deleted_at;
+    /// Verification (data/review.hpp): unchecked, submitted, approved or needs_fix; when it got
+    /// there; who submitted it last (an officer never approves their own submission).
+    std::string review_state = "unchecked";
+    std::optional<std::string> review_changed_at;
+    std::optional<std::string> submitted_by;
 
     // Filled on reads for display; not stored on the plot row.
     std::optional<std::string> adm1_name;
@@ -63,7 +68,8 @@ struct plot {
 /// Fields only a signed-in user whose scope holds the plot may see: the owner, the title
 /// deed, free notes, and which staff edited it. Public outputs (anonymous reads, tiles,
 /// public exports) leave them out entirely.
-inline const std::vector<std::string> personal_fields{"owner_name", "owner_phone", "deed_no", "notes", "created_by", "updated_by"};
+inline const std::vector<std::string> personal_fields{"owner_name", "owner_phone", "deed_no", "notes", "created_by", "updated_by",
+                                                     "submitted_by"};
 
 /// The stored fields (no id, version or timestamps but deleted_at) as JSON, geometry as
 /// lon/lat GeoJSON: the vocabulary of the history's "changes" and the base of the API form.

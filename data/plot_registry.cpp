@@ -3,6 +3,7 @@
 #include "data/admin_areas.hpp"
 #include "data/clock.hpp"
 #include "data/pin_clusters.hpp"
+#include "data/review.hpp"
 #include "data/sqlite.hpp"
 #include "data/store.hpp"
 #include "data/tile_index.hpp"
@@ -175,6 +176,7 @@ json stored_fields(const plot& p) {
             {"adm3", opt(p.adm3)},
             {"stage", p.stage},
             {"budget_year", opt(p.budget_year)},
+            {"review_state", p.review_state},
             {"deleted_at", opt(p.deleted_at)}};
 }
 
@@ -285,8 +287,10 @@ void check_declared_area(const plot& p, const registry_rules& rules, write_resul
                                                     area_text(*p.declared_area_m2) + " by " + pct});
 }
 
-std::optional<std::string> details_of(const plot_draft& d, const std::vector<std::string>& repairs) {
+/// How a version's input was read, and (`review`) the verification step it was.
+std::optional<std::string> details_of(const plot_draft& d, const std::vector<std::string>& repairs, json review = nullptr) {
     json details = json::object();
+    if (!review.is_null()) details["review"] = std::move(review);
     if (d.input_crs) details["input_crs"] = *d.input_crs;
     if (d.transformation) {
         details["operation"] = d.transformation->name;
@@ -423,6 +427,9 @@ write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d
     p.created_at = p.updated_at = now;
     p.created_by = p.updated_by = who.username;
     p.stage_changed_at = now;
+    p.review_state = "unchecked";
+    p.review_changed_at = now;
+    p.submitted_by.reset();
     check_overlaps(c, p, rules_, result);
     check_declared_area(p, rules_, result);
     add_repair_warnings(repairs, result);
@@ -462,15 +469,35 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
     p.created_at = cur.created_at;
     p.created_by = cur.created_by;
     p.stage_changed_at = p.stage == cur.stage ? cur.stage_changed_at : std::nullopt;
+    p.review_state = cur.review_state;
+    p.review_changed_at = cur.review_changed_at;
+    p.submitted_by = cur.submitted_by;
     check_overlaps(c, p, rules_, result);
     check_declared_area(p, rules_, result);
     add_repair_warnings(repairs, result);
-    const json changes = diff(stored_fields(cur), stored_fields(p));
+    json changes = diff(stored_fields(cur), stored_fields(p));
     if (changes.empty()) {
         result.record = cur;
         return result;
     }
     const std::string now = now_utc();
+    // An approved plot whose deed, area, location or boundary changes is checked again.
+    json review = nullptr;
+    if (cur.review_state == "approved") {
+        json changed = json::array();
+        for (const auto& field : review_relevant_fields) {
+            if (changes.contains(field)) changed.push_back(field);
+        }
+        if (!changed.empty()) {
+            p.review_state = "submitted";
+            p.review_changed_at = now;
+            p.submitted_by = who.username;
+            changes["review_state"] = json::array({cur.review_state, p.review_state});
+            review = {{"action", "returned"}, {"changed", std::move(changed)}};
+            result.warnings.push_back({"review_returned", "the plot was approved; its changed deed, area, location or boundary "
+                                                          "send it back to the supervisor (submitted)"});
+        }
+    }
     if (!p.stage_changed_at) p.stage_changed_at = d.stage_changed_at.value_or(now);
     p.version = cur.version + 1;
     p.updated_at = now;
@@ -481,7 +508,7 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
         if (cur.location) move_cluster(c, clusters, *cur.location, cur.stage, -1);
         move_cluster(c, clusters, *p.location, p.stage, +1);
     }
-    append_history(c, id, {p.version, "update", now, who.username, geo::json_text(changes), details_of(d, repairs)});
+    append_history(c, id, {p.version, "update", now, who.username, geo::json_text(changes), details_of(d, repairs, std::move(review))});
     fill_admin_names(c, p);
     p.photo_count = cur.photo_count;
     p.latest_photo = cur.latest_photo;
@@ -659,6 +686,80 @@ progress_result plot_registry::record_progress(std::int64_t id, std::int64_t exp
         out.event.id = c.last_insert_rowid();
         tx.commit();
         return out;
+    });
+}
+
+write_result plot_registry::review(std::int64_t id, std::int64_t expected_version, const review_draft& d, const editor& who) {
+    const std::string action(review_action_name(d.action));
+    // What the request says is checked first: it is the caller's mistake whatever the state.
+    if (d.action == review_action::send_back && d.reasons.empty()) {
+        throw bad_request("send_back needs reasons: {\"item\": \"why\"} for deed_no, deed_type, declared_area, location, boundary or photos");
+    }
+    if (d.action != review_action::send_back && !d.reasons.empty()) throw bad_request("reasons go with send_back only");
+    for (const auto& [item, why] : d.reasons) {
+        if (std::find(review_reason_items.begin(), review_reason_items.end(), item) == review_reason_items.end()) {
+            throw bad_request("reasons: \"" + geo::utf8_prefix(item, 32) +
+                              "\" is not an item; use deed_no, deed_type, declared_area, location, boundary or photos");
+        }
+        if (why.find_first_not_of(" \t\r\n") == std::string::npos || why.size() > 1000) {
+            throw bad_request("reasons." + item + " must say what to fix, in at most 1,000 bytes");
+        }
+    }
+    if (d.action != review_action::approve && !d.checks.empty()) throw bad_request("checks go with approve only");
+    for (const auto& [key, ticked] : d.checks) {
+        if (std::find(review_manual_checks.begin(), review_manual_checks.end(), key) == review_manual_checks.end()) {
+            throw bad_request("checks: \"" + geo::utf8_prefix(key, 32) + "\" is not a check; use deed_document or boundary_on_imagery");
+        }
+    }
+    if (d.note && d.note->size() > 4000) throw bad_request("note is longer than 4,000 bytes");
+    return store_.write([&](connection& c) {
+        transaction tx(c);
+        plot p = current_plot(c, id);
+        require_in_scope(c, who, p, "plot " + std::to_string(id));
+        if (p.deleted_at) throw conflict("plot " + std::to_string(id) + " is deleted; restore it before reviewing it");
+        check_version(p, expected_version);
+        const bool own = p.submitted_by && who.username && *p.submitted_by == *who.username;
+        const std::vector<std::string> allowed = allowed_review_actions(p.review_state, who.can_review, own);
+        if (std::find(allowed.begin(), allowed.end(), action) == allowed.end()) {
+            if (d.action != review_action::submit && !who.can_review) {
+                throw forbidden(action + " needs a supervisor or an admin whose scope holds the plot");
+            }
+            if (d.action == review_action::approve && own && p.review_state == "submitted") {
+                throw forbidden("you submitted plot " + p.code + ": someone else approves it");
+            }
+            throw not_allowed_now("plot " + p.code + " is " + p.review_state + ": " + action + " is not a step from there", allowed);
+        }
+        write_result result;
+        result.previous_bounds = bounds_of(p);
+        const json before = stored_fields(p);
+        const std::string now = now_utc();
+        json step{{"action", action}, {"from", p.review_state}};
+        p.review_state = d.action == review_action::submit ? "submitted" : d.action == review_action::approve ? "approved" : "needs_fix";
+        p.review_changed_at = now;
+        if (d.action == review_action::submit) p.submitted_by = who.username;
+        p.version += 1;
+        p.updated_at = now;
+        p.updated_by = who.username;
+        update_plot_row(c, p);
+        index_for_tiles(c, p);
+        step["to"] = p.review_state;
+        if (!d.reasons.empty()) step["reasons"] = d.reasons;
+        if (d.note) step["note"] = *d.note;
+        if (!d.checks.empty()) step["checks"] = d.checks;
+        if (d.action == review_action::approve) {
+            // What the approval was checked against, as plotmap computed it then.
+            json computed = json::object();
+            for (const checklist_item& item : review_checklist(c, p, {rules_.area_mismatch_warn_share, rules_.overlap_warn_m2})) {
+                if (!item.manual) computed[item.key] = {{"ok", item.ok ? json(*item.ok) : json(nullptr)}, {"detail", item.detail}};
+            }
+            step["checklist"] = std::move(computed);
+        }
+        append_history(c, id, {p.version, "update", now, who.username, geo::json_text(diff(before, stored_fields(p))),
+                               geo::json_text(json{{"review", std::move(step)}})});
+        result.record = std::move(p);
+        result.changed = true;
+        tx.commit();
+        return result;
     });
 }
 

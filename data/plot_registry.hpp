@@ -5,6 +5,7 @@
 
 #include "data/plot.hpp"
 #include "data/plot_store.hpp"
+#include "data/review.hpp"
 #include "data/users.hpp"
 #include "geo/crs.hpp"
 #include "geo/validity.hpp"
@@ -25,6 +26,7 @@ class store;
 struct editor {
     std::optional<std::string> username;
     area_scope scope;
+    bool can_review = false; ///< a supervisor or an admin: may approve plots or send them back
 };
 
 struct registry_rules {
@@ -190,6 +192,14 @@ public:
     /// @throws bad_request (stage, date), precondition_failed (stale version), not_found,
     ///         conflict (deleted plot, or the uid names another plot's event), forbidden.
     progress_result record_progress(std::int64_t id, std::int64_t expected_version, const progress_draft& d, const editor& who);
+
+    /// Moves the plot's verification one step (data/review.hpp), as one history version with
+    /// the action, reasons, note, ticked checks and (approving) the computed checklist.
+    /// @throws forbidden (approve or send back without can_review, approving one's own
+    ///         submission, outside the scope), not_allowed_now (the state does not allow the
+    ///         action; says which it does), bad_request (reasons, checks, note),
+    ///         precondition_failed, not_found, conflict (deleted plot).
+    write_result review(std::int64_t id, std::int64_t expected_version, const review_draft& d, const editor& who);
 
     /// The plot's progress events, by day.
     [[nodiscard]] std::vector<progress_event> progress(std::int64_t id) const;

@@ -25,7 +25,8 @@ SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.vi
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
         ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
-        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1)
+        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
+       p.review_state, p.review_changed_at, p.submitted_by
 FROM plots p
 LEFT JOIN adm1 a1 ON a1.code = p.adm1
 LEFT JOIN adm2 a2 ON a2.code = p.adm2
@@ -43,7 +44,8 @@ SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.vi
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
         ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
-        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1)
+        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
+       p.review_state, p.review_changed_at, p.submitted_by
 FROM plots p
 )sql";
 
@@ -93,6 +95,9 @@ plot read_plot(const statement& st) {
     p.photo_count = st.int64(34);
     p.latest_photo = st.optional_text(35);
     p.latest_public_photo = st.optional_text(36);
+    p.review_state = st.text(37);
+    p.review_changed_at = st.optional_text(38);
+    p.submitted_by = st.optional_text(39);
     return p;
 }
 
@@ -119,6 +124,7 @@ void bind_columns(statement& st, const plot& p) {
     } else {
         st.bind(30, nullptr);
     }
+    st.bind(31, p.review_state).bind(32, p.review_changed_at).bind(33, p.submitted_by);
 }
 
 std::string like_pattern(std::string_view text) {
@@ -143,6 +149,7 @@ std::string filter_sql(const plot_query& q) {
     if (q.adm2) sql += " AND p.adm2 = :adm2";
     if (q.adm3) sql += " AND p.adm3 = :adm3";
     if (q.budget_year) sql += " AND p.budget_year = :budget_year";
+    if (q.review_state) sql += " AND p.review_state = :review_state";
     if (q.text) {
         sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\'";
         if (q.text_owner_scope) {
@@ -191,6 +198,7 @@ void bind_filters(statement& st, const plot_query& q) {
     if (q.adm2) bind_named(":adm2", *q.adm2);
     if (q.adm3) bind_named(":adm3", *q.adm3);
     if (q.budget_year) bind_named(":budget_year", *q.budget_year);
+    if (q.review_state) bind_named(":review_state", *q.review_state);
     if (q.text) bind_named(":text", like_pattern(*q.text));
     if (q.text && q.text_owner_scope) bind_named(":owner_scope", *q.text_owner_scope);
     if (q.village_no) bind_named(":village_no", *q.village_no);
@@ -236,6 +244,7 @@ cql2::target plot_filter_target(bool boundary) {
                     {"stage", "p.stage", value_type::text},
                     {"stage_changed_at", "p.stage_changed_at", value_type::timestamp},
                     {"budget_year", "p.budget_year", value_type::integer},
+                    {"review_state", "p.review_state", value_type::text},
                     {"pin_source", "p.pin_source", value_type::text},
                     {"version", "p.version", value_type::integer},
                     {"created_at", "p.created_at", value_type::timestamp},
@@ -301,7 +310,7 @@ std::int64_t count_plots(connection& conn, const plot_query& q) {
     bind_filters(count, q);
     // The key is the SQL with its bound values, e.g. "...:adm1...|64".
     std::string key = sql;
-    for (const auto& v : {q.program, q.stage, q.adm1, q.adm2, q.adm3, q.text, q.updated_from, q.updated_before}) {
+    for (const auto& v : {q.program, q.stage, q.adm1, q.adm2, q.adm3, q.review_state, q.text, q.updated_from, q.updated_before}) {
         key += "\x1f" + v.value_or("");
     }
     key += "\x1f" + (q.budget_year ? std::to_string(*q.budget_year) : std::string());
@@ -391,10 +400,10 @@ std::int64_t insert_plot_row(connection& conn, const plot& p) {
         INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, notes, deed_type, deed_no,
             declared_area_m2, pin, pin_accuracy_m, pin_source, boundary, area_m2, perimeter_m, adm1, adm2, adm3,
             stage, stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, deleted_at,
-            location)
+            location, review_state, review_changed_at, submitted_by)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, GeomFromWKB(?12, 4326), ?13, ?14,
             CastToMultiPolygon(GeomFromWKB(?15, 4326)), ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,
-            ?28, ?29, GeomFromWKB(?30, 4326)))sql");
+            ?28, ?29, GeomFromWKB(?30, 4326), ?31, ?32, ?33))sql");
     bind_columns(st, p);
     st.run();
     return conn.last_insert_rowid();
@@ -408,10 +417,10 @@ void update_plot_row(connection& conn, const plot& p) {
             boundary = CastToMultiPolygon(GeomFromWKB(?15, 4326)), area_m2 = ?16, perimeter_m = ?17, adm1 = ?18,
             adm2 = ?19, adm3 = ?20, stage = ?21, stage_changed_at = ?22, budget_year = ?23, version = ?24,
             created_at = ?25, created_by = ?26, updated_at = ?27, updated_by = ?28, deleted_at = ?29,
-            location = GeomFromWKB(?30, 4326)
-        WHERE id = ?31)sql");
+            location = GeomFromWKB(?30, 4326), review_state = ?31, review_changed_at = ?32, submitted_by = ?33
+        WHERE id = ?34)sql");
     bind_columns(st, p);
-    st.bind(31, p.id);
+    st.bind(34, p.id);
     st.run();
 }
 

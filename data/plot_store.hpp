@@ -29,6 +29,7 @@ struct plot_query {
     std::optional<std::string> adm2;
     std::optional<std::string> adm3;
     std::optional<std::int64_t> budget_year;
+    std::optional<std::string> review_state;
     std::optional<std::string> text;      ///< substring of code or name (and owner, see text_owner_scope)
     /// When set, `text` also matches the owner's name of plots whose admin code starts with
     /// it ("" for every plot): the caller's scope, for callers who may see owners there, so a

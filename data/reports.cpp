@@ -2,6 +2,7 @@
 
 #include "data/clock.hpp"
 #include "data/plot_store.hpp"
+#include "data/review.hpp"
 #include "data/sqlite.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
@@ -78,7 +79,8 @@ void bind_named(statement& st, const char* name, double value) {
 
 constexpr const char* plot_columns =
     "p.id, p.code, coalesce(p.name, ''), p.program, p.stage, coalesce(p.adm3, ''), coalesce(a3.name_th, ''), "
-    "coalesce(a2.name_th, ''), p.area_m2, p.declared_area_m2";
+    "coalesce(a2.name_th, ''), p.area_m2, p.declared_area_m2, p.review_state, p.review_changed_at";
+constexpr int plot_column_count = 12;
 constexpr const char* plot_joins = " LEFT JOIN adm3 a3 ON a3.code = p.adm3 LEFT JOIN adm2 a2 ON a2.code = p.adm2";
 
 report_plot read_plot(const statement& st) {
@@ -93,6 +95,8 @@ report_plot read_plot(const statement& st) {
     r.adm2_name = std::string(st.text(7));
     if (!st.is_null(8)) r.area_m2 = st.real(8);
     if (!st.is_null(9)) r.declared_area_m2 = st.real(9);
+    r.review_state = std::string(st.text(10));
+    r.review_at = st.optional_text(11);
     return r;
 }
 
@@ -142,9 +146,9 @@ std::map<std::int64_t, std::string> overlap_findings(connection& conn, const are
 }
 
 std::vector<report_plot> plots_where(connection& conn, const area_filter& f, const std::string& condition, const quality_rules& r,
-                                     std::int64_t limit) {
+                                     std::int64_t limit, const char* order = "p.code") {
     statement st = conn.prepare(std::string("SELECT ") + plot_columns + " FROM plots p" + plot_joins +
-                                " WHERE p.deleted_at IS NULL AND " + condition + where_sql(f, "p") + " ORDER BY p.code LIMIT :limit");
+                                " WHERE p.deleted_at IS NULL AND " + condition + where_sql(f, "p") + " ORDER BY " + order + " LIMIT :limit");
     bind_filter(st, f);
     bind_rules(st, r);
     st.bind(st.parameter_index(":limit"), limit);
@@ -153,25 +157,43 @@ std::vector<report_plot> plots_where(connection& conn, const area_filter& f, con
     return out;
 }
 
-/// Stage changes in [from, to) of live plots in the filter: creations (`created`) or changes.
-std::vector<report_plot> stage_changes_in(connection& conn, const area_filter& f, const month_span& m, bool created) {
-    statement st = conn.prepare(std::string("SELECT ") + plot_columns +
-                                ", s.stage_from, s.stage_to, s.changed_at, s.changed_by FROM stage_changes s JOIN plots p ON p.id = s.plot_id" +
-                                plot_joins + " WHERE s.live = 1 AND s.changed_at >= :from AND s.changed_at < :to AND s.stage_from IS " +
-                                (created ? "NULL" : "NOT NULL") + where_sql(f, "s") + " ORDER BY s.changed_at, p.code");
+/// What live plots in the filter went through in [from, to): rows of stage_changes (columns
+/// stage_from, stage_to) or review_changes (state_from, state_to) matching `condition`; for
+/// review steps, the step as the history holds it and its reasons as text.
+std::vector<report_plot> changes_in(connection& conn, const area_filter& f, const month_span& m, const std::string& table,
+                                    const std::string& from_to, const std::string& condition) {
+    const bool review = table == "review_changes";
+    const std::string step = "(SELECT json_extract(h.details, '$.review') FROM plot_history h WHERE h.plot_id = s.plot_id AND h.version = s.version)";
+    const std::string extra = review ? ", " + step + ", (SELECT group_concat(r.key || ': ' || r.value, '; ') FROM json_each(" + step +
+                                           ", '$.reasons') r)"
+                                     : ", NULL, NULL";
+    statement st = conn.prepare(std::string("SELECT ") + plot_columns + ", " + from_to + ", s.changed_at, s.changed_by" + extra + " FROM " + table +
+                                " s JOIN plots p ON p.id = s.plot_id" + plot_joins +
+                                " WHERE s.live = 1 AND s.changed_at >= :from AND s.changed_at < :to AND " + condition +
+                                where_sql(f, "s") + " ORDER BY s.changed_at, p.code");
     bind_filter(st, f);
     bind_named(st, ":from", m.from);
     bind_named(st, ":to", m.to);
     std::vector<report_plot> out;
     while (st.step()) {
         report_plot r = read_plot(st);
-        r.stage_from = st.optional_text(10);
-        r.stage_to = std::string(st.text(11));
-        r.at = std::string(st.text(12));
-        r.by = st.optional_text(13);
+        r.from = st.optional_text(plot_column_count);
+        r.to = std::string(st.text(plot_column_count + 1));
+        r.at = std::string(st.text(plot_column_count + 2));
+        r.by = st.optional_text(plot_column_count + 3);
+        r.review_json = st.optional_text(plot_column_count + 4);
+        r.detail = st.optional_text(plot_column_count + 5);
         out.push_back(std::move(r));
     }
     return out;
+}
+
+std::vector<report_plot> stage_changes_in(connection& conn, const area_filter& f, const month_span& m, bool created) {
+    return changes_in(conn, f, m, "stage_changes", "s.stage_from, s.stage_to", created ? "s.stage_from IS NULL" : "s.stage_from IS NOT NULL");
+}
+
+std::vector<report_plot> review_changes_in(connection& conn, const area_filter& f, const month_span& m, const std::string& state) {
+    return changes_in(conn, f, m, "review_changes", "s.state_from, s.state_to", "s.state_to = '" + state + "'");
 }
 
 } // namespace
@@ -364,6 +386,36 @@ monthly_report build_monthly_report(connection& conn, const area_filter& f, cons
     out.without_boundary = plots_where(conn, f, issue_sql(quality_issue::no_boundary), r, all);
     out.without_photos = plots_where(conn, f, "NOT EXISTS (SELECT 1 FROM photos f WHERE f.plot_id = p.id AND f.deleted_at IS NULL)", r, all);
     out.area_mismatches = quality_list(conn, f, r, quality_issue::area_mismatch, all);
+    {
+        statement st = conn.prepare("SELECT t.review_state, total(t.plots) FROM plot_totals t WHERE t.plots > 0" + where_sql(f, "t") + " GROUP BY 1");
+        bind_filter(st, f);
+        while (st.step()) out.plots_by_review[std::string(st.text(0))] = static_cast<std::int64_t>(st.real(1));
+    }
+    out.approved = review_changes_in(conn, f, month, "approved");
+    out.sent_back = review_changes_in(conn, f, month, "needs_fix");
+    out.waiting = review_queue(conn, f, "submitted", all);
+    return out;
+}
+
+std::vector<report_plot> review_queue(connection& conn, const area_filter& f, const std::string& state, std::int64_t limit) {
+    if (std::find(review_states.begin(), review_states.end(), state) == review_states.end()) {
+        throw bad_request("state must be unchecked, submitted, approved or needs_fix, got \"" + geo::utf8_prefix(state, 32) + "\"");
+    }
+    std::vector<report_plot> out = plots_where(conn, f, "p.review_state = '" + state + "'", {}, limit, "p.review_changed_at, p.id");
+    // Each with its last review step (who submitted or sent it back, why), from the history.
+    statement last = conn.prepare("SELECT json_extract(details, '$.review'), changed_by, changed_at, "
+                                  "json_extract(details, '$.review.from') FROM plot_history "
+                                  "WHERE plot_id = ? AND json_extract(details, '$.review') IS NOT NULL ORDER BY version DESC LIMIT 1");
+    for (report_plot& p : out) {
+        last.reset();
+        last.bind(1, p.id);
+        if (!last.step()) continue;
+        p.review_json = std::string(last.text(0));
+        p.by = last.optional_text(1);
+        p.at = std::string(last.text(2));
+        p.from = last.optional_text(3);
+        p.to = state;
+    }
     return out;
 }
 
@@ -392,31 +444,48 @@ std::string rai(const std::optional<double>& m2) {
     return buf;
 }
 
-sheet plot_sheet(const char* key, const char* title, const std::vector<report_plot>& plots, bool event, bool mismatch) {
+/// Thai names of the review states.
+std::string review_th(const std::optional<std::string>& state) {
+    if (!state) return "";
+    static const std::map<std::string, std::string, std::less<>> names{
+        {"unchecked", "ยังไม่ตรวจ"}, {"submitted", "รอตรวจ"}, {"approved", "อนุมัติแล้ว"}, {"needs_fix", "ส่งกลับแก้ไข"}};
+    const auto it = names.find(*state);
+    return it == names.end() ? *state : it->second;
+}
+
+/// What a section's rows carry beyond the plot: a stage change, a review step, the areas.
+enum class extra { none, stage_change, review_step, areas };
+
+sheet plot_sheet(const char* key, const char* title, const std::vector<report_plot>& plots, extra with) {
     sheet s;
     s.key = key;
     s.title = title;
     s.headers = {"รหัสแปลง", "ชื่อแปลง", "โครงการ", "ขั้นตอนปัจจุบัน", "ตำบล", "อำเภอ"};
     s.numeric = {false, false, false, false, false, false};
-    if (event) {
-        for (const char* h : {"จากขั้นตอน", "เป็นขั้นตอน", "วันที่", "โดย"}) {
-            s.headers.emplace_back(h);
+    if (with == extra::stage_change || with == extra::review_step) {
+        const bool stage = with == extra::stage_change;
+        s.headers.insert(s.headers.end(), {stage ? "จากขั้นตอน" : "จากสถานะ", stage ? "เป็นขั้นตอน" : "เป็นสถานะ", "วันที่", "โดย"});
+        s.numeric.insert(s.numeric.end(), {false, false, false, false});
+        if (!stage) {
+            s.headers.emplace_back("เหตุผล");
             s.numeric.push_back(false);
         }
     }
-    if (mismatch) {
+    if (with == extra::areas) {
         s.headers.insert(s.headers.end(), {"พื้นที่วัดได้ (ไร่)", "พื้นที่ตามเอกสาร (ไร่)", "ต่างกัน"});
         s.numeric.insert(s.numeric.end(), {true, true, false});
     }
+    const auto name = [&](const std::optional<std::string>& v) { return with == extra::stage_change ? stage_th(v) : review_th(v); };
     for (const report_plot& p : plots) {
         std::vector<std::string> row{p.code, p.name, p.program, stage_th(p.stage), p.adm3_name, p.adm2_name};
-        if (event) {
-            row.push_back(stage_th(p.stage_from));
-            row.push_back(stage_th(p.stage_to));
+        if (with == extra::stage_change || with == extra::review_step) {
+            row.push_back(name(p.from));
+            row.push_back(name(p.to));
             row.push_back(thai_day(p.at));
             row.push_back(p.by.value_or(""));
+            if (with == extra::review_step) row.push_back(p.detail.value_or(""));
         }
-        if (mismatch) {
+        if (with == extra::areas) {
             row.push_back(rai(p.area_m2));
             row.push_back(rai(p.declared_area_m2));
             row.push_back(p.detail.value_or(""));
@@ -446,12 +515,19 @@ std::vector<sheet> report_tables(const monthly_report& r) {
     add("ยังไม่มีขอบเขตแปลง", static_cast<std::int64_t>(r.without_boundary.size()));
     add("ยังไม่มีภาพถ่าย", static_cast<std::int64_t>(r.without_photos.size()));
     add("พื้นที่ไม่ตรงเอกสารสิทธิ์", static_cast<std::int64_t>(r.area_mismatches.size()));
+    for (const auto& [state, n] : r.plots_by_review) add("การตรวจสอบ: " + review_th(state), n);
+    add("อนุมัติในเดือนนี้", static_cast<std::int64_t>(r.approved.size()));
+    add("ส่งกลับแก้ไขในเดือนนี้", static_cast<std::int64_t>(r.sent_back.size()));
+    add("รอตรวจ", static_cast<std::int64_t>(r.waiting.size()));
     out.push_back(std::move(summary));
-    out.push_back(plot_sheet("stage_changes", "เปลี่ยนขั้นตอน", r.stage_changes, true, false));
-    out.push_back(plot_sheet("new_plots", "แปลงใหม่", r.new_plots, true, false));
-    out.push_back(plot_sheet("without_boundary", "ยังไม่มีขอบเขต", r.without_boundary, false, false));
-    out.push_back(plot_sheet("without_photos", "ยังไม่มีภาพถ่าย", r.without_photos, false, false));
-    out.push_back(plot_sheet("area_mismatches", "พื้นที่ไม่ตรง", r.area_mismatches, false, true));
+    out.push_back(plot_sheet("stage_changes", "เปลี่ยนขั้นตอน", r.stage_changes, extra::stage_change));
+    out.push_back(plot_sheet("new_plots", "แปลงใหม่", r.new_plots, extra::stage_change));
+    out.push_back(plot_sheet("without_boundary", "ยังไม่มีขอบเขต", r.without_boundary, extra::none));
+    out.push_back(plot_sheet("without_photos", "ยังไม่มีภาพถ่าย", r.without_photos, extra::none));
+    out.push_back(plot_sheet("area_mismatches", "พื้นที่ไม่ตรง", r.area_mismatches, extra::areas));
+    out.push_back(plot_sheet("approved", "อนุมัติแล้ว", r.approved, extra::review_step));
+    out.push_back(plot_sheet("sent_back", "ส่งกลับแก้ไข", r.sent_back, extra::review_step));
+    out.push_back(plot_sheet("waiting", "รอตรวจ", r.waiting, extra::review_step));
     return out;
 }
 

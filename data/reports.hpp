@@ -89,11 +89,14 @@ struct report_plot {
     std::string adm2_name;
     std::optional<double> area_m2;
     std::optional<double> declared_area_m2;
-    // what happened (stage changes and new plots)
-    std::optional<std::string> stage_from;
-    std::optional<std::string> stage_to;
+    std::string review_state;           ///< now
+    std::optional<std::string> review_at; ///< when it got to that state
+    // what happened (stage or review changes, new plots)
+    std::optional<std::string> from;    ///< the stage or review state before (none for a new plot)
+    std::optional<std::string> to;      ///< after
     std::optional<std::string> at;      ///< RFC 3339 UTC
     std::optional<std::string> by;
+    std::optional<std::string> review_json; ///< the queue: the last review step, as the history's details hold it
     std::optional<std::string> detail;  ///< a finding's particulars, e.g. the plots it overlaps
 };
 
@@ -115,7 +118,15 @@ struct monthly_report {
     std::vector<report_plot> without_boundary; ///< now
     std::vector<report_plot> without_photos;   ///< now: no photo at all
     std::vector<report_plot> area_mismatches;  ///< now
+    std::map<std::string, std::int64_t> plots_by_review; ///< now
+    std::vector<report_plot> approved;         ///< approved in the month
+    std::vector<report_plot> sent_back;        ///< sent back in the month
+    std::vector<report_plot> waiting;          ///< submitted and waiting now, longest first
 };
+
+/// Plots in review `state` within the filter, longest waiting first (by when they reached
+/// it), at most `limit`, each with its last review step.
+[[nodiscard]] std::vector<report_plot> review_queue(connection& conn, const area_filter& f, const std::string& state, std::int64_t limit);
 
 [[nodiscard]] monthly_report build_monthly_report(connection& conn, const area_filter& f, const month_span& month,
                                                   const quality_rules& r);

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 namespace plotmap::data {
 namespace {
@@ -402,27 +403,45 @@ CREATE TRIGGER stage_changes_follow AFTER UPDATE ON plots
 END;
 )sql";
 
+/// A grouping column of plot_totals, and what stands for NULL in it ("" for none).
+struct total_key {
+    const char* column;
+    const char* null_as;
+};
+const std::vector<total_key> totals_keys_11{{"adm1", "''"}, {"adm2", "''"}, {"adm3", "''"}, {"stage", ""},
+                                            {"program", ""}, {"budget_year", "0"}};
+
 /// The triggers that keep plot_totals exact: a live plot row adds itself to its group, a row
 /// that leaves a group (an edit of a counted column, a deletion) takes itself away.
-void plot_totals_triggers(connection& c) {
-    const auto add = [](const std::string& row) {
-        return "INSERT INTO plot_totals VALUES (coalesce(" + row + ".adm1, ''), coalesce(" + row + ".adm2, ''), coalesce(" + row +
-               ".adm3, ''), " + row + ".stage, " + row + ".program, coalesce(" + row + ".budget_year, 0), 1, round(coalesce(" + row +
+void plot_totals_triggers(connection& c, const std::vector<total_key>& keys) {
+    const auto value = [](const std::string& row, const total_key& k) {
+        const std::string v = row + "." + k.column;
+        return *k.null_as ? "coalesce(" + v + ", " + k.null_as + ")" : v;
+    };
+    std::string columns;
+    std::string regrouped;
+    for (const total_key& k : keys) {
+        columns += std::string(k.column) + ", ";
+        regrouped += "OLD." + std::string(k.column) + " IS NOT NEW." + k.column + " OR ";
+    }
+    regrouped += "OLD.area_m2 IS NOT NEW.area_m2 OR (OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)";
+    const auto add = [&](const std::string& row) {
+        std::string values;
+        for (const total_key& k : keys) values += value(row, k) + ", ";
+        return "INSERT INTO plot_totals (" + columns + "plots, area_cm2, with_boundary) VALUES (" + values + "1, round(coalesce(" + row +
                ".area_m2, 0) * 100), " + row + ".boundary IS NOT NULL)\n"
                "  ON CONFLICT DO UPDATE SET plots = plots + 1, area_cm2 = area_cm2 + excluded.area_cm2, "
                "with_boundary = with_boundary + excluded.with_boundary;\n";
     };
-    const auto take = [](const std::string& row) {
+    const auto take = [&](const std::string& row) {
+        std::string where;
+        for (const total_key& k : keys) where += std::string(where.empty() ? "" : " AND ") + k.column + " = " + value(row, k);
         return "UPDATE plot_totals SET plots = plots - 1, area_cm2 = area_cm2 - round(coalesce(" + row + ".area_m2, 0) * 100), "
-               "with_boundary = with_boundary - (" + row + ".boundary IS NOT NULL)\n  WHERE adm1 = coalesce(" + row +
-               ".adm1, '') AND adm2 = coalesce(" + row + ".adm2, '') AND adm3 = coalesce(" + row + ".adm3, '') AND stage = " +
-               row + ".stage AND program = " + row + ".program AND budget_year = coalesce(" + row + ".budget_year, 0);\n";
+               "with_boundary = with_boundary - (" + row + ".boundary IS NOT NULL)\n  WHERE " + where + ";\n";
     };
-    const std::string regrouped =
-        "OLD.adm1 IS NOT NEW.adm1 OR OLD.adm2 IS NOT NEW.adm2 OR OLD.adm3 IS NOT NEW.adm3 OR OLD.stage IS NOT NEW.stage OR "
-        "OLD.program IS NOT NEW.program OR OLD.budget_year IS NOT NEW.budget_year OR OLD.area_m2 IS NOT NEW.area_m2 OR "
-        "(OLD.boundary IS NULL) IS NOT (NEW.boundary IS NULL)";
-    c.exec("CREATE TRIGGER plot_totals_insert AFTER INSERT ON plots WHEN NEW.deleted_at IS NULL BEGIN\n" + add("NEW") + "END;\n" +
+    c.exec("DROP TRIGGER IF EXISTS plot_totals_insert; DROP TRIGGER IF EXISTS plot_totals_update_old;\n"
+           "DROP TRIGGER IF EXISTS plot_totals_update_new; DROP TRIGGER IF EXISTS plot_totals_delete;\n"
+           "CREATE TRIGGER plot_totals_insert AFTER INSERT ON plots WHEN NEW.deleted_at IS NULL BEGIN\n" + add("NEW") + "END;\n" +
            "CREATE TRIGGER plot_totals_update_old AFTER UPDATE ON plots WHEN OLD.deleted_at IS NULL AND (NEW.deleted_at IS NOT NULL OR " +
            regrouped + ") BEGIN\n" + take("OLD") + "END;\n" +
            "CREATE TRIGGER plot_totals_update_new AFTER UPDATE ON plots WHEN NEW.deleted_at IS NULL AND (OLD.deleted_at IS NOT NULL OR " +
@@ -430,12 +449,81 @@ void plot_totals_triggers(connection& c) {
            "CREATE TRIGGER plot_totals_delete AFTER DELETE ON plots WHEN OLD.deleted_at IS NULL BEGIN\n" + take("OLD") + "END;\n");
 }
 
+void plot_totals_triggers_11(connection& c) { plot_totals_triggers(c, totals_keys_11); }
+
+// Migration 12: verification (data/review.hpp). Each plot's review state, when it got there
+// and who submitted it; plot_totals counted by review state too (rebuilt with the column in
+// its key); review_changes, every state a plot reached, kept like stage_changes.
+constexpr const char* migration_12 = R"sql(
+ALTER TABLE plots ADD COLUMN review_state TEXT NOT NULL DEFAULT 'unchecked'
+  CHECK (review_state IN ('unchecked', 'submitted', 'approved', 'needs_fix'));
+ALTER TABLE plots ADD COLUMN review_changed_at TEXT;
+ALTER TABLE plots ADD COLUMN submitted_by TEXT;
+CREATE INDEX plots_review ON plots(review_state, review_changed_at) WHERE deleted_at IS NULL;
+
+DROP TRIGGER plot_totals_insert;
+DROP TRIGGER plot_totals_update_old;
+DROP TRIGGER plot_totals_update_new;
+DROP TRIGGER plot_totals_delete;
+ALTER TABLE plot_totals RENAME TO plot_totals_11;
+CREATE TABLE plot_totals (
+  adm1          TEXT NOT NULL,
+  adm2          TEXT NOT NULL,
+  adm3          TEXT NOT NULL,
+  stage         TEXT NOT NULL,
+  program       TEXT NOT NULL,
+  budget_year   INTEGER NOT NULL,
+  review_state  TEXT NOT NULL,
+  plots         INTEGER NOT NULL,
+  area_cm2      INTEGER NOT NULL,
+  with_boundary INTEGER NOT NULL,
+  PRIMARY KEY (adm1, adm2, adm3, stage, program, budget_year, review_state)
+) WITHOUT ROWID;
+INSERT INTO plot_totals SELECT adm1, adm2, adm3, stage, program, budget_year, 'unchecked', plots, area_cm2, with_boundary
+  FROM plot_totals_11;
+DROP TABLE plot_totals_11;
+
+CREATE TABLE review_changes (
+  plot_id     INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  state_from  TEXT NOT NULL,
+  state_to    TEXT NOT NULL,
+  changed_at  TEXT NOT NULL,
+  changed_by  TEXT,
+  adm1        TEXT, adm2 TEXT, adm3 TEXT, program TEXT NOT NULL, budget_year INTEGER,
+  live        INTEGER NOT NULL,
+  PRIMARY KEY (plot_id, version)
+) WITHOUT ROWID;
+CREATE INDEX review_changes_at ON review_changes(changed_at);
+CREATE TRIGGER review_changes_update AFTER UPDATE ON plots WHEN OLD.review_state IS NOT NEW.review_state BEGIN
+  INSERT OR REPLACE INTO review_changes VALUES (NEW.id, NEW.version, OLD.review_state, NEW.review_state,
+      coalesce(NEW.review_changed_at, NEW.updated_at), NEW.updated_by, NEW.adm1, NEW.adm2, NEW.adm3, NEW.program,
+      NEW.budget_year, NEW.deleted_at IS NULL);
+END;
+-- Both tables of changes follow the plot's area, programme, budget year and liveness.
+DROP TRIGGER stage_changes_follow;
+CREATE TRIGGER changes_follow AFTER UPDATE ON plots
+  WHEN OLD.adm3 IS NOT NEW.adm3 OR OLD.adm2 IS NOT NEW.adm2 OR OLD.adm1 IS NOT NEW.adm1 OR OLD.program IS NOT NEW.program
+    OR OLD.budget_year IS NOT NEW.budget_year OR (OLD.deleted_at IS NULL) IS NOT (NEW.deleted_at IS NULL) BEGIN
+  UPDATE stage_changes SET adm1 = NEW.adm1, adm2 = NEW.adm2, adm3 = NEW.adm3, program = NEW.program,
+      budget_year = NEW.budget_year, live = NEW.deleted_at IS NULL WHERE plot_id = NEW.id;
+  UPDATE review_changes SET adm1 = NEW.adm1, adm2 = NEW.adm2, adm3 = NEW.adm3, program = NEW.program,
+      budget_year = NEW.budget_year, live = NEW.deleted_at IS NULL WHERE plot_id = NEW.id;
+END;
+)sql";
+
+void plot_totals_triggers_12(connection& c) {
+    std::vector<total_key> keys = totals_keys_11;
+    keys.push_back({"review_state", ""});
+    plot_totals_triggers(c, keys);
+}
+
 struct migration {
     const char* sql;
     void (*after)(connection&); ///< work SQL alone cannot do, in the same transaction
 };
 
-const std::array<migration, 11> migrations{{
+const std::array<migration, 12> migrations{{
     {migration_1, nullptr},
     {migration_2, nullptr},
     {migration_3, rebuild_clusters},
@@ -446,7 +534,8 @@ const std::array<migration, 11> migrations{{
     {migration_8, nullptr},
     {migration_9, nullptr},
     {"", lean_geometry_checks},
-    {migration_11, plot_totals_triggers},
+    {migration_11, plot_totals_triggers_11},
+    {migration_12, plot_totals_triggers_12},
 }};
 
 } // namespace

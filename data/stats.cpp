@@ -38,12 +38,21 @@ void add_to(std::map<std::string, std::int64_t, std::less<>>& counts, std::strin
     }
 }
 
-void add(stats_row& into, std::string_view stage, std::string_view program, std::int64_t n, double area, std::int64_t with_boundary) {
-    into.plots += n;
-    into.area_m2 += area;
-    into.with_boundary += with_boundary;
-    add_to(into.by_stage, stage, n);
-    add_to(into.by_program, program, n);
+/// One plot_totals row's group and numbers.
+struct group {
+    std::string_view stage, program, review;
+    std::int64_t plots;
+    double area_m2;
+    std::int64_t with_boundary;
+};
+
+void add(stats_row& into, const group& g) {
+    into.plots += g.plots;
+    into.area_m2 += g.area_m2;
+    into.with_boundary += g.with_boundary;
+    add_to(into.by_stage, g.stage, g.plots);
+    add_to(into.by_program, g.program, g.plots);
+    add_to(into.by_review, g.review, g.plots);
 }
 
 } // namespace
@@ -87,7 +96,7 @@ stats_result plot_stats(connection& conn, const stats_query& q) {
     // this reads thousands of rows however many plots there are. They come in key order
     // (adm1, adm2, adm3, ...), so each area's rows are together and summed here without a sort.
     std::string sql = "SELECT p.adm" + level +
-                      ", p.stage, p.program, p.plots, p.area_cm2, p.with_boundary FROM plot_totals p WHERE p.plots > 0";
+                      ", p.stage, p.program, p.plots, p.area_cm2, p.with_boundary, p.review_state FROM plot_totals p WHERE p.plots > 0";
     if (q.scope) sql += plot_prefix_sql(*q.scope, ":scope");
     if (q.parent) sql += plot_prefix_sql(*q.parent, ":parent");
     if (q.program) sql += " AND p.program = :program";
@@ -117,11 +126,9 @@ stats_result plot_stats(connection& conn, const stats_query& q) {
                 into = &*unplaced;
             }
         }
-        const std::int64_t n = st.int64(3);
-        const double area = static_cast<double>(st.int64(4)) / 100;
-        const std::int64_t with_boundary = st.int64(5);
-        add(*into, st.text(1), st.text(2), n, area, with_boundary);
-        add(out.total, st.text(1), st.text(2), n, area, with_boundary);
+        const group g{st.text(1), st.text(2), st.text(6), st.int64(3), static_cast<double>(st.int64(4)) / 100, st.int64(5)};
+        add(*into, g);
+        add(out.total, g);
     }
     if (unplaced) out.rows.push_back(std::move(*unplaced));
     return out;

@@ -33,6 +33,7 @@ struct stats_row {
     std::int64_t with_boundary = 0;
     std::map<std::string, std::int64_t, std::less<>> by_stage;
     std::map<std::string, std::int64_t, std::less<>> by_program;
+    std::map<std::string, std::int64_t, std::less<>> by_review;
 };
 
 struct stats_result {

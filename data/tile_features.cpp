@@ -13,9 +13,10 @@ namespace plotmap::data {
 namespace {
 
 /// Unpacks the attributes tile_index.cpp stores: stage, code, program, area_m2, adm1, adm2,
-/// adm3, budget_year, separated by 0x1f.
+/// adm3, budget_year, review_state, separated by 0x1f. Rows written before the review state
+/// was kept (schema 11 and older) end at budget_year: their plots were all unchecked.
 plot_tile_attributes read_attributes(std::int64_t id, std::string_view packed) {
-    std::array<std::string_view, 8> f{};
+    std::array<std::string_view, 9> f{};
     for (std::size_t i = 0; i < f.size(); ++i) {
         const auto sep = packed.find('\x1f');
         f[i] = packed.substr(0, sep);
@@ -34,6 +35,7 @@ plot_tile_attributes read_attributes(std::int64_t id, std::string_view packed) {
     a.adm3 = text(f[6]);
     std::int64_t year = 0;
     if (!f[7].empty() && std::from_chars(f[7].data(), f[7].data() + f[7].size(), year).ec == std::errc{}) a.budget_year = year;
+    a.review_state = f[8].empty() ? std::string("unchecked") : std::string(f[8]);
     return a;
 }
 

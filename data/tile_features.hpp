@@ -26,6 +26,7 @@ struct plot_tile_attributes {
     std::optional<std::string> adm1, adm2, adm3;
     std::optional<std::string> adm3_name; ///< not read by the queries below; see subdistrict_names
     std::optional<std::int64_t> budget_year;
+    std::string review_state;
 };
 
 struct plot_shape {

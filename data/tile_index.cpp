@@ -21,7 +21,7 @@ std::string packed_attributes(const plot& p) {
     }
     out += sep + p.adm1.value_or("") + sep + p.adm2.value_or("") + sep + p.adm3.value_or("") + sep;
     if (p.budget_year) out += std::to_string(*p.budget_year);
-    return out;
+    return out + sep + p.review_state;
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace plotmap {
 
@@ -49,6 +51,14 @@ public:
 class conflict : public error {
 public:
     using error::error;
+};
+
+/// A step the resource's current state does not allow (HTTP 409, with the steps it does).
+class not_allowed_now : public conflict {
+public:
+    not_allowed_now(const std::string& what, std::vector<std::string> allowed_steps)
+        : conflict(what), allowed(std::move(allowed_steps)) {}
+    std::vector<std::string> allowed;
 };
 
 /// The client's If-Match version is not the current one (HTTP 412). Carries the current

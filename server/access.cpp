@@ -214,7 +214,7 @@ bool sees_personal(const request& req, const data::plot& p) {
 
 data::editor editor_of(const request& req) {
     const data::principal& who = caller(req);
-    return {who.username, who.scope};
+    return {who.username, who.scope, who.role >= data::role::supervisor};
 }
 
 void require_role(const request& req, data::role r) {

@@ -144,7 +144,8 @@ const std::map<std::string, member_setter>& writable_members() {
 const std::vector<std::string> read_only_members{
     "id", "version", "area_m2", "area_rai", "perimeter_m", "stage_changed_at", "created_at", "created_by",
     "updated_at", "updated_by", "deleted_at", "adm1_name", "adm2_name", "adm3_name", "budget_year_be", "crs",
-    "warnings", "overlaps", "admin_suggestion", "transformation", "links", "photos"};
+    "warnings", "overlaps", "admin_suggestion", "transformation", "links", "photos", "review_state", "review_changed_at",
+    "submitted_by"};
 
 json rounded(const std::optional<double>& v, double unit) { return v ? json(round_to(*v, unit)) : json(nullptr); }
 
@@ -244,6 +245,8 @@ json plot_to_json(const data::plot& p, const geo::crs& crs, view v) {
     out["created_by"] = opt(p.created_by);
     out["updated_at"] = p.updated_at;
     out["updated_by"] = opt(p.updated_by);
+    out["review_changed_at"] = opt(p.review_changed_at);
+    out["submitted_by"] = opt(p.submitted_by);
     out["crs"] = crs.id;
     // Photos are personal data: a public view names only the latest photo an admin made public.
     const std::optional<std::string>& latest = v == view::full ? p.latest_photo : p.latest_public_photo;
@@ -292,6 +295,10 @@ json history_to_json(const data::history_entry& e, view v) {
     if (v == view::public_fields) {
         out.erase("changed_by");
         for (const std::string& field : data::personal_fields) out["changes"].erase(field);
+        // A review step's reasons and note are the supervisor's words about a person's deed.
+        if (out["details"].is_object() && out["details"].contains("review")) {
+            out["details"]["review"] = {{"action", out["details"]["review"].value("action", "")}};
+        }
     }
     return out;
 }

@@ -41,6 +41,12 @@ response problem_for(std::exception_ptr error, const request& req) {
         return problem(400, e.what(), req.path);
     } catch (const not_found& e) {
         return problem(404, e.what(), req.path);
+    } catch (const not_allowed_now& e) {
+        response r = problem(409, e.what(), req.path);
+        auto body = nlohmann::json::parse(r.body);
+        body["allowed"] = e.allowed;
+        r.body = geo::json_text(body);
+        return r;
     } catch (const conflict& e) {
         return problem(409, e.what(), req.path);
     } catch (const invalid_geometry& e) {

@@ -65,6 +65,7 @@ data::plot_query plot_filters(const request& req, bool authority_axes) {
     q.adm1 = text("adm1");
     q.adm2 = text("adm2");
     q.adm3 = text("adm3");
+    q.review_state = text("review_state");
     if (const auto v = req.query_value("budget_year")) q.budget_year = query_int(*v, "budget_year");
     if (const auto v = req.query_value("after")) q.after_id = query_int(*v, "after");
     return q;

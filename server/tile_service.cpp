@@ -37,6 +37,7 @@ std::vector<attribute> plot_attributes(const data::plot_tile_attributes& a, redu
     std::vector<attribute> out;
     out.reserve(10);
     out.push_back({"stage", a.stage});
+    out.push_back({"review_state", a.review_state}); // kept with the stage: maps draw both
     if (level != reduction::none) return out;
     out.push_back({"code", a.code});
     out.push_back({"program", a.program});

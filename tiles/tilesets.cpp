@@ -31,7 +31,7 @@ layer_info describe(tile_layer layer, const zoom_rules& z, const std::vector<std
     const std::vector<std::pair<std::string, std::string>> plot_fields{
         {"stage", "String"},     {"code", "String"}, {"program", "String"}, {"area_m2", "Number"},
         {"area_rai", "Number"},  {"adm1", "String"}, {"adm2", "String"},    {"adm3", "String"},
-        {"adm3_name", "String"}, {"budget_year", "Number"}};
+        {"adm3_name", "String"}, {"budget_year", "Number"}, {"review_state", "String"}};
     const std::vector<std::pair<std::string, std::string>> admin_fields{
         {"code", "String"}, {"name_th", "String"}, {"name_en", "String"}};
     switch (layer) {

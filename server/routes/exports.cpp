@@ -35,7 +35,7 @@ struct running_slot {
 
 void add_exports(router& r, const context& ctx) {
     r.add("GET", "/api/v1/exports/{file}", access::read, [&ctx](const request& req, const path_params& p) {
-        allow_only(req, {"crs", "bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year"});
+        allow_only(req, {"crs", "bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "review_state"});
         const std::string& file = p.at("file");
         if (!file.starts_with("plots.")) throw not_found("exports are at /api/v1/exports/plots.{geojson,gpkg,shp.zip,kml,csv,fgb}");
         data::export_options o;

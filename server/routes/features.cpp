@@ -8,6 +8,7 @@
 #include "data/store.hpp"
 #include "data/clock.hpp"
 #include "data/exporter.hpp"
+#include "data/review.hpp"
 #include "geo/crs.hpp"
 #include "geo/geojson.hpp"
 #include "server/access.hpp"
@@ -243,7 +244,8 @@ json simple_filters(const context& ctx, const collection& c) {
             {"adm1", {{"type", "string"}, {"title", "Province code (2 digits)"}}},
             {"adm2", {{"type", "string"}, {"title", "District code (4 digits)"}}},
             {"adm3", {{"type", "string"}, {"title", "Subdistrict code (6 digits)"}}},
-            {"budget_year", {{"type", "integer"}, {"title", "Budget year (Common Era)"}}}};
+            {"budget_year", {{"type", "integer"}, {"title", "Budget year (Common Era)"}}},
+            {"review_state", {{"type", "string"}, {"enum", data::review_states}, {"title", "Verification state"}}}};
 }
 
 data::cql2::target filter_target(const collection& c) {
@@ -464,7 +466,7 @@ response items(const context& ctx, const request& req, const collection& c) {
     const bool is_plot = c.k != kind::admin;
     if (is_plot) {
         allow_only(req, {"limit", "bbox", "bbox-crs", "datetime", "crs", "f", "after", "program", "stage", "adm1", "adm2", "adm3",
-                         "budget_year", "filter", "filter-lang", "filter-crs"});
+                         "budget_year", "review_state", "filter", "filter-lang", "filter-crs"});
     } else if (c.level == 1) {
         allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "filter", "filter-lang", "filter-crs"});
     } else if (c.level == 2) {

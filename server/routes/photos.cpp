@@ -249,6 +249,7 @@ response timeline(const context& ctx, const request& req, const path_params& par
         static const std::map<std::string, std::string> kinds{{"create", "created"}, {"update", "edited"}, {"delete", "deleted"},
                                                               {"restore", "restored"}};
         body["kind"] = kinds.count(h.action) ? kinds.at(h.action) : h.action;
+        if (body["details"].is_object() && body["details"].contains("review")) body["kind"] = "review";
         body["at"] = h.changed_at;
         body["by"] = opt(h.changed_by);
         entries.push_back({h.changed_at, std::move(body)});

@@ -1,5 +1,7 @@
 // The app's plot API under /api/v1/plots (docs/api.md).
 
+#include "data/review.hpp"
+#include "data/store.hpp"
 #include "geo/text.hpp"
 #include "server/access.hpp"
 #include "server/api.hpp"
@@ -35,7 +37,7 @@ response write_response(int status, const data::write_result& r, const data::plo
 }
 
 response list(const context& ctx, const request& req) {
-    allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "q", "village_no", "limit",
+    allow_only(req, {"bbox", "bbox-crs", "program", "stage", "adm1", "adm2", "adm3", "budget_year", "review_state", "q", "village_no", "limit",
                      "after", "deleted", "crs"});
     data::plot_query q = plot_filters(req, false);
     if (const auto v = req.query_value("q")) {
@@ -82,9 +84,87 @@ response edit(const context& ctx, const request& req, const path_params& params,
     return write_response(200, result, draft, req);
 }
 
+/// POST /api/v1/plots/{id}/review: one verification step (docs/review.md).
+response review(const context& ctx, const request& req, const path_params& params) {
+    allow_only(req, {"crs"});
+    const std::int64_t id = path_id(params);
+    const std::int64_t expected = required_if_match(req);
+    const json body = parse_json_object(req, json_types);
+    data::review_draft d;
+    bool has_action = false;
+    for (const auto& [key, value] : body.items()) {
+        if (key == "action" && value.is_string()) {
+            d.action = data::parse_review_action(value.get<std::string>());
+            has_action = true;
+        } else if (key == "reasons" && value.is_object()) {
+            for (const auto& [item, why] : value.items()) {
+                if (!why.is_string()) throw bad_request("reasons." + geo::utf8_prefix(item, 32) + " must say why, as text");
+                d.reasons[item] = why.get<std::string>();
+            }
+        } else if (key == "note" && (value.is_string() || value.is_null())) {
+            if (value.is_string()) d.note = value.get<std::string>();
+        } else if (key == "checks" && value.is_object()) {
+            for (const auto& [check, ticked] : value.items()) {
+                if (!ticked.is_boolean()) throw bad_request("checks." + geo::utf8_prefix(check, 32) + " must be true or false");
+                d.checks[check] = ticked.get<bool>();
+            }
+        } else {
+            throw bad_request("member \"" + geo::utf8_prefix(key, 32) + "\" is unknown or of the wrong type: a review has action (text), "
+                              "reasons (an object of texts), note (text) and checks (an object of true/false)");
+        }
+    }
+    if (!has_action) throw bad_request("action is required: submit, approve or send_back");
+    const data::write_result result = ctx.plots.review(id, expected, d, editor_of(req));
+    refresh_tiles(ctx, result);
+    return json_response(200, plot_to_json(result.record, output_crs(req), view::full), result.record.version);
+}
+
+/// GET /api/v1/plots/{id}/review: the state, the steps the caller may take, the checklist
+/// as plotmap computes it now, and every step so far with who, when and why.
+response review_status(const context& ctx, const request& req, const path_params& params) {
+    allow_only(req, {});
+    const data::plot p = ctx.plots.get(path_id(params));
+    if (!sees_personal(req, p)) throw forbidden("a plot's verification is for users whose scope holds the plot");
+    const data::editor who = editor_of(req);
+    const bool own = p.submitted_by && who.username && *p.submitted_by == *who.username;
+    const bool may_edit = caller(req).role >= data::role::staff && caller(req).can_write;
+    const std::vector<data::checklist_item> items = ctx.store.read([&](data::connection& c) {
+        return data::review_checklist(c, p, {ctx.settings.plots.area_mismatch_warn_share, ctx.settings.plots.overlap_warn_m2});
+    });
+    json checklist = json::array();
+    for (const auto& item : items) {
+        checklist.push_back({{"key", item.key}, {"ok", item.ok ? json(*item.ok) : json(nullptr)}, {"detail", item.detail}, {"manual", item.manual}});
+    }
+    json steps = json::array();
+    for (const auto& h : ctx.plots.history(p.id)) {
+        if (!h.details_json) continue;
+        const json details = json::parse(*h.details_json);
+        if (!details.contains("review")) continue;
+        json step = details["review"];
+        step["version"] = h.version;
+        step["at"] = h.changed_at;
+        step["by"] = h.changed_by ? json(*h.changed_by) : json(nullptr);
+        steps.push_back(std::move(step));
+    }
+    return json_response(200, {{"plot_id", p.id},
+                               {"code", p.code},
+                               {"state", p.review_state},
+                               {"changed_at", p.review_changed_at ? json(*p.review_changed_at) : json(nullptr)},
+                               {"submitted_by", p.submitted_by ? json(*p.submitted_by) : json(nullptr)},
+                               {"allowed", may_edit ? data::allowed_review_actions(p.review_state, who.can_review, own)
+                                                    : std::vector<std::string>{}},
+                               {"checklist", std::move(checklist)},
+                               {"steps", std::move(steps)}},
+                         p.version);
+}
+
 } // namespace
 
 void add_plots(router& r, const context& ctx) {
+    r.add("POST", "/api/v1/plots/{id}/review", access::edit,
+          [&ctx](const request& req, const path_params& params) { return review(ctx, req, params); });
+    r.add("GET", "/api/v1/plots/{id}/review", access::signed_in,
+          [&ctx](const request& req, const path_params& params) { return review_status(ctx, req, params); });
     r.add("POST", "/api/v1/plots", access::edit, [&ctx](const request& req, const path_params&) {
         allow_only(req, {"repair", "crs"});
         const json body = parse_json_object(req, json_types);

@@ -3,6 +3,7 @@
 
 #include "data/clock.hpp"
 #include "data/reports.hpp"
+#include "data/review.hpp"
 #include "data/stats.hpp"
 #include "data/store.hpp"
 #include "geo/text.hpp"
@@ -40,11 +41,15 @@ json row_json(const data::stats_row& row, const config::plot_settings& rules) {
     json by_program = json::object();
     for (const auto& p : rules.programs) by_program[p] = 0;
     for (const auto& [p, n] : row.by_program) by_program[p] = n;
+    json by_review = json::object();
+    for (const auto& r : data::review_states) by_review[r] = 0;
+    for (const auto& [r, n] : row.by_review) by_review[r] = n;
     return {{"plots", row.plots},
             {"area_m2", std::round(row.area_m2 * 10) / 10},
             {"with_boundary", row.with_boundary},
             {"by_stage", std::move(by_stage)},
-            {"by_program", std::move(by_program)}};
+            {"by_program", std::move(by_program)},
+            {"by_review", std::move(by_review)}};
 }
 
 response stats(const context& ctx, const request& req) {
@@ -121,12 +126,14 @@ json plot_json(const data::report_plot& p) {
            {"stage", p.stage},     {"adm3", p.adm3},         {"adm3_name", p.adm3_name}, {"adm2_name", p.adm2_name},
            {"area_m2", p.area_m2 ? json(std::round(*p.area_m2 * 10) / 10) : json(nullptr)},
            {"declared_area_m2", p.declared_area_m2 ? json(*p.declared_area_m2) : json(nullptr)}};
-    if (p.stage_to) {
-        j["stage_from"] = p.stage_from ? json(*p.stage_from) : json(nullptr);
-        j["stage_to"] = *p.stage_to;
+    j["review_state"] = p.review_state;
+    if (p.to) {
+        j["from"] = p.from ? json(*p.from) : json(nullptr);
+        j["to"] = *p.to;
         j["at"] = p.at.value_or("");
         j["by"] = p.by ? json(*p.by) : json(nullptr);
     }
+    if (p.review_json) j["review"] = json::parse(*p.review_json);
     if (p.detail) j["detail"] = *p.detail;
     return j;
 }
@@ -160,10 +167,7 @@ response quality(const context& ctx, const request& req) {
 response quality_plots(const context& ctx, const request& req, const std::string& finding) {
     allow_only(req, {"area", "program", "budget_year", "limit"});
     const data::quality_issue issue = data::parse_quality_issue(finding);
-    std::int64_t limit = ctx.settings.plots.list_limit_default;
-    if (const auto v = req.query_value("limit")) {
-        limit = std::clamp<std::int64_t>(query_int(*v, "limit"), 1, ctx.settings.plots.list_limit_max);
-    }
+    const std::int64_t limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
     const data::quality_rules rules = quality_rules(ctx);
     return ctx.store.read([&](data::connection& c) {
         const data::area_filter f = area_filter(ctx, req, c);
@@ -199,11 +203,14 @@ response monthly_report(const context& ctx, const request& req) {
         return attachment("report", file, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           [&](const std::filesystem::path& out) { data::write_report_xlsx(report, out); });
     }
-    json by_stage = json::object();
-    for (const auto& s : ctx.settings.plots.stages) {
-        const auto it = report.plots_by_stage.find(s);
-        by_stage[s] = it == report.plots_by_stage.end() ? 0 : it->second;
-    }
+    const auto counts = [](const std::vector<std::string>& keys, const std::map<std::string, std::int64_t>& found) {
+        json out = json::object();
+        for (const auto& k : keys) {
+            const auto it = found.find(k);
+            out[k] = it == found.end() ? 0 : it->second;
+        }
+        return out;
+    };
     return json_response(200, {{"month", report.month.month},
                                {"area", {{"code", report.area ? json(*report.area) : json(nullptr)},
                                          {"name_th", report.area_name_th},
@@ -212,7 +219,11 @@ response monthly_report(const context& ctx, const request& req) {
                                {"summary",
                                 {{"plots", report.plots},
                                  {"with_boundary", report.with_boundary},
-                                 {"by_stage", std::move(by_stage)},
+                                 {"by_stage", counts(ctx.settings.plots.stages, report.plots_by_stage)},
+                                 {"by_review", counts(data::review_states, report.plots_by_review)},
+                                 {"approved", report.approved.size()},
+                                 {"sent_back", report.sent_back.size()},
+                                 {"waiting", report.waiting.size()},
                                  {"stage_changes", report.stage_changes.size()},
                                  {"new_plots", report.new_plots.size()},
                                  {"without_boundary", report.without_boundary.size()},
@@ -222,7 +233,10 @@ response monthly_report(const context& ctx, const request& req) {
                                {"new_plots", plots_json(report.new_plots)},
                                {"without_boundary", plots_json(report.without_boundary)},
                                {"without_photos", plots_json(report.without_photos)},
-                               {"area_mismatches", plots_json(report.area_mismatches)}});
+                               {"area_mismatches", plots_json(report.area_mismatches)},
+                               {"approved", plots_json(report.approved)},
+                               {"sent_back", plots_json(report.sent_back)},
+                               {"waiting", plots_json(report.waiting)}});
 }
 
 } // namespace
@@ -234,6 +248,15 @@ void add_stats(router& r, const context& ctx) {
           [&ctx](const request& req, const path_params&) { return quality(ctx, req); });
     r.add("GET", "/api/v1/stats/quality/{finding}", access::signed_in,
           [&ctx](const request& req, const path_params& p) { return quality_plots(ctx, req, p.at("finding")); });
+    r.add("GET", "/api/v1/reviews", access::signed_in, [&ctx](const request& req, const path_params&) {
+        allow_only(req, {"state", "area", "program", "budget_year", "limit"});
+        const std::string state(req.query_value("state").value_or("submitted"));
+        const std::int64_t limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
+        return ctx.store.read([&](data::connection& c) {
+            const data::area_filter f = area_filter(ctx, req, c);
+            return json_response(200, {{"state", state}, {"plots", plots_json(data::review_queue(c, f, state, limit))}});
+        });
+    });
     r.add("GET", "/api/v1/reports/monthly", access::signed_in,
           [&ctx](const request& req, const path_params&) { return monthly_report(ctx, req); });
 }

@@ -45,13 +45,13 @@ protected:
     /// plot_totals equals the same sums made from the plots now.
     void expect_totals_exact() {
         const char* kept = "SELECT adm1 || '|' || adm2 || '|' || adm3 || '|' || stage || '|' || program || '|' || budget_year || '|' || "
-                           "plots || '|' || area_cm2 || '/' || with_boundary "
-                           "FROM plot_totals WHERE plots <> 0 ORDER BY adm1, adm2, adm3, stage, program, budget_year";
+                           "review_state || '|' || plots || '|' || area_cm2 || '/' || with_boundary "
+                           "FROM plot_totals WHERE plots <> 0 ORDER BY adm1, adm2, adm3, stage, program, budget_year, review_state";
         const char* fresh = "SELECT coalesce(adm1, '') || '|' || coalesce(adm2, '') || '|' || coalesce(adm3, '') || '|' || stage || '|' || "
-                            "program || '|' || coalesce(budget_year, 0) || '|' || count(*) || '|' || "
+                            "program || '|' || coalesce(budget_year, 0) || '|' || review_state || '|' || count(*) || '|' || "
                             "CAST(total(round(coalesce(area_m2, 0) * 100)) AS INTEGER) || '/' || count(boundary) "
-                            "FROM plots WHERE deleted_at IS NULL GROUP BY adm1, adm2, adm3, stage, program, budget_year "
-                            "ORDER BY adm1, adm2, adm3, stage, program, budget_year";
+                            "FROM plots WHERE deleted_at IS NULL GROUP BY adm1, adm2, adm3, stage, program, budget_year, review_state "
+                            "ORDER BY adm1, adm2, adm3, stage, program, budget_year, review_state";
         EXPECT_EQ(text(kept), text(fresh));
         EXPECT_FALSE(text(fresh).empty());
     }

@@ -187,8 +187,8 @@ TEST_F(stats_e2e, the_monthly_report_lists_what_sql_finds_in_json_csv_and_xlsx) 
     for (const auto& c : report["stage_changes"]) {
         if (c["id"] == plot["id"]) {
             found = true;
-            EXPECT_EQ(c["stage_from"], "digging");
-            EXPECT_EQ(c["stage_to"], "planting");
+            EXPECT_EQ(c["from"], "digging");
+            EXPECT_EQ(c["to"], "planting");
             EXPECT_FALSE(c["by"].is_null());
         }
     }

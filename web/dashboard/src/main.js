@@ -11,6 +11,7 @@ import './dashboard.css';
 import maplibregl from 'maplibre-gl';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { NO_PLOTS, SHARE_STEPS, levelUnder, rai, reached, reachedShare, shareExpression } from './numbers.js';
+import { startReview } from './review.js';
 import { language, setLanguage, t } from './words.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip, LineController, LineElement, PointElement);
@@ -20,7 +21,8 @@ const THAILAND = [[97.3, 5.6], [105.7, 20.5]];
 const STAGE_COLOURS = ['#bdbdbd', '#8d6e63', '#66bb6a', '#1b5e20', '#1565c0', '#6a1b9a'];
 const BE = 543;
 const page = new URLSearchParams(location.search);
-const MODE = page.get('view') === 'report' ? 'report' : page.get('mode') === 'warroom' ? 'warroom' : 'board';
+const VIEWS = { report: 'report', review: 'review' };
+const MODE = VIEWS[page.get('view')] ?? (page.get('mode') === 'warroom' ? 'warroom' : 'board');
 const KEPT_PARAMS = ['view', 'mode', 'month', 'cycle']; // the page's own, kept when the view is written to the URL
 
 const state = {
@@ -53,6 +55,15 @@ async function api(url, options = {}) {
     throw err;
   }
   return body;
+}
+
+/** POSTs JSON as the signed-in user (CSRF token, If-Match of the version it acts on). */
+function send(url, body, version) {
+  return api(url, {
+    method: 'POST',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'If-Match': `"${version}"`, 'X-CSRF-Token': state.session.csrf_token },
+    body: JSON.stringify(body),
+  });
 }
 
 const nameOf = (row) => (language() === 'th' ? row.name_th : row.name_en);
@@ -549,7 +560,8 @@ async function start() {
     return;
   }
   $('sign-in-view').hidden = true;
-  $('board').hidden = MODE === 'report';
+  $('board').hidden = MODE === 'report' || MODE === 'review';
+  $(MODE === 'review' ? 'tab-review' : 'tab-board').classList.add('active');
   const q = await api('/collections/plots/queryables');
   state.programs = q.properties?.program?.enum ?? [];
   state.stages = q.properties?.stage?.enum ?? [];
@@ -559,6 +571,12 @@ async function start() {
   await openArea(area);
   if (MODE === 'report') {
     await startReport();
+    return;
+  }
+  if (MODE === 'review') {
+    document.body.classList.add('review-view');
+    $('review-page').hidden = false;
+    await startReview({ api, send, t, language, stageName, $ });
     return;
   }
   await load();
@@ -637,6 +655,9 @@ function renderReport() {
     row([t('r_without_boundary'), number(s.without_boundary)]),
     row([t('r_without_photos'), number(s.without_photos)]),
     row([t('r_area_mismatches'), number(s.area_mismatches)]),
+    row([t('r_approved'), number(s.approved)]),
+    row([t('r_sent_back'), number(s.sent_back)]),
+    row([t('r_waiting'), number(s.waiting)]),
   );
   for (const tr of summary.rows) tr.lastChild.className = 'num';
   $('report-summary').replaceChildren(summary);
@@ -644,13 +665,17 @@ function renderReport() {
   const raiText = (m2) => (m2 === null || m2 === undefined ? '' : number(rai(m2)));
   const sections = [
     ['stage_changes', [t('code'), t('name'), t('subdistrict'), t('r_from_to'), t('r_date'), t('r_by')],
-      (p) => [p.code, p.name, p.adm3_name, `${stageName(p.stage_from)} → ${stageName(p.stage_to)}`, day(p.at), p.by ?? '']],
+      (p) => [p.code, p.name, p.adm3_name, `${stageName(p.from)} → ${stageName(p.to)}`, day(p.at), p.by ?? '']],
     ['new_plots', [t('code'), t('name'), t('subdistrict'), t('stage'), t('r_date'), t('r_by')],
-      (p) => [p.code, p.name, p.adm3_name, stageName(p.stage_to), day(p.at), p.by ?? '']],
+      (p) => [p.code, p.name, p.adm3_name, stageName(p.to), day(p.at), p.by ?? '']],
     ['area_mismatches', [t('code'), t('name'), t('subdistrict'), t('r_measured'), t('r_declared'), t('detail')],
       (p) => [p.code, p.name, p.adm3_name, raiText(p.area_m2), raiText(p.declared_area_m2), p.detail ?? '']],
     ['without_boundary', [t('code'), t('name'), t('subdistrict'), t('stage')], (p) => [p.code, p.name, p.adm3_name, stageName(p.stage)]],
     ['without_photos', [t('code'), t('name'), t('subdistrict'), t('stage')], (p) => [p.code, p.name, p.adm3_name, stageName(p.stage)]],
+    ['approved', [t('code'), t('name'), t('subdistrict'), t('r_date'), t('r_by')], (p) => [p.code, p.name, p.adm3_name, day(p.at), p.by ?? '']],
+    ['sent_back', [t('code'), t('name'), t('subdistrict'), t('r_date'), t('r_by'), t('detail')],
+      (p) => [p.code, p.name, p.adm3_name, day(p.at), p.by ?? '', p.detail ?? '']],
+    ['waiting', [t('code'), t('name'), t('subdistrict'), t('r_since'), t('r_by')], (p) => [p.code, p.name, p.adm3_name, day(p.at), p.by ?? '']],
   ];
   $('report-sections').replaceChildren(...sections.map(([key, headers, cells]) => {
     const section = document.createElement('section');
