@@ -219,9 +219,14 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             p.stage = stage;
             p.stage_changed_at = created;
             p.budget_year = year;
-            p.version = 1;
+            // One plot in ten is waiting for a supervisor's review: the queue has work in it.
+            const bool submitted = index % 10 == 3;
+            p.version = submitted ? 2 : 1;
             p.created_at = p.updated_at = created;
             p.created_by = p.updated_by = "demo";
+            p.review_state = submitted ? "submitted" : "unchecked";
+            p.review_changed_at = created;
+            if (submitted) p.submitted_by = "demo";
             p.pin = shape.pin;
             p.location = shape.pin;
             clusters.add(shape.pin, p.stage);
@@ -232,6 +237,11 @@ demo_result generate_demo_plots(connection& conn, const demo_options& options, c
             const nlohmann::json changes{{"code", {nullptr, p.code}}, {"program", {nullptr, p.program}},
                                          {"stage", {nullptr, p.stage}}, {"adm3", {nullptr, where->adm3}}};
             append_history(conn, id, {1, "create", created, "demo", geo::json_text(changes), std::nullopt});
+            if (submitted) {
+                const nlohmann::json step{{"action", "submit"}, {"from", "unchecked"}, {"to", "submitted"}};
+                append_history(conn, id, {2, "update", created, "demo", geo::json_text({{"review_state", {"unchecked", "submitted"}}}),
+                                          geo::json_text({{"review", step}})});
+            }
             ++result.created;
         }
         clusters.flush(conn);

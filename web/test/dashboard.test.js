@@ -32,10 +32,13 @@ after(async () => {
 
 /** One number from the database file, with SQL written here. */
 function sql(query) {
-  return Number(execFileSync('sqlite3', [server.db, query]).toString().trim());
+  return Number(sqlText(query));
+}
+function sqlText(query) {
+  return execFileSync('sqlite3', [server.db, query]).toString().trim();
 }
 
-async function open(username, password, { width = 1280, height = 900, path = '/dashboard/' } = {}) {
+async function open(username, password, { width = 1280, height = 900, path = '/dashboard/', ready = '#board:not([hidden]) #rows tbody tr' } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'th-TH' });
   const page = await context.newPage();
   const errors = [];
@@ -45,8 +48,7 @@ async function open(username, password, { width = 1280, height = 900, path = '/d
   await page.fill('#sign-in [name=username]', username);
   await page.fill('#sign-in [name=password]', password);
   await page.click('#sign-in button[type=submit]');
-  await page.waitForSelector('#board:not([hidden])');
-  await page.waitForSelector('#rows tbody tr');
+  await page.waitForSelector(ready);
   return { context, page, errors };
 }
 
@@ -288,4 +290,86 @@ test('the war room: no controls, and it moves through the areas in scope with fr
   await page.screenshot({ path: join(shots, 'dashboard-warroom-phone-th.png') });
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('the review queue: oldest first, the checklist, approve and send back by keyboard; the officer sees why and submits again', async () => {
+  // The district officer submits two more of their plots (the demo leaves one in ten waiting).
+  const officer = await browser.newContext();
+  const signed = await officer.request.post(`${server.base}/api/v1/session`, { data: { username: 'district6401', password: 'district-password' } });
+  const { csrf_token: csrf } = await signed.json();
+  const fresh = (await (await officer.request.get(`${server.base}/api/v1/plots?adm2=6401&review_state=unchecked&limit=2`)).json()).plots;
+  for (const p of fresh) {
+    const r = await officer.request.post(`${server.base}/api/v1/plots/${p.id}/review`, {
+      headers: { 'If-Match': `"${p.version}"`, 'X-CSRF-Token': csrf, Origin: server.base }, data: { action: 'submit' },
+    });
+    assert.equal(r.status(), 200, await r.text());
+  }
+  await officer.close();
+  const { context, page, errors } = await open('chief', 'chief-password', { width: 390, height: 844, path: '/dashboard/?view=review&area=6401', ready: '#review-page:not([hidden])' });
+  await page.waitForSelector('#queue li');
+  const waiting = sql("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '6401' AND review_state = 'submitted'");
+  assert.ok(waiting >= 2, `the demo leaves plots waiting for review: ${waiting}`);
+  assert.equal(await page.locator('#queue li').count(), Math.min(200, waiting));
+  // The longest waiting first, as the server ordered them.
+  const ids = await page.locator('#queue li').evaluateAll((lis) => lis.map((li) => Number(li.dataset.id)));
+  const oldest = sql("SELECT id FROM plots WHERE deleted_at IS NULL AND adm2 = '6401' AND review_state = 'submitted' ORDER BY review_changed_at, id LIMIT 1");
+  assert.equal(ids[0], oldest);
+  await page.waitForSelector('#checklist li[data-key=deed]');
+  assert.equal(await page.locator('#checklist li').count(), 7);
+  await page.waitForFunction(() => window.plotmapReview.map?.loaded());
+  await page.screenshot({ path: join(shots, 'review-queue-phone-th.png'), fullPage: true });
+
+  // a: approve the first; it leaves the list and the next is shown.
+  await page.locator('#checklist input[name=check-deed_document]').check();
+  await page.locator('#review-title').click(); // keys act outside inputs
+  await page.keyboard.press('a');
+  await page.waitForFunction((n) => document.querySelectorAll('#queue li').length === n, Math.min(200, waiting) - 1);
+  assert.equal(sqlText(`SELECT review_state FROM plots WHERE id = ${ids[0]}`), 'approved');
+  assert.match(sqlText(`SELECT details FROM plot_history WHERE plot_id = ${ids[0]} ORDER BY version DESC LIMIT 1`), /"deed_document":true/);
+  // s: send the next back with a reason.
+  await page.waitForFunction((id) => window.plotmapReview.current?.plot.id === id, ids[1]);
+  await page.keyboard.press('s');
+  await page.fill('#reasons input[name=why-deed_no]', 'เลขที่โฉนดในภาพไม่ตรงกับที่บันทึก');
+  await page.screenshot({ path: join(shots, 'review-send-back-phone-th.png') });
+  await page.click('#send-back-confirm');
+  await page.waitForSelector('#review-message.ok');
+  assert.equal(sqlText(`SELECT review_state FROM plots WHERE id = ${ids[1]}`), 'needs_fix');
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // The district officer: the plot is in the list sent back, with the reason; submitted again.
+  const app = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'th-TH' });
+  const field = await app.newPage();
+  const fieldErrors = [];
+  field.on('pageerror', (e) => fieldErrors.push(e.message));
+  await field.goto(`${server.base}/app/`);
+  await field.waitForSelector('#sign-in-view:not([hidden])');
+  await field.fill('#sign-in input[name=username]', 'district6401');
+  await field.fill('#sign-in input[name=password]', 'district-password');
+  await field.click('#sign-in button[type=submit]');
+  await field.waitForSelector(`#sent-back:not([hidden]) li[data-id="${ids[1]}"]`);
+  assert.match(await field.textContent(`#sent-back-list li[data-id="${ids[1]}"]`), /เลขที่โฉนดในภาพไม่ตรงกับที่บันทึก/);
+  await field.waitForFunction(() => window.plotmapApp?.map?.loaded());
+  await field.screenshot({ path: join(shots, 'app-sent-back-phone-th.png') });
+  await field.click(`#sent-back-list li[data-id="${ids[1]}"]`);
+  await field.waitForSelector('#tab-plot:not([hidden]) #review-reasons:not([hidden])');
+  assert.equal(await field.textContent('#review-pill'), 'ส่งกลับให้แก้ไข');
+  await field.screenshot({ path: join(shots, 'app-plot-sent-back-phone-th.png') });
+  await field.click('#review-submit');
+  for (let i = 0; i < 100 && sqlText(`SELECT review_state FROM plots WHERE id = ${ids[1]}`) !== 'submitted'; i += 1) await field.waitForTimeout(200);
+  assert.equal(sqlText(`SELECT review_state FROM plots WHERE id = ${ids[1]}`), 'submitted');
+  assert.equal(sqlText(`SELECT submitted_by FROM plots WHERE id = ${ids[1]}`), 'district6401');
+  await field.waitForFunction(() => document.getElementById('review-pill').textContent === 'รอหัวหน้าตรวจ');
+  // Approved and sent-back plots carry their state in the tiles the app draws.
+  const states = await field.evaluate(async (id) => {
+    const map = window.plotmapApp.map;
+    const f = (await (await fetch(`/api/v1/plots/${id}`)).json());
+    map.jumpTo({ center: f.pin.coordinates, zoom: 16 });
+    await new Promise((resolve) => map.once('idle', resolve));
+    return map.queryRenderedFeatures({ layers: ['pins', 'plots-fill'] }).filter((x) => x.id === id).map((x) => x.properties.review_state);
+  }, ids[0]);
+  assert.ok(states.includes('approved'), JSON.stringify(states));
+  await field.screenshot({ path: join(shots, 'app-review-states-phone-th.png') });
+  assert.deepEqual(fieldErrors, []);
+  await app.close();
 });

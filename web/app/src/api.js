@@ -64,6 +64,10 @@ export async function sendOperation(op) {
     const plot = answer.body?.plot;
     return { status: answer.status, id: plot?.id, version: plot?.version, body: answer.body };
   }
+  if (op.kind === 'review') {
+    const answer = await call('POST', `${plotUrl}/review`, op.body, ifMatch);
+    return { status: answer.status, id: answer.body?.id, version: answer.body?.version, body: answer.body };
+  }
   if (op.kind === 'photo') {
     const form = new FormData();
     form.append('meta', new Blob([JSON.stringify(op.body)], { type: 'application/json' }));

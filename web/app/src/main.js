@@ -36,6 +36,7 @@ const state = {
   programs: [],
   stages: [],
   stageColours: {},
+  sentBack: [], // plots the supervisor sent back, with their reasons (GET /api/v1/reviews?state=needs_fix)
   position: null, // the last "where am I" fix: { lon, lat, accuracy }
   pin: null, // { lon, lat, accuracy, source, crs?, coordinates? }
   boundary: null, // the boundary's corners [[lon, lat], ...] (open ring), as drawn or walked
@@ -146,6 +147,7 @@ async function enter(session) {
   startMap();
   sync();
   openLinkedPlot();
+  loadSentBack();
 }
 
 /** A link from elsewhere (the dashboard's lists) names a plot: /app/?plot=ID opens its page. */
@@ -277,6 +279,7 @@ async function startMap() {
     const expr = fill?.paint?.['fill-color'];
     if (Array.isArray(expr)) for (let i = 2; i + 1 < expr.length; i += 2) state.stageColours[expr[i]] = expr[i + 1];
     if (state.pin) placeMarker([state.pin.lon, state.pin.lat], true); // a draft from before
+    showReviewStates(map, fill);
     map.addSource('crossings', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
     map.addLayer({ id: 'crossings', type: 'circle', source: 'crossings',
       paint: { 'circle-radius': 9, 'circle-color': '#d50000', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 } });
@@ -441,6 +444,19 @@ $('download').addEventListener('click', async () => {
     button.disabled = false;
   }
 });
+
+/** Where each plot stands in its review, on the map: an outline per state on plots, a ring on pins. */
+const REVIEW_COLOURS = ['match', ['get', 'review_state'], 'submitted', '#f9a825', 'approved', '#1b5e20', 'needs_fix', '#d50000', '#ffffff'];
+function showReviewStates(map, fill) {
+  if (!fill) return;
+  map.addLayer({ id: 'review-outline', type: 'line', source: fill.source, 'source-layer': fill['source-layer'], minzoom: fill.minzoom ?? 0,
+    filter: ['!=', ['coalesce', ['get', 'review_state'], 'unchecked'], 'unchecked'],
+    paint: { 'line-color': REVIEW_COLOURS, 'line-width': 3 } });
+  if (map.getLayer('pins')) {
+    map.setPaintProperty('pins', 'circle-stroke-color', REVIEW_COLOURS);
+    map.setPaintProperty('pins', 'circle-stroke-width', ['match', ['get', 'review_state'], 'submitted', 3, 'approved', 3, 'needs_fix', 3, 1]);
+  }
+}
 
 function plotPoint(p) {
   if (p.pin) return p.pin.coordinates;
@@ -985,6 +1001,7 @@ async function openPlot(plot) {
   $('plot-edit').hidden = Boolean(plot.pending);
   $('plot-title').textContent = `${plot.pending ? '' : plot.code}${plot.name ? `${plot.pending ? '' : ' · '}${plot.name}` : ''}` || plot.code;
   renderPlotFacts();
+  renderReview();
   selectTab('plot');
   const draft = await loadDraft(`progress:${plot.uid}`);
   if (draft) openProgress(draft); // a progress entry this phone had not finished
@@ -1002,6 +1019,74 @@ function renderPlotFacts() {
     [p.adm3_name, p.adm2_name, p.adm1_name].filter(Boolean).join(', ') || null,
     p.version ? t('version', { v: p.version }) : null,
   ].filter(Boolean).join(' · ');
+}
+
+// ---- verification: where the plot stands, sending it to the supervisor, plots sent back ----
+
+/** The plot's review state, why it was sent back, and the button that submits it. */
+async function renderReview() {
+  const p = state.current;
+  if (!p) return;
+  const reviewState = p.review_state ?? 'unchecked';
+  const waiting = (await outbox.pending()).some((o) => o.kind === 'review' && o.plot === p.uid);
+  $('review-pill').textContent = waiting ? t('review_queued') : t(`review_${reviewState}`);
+  $('review-pill').dataset.state = waiting ? 'submitted' : reviewState;
+  $('review-submit').hidden = Boolean(p.pending) || waiting || !['unchecked', 'needs_fix'].includes(reviewState);
+  $('review-reasons').hidden = true;
+  if (!waiting && $('review-message').classList.contains('ok')) $('review-message').hidden = true; // sent: the pill says so
+  if (reviewState !== 'needs_fix' || p.id === undefined) return;
+  const sent = state.sentBack.find((s) => s.id === p.id);
+  const reasons = sent?.review?.reasons ?? (await get(`/api/v1/plots/${p.id}/review`).catch(() => null))?.steps?.at(-1)?.reasons;
+  if (!reasons || state.current?.uid !== p.uid) return;
+  $('review-reasons').replaceChildren(...Object.entries(reasons).map(([item, why]) => {
+    const li = document.createElement('li');
+    li.textContent = `${t(`reason_${item}`)}: ${why}`;
+    return li;
+  }));
+  $('review-reasons').hidden = false;
+}
+
+$('review-submit').addEventListener('click', async () => {
+  const p = state.current;
+  $('review-submit').disabled = true;
+  try {
+    const op = { kind: 'review', plot: p.uid, plotId: p.id, baseVersion: p.version, code: p.code, body: { action: 'submit' } };
+    if (await queue([op], $('review-message'))) {
+      show($('review-message'), t('review_sent'), true);
+      sync();
+    }
+  } finally {
+    $('review-submit').disabled = false;
+  }
+  renderReview();
+});
+
+/** Plots the supervisor sent back to this officer's area, with why (needs a signal). */
+async function loadSentBack() {
+  try {
+    state.sentBack = (await get('/api/v1/reviews?state=needs_fix&limit=200')).plots;
+  } catch {
+    return; // offline: the last list stays
+  }
+  $('sent-back').hidden = state.sentBack.length === 0;
+  $('sent-back-title').textContent = t('sent_back_title', { n: state.sentBack.length });
+  $('sent-back-list').replaceChildren(...state.sentBack.map((s) => {
+    const li = document.createElement('li');
+    li.dataset.id = s.id;
+    const what = document.createElement('strong');
+    what.textContent = `${s.code}${s.name ? ` · ${s.name}` : ''}`;
+    const why = document.createElement('small');
+    why.textContent = Object.entries(s.review?.reasons ?? {}).map(([item, text]) => `${t(`reason_${item}`)}: ${text}`).join(' · ');
+    li.append(what, why);
+    li.addEventListener('click', async () => {
+      try {
+        openPlot(await get(`/api/v1/plots/${s.id}`));
+      } catch {
+        // gone meanwhile
+      }
+    });
+    return li;
+  }));
 }
 
 $('plot-back').addEventListener('click', () => selectTab('near'));
@@ -1203,6 +1288,10 @@ function timelineItem(e) {
     head.textContent = `${day} · ${e.stage_from && e.stage_from !== e.stage_to ? `${stageName(e.stage_from)} → ` : ''}${stageName(e.stage_to)}${e.note ? ` · ${e.note}` : ''}`;
   } else if (e.kind === 'photo') {
     head.textContent = `${day} · ${t('op_photo')}`;
+  } else if (e.kind === 'review') {
+    const step = e.details.review;
+    const reasons = Object.entries(step.reasons ?? {}).map(([item, why]) => `${t(`reason_${item}`)}: ${why}`).join('; ');
+    head.textContent = [day, t(`review_step_${step.action}`), reasons, step.note].filter(Boolean).join(' · ');
   } else {
     const changed = e.changes && e.kind !== 'created' ? Object.keys(e.changes).filter((k) => EDIT_FIELDS.includes(k)).map(fieldName).join(', ') : '';
     head.textContent = `${day} · ${t(`kind_${e.kind}`)}${changed ? `: ${changed}` : ''}`;
@@ -1306,6 +1395,10 @@ $('conflict-save').addEventListener('click', async () => {
  * dropped (its day, note and photos stay), only its stage can follow the server's.
  */
 async function resolveConflict(op, server, choice) {
+  if (op.kind === 'review') { // a submission asks nothing of the plot's fields: it goes on the new version
+    await outbox.resolve(op.key, { body: op.body, baseVersion: server.version, base: {} });
+    return;
+  }
   if (op.kind === 'progress') {
     const body = { ...op.body, stage: choice.stage === 'theirs' ? server.stage : op.body.stage };
     await outbox.resolve(op.key, { body, baseVersion: server.version, base: { stage: server.stage } });
@@ -1334,7 +1427,7 @@ async function settleConflicts() {
     } catch {
       return settled;
     }
-    const patch = op.kind === 'progress' ? { stage: op.body.stage } : op.body;
+    const patch = op.kind === 'progress' ? { stage: op.body.stage } : op.kind === 'review' ? {} : op.body;
     if (conflictRows(patch, op.base, server).some((r) => r.clash && r.field !== 'crs' && r.field !== 'track')) continue;
     await resolveConflict(op, server, {});
     settled += 1;
@@ -1377,7 +1470,10 @@ async function syncHere() {
     loadPlots();
   }
   await renderOutbox();
-  if (result.sent > 0) refreshCurrent();
+  if (result.sent > 0) {
+    refreshCurrent();
+    loadSentBack();
+  }
   return { ...result, confirmed: [...confirmed] };
 }
 
@@ -1464,6 +1560,7 @@ async function refreshCurrent() {
     const fresh = await get(`/api/v1/plots/${id}`);
     if (state.current?.uid === fresh.uid) state.current = fresh;
     renderPlotFacts();
+    renderReview();
   } catch {
     // the timeline says it is offline
   }

@@ -147,7 +147,11 @@ export function startReview({ api, send, t, language, stageName, $ }) {
     if (!state.map) {
       state.map = new maplibregl.Map({ container: 'review-map', style: '/styles/default.json', bounds, fitBoundsOptions: { padding: 40, maxZoom: 17 },
         attributionControl: { compact: true } });
+      // Folded attribution: open, it covers a fifth of a small map.
+      state.map.once('idle', () => state.map.getContainer().querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show'));
       state.map.on('load', () => {
+        state.map.resize(); // the panel got its size after the map was made
+        state.map.fitBounds(bounds, { padding: 40, maxZoom: 17, animate: false });
         state.map.addSource('review', { type: 'geojson', data: feature });
         state.map.addLayer({ id: 'review-line', type: 'line', source: 'review', paint: { 'line-color': '#d81b60', 'line-width': 3 } });
         state.map.addLayer({ id: 'review-point', type: 'circle', source: 'review', filter: ['==', ['geometry-type'], 'Point'],
