@@ -211,7 +211,8 @@ TEST_F(stats_e2e, the_monthly_report_lists_what_sql_finds_in_json_csv_and_xlsx) 
     EXPECT_TRUE(csv.body.starts_with("\xEF\xBB\xBFหมวด,รหัสแปลง,"));
     const auto lines = static_cast<std::size_t>(std::count(csv.body.begin(), csv.body.end(), '\n'));
     EXPECT_EQ(lines, 1 + report["stage_changes"].size() + report["new_plots"].size() + report["without_boundary"].size() +
-                         report["without_photos"].size() + report["area_mismatches"].size());
+                         report["without_photos"].size() + report["area_mismatches"].size() + report["approved"].size() +
+                         report["sent_back"].size() + report["waiting"].size());
     EXPECT_NE(csv.body.find(plot["code"].get<std::string>()), std::string::npos);
 
     // XLSX, read by GDAL's own tools: a sheet per section with the JSON's rows.
