@@ -51,6 +51,24 @@ std::string to_utf8(const char* raw) {
     return out;
 }
 
+/// A field's value as text. Numbers in their shortest exact form (GDAL's own text for them
+/// goes through printf, a tenth of a large import's reading).
+std::string field_text(OGRFeatureH f, int i, OGRFieldDefnH field) {
+    const OGRFieldType type = OGR_Fld_GetType(field);
+    char buf[32];
+    std::to_chars_result r{};
+    if (type == OFTReal && OGR_Fld_GetSubType(field) == OFSTFloat32) {
+        r = std::to_chars(buf, buf + sizeof buf, static_cast<float>(OGR_F_GetFieldAsDouble(f, i)));
+    } else if (type == OFTReal) {
+        r = std::to_chars(buf, buf + sizeof buf, OGR_F_GetFieldAsDouble(f, i));
+    } else if (type == OFTInteger || type == OFTInteger64) {
+        r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(OGR_F_GetFieldAsInteger64(f, i)));
+    } else {
+        return to_utf8(OGR_F_GetFieldAsString(f, i));
+    }
+    return std::string(buf, r.ptr);
+}
+
 std::optional<double> number(std::string_view text) {
     std::string t = trim(text);
     t.erase(std::remove(t.begin(), t.end(), ','), t.end()); // thousands separators from a spreadsheet
@@ -363,7 +381,10 @@ std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import
         if (OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer)) {
             OGRSpatialReferenceH own = OSRClone(srs);
             OSRSetAxisMappingStrategy(own, OAMS_TRADITIONAL_GIS_ORDER);
-            if (!OSRIsSame(own, wgs84.get())) to_wgs84.reset(OCTNewCoordinateTransformation(own, wgs84.get()));
+            // OGC:CRS84 (what GeoJSON and plotmap's own exports say) is WGS 84 in lon/lat order,
+            // which both sides are read in here: nothing to transform.
+            const char* const same[] = {"CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
+            if (!OSRIsSameEx(own, wgs84.get(), same)) to_wgs84.reset(OCTNewCoordinateTransformation(own, wgs84.get()));
             OSRRelease(own);
         }
         OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
@@ -375,7 +396,8 @@ std::vector<source_row> rows_from_gdal(const std::filesystem::path& file, import
             row.where = "feature " + std::to_string(++index) + (layers > 1 ? " (layer " + layer_name + ")" : "");
             for (int i = 0; i < OGR_FD_GetFieldCount(defn); ++i) {
                 if (!OGR_F_IsFieldSetAndNotNull(f.get(), i)) continue;
-                row.fields.emplace_back(to_utf8(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i))), to_utf8(OGR_F_GetFieldAsString(f.get(), i)));
+                OGRFieldDefnH field = OGR_FD_GetFieldDefn(defn, i);
+                row.fields.emplace_back(to_utf8(OGR_Fld_GetNameRef(field)), field_text(f.get(), i, field));
             }
             OGRGeometryH g = OGR_F_GetGeometryRef(f.get());
             if (g == nullptr || OGR_G_IsEmpty(g)) {

@@ -20,9 +20,23 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <atomic>
+#include <map>
+#include <exception>
 #include <random>
+#include <thread>
 
 namespace plotmap::data {
+
+/// What a batch (an import) brings to each of its writes.
+struct batch_write {
+    cluster_batch* clusters = nullptr; ///< cluster count changes, written once at the batch's end
+    /// The location's subdistrict (or none) when the batch's other thread has found it already.
+    const std::optional<admin_match>* located = nullptr;
+    /// Subdistricts by code, looked up once per batch (the admin areas do not change in one).
+    std::map<std::string, std::optional<admin_match>, std::less<>>* subdistricts = nullptr;
+};
+
 namespace {
 
 using nlohmann::json;
@@ -200,12 +214,34 @@ std::string admin_label(const admin_match& a) {
 
 /// Sets p.adm1..3 from the draft's codes and the location's subdistrict; records the
 /// suggestion and any disagreement.
-void resolve_admin(connection& c, plot& p, write_result& result) {
-    const geo::point location = p.pin ? *p.pin : geo::interior_point(*p.boundary);
-    result.suggested_admin = locate_admin(c, location);
+std::optional<admin_match> subdistrict(connection& c, const std::string& adm3, const batch_write* batch) {
+    if (!batch || !batch->subdistricts) return admin_by_adm3(c, adm3);
+    auto found = batch->subdistricts->find(adm3);
+    if (found == batch->subdistricts->end()) found = batch->subdistricts->emplace(adm3, admin_by_adm3(c, adm3)).first;
+    return found->second;
+}
+
+/// The admin areas' names on the record, as a read gives them.
+void name_admin_areas(connection& c, plot& p, const batch_write* batch) {
+    const std::optional<admin_match> a = p.adm3 ? subdistrict(c, *p.adm3, batch) : std::nullopt;
+    if (!a || !batch) {
+        fill_admin_names(c, p);
+        return;
+    }
+    p.adm1_name = a->adm1_name;
+    p.adm2_name = a->adm2_name;
+    p.adm3_name = a->adm3_name;
+}
+
+void resolve_admin(connection& c, plot& p, write_result& result, const batch_write* batch) {
+    if (batch && batch->located) {
+        result.suggested_admin = *batch->located;
+    } else {
+        result.suggested_admin = locate_admin(c, p.pin ? *p.pin : geo::interior_point(*p.boundary));
+    }
     const auto& suggested = result.suggested_admin;
     if (p.adm3) {
-        const auto given = admin_by_adm3(c, *p.adm3);
+        const auto given = subdistrict(c, *p.adm3, batch);
         if (!given) throw bad_request("adm3 \"" + *p.adm3 + "\" is not a known subdistrict code");
         if ((p.adm2 && *p.adm2 != given->adm2) || (p.adm1 && *p.adm1 != given->adm1)) {
             throw bad_request("adm3 \"" + *p.adm3 + "\" lies in adm2 \"" + given->adm2 + "\" and adm1 \"" + given->adm1 +
@@ -240,9 +276,9 @@ void resolve_admin(connection& c, plot& p, write_result& result) {
     }
 }
 
-void move_cluster(connection& c, cluster_batch* batch, geo::point at, const std::string& stage, int delta) {
-    if (batch) {
-        batch->add(at, stage, delta);
+void move_cluster(connection& c, const batch_write* batch, geo::point at, const std::string& stage, int delta) {
+    if (batch && batch->clusters) {
+        batch->clusters->add(at, stage, delta);
     } else {
         adjust_clusters(c, at, stage, delta);
     }
@@ -413,12 +449,14 @@ write_result plot_registry::create(const plot_draft& d, const editor& who) {
 }
 
 write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
-                                      const editor& who, cluster_batch* clusters) const {
+                                      const editor& who, const batch_write* batch) const {
     transaction tx(c);
-    if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
+    if (!batch) { // a batch has looked its uid up already
+        if (auto existing = find_plot_by_uid(c, p.uid)) return write_result{std::move(*existing), false, false, {}, {}, {}, {}};
+    }
     write_result result;
     result.created = result.changed = true;
-    resolve_admin(c, p, result);
+    resolve_admin(c, p, result, batch);
     require_in_scope(c, who, p, "the new plot");
     require_located_in_scope(c, who, p, result.suggested_admin, "the new plot");
     assign_code(c, p, std::nullopt);
@@ -434,10 +472,10 @@ write_result plot_registry::create_in(connection& c, plot p, const plot_draft& d
     check_declared_area(p, rules_, result);
     add_repair_warnings(repairs, result);
     p.id = insert_plot_row(c, p);
-    move_cluster(c, clusters, *p.location, p.stage, +1);
-    index_for_tiles(c, p);
+    move_cluster(c, batch, *p.location, p.stage, +1);
+    index_for_tiles(c, p, true);
     append_history(c, p.id, {1, "create", now, who.username, geo::json_text(diff(json::object(), stored_fields(p))), details_of(d, repairs)});
-    fill_admin_names(c, p); // the record as a read would give it: names for display, no photos yet
+    name_admin_areas(c, p, batch); // the record as a read would give it: names for display, no photos yet
     result.record = std::move(p);
     tx.commit();
     return result;
@@ -451,7 +489,7 @@ write_result plot_registry::replace(std::int64_t id, std::int64_t expected_versi
 }
 
 write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
-                                       const std::vector<std::string>& repairs, const editor& who, cluster_batch* clusters) const {
+                                       const std::vector<std::string>& repairs, const editor& who, const batch_write* batch) const {
     transaction tx(c);
     const plot cur = current_plot(c, id);
     require_in_scope(c, who, cur, "plot " + std::to_string(id));
@@ -462,7 +500,7 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
     result.previous_bounds = bounds_of(cur);
     p.id = id;
     p.uid = cur.uid;
-    resolve_admin(c, p, result);
+    resolve_admin(c, p, result, batch);
     require_in_scope(c, who, p, "the edited plot " + std::to_string(id));
     require_located_in_scope(c, who, p, result.suggested_admin, "the edited plot " + std::to_string(id));
     assign_code(c, p, cur.code);
@@ -505,11 +543,11 @@ write_result plot_registry::replace_in(connection& c, std::int64_t id, std::int6
     update_plot_row(c, p);
     index_for_tiles(c, p);
     if (cur.location != p.location || cur.stage != p.stage) {
-        if (cur.location) move_cluster(c, clusters, *cur.location, cur.stage, -1);
-        move_cluster(c, clusters, *p.location, p.stage, +1);
+        if (cur.location) move_cluster(c, batch, *cur.location, cur.stage, -1);
+        move_cluster(c, batch, *p.location, p.stage, +1);
     }
     append_history(c, id, {p.version, "update", now, who.username, geo::json_text(changes), details_of(d, repairs, std::move(review))});
-    fill_admin_names(c, p);
+    name_admin_areas(c, p, batch);
     p.photo_count = cur.photo_count;
     p.latest_photo = cur.latest_photo;
     p.latest_public_photo = cur.latest_public_photo;
@@ -564,16 +602,91 @@ write_result plot_registry::restore(std::int64_t id, std::optional<std::int64_t>
     return set_deleted(store_, id, expected_version, false, who);
 }
 
+namespace {
+
+/// A batch's item worked out ahead, on the batch's second thread, as a new plot (what it is
+/// unless the database has its uid or code already): everything that needs no writer.
+struct worked_ahead {
+    plot_draft draft;
+    std::exception_ptr apply_error; ///< the file's values do not fit the fields
+    plot prepared;
+    std::vector<std::string> repairs;
+    std::exception_ptr prepare_error; ///< the draft is not a valid plot
+    std::optional<admin_match> located;
+    bool was_located = false;
+};
+
+void work_ahead(const import_item& item, const registry_rules& rules, connection* reader, worked_ahead& out) {
+    if (item.problem) return;
+    try {
+        if (item.uid) out.draft.uid = item.uid;
+        item.apply(out.draft);
+    } catch (...) {
+        out.apply_error = std::current_exception();
+        return;
+    }
+    try {
+        out.prepared = prepare(out.draft, rules, out.repairs);
+    } catch (...) {
+        out.prepare_error = std::current_exception();
+        return;
+    }
+    if (!reader) return;
+    try {
+        out.located = locate_admin(*reader, *out.prepared.location);
+        out.was_located = true;
+    } catch (...) {
+        // The writer locates it itself, and reports what goes wrong there.
+    }
+}
+
+/// Batches at least this large, and at least a tenth of the plots already stored, write
+/// their rows first and sort them into the secondary indexes at the end.
+constexpr std::size_t deferred_index_min_items = 2000;
+
+} // namespace
+
 batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, const editor& who, bool dry_run,
                                          const batch_progress& progress) {
+    // Two threads: this one writes; the other validates, measures and locates the items ahead
+    // of it (on a reader connection, when one is free: the admin areas do not change in a batch).
+    std::vector<worked_ahead> ahead(items.size());
+    std::atomic<std::size_t> ready{0};
+    std::jthread worker([&](const std::stop_token& stop) {
+        const auto run = [&](connection* reader) {
+            for (std::size_t i = 0; i < items.size() && !stop.stop_requested(); ++i) {
+                work_ahead(items[i], rules_, reader, ahead[i]);
+                ready.store(i + 1, std::memory_order_release);
+                ready.notify_one();
+            }
+        };
+        try {
+            store_.read([&](connection& reader) { run(&reader); });
+        } catch (...) {
+            run(nullptr); // no reader free (run itself does not throw)
+        }
+    });
+    const auto worked_out = [&](std::size_t i) -> worked_ahead& {
+        for (std::size_t r = ready.load(std::memory_order_acquire); r <= i; r = ready.load(std::memory_order_acquire)) {
+            ready.wait(r, std::memory_order_acquire);
+        }
+        return ahead[i];
+    };
+
     batch_outcome out;
     store_.write([&](connection& c) {
         const batch_cache cache(c);
         transaction tx(c);
+        std::optional<deferred_plot_indexes> deferred;
+        if (items.size() >= deferred_index_min_items &&
+            items.size() * 10 >= static_cast<std::size_t>(c.scalar_int("SELECT coalesce(max(id), 0) FROM plots"))) {
+            deferred.emplace(c);
+        }
         cluster_batch clusters;
-        std::size_t done = 0;
-        for (const import_item& item : items) {
-            if (progress && (++done % 5000 == 0 || done == items.size())) progress(done, items.size());
+        std::map<std::string, std::optional<admin_match>, std::less<>> subdistricts;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const import_item& item = items[i];
+            if (progress && ((i + 1) % 5000 == 0 || i + 1 == items.size())) progress(i + 1, items.size());
             if (item.problem) {
                 out.rejected.emplace_back(item.where, *item.problem);
                 continue;
@@ -584,15 +697,28 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
                 if (!existing && item.code) {
                     if (const auto id = find_plot_id_by_code(c, *item.code)) existing = current_plot(c, *id);
                 }
-                plot_draft d = existing ? draft_of(*existing) : plot_draft{};
-                if (!existing && item.uid) d.uid = item.uid;
-                item.apply(d);
+                worked_ahead* a = existing ? nullptr : &worked_out(i);
+                plot_draft replaced;
+                if (a && a->apply_error) std::rethrow_exception(a->apply_error);
+                if (existing) {
+                    replaced = draft_of(*existing);
+                    item.apply(replaced);
+                }
+                const plot_draft& d = a ? a->draft : replaced;
                 if (item.before_write) item.before_write(c, d);
                 std::vector<std::string> repairs;
-                plot p = prepare(d, rules_, repairs);
+                plot p;
+                if (a) {
+                    if (a->prepare_error) std::rethrow_exception(a->prepare_error);
+                    p = std::move(a->prepared);
+                    repairs = std::move(a->repairs);
+                } else {
+                    p = prepare(d, rules_, repairs);
+                }
                 if (!existing && p.uid.empty()) p.uid = new_uuid();
-                const write_result r = existing ? replace_in(c, existing->id, existing->version, std::move(p), d, repairs, who, &clusters)
-                                                : create_in(c, std::move(p), d, repairs, who, &clusters);
+                const batch_write batch{&clusters, a && a->was_located ? &a->located : nullptr, &subdistricts};
+                const write_result r = existing ? replace_in(c, existing->id, existing->version, std::move(p), d, repairs, who, &batch)
+                                                : create_in(c, std::move(p), d, repairs, who, &batch);
                 if (r.created) {
                     ++out.created;
                 } else if (r.changed) {
@@ -611,9 +737,12 @@ batch_outcome plot_registry::write_batch(const std::vector<import_item>& items, 
             } catch (const error& e) {
                 out.rejected.emplace_back(item.where, e.what());
             }
+            // What the other thread worked out for this item is spent (and only then its to free).
+            if (ready.load(std::memory_order_acquire) > i) ahead[i] = worked_ahead{};
         }
         if (!dry_run && out.rejected.empty()) {
             clusters.flush(c);
+            if (deferred) deferred->restore();
             tx.commit();
             out.applied = true;
         }

@@ -18,6 +18,7 @@
 namespace plotmap::data {
 
 class cluster_batch;
+struct batch_write;
 
 class store;
 
@@ -207,12 +208,12 @@ public:
     [[nodiscard]] const registry_rules& rules() const noexcept { return rules_; }
 
 private:
-    // `clusters`: where a batch collects its cluster count changes (written once at its
-    // end); null for a single write, which changes them at once.
+    // `batch`: what a batch (an import) brings to one of its writes (plot_registry.cpp); null
+    // for a single write, which changes cluster counts at once and locates the plot itself.
     write_result create_in(connection& c, plot p, const plot_draft& d, const std::vector<std::string>& repairs,
-                           const editor& who, cluster_batch* clusters) const;
+                           const editor& who, const batch_write* batch) const;
     write_result replace_in(connection& c, std::int64_t id, std::int64_t expected_version, plot p, const plot_draft& d,
-                            const std::vector<std::string>& repairs, const editor& who, cluster_batch* clusters) const;
+                            const std::vector<std::string>& repairs, const editor& who, const batch_write* batch) const;
 
     store& store_;
     registry_rules rules_;

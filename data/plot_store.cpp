@@ -274,14 +274,16 @@ ORDER BY d LIMIT 1)sql"));
 }
 
 std::optional<plot> find_plot(connection& conn, std::int64_t id) {
-    cached_query st(conn, std::string(select_plot) + " WHERE p.id = ?");
+    static const std::string sql = std::string(select_plot) + " WHERE p.id = ?"; // built once: a lookup per import row
+    cached_query st(conn, sql);
     st->bind(1, id);
     if (!st->step()) return std::nullopt;
     return read_plot(*st);
 }
 
 std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid) {
-    cached_query st(conn, std::string(select_plot) + " WHERE p.uid = ?");
+    static const std::string sql = std::string(select_plot) + " WHERE p.uid = ?";
+    cached_query st(conn, sql);
     st->bind(1, uid);
     if (!st->step()) return std::nullopt;
     return read_plot(*st);
@@ -498,7 +500,8 @@ std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
 }
 
 std::optional<admin_match> admin_by_adm3(connection& conn, std::string_view adm3) {
-    cached_query st(conn, std::string(select_admin) + " WHERE a3.code = ?");
+    static const std::string sql = std::string(select_admin) + " WHERE a3.code = ?";
+    cached_query st(conn, sql);
     st->bind(1, adm3);
     return read_admin(*st);
 }
@@ -532,11 +535,48 @@ std::vector<overlap> overlapping_plots(connection& conn, const geo::multi_polygo
 }
 
 int next_code_sequence(connection& conn, std::string_view adm3) {
+    // Codes starting "<adm3>-" are the range ["<adm3>-", "<adm3>.") of the unique code index
+    // ('.' follows '-'), which an import keeps while it defers the other indexes.
     cached_query st(conn, "SELECT coalesce(max(CAST(substr(code, length(?1) + 2) AS INTEGER)), 0) + 1 FROM plots "
-                          "WHERE adm3 = ?1 AND code LIKE ?1 || '-%'");
+                          "WHERE code >= ?1 || '-' AND code < ?1 || '.' AND adm3 = ?1");
     st->bind(1, adm3);
     st->step();
     return static_cast<int>(st->int64(0));
+}
+
+namespace {
+/// The geometry columns whose R*Trees no batch lookup reads (bbox queries of lists and tiles do).
+constexpr std::array<std::string_view, 2> unread_in_batches{"pin", "location"};
+} // namespace
+
+deferred_plot_indexes::deferred_plot_indexes(connection& conn)
+    : conn_(conn), indexes_(conn, {"plots", "stage_changes", "review_changes"}),
+      first_new_id_(conn.scalar_int("SELECT coalesce(max(id), 0) + 1 FROM plots")) {
+    for (const std::string_view column : unread_in_batches) {
+        const std::string name = "gii_plots_" + std::string(column);
+        statement st = conn.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");
+        st.bind(1, name);
+        if (!st.step()) continue;
+        triggers_.emplace_back(st.text(0));
+        conn.exec("DROP TRIGGER " + name);
+    }
+}
+
+void deferred_plot_indexes::restore() {
+    indexes_.restore();
+    if (triggers_.empty()) return;
+    for (const std::string_view column : unread_in_batches) {
+        // OR REPLACE: a plot of the batch written again later in it is in its R*Tree already
+        // (the update triggers stay).
+        const std::string c(column);
+        statement st = conn_.prepare("INSERT OR REPLACE INTO idx_plots_" + c + " (pkid, xmin, xmax, ymin, ymax) SELECT id, MbrMinX(" +
+                                     c + "), MbrMaxX(" + c + "), MbrMinY(" + c + "), MbrMaxY(" + c + ") FROM plots WHERE id >= ? AND " +
+                                     c + " IS NOT NULL");
+        st.bind(1, first_new_id_);
+        st.run();
+    }
+    for (const std::string& sql : triggers_) conn_.exec(sql);
+    triggers_.clear();
 }
 
 } // namespace plotmap::data

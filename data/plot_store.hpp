@@ -4,6 +4,7 @@
 
 #include "data/cql2.hpp"
 #include "data/plot.hpp"
+#include "data/sqlite.hpp"
 
 #include <functional>
 #include <optional>
@@ -125,5 +126,26 @@ struct overlap {
 
 /// The next free 4-digit sequence for codes "<adm3>-NNNN".
 [[nodiscard]] int next_code_sequence(connection& conn, std::string_view adm3);
+
+/// A large batch of plot writes (an import) with its index upkeep left to the end, inside the
+/// batch's open transaction: the secondary indexes of the plots and their change tables
+/// (deferred_indexes), and the R*Trees of pins and locations, filled for the new plots in one
+/// pass. What the batch looks up as it goes keeps its index: uid, code, id, the boundaries'
+/// R*Tree (overlaps), the subdistricts. A rollback undoes all of it with the rows.
+class deferred_plot_indexes {
+public:
+    explicit deferred_plot_indexes(connection& conn);
+    deferred_plot_indexes(const deferred_plot_indexes&) = delete;
+    deferred_plot_indexes& operator=(const deferred_plot_indexes&) = delete;
+
+    /// Indexes the batch's plots and takes up the usual upkeep again (before the commit).
+    void restore();
+
+private:
+    connection& conn_;
+    deferred_indexes indexes_;
+    std::int64_t first_new_id_;
+    std::vector<std::string> triggers_;
+};
 
 } // namespace plotmap::data

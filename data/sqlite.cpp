@@ -67,6 +67,26 @@ batch_cache::~batch_cache() {
     }
 }
 
+deferred_indexes::deferred_indexes(connection& conn, std::initializer_list<std::string_view> tables) : conn_(conn) {
+    if (sqlite3_get_autocommit(conn.handle()) != 0) throw error("deferred_indexes needs an open transaction");
+    std::vector<std::string> names;
+    for (const std::string_view table : tables) {
+        statement st = conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                    "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name");
+        st.bind(1, table);
+        while (st.step()) {
+            names.emplace_back(st.text(0));
+            sql_.emplace_back(st.text(1));
+        }
+    }
+    for (const std::string& name : names) conn.exec("DROP INDEX \"" + name + "\"");
+}
+
+void deferred_indexes::restore() {
+    for (const std::string& sql : sql_) conn_.exec(sql);
+    sql_.clear();
+}
+
 std::optional<std::int64_t> connection::remembered_count(const std::string& key) {
     if (!read_only_) return std::nullopt;
     const std::int64_t version = scalar_int("PRAGMA data_version");

@@ -3,6 +3,7 @@
 // Every sqlite3* and sqlite3_stmt* in plotmap lives inside one of these types.
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -185,6 +186,27 @@ private:
     connection& conn_;
     bool open_ = true;
     bool nested_ = false;
+};
+
+/// Bulk writes without index upkeep: drops the tables' secondary (non-unique) indexes inside
+/// the caller's open transaction and makes them again, from the same SQL, in restore().
+/// Sorting a whole table into a fresh index costs a fraction of keeping it in order row by
+/// row when a batch is large next to the table. Unique indexes stay (they enforce rules and
+/// serve the batch's lookups by uid and code). A rollback brings the indexes back with the
+/// rows, so a batch that fails, or a dry run, needs no restore().
+class deferred_indexes {
+public:
+    deferred_indexes(connection& conn, std::initializer_list<std::string_view> tables);
+    deferred_indexes(const deferred_indexes&) = delete;
+    deferred_indexes& operator=(const deferred_indexes&) = delete;
+
+    /// Re-creates every dropped index (before the transaction commits).
+    void restore();
+    [[nodiscard]] std::size_t count() const noexcept { return sql_.size(); }
+
+private:
+    connection& conn_;
+    std::vector<std::string> sql_;
 };
 
 /// A larger page cache on a writer for one long transaction (an import): the pages it dirties

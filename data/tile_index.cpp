@@ -26,9 +26,11 @@ std::string packed_attributes(const plot& p) {
 
 } // namespace
 
-void index_for_tiles(connection& conn, const plot& p) {
-    conn.cached("DELETE FROM tile_shapes WHERE id = ?").bind(1, p.id).run();
-    conn.cached("DELETE FROM tile_locations WHERE id = ?").bind(1, p.id).run();
+void index_for_tiles(connection& conn, const plot& p, bool is_new) {
+    if (!is_new) {
+        conn.cached("DELETE FROM tile_shapes WHERE id = ?").bind(1, p.id).run();
+        conn.cached("DELETE FROM tile_locations WHERE id = ?").bind(1, p.id).run();
+    }
     if (p.deleted_at) return;
     const std::string attrs = packed_attributes(p);
     if (p.boundary) {

@@ -15,7 +15,8 @@ class connection;
 inline constexpr int tile_cell_zoom = 14;
 
 /// Puts the plot in the tile tables, replacing what was there; removes it when deleted.
-void index_for_tiles(connection& conn, const plot& p);
+/// `is_new`: the plot was just created, so there is nothing to replace.
+void index_for_tiles(connection& conn, const plot& p, bool is_new = false);
 
 /// Rebuilds the tables from the plots table (migrations, repairs).
 void rebuild_tile_index(connection& conn);

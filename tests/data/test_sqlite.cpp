@@ -80,3 +80,45 @@ TEST(sqlite, errors_map_to_the_exception_types) {
     EXPECT_THROW(conn.exec("INSERT INTO t VALUES (1)"), conflict);
     EXPECT_THROW((void)conn.prepare("SELEKT 1"), store_error);
 }
+
+TEST(sqlite, deferred_indexes_drop_the_secondary_ones_and_bring_them_back_as_they_were) {
+    test::temp_dir dir;
+    connection conn((dir / "a.sqlite").string(), connection::mode::create);
+    conn.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, a TEXT, b INTEGER);"
+              "CREATE INDEX t_a ON t(a); CREATE INDEX t_ab ON t(a, b) WHERE b > 0; CREATE UNIQUE INDEX t_b ON t(b);"
+              "CREATE TABLE other (x); CREATE INDEX other_x ON other(x);");
+    const auto indexes = [&] {
+        std::string out;
+        statement st = conn.prepare("SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name");
+        while (st.step()) out += std::string(st.text(0)) + "\n";
+        return out;
+    };
+    const std::string before = indexes();
+    EXPECT_THROW(deferred_indexes(conn, {"t"}), error); // outside a transaction: refused
+    {
+        transaction tx(conn);
+        deferred_indexes deferred(conn, {"t"});
+        EXPECT_EQ(deferred.count(), 2U);
+        const std::string during = indexes();
+        EXPECT_EQ(during.find("t_a:"), std::string::npos) << during;
+        EXPECT_EQ(during.find("t_ab:"), std::string::npos) << during;
+        EXPECT_NE(during.find("t_b: CREATE UNIQUE INDEX"), std::string::npos) << during; // unique ones stay
+        EXPECT_NE(during.find("other_x:"), std::string::npos) << during;                   // other tables' stay
+        EXPECT_THROW(conn.exec("INSERT INTO t (code, a, b) VALUES ('x', 'a', 1), ('x', 'b', 2)"), error); // still unique
+        conn.exec("INSERT INTO t (code, a, b) VALUES ('p', 'a', 1), ('q', 'b', 2)");
+        deferred.restore();
+        EXPECT_EQ(indexes(), before);
+        tx.commit();
+    }
+    EXPECT_EQ(conn.scalar_int("SELECT count(*) FROM t INDEXED BY t_ab WHERE a = 'b' AND b > 0"), 1);
+    {
+        transaction tx(conn);
+        deferred_indexes deferred(conn, {"t"});
+        conn.exec("INSERT INTO t (code, a, b) VALUES ('r', 'c', 3)");
+    } // rolled back without restore(): the indexes come back with the rows
+    EXPECT_EQ(indexes(), before);
+    EXPECT_EQ(conn.scalar_int("SELECT count(*) FROM t"), 2);
+    statement check = conn.prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.step());
+    EXPECT_EQ(check.text(0), "ok");
+}

@@ -534,3 +534,67 @@ TEST_F(imports_e2e, long_imports_show_progress_on_standard_error) {
     EXPECT_NE(r.output.find("import: 5000/12000 rows checked"), std::string::npos) << r.output.substr(0, 2000);
     EXPECT_NE(r.output.find("import: 12000/12000 rows checked"), std::string::npos) << r.output.substr(0, 2000);
 }
+
+// A batch of 2,000 rows or more, against a table not ten times larger, is written with its
+// secondary indexes dropped and sorted in again at the end, and the R*Trees of pins and
+// locations filled in one pass: the database after it must be the one row-by-row upkeep
+// leaves (same schema, consistent indexes, every R*Tree entry, the triggers' tables), and a
+// rejected batch must leave it as it was.
+TEST_F(imports_e2e, a_large_import_sorts_its_indexes_in_at_the_end_and_leaves_the_database_whole) {
+    const auto schema = [&] {
+        return text("SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10)) FROM "
+                    "(SELECT * FROM sqlite_master ORDER BY type, name)");
+    };
+    const std::string before = schema();
+    ASSERT_NE(before.find("index plots_adm3: CREATE INDEX"), std::string::npos);
+    ASSERT_NE(before.find("trigger gii_plots_pin: CREATE TRIGGER"), std::string::npos);
+
+    // Rejected: 2,400 good rows and one that is not (an unknown programme) change nothing.
+    std::string csv = "code,program,lat,lon\n";
+    for (int i = 0; i < 2400; ++i) {
+        char line[96];
+        std::snprintf(line, sizeof line, "P-%05d,HLM,%.6f,%.6f\n", i, 17.0 + (i % 50) * 0.0005, 99.80 + (i / 50) * 0.0005);
+        csv += line;
+    }
+    write(dir / "one-bad-row.csv", csv + "P-99999,XYZ,17.01,99.83\n");
+    auto r = import({(dir / "one-bad-row.csv").string()});
+    EXPECT_NE(r.exit_code, 0) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("line 2402"), std::string::npos) << r.output.substr(0, 2000);
+    EXPECT_EQ(count(), 0);
+    EXPECT_EQ(schema(), before);
+
+    // Accepted: 2,500 demo plots with pins and boundaries, through plotmap's own GeoPackage.
+    test::temp_dir other;
+    const std::string source = test::demo_database(other, 2500).string();
+    const std::string gpkg = (dir / "plots.gpkg").string();
+    ASSERT_EQ(test::run_command({PLOTMAP_BINARY, "export", "--db", source, "--format", "gpkg", gpkg}).exit_code, 0);
+    r = import({gpkg});
+    ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("rows: 2500; create 2500"), std::string::npos) << r.output.substr(0, 2000);
+    EXPECT_EQ(schema(), before);
+    EXPECT_EQ(text("PRAGMA integrity_check"), "ok"); // every index entry matches its row
+    for (const std::string column : {"pin", "location", "boundary"}) {
+        EXPECT_EQ(count(column + " IS NOT NULL"),
+                  count("id IN (SELECT pkid FROM idx_plots_" + column + ") AND " + column + " IS NOT NULL"))
+            << column;
+        EXPECT_EQ(text("SELECT count(*) FROM idx_plots_" + column), std::to_string(count(column + " IS NOT NULL"))) << column;
+        // Each box holds its geometry (R*Tree boxes are rounded outwards to floats).
+        EXPECT_EQ(count("id IN (SELECT pkid FROM idx_plots_" + column + " r WHERE r.pkid = plots.id AND r.xmin <= MbrMinX(" + column +
+                        ") AND r.xmax >= MbrMaxX(" + column + ") AND r.ymin <= MbrMinY(" + column + ") AND r.ymax >= MbrMaxY(" +
+                        column + "))"),
+                  count(column + " IS NOT NULL"))
+            << column;
+    }
+    EXPECT_EQ(text("SELECT count(*) FROM stage_changes"), "2500");
+    EXPECT_EQ(text("SELECT sum(plots) FROM plot_totals"), "2500");
+    // The indexes are used again: a bbox list through the R*Tree of pins finds what a scan does.
+    EXPECT_EQ(count("id IN (SELECT pkid FROM idx_plots_pin WHERE xmin >= 99 AND xmax <= 101 AND ymin >= 13 AND ymax <= 19)"),
+              count("pin IS NOT NULL AND X(pin) BETWEEN 99 AND 101 AND Y(pin) BETWEEN 13 AND 19"));
+
+    // The same file again (every row matched, nothing to write) still leaves it whole.
+    r = import({gpkg});
+    ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("rows: 2500; create 0, update 0, unchanged 2500"), std::string::npos) << r.output.substr(0, 2000);
+    EXPECT_EQ(schema(), before);
+    EXPECT_EQ(text("PRAGMA integrity_check"), "ok");
+}
