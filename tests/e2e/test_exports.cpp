@@ -250,6 +250,11 @@ TEST_F(exports_e2e, the_cli_exports_with_progress_and_personal_fields_unless_pub
     EXPECT_NE(summary.output.find("Extent: (99."), std::string::npos) << summary.output;
     const auto integrity = test::run_command({"/usr/bin/sqlite3", out, "PRAGMA integrity_check"});
     EXPECT_EQ(integrity.output, "ok\n");
+    // The bulk-loaded spatial index passes SQLite's own check; the count GDAL keeps is set.
+    const auto tree = test::run_command(
+        {"/usr/bin/sqlite3", out, "SELECT rtreecheck('rtree_plots_geom'), (SELECT count(*) FROM rtree_plots_geom), "
+                                  "(SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'plots')"});
+    EXPECT_EQ(tree.output, "ok|" + std::to_string(plots->size()) + "|" + std::to_string(plots->size()) + "\n");
     const std::string pub = (*dir / "public.shp.zip").string();
     ASSERT_EQ(test::run_command({PLOTMAP_BINARY, "export", "--db", *db, "--format", "shp.zip", "--adm1", "64", "--public", pub}).exit_code, 0);
     expect_matches_store(read_back("/vsizip/" + pub, "plots_polygons"), nobody);
