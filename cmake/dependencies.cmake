@@ -13,3 +13,5 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
 pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(FREETYPE REQUIRED IMPORTED_TARGET freetype2)
+# FlatBuffers' builder (header-only) for FlatGeobuf exports; no flatc, no generated code.
+find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffer_builder.h REQUIRED)

@@ -1,5 +1,6 @@
 #include "data/exporter.hpp"
 
+#include "data/flatgeobuf.hpp"
 #include "data/sqlite.hpp"
 #include "data/sqlite_rtree.hpp"
 #include "geo/error.hpp"
@@ -7,6 +8,7 @@
 #include "geo/text.hpp"
 #include "geo/wkb.hpp"
 
+#include <cpl_conv.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -790,6 +792,75 @@ std::int64_t export_gpkg(connection& conn, const export_options& o, const std::f
     return done;
 }
 
+// ---- FlatGeobuf: written directly ------------------------------------------------------------
+
+/// The header's CRS: WKT2 always, the EPSG number when there is one.
+flatgeobuf::crs_info fgb_crs(const geo::crs& crs) {
+    std::unique_ptr<std::remove_pointer_t<OGRSpatialReferenceH>, srs_deleter> srs(OSRNewSpatialReference(nullptr));
+    if (OSRSetFromUserInput(srs.get(), crs.id.c_str()) != OGRERR_NONE) throw error("GDAL does not know the CRS " + crs.id);
+    flatgeobuf::crs_info out;
+    const char* authority = OSRGetAuthorityName(srs.get(), nullptr);
+    const char* code = OSRGetAuthorityCode(srs.get(), nullptr);
+    if (authority != nullptr && code != nullptr && std::string_view(authority) == "EPSG") {
+        out.org = authority;
+        out.code = std::atoi(code);
+    }
+    if (const char* name = OSRGetName(srs.get())) out.name = name;
+    char* wkt = nullptr;
+    const char* const options[] = {"FORMAT=WKT2_2019", "MULTILINE=NO", nullptr};
+    if (OSRExportToWktEx(srs.get(), &wkt, options) == OGRERR_NONE && wkt != nullptr) out.wkt = wkt;
+    CPLFree(wkt);
+    return out;
+}
+
+std::int64_t export_fgb(connection& conn, const export_options& o, const std::filesystem::path& out, const export_progress& progress) {
+    register_gdal();
+    const geo::crs& crs = output_crs(o);
+    geo::transformer& t = geo::transformer_for(geo::crs84(), crs);
+    const std::vector<const field*> columns = export_fields(o);
+    std::vector<flatgeobuf::column> schema;
+    for (const field* f : columns) {
+        schema.push_back({f->name, f->type == field_type::text      ? flatgeobuf::column_type::text
+                                   : f->type == field_type::integer ? flatgeobuf::column_type::integer
+                                                                    : flatgeobuf::column_type::real});
+    }
+    flatgeobuf::writer writer(out, "plots", std::move(schema), fgb_crs(crs));
+    const std::int64_t total = progress ? count_plots(conn, o.query) : 0;
+    std::int64_t done = 0;
+    const names_map names(conn);
+    plot_query q = o.query;
+    q.admin_names = false;
+    std::vector<value> values(columns.size());
+    std::vector<flatgeobuf::property> properties(columns.size());
+    geo::multi_polygon projected;
+    for_each_plot_pipelined(conn, q, [&](const plot& p) {
+        const bool personal = personal_for(o, p);
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            values[i] = column_value(*columns[i], p, personal, names);
+            const value& v = values[i];
+            properties[i] = {v.null, v.integer, v.real, v.null ? std::string_view() : v.text()};
+        }
+        if (p.boundary) {
+            if (t.identity()) {
+                writer.add(*p.boundary, properties);
+            } else {
+                projected = *p.boundary;
+                t.apply(projected);
+                writer.add(projected, properties);
+            }
+        } else if (p.pin || p.location) {
+            writer.add(t.apply(p.pin ? *p.pin : *p.location), properties);
+        } else {
+            return; // never: the registry refuses a plot with neither pin nor boundary
+        }
+        ++done;
+        if (progress && (done % 10000 == 0 || done == total)) progress(done, total);
+    });
+    writer.finish();
+    if (progress && done == 0) progress(0, 0);
+    return done;
+}
+
 } // namespace
 
 export_format parse_export_format(std::string_view name) {
@@ -862,6 +933,7 @@ std::int64_t export_geojson(connection& conn, const export_options& o, const std
 
 std::int64_t export_plots(connection& conn, const export_options& o, const std::filesystem::path& out, const export_progress& progress) {
     if (o.format == export_format::gpkg) return export_gpkg(conn, o, out, progress);
+    if (o.format == export_format::fgb) return export_fgb(conn, o, out, progress);
     if (o.format != export_format::geojson) return export_with_gdal(conn, o, out, progress);
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(out.c_str(), "wb"), &std::fclose);
     if (!file) throw error("cannot write " + out.string());

@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
   libproj-dev proj-bin proj-data libgdal-dev gdal-bin libgeos-dev libvips-dev
-  nlohmann-json3-dev libprotozero-dev libsodium-dev libtomlplusplus-dev zlib1g-dev
+  nlohmann-json3-dev libprotozero-dev libflatbuffers-dev libsodium-dev libtomlplusplus-dev zlib1g-dev
   libfreetype-dev fonts-noto-core
 )
 if [[ "${1:-}" == "--with-test-tools" ]]; then

@@ -213,6 +213,12 @@ TEST_F(exports_e2e, crs_is_honoured_and_agrees_with_cs2cs) {
         EXPECT_NEAR(x, e, 0.001) << r.at("code");
         EXPECT_NEAR(y, n, 0.001) << r.at("code");
     }
+    // FlatGeobuf (plotmap's own writer) in the same CRS: the same positions as the GeoPackage.
+    std::map<std::string, std::string> gpkg_wkt;
+    for (const row& r : rows) gpkg_wkt[r.at("code")] = r.at("WKT");
+    const std::vector<row> fgb_rows = read_back(download("fgb", "adm1=64&crs=EPSG:32647"));
+    ASSERT_EQ(fgb_rows.size(), rows.size());
+    for (const row& r : fgb_rows) EXPECT_EQ(r.at("WKT"), gpkg_wkt.at(r.at("code"))) << r.at("code");
     const auto info = test::run_command({"/usr/bin/ogrinfo", "-ro", "-so", download("fgb", "adm1=64&crs=EPSG:24047"), "plots"});
     EXPECT_NE(info.output.find("Indian 1975 / UTM zone 47N"), std::string::npos) << info.output;
     EXPECT_EQ(test::http_request(server->port, "GET", "/api/v1/exports/plots.kml?crs=EPSG:32647").status, 400);
