@@ -24,7 +24,21 @@ void statement_finalizer::operator()(sqlite3_stmt* stmt) const noexcept { sqlite
 
 // ---- connection ---------------------------------------------------------------------------
 
+namespace {
+
+/// Process-wide SQLite settings, before SQLite's first use. Memory statistics off: with them
+/// every allocation of every connection takes one global mutex, which two threads writing and
+/// reading at once (an import, the server's pool) fight over; plotmap reads none of them.
+/// (Refused, harmlessly, if something initialised SQLite first.)
+void configure_sqlite() {
+    static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+    (void)configured;
+}
+
+} // namespace
+
 connection::connection(const std::string& path, mode m, int busy_timeout_ms) : path_(path) {
+    configure_sqlite();
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READWRITE;
     if (m == mode::create) flags |= SQLITE_OPEN_CREATE;
     sqlite3* raw = nullptr;
