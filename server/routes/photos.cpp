@@ -307,10 +307,7 @@ response progress(const context& ctx, const request& req, const path_params& par
     if (d.date.empty()) throw bad_request("date is required (YYYY-MM-DD, the day the stage was reached)");
     const data::progress_result r = ctx.plots.record_progress(plot_id, expected, d, editor_of(req));
     ctx.photos.link_to_progress(plot_id, photo_uids, r.event.uid, editor_of(req));
-    if (r.write.changed) {
-        ctx.tiles.plots_changed(r.write.previous_bounds);
-        ctx.tiles.plots_changed(data::bounds_of(r.write.record));
-    }
+    refresh_tiles(ctx, r.write);
     json event{{"uid", r.event.uid},       {"date", r.event.happened_on}, {"stage_from", opt(r.event.stage_from)},
                {"stage_to", r.event.stage_to}, {"note", opt(r.event.note)}, {"version", r.event.plot_version},
                {"recorded_at", r.event.recorded_at}, {"recorded_by", opt(r.event.recorded_by)}};

@@ -20,13 +20,6 @@ using nlohmann::json;
 constexpr std::array<std::string_view, 2> json_types{"application/json", "application/geo+json"};
 constexpr std::array<std::string_view, 2> patch_types{"application/merge-patch+json", "application/json"};
 
-/// Evicts the cached tiles showing the plot where it was and where it is now.
-void refresh_tiles(const context& ctx, const data::write_result& r) {
-    if (!r.created && !r.changed) return;
-    ctx.tiles.plots_changed(r.previous_bounds);
-    ctx.tiles.plots_changed(data::bounds_of(r.record));
-}
-
 /// What the caller may see of a plot.
 view view_of(const request& req, const data::plot& p) { return sees_personal(req, p) ? view::full : view::public_fields; }
 
@@ -159,6 +152,12 @@ response review_status(const context& ctx, const request& req, const path_params
 }
 
 } // namespace
+
+void refresh_tiles(const context& ctx, const data::write_result& r) {
+    if (!r.created && !r.changed) return;
+    ctx.tiles.plots_changed(r.previous_bounds);
+    ctx.tiles.plots_changed(data::bounds_of(r.record));
+}
 
 void add_plots(router& r, const context& ctx) {
     r.add("POST", "/api/v1/plots/{id}/review", access::edit,

@@ -8,7 +8,15 @@
 #include <string>
 #include <string_view>
 
+namespace plotmap::data {
+struct write_result;
+}
+
 namespace plotmap::server::routes {
+
+/// Evicts the cached tiles showing a written plot where it was and where it is now (nothing
+/// when the write changed nothing).
+void refresh_tiles(const context& ctx, const data::write_result& r);
 
 /// The base of every absolute link the server writes: server.public_url, else
 /// <scheme>://<host> of the request: http and the Host header, or with server.trust_proxy

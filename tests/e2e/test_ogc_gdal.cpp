@@ -41,10 +41,7 @@ protected:
         return r;
     }
 
-    static std::int64_t sql_count(const std::string& sql) {
-        data::connection c(*db, data::connection::mode::read_only);
-        return c.scalar_int(sql);
-    }
+    static std::int64_t sql_count(const std::string& sql) { return test::sql_count(*db, sql); }
 
     static std::int64_t feature_count(const std::string& output) {
         const auto at = output.find("Feature Count: ");

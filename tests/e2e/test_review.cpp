@@ -24,10 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t sql_count(const std::string& db, const std::string& sql) {
-    data::connection c(db, data::connection::mode::read_only);
-    return c.scalar_int(sql);
-}
+using test::sql_count;
 
 class review_e2e : public ::testing::Test {
 protected:

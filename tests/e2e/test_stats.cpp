@@ -21,11 +21,7 @@ namespace {
 
 using nlohmann::json;
 
-/// One number straight from the file, with SQL written here (not the server's).
-std::int64_t sql_count(const std::string& db, const std::string& sql) {
-    data::connection c(db, data::connection::mode::read_only);
-    return c.scalar_int(sql);
-}
+using test::sql_count;
 
 class stats_e2e : public ::testing::Test {
 protected:

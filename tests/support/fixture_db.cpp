@@ -54,6 +54,11 @@ std::filesystem::path demo_database(const temp_dir& dir, long long plots, const 
     return target;
 }
 
+std::int64_t sql_count(const std::string& db, const std::string& sql) {
+    data::connection c(db, data::connection::mode::read_only);
+    return c.scalar_int(sql);
+}
+
 geo::multi_polygon rect_m(double lon, double lat, double w, double h) {
     const geo::point sw{lon, lat};
     const geo::point se = geo::geodesic_destination(sw, 90, w);

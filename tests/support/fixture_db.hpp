@@ -6,6 +6,7 @@
 #include "geo/geometry.hpp"
 #include "temp_dir.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -26,6 +27,10 @@ std::filesystem::path fresh_database(const temp_dir& dir, const std::string& nam
 
 /// Like fresh_database, plus `plots` demo plots (seed 2566).
 std::filesystem::path demo_database(const temp_dir& dir, long long plots, const std::string& name = "plotmap.sqlite");
+
+/// One number straight from the database file `db`, with SQL written by the test (not the
+/// server's): what an answer is checked against.
+std::int64_t sql_count(const std::string& db, const std::string& sql);
 
 /// A rectangle of about w x h metres with its south-west corner at (lon, lat), as a boundary.
 geo::multi_polygon rect_m(double lon, double lat, double w, double h);
