@@ -1,5 +1,6 @@
 // The app's words in Thai (the default) and English. t(key, values) fills {name} slots; a key
 // missing in English falls back to Thai, and a missing key shows itself (so a test sees it).
+import { reasonWords } from '../../shared/review-reasons.js';
 
 const words = {
   th: {
@@ -161,12 +162,7 @@ const words = {
     review_step_returned: 'กลับไปรอตรวจเพราะมีการแก้ไข',
     review_sent: 'บันทึกการส่งตรวจแล้ว จะส่งเมื่อมีสัญญาณ',
     sent_back_title: 'แปลงที่ถูกส่งกลับให้แก้ไข ({n})',
-    reason_deed_no: 'เลขที่เอกสารสิทธิ์',
-    reason_deed_type: 'ประเภทเอกสารสิทธิ์',
-    reason_declared_area: 'เนื้อที่ตามเอกสาร',
-    reason_location: 'ตำแหน่ง',
-    reason_boundary: 'ขอบเขตแปลง',
-    reason_photos: 'ภาพถ่าย',
+    ...reasonWords.th,
     state_sent: 'ส่งแล้ว',
     timeline_after_send: 'แปลงนี้ยังไม่ถึงเซิร์ฟเวอร์: แสดงเฉพาะรายการที่รอส่ง',
     timeline_offline: 'ออฟไลน์: แสดงเฉพาะรายการที่รอส่ง',
@@ -357,12 +353,7 @@ const words = {
     review_step_returned: 'back for review after an edit',
     review_sent: 'Submission kept; it is sent when there is signal',
     sent_back_title: 'Plots sent back to fix ({n})',
-    reason_deed_no: 'deed number',
-    reason_deed_type: 'deed type',
-    reason_declared_area: 'declared area',
-    reason_location: 'location',
-    reason_boundary: 'boundary',
-    reason_photos: 'photos',
+    ...reasonWords.en,
     state_sent: 'sent',
     timeline_after_send: 'This plot has not reached the server yet: only what waits is shown',
     timeline_offline: 'Offline: only what waits is shown',

@@ -3,6 +3,8 @@
 // service worker so its caches hold them. The tile count is bounded: zooms are dropped from
 // the top until the district fits.
 
+import { bboxOf } from '../../shared/geometry.js';
+
 export const TILE_BUDGET = 2500;
 const GLYPH_RANGES = ['0-255', '3584-3839']; // Latin and the Thai block (U+0E00-U+0E7F)
 
@@ -53,23 +55,6 @@ export function pointInGeometry([px, py], geometry) {
     }
     return inside;
   });
-}
-
-/** [west, south, east, north] of a GeoJSON geometry. */
-export function bboxOf(geometry) {
-  const b = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      b[0] = Math.min(b[0], c[0]);
-      b[1] = Math.min(b[1], c[1]);
-      b[2] = Math.max(b[2], c[0]);
-      b[3] = Math.max(b[3], c[1]);
-    } else {
-      c.forEach(walk);
-    }
-  };
-  walk(geometry?.coordinates ?? []);
-  return Number.isFinite(b[0]) ? b : null;
 }
 
 /** The village number a search names ("หมู่ 3", "หมู่ที่ 3", "ม.3", "moo 3"), or null. */

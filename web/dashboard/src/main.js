@@ -11,6 +11,7 @@ import './dashboard.css';
 import maplibregl from 'maplibre-gl';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { NO_PLOTS, SHARE_STEPS, levelUnder, rai, reached, reachedShare, shareExpression } from './numbers.js';
+import { bboxOf } from '../../shared/geometry.js';
 import { startReview } from './review.js';
 import { language, setLanguage, t } from './words.js';
 
@@ -47,7 +48,7 @@ const state = {
 window.plotmapDashboard = state; // for the tests
 
 async function api(url, options = {}) {
-  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json', ...options.headers }, ...options });
+  const res = await fetch(url, { credentials: 'same-origin', ...options, headers: { Accept: 'application/json', ...options.headers } });
   const body = await res.json().catch(() => null);
   if (!res.ok) {
     const err = new Error(body?.detail ?? `HTTP ${res.status}`);
@@ -491,12 +492,8 @@ async function fitArea() {
   }
   try {
     const found = await api(`/collections/adm${area.length / 2}/items?limit=1&filter=${encodeURIComponent(`code = '${area}'`)}`);
-    const b = [Infinity, Infinity, -Infinity, -Infinity];
-    const walk = (c) => (typeof c[0] === 'number'
-      ? (b[0] = Math.min(b[0], c[0]), b[1] = Math.min(b[1], c[1]), b[2] = Math.max(b[2], c[0]), b[3] = Math.max(b[3], c[1]))
-      : c.forEach(walk));
-    walk(found.features[0].geometry.coordinates);
-    showBounds([[b[0], b[1]], [b[2], b[3]]]);
+    const b = bboxOf(found.features[0].geometry);
+    if (b) showBounds([[b[0], b[1]], [b[2], b[3]]]);
   } catch {
     // the numbers stand without the zoom
   }

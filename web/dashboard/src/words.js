@@ -1,4 +1,5 @@
 // The dashboard's words in Thai (first) and English.
+import { reasonWords } from '../../shared/review-reasons.js';
 const words = {
   th: {
     title: 'ความก้าวหน้าโคก หนอง นา',
@@ -68,12 +69,7 @@ const words = {
     note: 'หมายเหตุ',
     reason_why: 'ต้องแก้อะไร',
     reason_needed: 'ใส่เหตุผลอย่างน้อยหนึ่งข้อ',
-    reason_deed_no: 'เลขที่เอกสารสิทธิ์',
-    reason_deed_type: 'ประเภทเอกสารสิทธิ์',
-    reason_declared_area: 'เนื้อที่ตามเอกสาร',
-    reason_location: 'ตำแหน่ง',
-    reason_boundary: 'ขอบเขตแปลง',
-    reason_photos: 'ภาพถ่าย',
+    ...reasonWords.th,
     check_deed: 'มีประเภทและเลขที่เอกสารสิทธิ์',
     check_area: 'เนื้อที่ตามเอกสารตรงกับที่วัดได้',
     check_subdistrict: 'แปลงอยู่ในตำบลที่บันทึก',
@@ -178,12 +174,7 @@ const words = {
     note: 'Note',
     reason_why: 'what to fix',
     reason_needed: 'Give at least one reason',
-    reason_deed_no: 'deed number',
-    reason_deed_type: 'deed type',
-    reason_declared_area: 'declared area',
-    reason_location: 'location',
-    reason_boundary: 'boundary',
-    reason_photos: 'photos',
+    ...reasonWords.en,
     check_deed: 'deed type and number recorded',
     check_area: 'declared area matches the measured one',
     check_subdistrict: 'inside the recorded subdistrict',
