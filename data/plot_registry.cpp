@@ -17,12 +17,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <atomic>
-#include <map>
 #include <exception>
+#include <map>
 #include <random>
 #include <thread>
 

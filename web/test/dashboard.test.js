@@ -277,7 +277,11 @@ test('the war room: no controls, and it moves through the areas in scope with fr
   assert.equal(await page.isVisible('#fullscreen'), true);
   const loads = await page.evaluate(() => window.plotmapDashboard.loads);
   // The first district of Sukhothai with plots, then the next.
-  await page.waitForFunction(() => window.plotmapDashboard.path.length === 2, null, { timeout: 15000 });
+  // The path moves first; wait for that district's numbers too.
+  await page.waitForFunction(() => {
+    const d = window.plotmapDashboard;
+    return d.path.length === 2 && d.numbersOf === d.path[1].code;
+  }, null, { timeout: 15000 });
   const first = await page.evaluate(() => window.plotmapDashboard.path[1].code);
   assert.match(first, /^64\d\d$/);
   assert.equal(await cellNumber(page, '#total-plots strong'), sql(`SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '${first}'`));

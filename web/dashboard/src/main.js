@@ -42,6 +42,7 @@ const state = {
   trendChart: null,
   quality: null,
   loads: 0, // numbers loaded so far (the war room's refreshes, for the tests)
+  numbersOf: undefined, // the area whose numbers were loaded last (null: the whole scope)
   report: null, // the print view's report
   reportReady: false, // the print view is complete, its map picture included
 };
@@ -112,6 +113,7 @@ async function load() {
     return;
   }
   state.loads += 1;
+  state.numbersOf = parent ?? null; // whose numbers are on the screen (the war room moves on before they come)
   $('updated').textContent = t('updated', { time: new Date().toLocaleTimeString(language() === 'th' ? 'th-TH' : 'en-GB', { hour: '2-digit', minute: '2-digit' }) });
   writeUrl();
   render();
