@@ -25,8 +25,15 @@ TEST(qgis, adds_every_collection_a_filtered_layer_and_the_vector_tiles_and_draws
     const std::filesystem::path png = std::filesystem::temp_directory_path() / "plotmap-qgis-map.png";
     std::filesystem::remove(png);
 
+    // plotmap's own GeoPackage (bulk-loaded R*Tree) and FlatGeobuf (its own writer) files.
+    std::vector<std::string> files;
+    for (const std::string format : {"gpkg", "fgb"}) {
+        files.push_back((dir / ("plots." + format)).string());
+        const auto e = test::run_command({PLOTMAP_BINARY, "export", "--db", db, "--format", format, files.back()});
+        ASSERT_EQ(e.exit_code, 0) << e.output;
+    }
     const auto r = test::run_command({"/usr/bin/python3", PLOTMAP_SOURCE_DIR "/tests/qgis/qgis_client.py",
-                                      "http://127.0.0.1:" + std::to_string(server.port), png.string()},
+                                      "http://127.0.0.1:" + std::to_string(server.port), png.string(), files[0], files[1]},
                                      std::chrono::minutes(5), {"QT_QPA_PLATFORM=offscreen"});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto at = r.output.find("QGIS-RESULT ");
@@ -55,6 +62,18 @@ TEST(qgis, adds_every_collection_a_filtered_layer_and_the_vector_tiles_and_draws
     for (const json& field : layers["plots"]["fields"]) EXPECT_NE(field, "owner_name");
     EXPECT_TRUE(layers["tiles"].value("valid", false)) << layers["tiles"].dump();
     EXPECT_EQ(layers["tiles"]["crs"], "EPSG:3857");
+
+    // The export files open with every plot; a box filter through each file's index finds what
+    // a scan of every feature finds.
+    for (const std::string file : {"plots.gpkg", "plots.fgb"}) {
+        const json& seen = result["files"][file];
+        ASSERT_TRUE(seen.value("valid", false)) << file << ": " << seen.dump();
+        EXPECT_EQ(seen["features"], expected.at("pins")) << file;
+        EXPECT_EQ(seen["with_geometry"], expected.at("pins")) << file;
+        EXPECT_TRUE(seen["crs"] == "OGC:CRS84" || seen["crs"] == "EPSG:4326") << file << ": " << seen["crs"];
+        EXPECT_GT(seen["in_box"].get<int>(), 0) << file;
+        EXPECT_EQ(seen["in_box"], seen["in_box_scan"]) << file;
+    }
 
     // The map around a plot has the plot in it (red pixels) and the subdistricts behind it.
     ASSERT_TRUE(std::filesystem::exists(png));

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Real QGIS (Debian's python3-qgis, headless) as a GIS officer uses it against plotmap:
 an OGC API Features layer per collection, a filtered layer, the XYZ vector-tile layer, and a
-rendered map. Prints one JSON object with what QGIS saw; tests/e2e/test_qgis.cpp checks it.
+rendered map; and plotmap's export files (GeoPackage, FlatGeobuf) opened as files, with a box
+filter through each file's own spatial index against a scan. Prints one JSON object with what
+QGIS saw; tests/e2e/test_qgis.cpp checks it.
 
-Usage: qgis_client.py BASE_URL OUT_PNG
+Usage: qgis_client.py BASE_URL OUT_PNG [EXPORT_FILE ...]
 """
 import json
 import os
@@ -18,6 +20,7 @@ from qgis.core import (  # noqa: E402  (the environment must be set first)
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsFeatureRequest,
     QgsFillSymbol,
     QgsMapRendererSequentialJob,
     QgsMapSettings,
@@ -29,7 +32,7 @@ from qgis.core import (  # noqa: E402  (the environment must be set first)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
-base, out_png = sys.argv[1], sys.argv[2]
+base, out_png, export_files = sys.argv[1], sys.argv[2], sys.argv[3:]
 app = QgsApplication([], False)
 app.initQgis()
 result = {"qgis": app.applicationVersion() if hasattr(app, "applicationVersion") else "", "layers": {}}
@@ -103,6 +106,23 @@ for y in range(image.height()):
             plot_pixels += 1
 result["map"] = {"png": out_png, "pixels": image.width() * image.height(), "drawn": drawn, "plot_pixels": plot_pixels,
                  "district": district}
+
+# Export files as a GIS officer opens them (Layer > Add Vector Layer): every feature, and a box
+# filter, which the OGR provider answers through the file's spatial index (R*Tree, packed
+# Hilbert R-tree), against the same box tested on every feature.
+result["files"] = {}
+for path in export_files:
+    layer = QgsVectorLayer(path, os.path.basename(path), "ogr")
+    seen = describe(layer)
+    if layer.isValid():
+        # A thin strip across the first plot's middle, a degree wide: it cuts through plots,
+        # so an index box that does not hold its plot shows up as a missing feature.
+        first = next(layer.getFeatures(), None)
+        middle = first.geometry().boundingBox().center() if first is not None else None
+        box = QgsRectangle(middle.x() - 0.5, middle.y() - 1e-7, middle.x() + 0.5, middle.y() + 1e-7) if middle else QgsRectangle(99, 16, 100, 17)
+        seen["in_box"] = sum(1 for _ in layer.getFeatures(QgsFeatureRequest().setFilterRect(box)))
+        seen["in_box_scan"] = sum(1 for f in layer.getFeatures() if f.hasGeometry() and f.geometry().boundingBox().intersects(box))
+    result["files"][os.path.basename(path)] = seen
 
 print("QGIS-RESULT " + json.dumps(result), flush=True)
 QgsProject.instance().removeAllMapLayers()
