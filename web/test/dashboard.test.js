@@ -285,7 +285,11 @@ test('the war room: no controls, and it moves through the areas in scope with fr
   const first = await page.evaluate(() => window.plotmapDashboard.path[1].code);
   assert.match(first, /^64\d\d$/);
   assert.equal(await cellNumber(page, '#total-plots strong'), sql(`SELECT count(*) FROM plots WHERE deleted_at IS NULL AND adm2 = '${first}'`));
-  await page.waitForFunction((c) => window.plotmapDashboard.path[1]?.code !== c, first, { timeout: 15000 });
+  // Then the next area, with its numbers (at least two loads since the first screen).
+  await page.waitForFunction((c) => {
+    const d = window.plotmapDashboard;
+    return d.path[1]?.code !== c && d.numbersOf === (d.path.at(-1)?.code ?? null);
+  }, first, { timeout: 15000 });
   assert.ok(await page.evaluate(() => window.plotmapDashboard.loads) >= loads + 2);
   await page.waitForFunction(() => window.plotmapDashboard.map.loaded() && window.plotmapDashboard.map.areTilesLoaded());
   await page.screenshot({ path: join(shots, 'dashboard-warroom-th.png') });
