@@ -162,17 +162,10 @@ void writer::add(const geo::multi_polygon& g, const std::vector<property>& prope
         b.parts.emplace_back(fbb.EndTable(start));
     }
     const auto parts = fbb.CreateVector(b.parts);
-    auto start = fbb.StartTable();
+    const auto start = fbb.StartTable();
     fbb.AddOffset(slot(geometry_field::parts), parts);
     fbb.AddElement<std::uint8_t>(slot(geometry_field::type), type_multi_polygon, type_unknown);
-    const flatbuffers::Offset<void> geometry(fbb.EndTable(start));
-    encode_properties(properties_, columns_, properties);
-    const auto props = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(properties_.data()), properties_.size());
-    start = fbb.StartTable();
-    fbb.AddOffset(slot(feature_field::geometry), geometry);
-    fbb.AddOffset(slot(feature_field::properties), props);
-    fbb.FinishSizePrefixed(flatbuffers::Offset<void>(fbb.EndTable(start)));
-    spool(fbb.GetBufferPointer(), fbb.GetSize(), geo::envelope(g));
+    spool(fbb.EndTable(start), properties, geo::envelope(g));
 }
 
 void writer::add(geo::point g, const std::vector<property>& properties) {
@@ -180,20 +173,22 @@ void writer::add(geo::point g, const std::vector<property>& properties) {
     fbb.Clear();
     const std::array<double, 2> xy{g.x, g.y};
     const auto coordinates = fbb.CreateVector(xy.data(), xy.size());
-    auto start = fbb.StartTable();
+    const auto start = fbb.StartTable();
     fbb.AddOffset(slot(geometry_field::xy), coordinates);
     fbb.AddElement<std::uint8_t>(slot(geometry_field::type), type_point, type_unknown);
-    const flatbuffers::Offset<void> geometry(fbb.EndTable(start));
-    encode_properties(properties_, columns_, properties);
-    const auto props = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(properties_.data()), properties_.size());
-    start = fbb.StartTable();
-    fbb.AddOffset(slot(feature_field::geometry), geometry);
-    fbb.AddOffset(slot(feature_field::properties), props);
-    fbb.FinishSizePrefixed(flatbuffers::Offset<void>(fbb.EndTable(start)));
-    spool(fbb.GetBufferPointer(), fbb.GetSize(), geo::bbox{g.x, g.y, g.x, g.y});
+    spool(fbb.EndTable(start), properties, geo::bbox{g.x, g.y, g.x, g.y});
 }
 
-void writer::spool(const void* bytes, std::size_t size, const geo::bbox& box) {
+void writer::spool(std::uint32_t geometry, const std::vector<property>& properties, const geo::bbox& box) {
+    auto& fbb = fbb_->fbb;
+    encode_properties(properties_, columns_, properties);
+    const auto props = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(properties_.data()), properties_.size());
+    const auto start = fbb.StartTable();
+    fbb.AddOffset(slot(feature_field::geometry), flatbuffers::Offset<void>(geometry));
+    fbb.AddOffset(slot(feature_field::properties), props);
+    fbb.FinishSizePrefixed(flatbuffers::Offset<void>(fbb.EndTable(start)));
+    const void* bytes = fbb.GetBufferPointer();
+    const std::size_t size = fbb.GetSize();
     if (std::fwrite(bytes, 1, size, scratch_.get()) != size) {
         throw error("cannot write " + scratch_path_.string() + ": " + std::strerror(errno));
     }

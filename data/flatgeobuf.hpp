@@ -68,7 +68,9 @@ private:
     struct file_closer {
         void operator()(std::FILE* f) const noexcept { std::fclose(f); }
     };
-    void spool(const void* bytes, std::size_t size, const geo::bbox& box);
+    /// Finishes the feature whose geometry table (at `geometry`) is in the builder, with its
+    /// properties, and appends it to the scratch file.
+    void spool(std::uint32_t geometry, const std::vector<property>& properties, const geo::bbox& box);
     void write_out(std::FILE* f, const void* bytes, std::size_t size);
 
     std::filesystem::path out_, scratch_path_;
