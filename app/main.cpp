@@ -8,7 +8,7 @@
 #include "data/exporter.hpp"
 #include "data/importer.hpp"
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/store.hpp"
 #include "data/users.hpp"
 #include "geo/crs.hpp"

@@ -6,7 +6,7 @@
 //
 // Usage: bench_load --port P --pid PID --db FILE --token T [--seconds S] [--clients C]
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 #include "http_client.hpp"

@@ -6,7 +6,7 @@
 // Plots are placed 100 m north-east of existing pins, so admin lookup, code numbering and
 // overlap checks do real work.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/wkb.hpp"
 #include "http_client.hpp"

@@ -6,7 +6,7 @@
 //   --dump DIR  also writes every plotmap tile to DIR/z/x/y.mvt and DIR/urls.txt (for the
 //               cached run with wrk against nginx serving the same bytes).
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 #include "http_client.hpp"

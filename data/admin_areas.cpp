@@ -1,6 +1,6 @@
 #include "data/admin_areas.hpp"
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "geo/geojson.hpp"
 #include "geo/wkb.hpp"

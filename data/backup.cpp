@@ -3,7 +3,8 @@
 #include "data/clock.hpp"
 #include "data/photos.hpp"
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
+#include "data/sqlite/driver.hpp"
 #include "geo/error.hpp"
 
 #include <sqlite3.h>
@@ -17,12 +18,12 @@ namespace {
 
 /// Copies every page of `from` into `to` in one step, so the copy is one snapshot.
 void copy_pages(connection& from, connection& to, const std::string& what) {
-    sqlite3_backup* b = sqlite3_backup_init(to.handle(), "main", from.handle(), "main");
-    if (b == nullptr) to.fail(sqlite3_errcode(to.handle()), what);
+    sqlite3_backup* b = sqlite3_backup_init(sqlite::handle(to), "main", sqlite::handle(from), "main");
+    if (b == nullptr) sqlite::fail(to, sqlite3_errcode(sqlite::handle(to)), what);
     const int step = sqlite3_backup_step(b, -1);
     const int finish = sqlite3_backup_finish(b);
-    if (step != SQLITE_DONE) to.fail(step, what);
-    if (finish != SQLITE_OK) to.fail(finish, what);
+    if (step != SQLITE_DONE) sqlite::fail(to, step, what);
+    if (finish != SQLITE_OK) sqlite::fail(to, finish, what);
 }
 
 /// An SQL identifier in double quotes.

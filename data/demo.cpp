@@ -5,7 +5,7 @@
 #include "data/pin_clusters.hpp"
 #include "data/plot_store.hpp"
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/tile_index.hpp"
 #include "data/uuid.hpp"
 #include "geo/error.hpp"

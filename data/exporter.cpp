@@ -1,8 +1,8 @@
 #include "data/exporter.hpp"
 
 #include "data/flatgeobuf.hpp"
-#include "data/sqlite.hpp"
-#include "data/sqlite_rtree.hpp"
+#include "data/database.hpp"
+#include "data/sqlite/rtree.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
 #include "geo/text.hpp"
@@ -660,7 +660,7 @@ void gpkg_geometry(std::string& out, const std::string& wkb, std::int32_t srs_id
 /// GeoPackage export. GDAL makes the file (metadata tables, the SRS, the layer and its
 /// columns, the empty spatial index with its triggers), exactly as ogr2ogr leaves them; the
 /// rows go through one prepared INSERT, without an OGR feature per plot, and the spatial index
-/// is bulk-loaded once they are in (data/sqlite_rtree.hpp): GDAL's own fills it a row at a
+/// is bulk-loaded once they are in (data/sqlite/rtree.hpp): GDAL's own fills it a row at a
 /// time, more than half of a million-plot export.
 std::int64_t export_gpkg(connection& conn, const export_options& o, const std::filesystem::path& out, const export_progress& progress) {
     register_gdal();
@@ -731,7 +731,7 @@ std::int64_t export_gpkg(connection& conn, const export_options& o, const std::f
                      -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
     std::vector<value> values(columns.size());
     std::string blob;
-    std::vector<rtree_box> boxes;
+    std::vector<sqlite::rtree_box> boxes;
     boxes.reserve(static_cast<std::size_t>(total));
     for_each_plot_pipelined(conn, q, [&](const plot& p) {
         sqlite3_stmt* st = insert.get();
@@ -740,7 +740,7 @@ std::int64_t export_gpkg(connection& conn, const export_options& o, const std::f
             gpkg_geometry(blob, geometry->wkb, srs_id, geometry->polygon ? &geometry->box : nullptr);
             sqlite3_bind_blob(st, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
             const geo::bbox& box = geometry->box;
-            boxes.push_back(rtree_box_of(p.id, box.min_x, box.min_y, box.max_x, box.max_y));
+            boxes.push_back(sqlite::rtree_box_of(p.id, box.min_x, box.min_y, box.max_x, box.max_y));
             extent = {std::min(extent.min_x, box.min_x), std::min(extent.min_y, box.min_y), std::max(extent.max_x, box.max_x),
                       std::max(extent.max_y, box.max_y)};
         } else {
@@ -769,7 +769,7 @@ std::int64_t export_gpkg(connection& conn, const export_options& o, const std::f
         if (progress && (done % 10000 == 0 || done == total)) progress(done, total);
     });
     insert.reset();
-    bulk_load_rtree(db.get(), rtree, std::move(boxes));
+    sqlite::bulk_load_rtree(db.get(), rtree, std::move(boxes));
     {
         // GDAL's count triggers add to a NULL count (unknown) for a layer it made empty.
         auto st = prepare("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = 'plots'");

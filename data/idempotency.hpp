@@ -4,7 +4,7 @@
 // back instead of a duplicate or a false conflict. Keys belong to the user who sent them and
 // are kept for a configured time.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 
 #include <cstdint>
 #include <optional>

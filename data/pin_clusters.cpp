@@ -1,6 +1,6 @@
 #include "data/pin_clusters.hpp"
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 

@@ -4,7 +4,7 @@
 #include "data/clock.hpp"
 #include "data/pin_clusters.hpp"
 #include "data/review.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/store.hpp"
 #include "data/tile_index.hpp"
 #include "data/uuid.hpp"

@@ -1,6 +1,6 @@
 #include "data/plot_store.hpp"
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/overlay.hpp"
 #include "geo/wkb.hpp"

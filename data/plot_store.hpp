@@ -4,7 +4,7 @@
 
 #include "data/cql2.hpp"
 #include "data/plot.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 
 #include <functional>
 #include <optional>

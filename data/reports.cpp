@@ -3,7 +3,7 @@
 #include "data/clock.hpp"
 #include "data/plot_store.hpp"
 #include "data/review.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
 #include "geo/text.hpp"

@@ -1,7 +1,7 @@
 #include "data/review.hpp"
 
 #include "data/plot_store.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "geo/text.hpp"
 #include "geo/wkb.hpp"

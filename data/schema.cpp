@@ -1,7 +1,7 @@
 #include "data/schema.hpp"
 
 #include "data/pin_clusters.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/tile_index.hpp"
 #include "geo/error.hpp"
 

@@ -1,6 +1,6 @@
 #include "data/stats.hpp"
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 
 #include <algorithm>

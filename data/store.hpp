@@ -3,7 +3,7 @@
 // through, and a pool of reader connections (WAL lets them read while the writer writes).
 // Blocking: call from worker threads, never from an io thread.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 
 #include <chrono>
 #include <condition_variable>

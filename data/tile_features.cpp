@@ -1,6 +1,6 @@
 #include "data/tile_features.hpp"
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/tile_index.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"

@@ -1,7 +1,7 @@
 #include "data/tile_index.hpp"
 
 #include "data/plot_store.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 

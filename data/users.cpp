@@ -1,12 +1,11 @@
 #include "data/users.hpp"
 
 #include "data/clock.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "geo/text.hpp"
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -81,7 +80,7 @@ user read_user(const statement& st) {
 }
 
 void require_changed(connection& c, std::string_view username) {
-    if (sqlite3_changes(c.handle()) == 0) throw not_found("no user named \"" + geo::utf8_prefix(username, 64) + "\"");
+    if (c.changes() == 0) throw not_found("no user named \"" + geo::utf8_prefix(username, 64) + "\"");
 }
 
 /// The user columns every credential lookup starts with: id, username, role, scope.
@@ -171,7 +170,7 @@ user add_user(connection& c, const new_user& u, const std::optional<std::string>
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING");
     st.bind(1, u.username).bind(2, role_name(u.role)).bind(3, u.scope).bind(4, hash).bind(5, now_utc()).bind(6, created_by);
     st.run();
-    if (sqlite3_changes(c.handle()) == 0) throw conflict("a user named \"" + u.username + "\" already exists");
+    if (c.changes() == 0) throw conflict("a user named \"" + u.username + "\" already exists");
     return find_user(c, u.username);
 }
 
@@ -305,7 +304,7 @@ int end_sessions(connection& c, std::int64_t user_id) {
     statement st(c, "UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL AND expires_at > ?2");
     st.bind(1, user_id).bind(2, now);
     st.run();
-    return sqlite3_changes(c.handle());
+    return static_cast<int>(c.changes());
 }
 
 namespace {

@@ -8,7 +8,7 @@ set -euo pipefail
 # depends on it, so a newer libboostX-dev would conflict.
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  libboost-dev libsqlite3-dev sqlite3 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
+  libboost-dev libsqlite3-dev sqlite3 libpq-dev libspatialite-dev libsqlite3-mod-spatialite spatialite-bin
   libproj-dev proj-bin proj-data libgdal-dev gdal-bin libgeos-dev libvips-dev
   nlohmann-json3-dev libprotozero-dev libflatbuffers-dev libsodium-dev libtomlplusplus-dev zlib1g-dev
   libfreetype-dev fonts-noto-core
@@ -21,10 +21,14 @@ if [[ "${1:-}" == "--with-test-tools" ]]; then
   packages+=(python3-qgis qgis-providers)
   # clang with its sanitizer and libFuzzer runtimes for the sanitizer build (build/sanitize).
   packages+=(clang libclang-rt-14-dev)
+  # PostgreSQL + PostGIS: the test setup starts a throwaway cluster (tests/support/postgres.sh)
+  # and runs the data, server and end-to-end tests on it as well; nginx for the
+  # several-servers test.
+  packages+=(postgresql-15 postgresql-15-postgis-3 nginx-light)
 fi
 if [[ "${1:-}" == "--with-bench-tools" ]]; then
   # The peers the benchmarks in bench/ run side by side with plotmap.
-  packages+=(libpq-dev postgresql postgresql-15-postgis-3 nginx-light wrk sqlite3 curl time libvips-tools)
+  packages+=(postgresql postgresql-15-postgis-3 nginx-light wrk sqlite3 curl time libvips-tools)
 fi
 # The web pages' npm packages need node and npm.
 command -v node >/dev/null || packages+=(nodejs)

@@ -1,7 +1,7 @@
 #include "config/config.hpp"
 #include "data/admin_areas.hpp"
 #include "data/plot_store.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "geo/error.hpp"
 

@@ -1,6 +1,6 @@
 #include "data/backup.hpp"
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "geo/error.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "data/cql2.hpp"
 #include "data/plot_store.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "temp_dir.hpp"
 

@@ -1,6 +1,6 @@
 #include "data/admin_areas.hpp"
 #include "data/demo.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "geo/error.hpp"
 #include "geo/geodesic.hpp"

@@ -1,6 +1,6 @@
 #include "data/pin_clusters.hpp"
 #include "data/plot_registry.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/store.hpp"
 #include "fixture_db.hpp"
 #include "geo/tile_math.hpp"

@@ -4,7 +4,7 @@
 
 #include "data/plot_registry.hpp"
 #include "data/reports.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/stats.hpp"
 #include "data/store.hpp"
 #include "fixture_db.hpp"

@@ -1,5 +1,5 @@
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/error.hpp"
 #include "temp_dir.hpp"
 

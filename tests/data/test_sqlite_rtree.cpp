@@ -2,8 +2,9 @@
 // window queries through the virtual table against a scan, and inserts and deletes through
 // the virtual table afterwards.
 
-#include "data/sqlite.hpp"
-#include "data/sqlite_rtree.hpp"
+#include "data/database.hpp"
+#include "data/sqlite/driver.hpp"
+#include "data/sqlite/rtree.hpp"
 #include "geo/error.hpp"
 #include "temp_dir.hpp"
 
@@ -13,6 +14,7 @@
 
 using namespace plotmap;
 using namespace plotmap::data;
+using namespace plotmap::data::sqlite;
 
 namespace {
 
@@ -58,7 +60,7 @@ TEST(sqlite_rtree, a_bulk_loaded_tree_answers_as_a_scan_does_and_takes_writes_af
                 .bind(5, static_cast<double>(b.max_y))
                 .run();
         }
-        bulk_load_rtree(conn.handle(), "r", boxes);
+        bulk_load_rtree(sqlite::handle(conn), "r", boxes);
         tx.commit();
     }
     EXPECT_EQ(rtreecheck(conn, "r"), "ok");
@@ -100,12 +102,12 @@ TEST(sqlite_rtree, a_few_boxes_fit_the_root_and_a_tree_in_use_is_refused) {
     test::temp_dir dir;
     connection conn((dir / "a.sqlite").string(), connection::mode::create);
     conn.exec("CREATE VIRTUAL TABLE r USING rtree(id, minx, maxx, miny, maxy)");
-    bulk_load_rtree(conn.handle(), "r", {}); // nothing to load: still an empty, working tree
+    bulk_load_rtree(sqlite::handle(conn), "r", {}); // nothing to load: still an empty, working tree
     EXPECT_EQ(rtreecheck(conn, "r"), "ok");
-    bulk_load_rtree(conn.handle(), "r", {rtree_box_of(5, 1, 2, 3, 4), rtree_box_of(6, 2, 3, 4, 5)});
+    bulk_load_rtree(sqlite::handle(conn), "r", {rtree_box_of(5, 1, 2, 3, 4), rtree_box_of(6, 2, 3, 4, 5)});
     EXPECT_EQ(rtreecheck(conn, "r"), "ok");
     EXPECT_EQ(conn.scalar_int("SELECT count(*) FROM r_node"), 1);
     EXPECT_EQ(conn.scalar_int("SELECT id FROM r WHERE minx <= 1.5 AND maxx >= 1.5"), 5);
-    EXPECT_THROW(bulk_load_rtree(conn.handle(), "r", {rtree_box_of(7, 0, 0, 1, 1)}), error);
-    EXPECT_THROW(bulk_load_rtree(conn.handle(), "missing", {}), error);
+    EXPECT_THROW(bulk_load_rtree(sqlite::handle(conn), "r", {rtree_box_of(7, 0, 0, 1, 1)}), error);
+    EXPECT_THROW(bulk_load_rtree(sqlite::handle(conn), "missing", {}), error);
 }

@@ -1,5 +1,5 @@
 #include "data/clock.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/users.hpp"
 #include "fixture_db.hpp"
 #include "geo/error.hpp"

@@ -3,7 +3,7 @@
 // API tokens (read-only, scoped, ?token=), CSRF, sign-in and request rate limits, body and
 // connection limits, attribution, and credentials never in logs or the database.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

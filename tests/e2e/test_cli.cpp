@@ -1,6 +1,6 @@
 // The real plotmap binary as a person runs it: messages, exit codes, init, demo, kill -9.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/schema.hpp"
 #include "fixture_db.hpp"
 #include "process.hpp"

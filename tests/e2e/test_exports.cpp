@@ -2,7 +2,7 @@
 // every format's count, attributes (Thai text) and coordinates against the store; CRS
 // (checked with PROJ's cs2cs); Shapefile sidecars; personal fields by audience and scope.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

@@ -3,7 +3,7 @@
 // no duplicates on re-import, Thai text (including TIS-620 Shapefiles without a .cpg),
 // coordinates against PROJ's cs2cs, and the upload's roles and scopes.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

@@ -3,7 +3,7 @@
 // filters by bbox; coordinates match the store in CRS84 and, checked with PROJ's cs2cs, in
 // EPSG:32647.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

@@ -2,7 +2,7 @@
 // (EXIF orientation and GPS included), uploaded as multipart bodies, served back, checked
 // by decoding them; hostile files; retries; scope; kill -9 during uploads; the timeline.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/users.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"

@@ -5,7 +5,7 @@
 // The client is tests/qgis/qgis_client.py; scripts/install-deps.sh --with-test-tools
 // installs QGIS.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "process.hpp"
 #include "running_server.hpp"

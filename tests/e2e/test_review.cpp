@@ -4,7 +4,7 @@
 // filter, OGC API items with a CQL2 filter, vector tiles (read by GDAL's MVT driver), CSV
 // exports, the stats' by_review and the monthly report, each against SQL on the same file.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

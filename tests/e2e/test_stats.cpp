@@ -3,7 +3,7 @@
 // change shows on the next call, scopes hold (a district officer never sees another
 // district's numbers), and bad parameters get 400.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "http_client.hpp"
 #include "process.hpp"

@@ -3,7 +3,7 @@
 // cases), OpenAPI, HTML, and counts and coordinates checked against SQL on the same file.
 
 #include "app_fixture.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "geo/crs.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Tiles through app::handle with a real database, decoded with GDAL's MVT driver.
 
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "app_fixture.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"

@@ -4,7 +4,7 @@
 #include "data/admin_areas.hpp"
 #include "data/demo.hpp"
 #include "data/schema.hpp"
-#include "data/sqlite.hpp"
+#include "data/database.hpp"
 #include "data/users.hpp"
 #include "geo/geodesic.hpp"
 

@@ -1,6 +1,9 @@
 #pragma once
-// RAII owners for SQLite handles, with SpatiaLite initialised on every connection.
-// Every sqlite3* and sqlite3_stmt* in plotmap lives inside one of these types.
+// Connections and statements, whichever backend holds the data (data/driver.hpp): SQLite +
+// SpatiaLite for a file path, PostgreSQL + PostGIS for a postgresql:// URL. Every sqlite3*
+// and PGconn* lives inside a backend folder, behind these types.
+
+#include "data/driver.hpp"
 
 #include <cstdint>
 #include <initializer_list>
@@ -11,96 +14,105 @@
 #include <unordered_map>
 #include <vector>
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace plotmap::data {
 
-struct sqlite_closer {
-    void operator()(sqlite3* db) const noexcept;
-};
-struct spatialite_cache_releaser {
-    void operator()(void* cache) const noexcept;
-};
-struct statement_finalizer {
-    void operator()(sqlite3_stmt* stmt) const noexcept;
-};
-
-class connection;
-
-/// A prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite).
 namespace cql2 {
 struct sql_filter;
 }
 
+/// Whether `location` names a PostgreSQL database (a postgresql:// or postgres:// URL).
+[[nodiscard]] bool is_postgresql_url(std::string_view location) noexcept;
+
+class connection;
+
+/// A prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite);
+/// parameters are written SQLite's way (`?`, `?NNN`, `:name`) for every backend.
 class statement {
 public:
     /// Prepares `sql`, or takes a statement of the same text the connection kept from an
     /// earlier use (parsing and planning cost more than many lookups themselves).
     statement(connection& conn, std::string_view sql);
-    /// Hands the statement back to its connection, reset and unbound, for the next use.
-    ~statement();
     statement(statement&&) noexcept = default;
     statement& operator=(statement&&) noexcept = delete;
     statement(const statement&) = delete;
     statement& operator=(const statement&) = delete;
+    ~statement() = default;
 
-    statement& bind(int index, std::int64_t value);
+    statement& bind(int index, std::int64_t value) {
+        impl_->bind_int64(index, value);
+        return *this;
+    }
     statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
-    statement& bind(int index, double value);
-    statement& bind(int index, std::string_view text);
+    statement& bind(int index, double value) {
+        impl_->bind_double(index, value);
+        return *this;
+    }
+    statement& bind(int index, std::string_view text) {
+        impl_->bind_text(index, text);
+        return *this;
+    }
     statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
     statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
-    statement& bind(int index, std::nullptr_t);
+    statement& bind(int index, std::nullptr_t) {
+        impl_->bind_null(index);
+        return *this;
+    }
     template <typename T>
     statement& bind(int index, const std::optional<T>& value) {
         return value ? bind(index, *value) : bind(index, nullptr);
     }
-    statement& bind_blob(int index, std::string_view bytes);
+    statement& bind_blob(int index, std::string_view bytes) {
+        impl_->bind_blob(index, bytes);
+        return *this;
+    }
     /// Index of a named parameter (":name"), 0 if the statement has none of that name.
-    [[nodiscard]] int parameter_index(const char* name) const;
+    [[nodiscard]] int parameter_index(const char* name) const { return impl_->parameter_index(name); }
 
     /// Runs one step. @returns true while a row is available.
-    /// @throws busy on SQLITE_BUSY, conflict on a constraint violation, store_error otherwise.
-    bool step();
+    /// @throws busy when the database is locked, conflict on a constraint violation,
+    /// store_error otherwise.
+    bool step() { return impl_->step(); }
     /// Steps to completion, for statements that return no rows.
-    void run();
+    void run() {
+        while (step()) {
+        }
+    }
     /// Rewinds and clears bindings so the statement can be reused.
-    void reset();
+    void reset() { impl_->reset(); }
 
-    [[nodiscard]] bool is_null(int column) const;
-    [[nodiscard]] std::int64_t int64(int column) const;
-    [[nodiscard]] double real(int column) const;
+    [[nodiscard]] bool is_null(int column) const { return impl_->is_null(column); }
+    [[nodiscard]] std::int64_t int64(int column) const { return impl_->int64(column); }
+    [[nodiscard]] double real(int column) const { return impl_->real(column); }
     /// Text of a column; empty for NULL. Valid until the next step/reset.
-    [[nodiscard]] std::string_view text(int column) const;
-    [[nodiscard]] std::string_view blob(int column) const;
-    [[nodiscard]] std::optional<std::string> optional_text(int column) const;
+    [[nodiscard]] std::string_view text(int column) const { return impl_->text(column); }
+    [[nodiscard]] std::string_view blob(int column) const { return impl_->blob(column); }
+    [[nodiscard]] std::optional<std::string> optional_text(int column) const {
+        if (is_null(column)) return std::nullopt;
+        return std::string(text(column));
+    }
 
 private:
-    connection* conn_;
-    std::string sql_;
-    std::unique_ptr<sqlite3_stmt, statement_finalizer> stmt_;
+    std::unique_ptr<driver::statement> impl_;
 };
 
-/// One SQLite connection with SpatiaLite loaded and plotmap's pragmas applied.
+/// One connection to the database at a location: an SQLite file (SpatiaLite loaded, pragmas
+/// of docs/storage.md) or a postgresql:// URL (PostGIS).
 class connection {
 public:
-    enum class mode {
-        create,     ///< read-write, creating the file if missing (init)
-        read_write, ///< read-write, the file must exist (the writer)
-        read_only,  ///< query_only, the file must exist (readers)
-    };
+    using mode = open_mode;
 
-    /// Opens `path`. Pragmas (see docs/storage.md): WAL, synchronous=FULL, foreign keys on,
-    /// busy timeout as given.
-    /// @throws store_error naming the file if it cannot be opened.
-    connection(const std::string& path, mode m, int busy_timeout_ms = 5000);
+    /// Opens `location` (a file path or a postgresql:// URL).
+    /// @throws store_error naming the database if it cannot be opened.
+    connection(const std::string& location, mode m, int busy_timeout_ms = 5000);
+    /// Takes a backend's connection (tests, tools).
+    explicit connection(std::unique_ptr<driver::connection> impl);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
+    [[nodiscard]] backend kind() const noexcept { return impl_->kind(); }
     /// Runs one or more statements that return no rows.
-    void exec(std::string_view sql);
+    void exec(std::string_view sql) { impl_->exec(sql); }
     [[nodiscard]] statement prepare(std::string_view sql) { return statement(*this, sql); }
     /// A statement prepared once per connection and reused (hot paths: inserts in loops).
     /// Returned reset, with no bindings. Only for statements that are run to completion
@@ -109,36 +121,27 @@ public:
     /// First column of the first row as an integer (0 if there is no row).
     [[nodiscard]] std::int64_t scalar_int(std::string_view sql);
 
-    [[nodiscard]] std::int64_t last_insert_rowid() const;
+    /// Id the last INSERT gave its row.
+    [[nodiscard]] std::int64_t last_insert_rowid() { return impl_->last_insert_id(); }
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    [[nodiscard]] std::int64_t changes() { return impl_->changes(); }
+    [[nodiscard]] bool in_transaction() const { return impl_->in_transaction(); }
 
     /// A count remembered for `key` on a read-only connection, while no other connection has
     /// committed since (PRAGMA data_version); never on a writer, whose own commits do not
-    /// change its data_version.
+    /// change its data_version, nor on a backend that cannot tell.
     [[nodiscard]] std::optional<std::int64_t> remembered_count(const std::string& key);
     void remember_count(const std::string& key, std::int64_t n);
-    [[nodiscard]] sqlite3* handle() const noexcept { return db_.get(); }
-    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    /// The file path or the URL (without its password).
+    [[nodiscard]] const std::string& path() const noexcept { return impl_->location(); }
 
-    /// Throws the exception matching an SQLite result code, with the connection's message.
-    [[noreturn]] void fail(int rc, std::string_view context) const;
+    [[nodiscard]] driver::connection& impl() noexcept { return *impl_; }
 
 private:
-    friend class statement;
-    /// A kept statement for `sql`, or nullptr.
-    sqlite3_stmt* take_kept(const std::string& sql);
-    /// Keeps a finished statement (reset, unbound) for the next use of its SQL.
-    void keep(std::string sql, sqlite3_stmt* stmt) noexcept;
-
-    std::string path_;
-    bool read_only_ = false;
     std::int64_t counts_version_ = -1;
     std::unordered_map<std::string, std::int64_t> counts_;
-    // Declared before db_ so that it is released after the connection is closed.
-    std::unique_ptr<void, spatialite_cache_releaser> spatialite_cache_;
-    std::unique_ptr<sqlite3, sqlite_closer> db_;
-    // Declared after db_: statements are finalised before the connection closes.
-    std::unordered_multimap<std::string, std::unique_ptr<sqlite3_stmt, statement_finalizer>> kept_;
-    bool closing_ = false;
+    std::unique_ptr<driver::connection> impl_;
+    // Declared after impl_: cached statements go before the connection closes.
     std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
 };
 
@@ -170,9 +173,10 @@ private:
     statement& st_;
 };
 
-/// BEGIN IMMEDIATE on construction; commit() makes it durable; the destructor rolls back
-/// whatever was not committed (cf. vtzero's feature_builder). Inside another transaction it
-/// is a SAVEPOINT: commit() releases it into the outer one, which decides.
+/// Begins a transaction that holds the write lock on construction; commit() makes it
+/// durable; the destructor rolls back whatever was not committed (cf. vtzero's
+/// feature_builder). Inside another transaction it is a SAVEPOINT: commit() releases it into
+/// the outer one, which decides.
 class transaction {
 public:
     explicit transaction(connection& conn);
@@ -209,9 +213,9 @@ private:
     std::vector<std::string> sql_;
 };
 
-/// A larger page cache on a writer for one long transaction (an import): the pages it dirties
-/// stay in memory until it commits instead of being spilled to the WAL and written twice.
-/// The usual size again (and the memory freed) when it goes out of scope.
+/// A larger cache on a writer for one long transaction (an import): the pages it dirties
+/// stay in memory until it commits instead of being spilled and written twice. The usual
+/// size again (and the memory freed) when it goes out of scope.
 class batch_cache {
 public:
     explicit batch_cache(connection& conn);

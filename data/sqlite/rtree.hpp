@@ -12,7 +12,7 @@
 
 struct sqlite3;
 
-namespace plotmap::data {
+namespace plotmap::data::sqlite {
 
 /// A row's 2D box, as the R*Tree stores it (floats rounded outwards, like SQLite's own).
 struct rtree_box {
@@ -28,4 +28,4 @@ struct rtree_box {
 /// @throws error if the table is not an empty 2D R*Tree or SQLite refuses a write.
 void bulk_load_rtree(sqlite3* db, const std::string& table, std::vector<rtree_box> boxes);
 
-} // namespace plotmap::data
+} // namespace plotmap::data::sqlite

@@ -1,4 +1,4 @@
-#include "data/sqlite_rtree.hpp"
+#include "data/sqlite/rtree.hpp"
 
 #include "geo/error.hpp"
 
@@ -11,7 +11,7 @@
 #include <memory>
 #include <span>
 
-namespace plotmap::data {
+namespace plotmap::data::sqlite {
 namespace {
 
 constexpr std::size_t cell_bytes = 8 + 4 * 4; // id, then min_x, max_x, min_y, max_y
@@ -183,4 +183,4 @@ void bulk_load_rtree(sqlite3* db, const std::string& table, std::vector<rtree_bo
     }
 }
 
-} // namespace plotmap::data
+} // namespace plotmap::data::sqlite

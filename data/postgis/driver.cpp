@@ -1,0 +1,383 @@
+#include "data/postgis/driver.hpp"
+
+#include "geo/error.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+namespace plotmap::data::postgis {
+namespace {
+
+// Type OIDs of the parameters plotmap binds (pg_type.h); text and NULL are sent untyped so
+// that PostgreSQL reads them as the column or function they meet needs, like a quoted literal.
+constexpr Oid int8_oid = 20;
+constexpr Oid float8_oid = 701;
+constexpr Oid bytea_oid = 17;
+
+struct conn_closer {
+    void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+struct result_clearer {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using result_ptr = std::unique_ptr<PGresult, result_clearer>;
+
+bool ident_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || static_cast<unsigned char>(ch) >= 0x80; }
+
+/// The exception for a failed result, by SQLSTATE (PostgreSQL Appendix A).
+[[noreturn]] void throw_for(const PGresult* r, PGconn* c, const std::string& where, std::string_view context) {
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const char* primary = r != nullptr ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string message(context);
+    message += ": ";
+    message += primary != nullptr ? primary : PQerrorMessage(c);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const std::string_view code = state != nullptr ? state : "";
+    if (code.starts_with("23")) throw conflict(message); // integrity constraint violation
+    if (code == "40001" || code == "40P01" || code == "55P03" || code == "57014" || code.starts_with("53")) {
+        throw busy("the database is busy, try again: " + message);
+    }
+    throw store_error("database error in " + where + ": " + message);
+}
+
+class pg_connection;
+
+class pg_statement final : public driver::statement {
+public:
+    pg_statement(pg_connection& conn, std::shared_ptr<const numbered_sql> sql)
+        : conn_(conn), sql_(std::move(sql)), values_(sql_->names.size()), types_(sql_->names.size(), 0),
+          formats_(sql_->names.size(), 0) {}
+
+    void bind_int64(int index, std::int64_t value) override { set(index, std::to_string(value), int8_oid, 0); }
+    void bind_double(int index, double value) override;
+    void bind_text(int index, std::string_view text) override { set(index, std::string(text), 0, 0); }
+    void bind_blob(int index, std::string_view bytes) override { set(index, std::string(bytes), bytea_oid, 1); }
+    void bind_null(int index) override {
+        slot(index);
+        values_[static_cast<std::size_t>(index - 1)].reset();
+        types_[static_cast<std::size_t>(index - 1)] = 0;
+        formats_[static_cast<std::size_t>(index - 1)] = 0;
+    }
+    [[nodiscard]] int parameter_index(const char* name) const override {
+        for (std::size_t i = 0; i < sql_->names.size(); ++i) {
+            if (sql_->names[i] == name) return static_cast<int>(i + 1);
+        }
+        return 0;
+    }
+
+    bool step() override;
+    void reset() override {
+        result_.reset();
+        row_ = -1;
+        rows_ = 0;
+        for (auto& v : values_) v.reset();
+        std::fill(types_.begin(), types_.end(), 0);
+        std::fill(formats_.begin(), formats_.end(), 0);
+    }
+
+    [[nodiscard]] bool is_null(int column) const override { return PQgetisnull(result_.get(), row_, column) != 0; }
+    [[nodiscard]] std::int64_t int64(int column) const override;
+    [[nodiscard]] double real(int column) const override;
+    [[nodiscard]] std::string_view text(int column) const override {
+        return {PQgetvalue(result_.get(), row_, column), static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))};
+    }
+    [[nodiscard]] std::string_view blob(int column) const override;
+
+private:
+    void slot(int index) const {
+        if (index < 1 || static_cast<std::size_t>(index) > values_.size()) {
+            throw store_error("binding parameter " + std::to_string(index) + " of a statement with " + std::to_string(values_.size()));
+        }
+    }
+    void set(int index, std::string value, Oid type, int format) {
+        slot(index);
+        const auto i = static_cast<std::size_t>(index - 1);
+        values_[i] = std::move(value);
+        types_[i] = type;
+        formats_[i] = format;
+    }
+
+    pg_connection& conn_;
+    std::shared_ptr<const numbered_sql> sql_;
+    std::vector<std::optional<std::string>> values_;
+    std::vector<Oid> types_;
+    std::vector<int> formats_;
+    result_ptr result_;
+    int row_ = -1;
+    int rows_ = 0;
+    mutable std::string blob_;
+};
+
+class pg_connection final : public driver::connection {
+public:
+    pg_connection(const std::string& url, open_mode m, int lock_timeout_ms);
+
+    [[nodiscard]] backend kind() const noexcept override { return backend::postgresql; }
+    [[nodiscard]] const std::string& location() const noexcept override { return where_; }
+
+    void exec(std::string_view sql) override {
+        const std::string text(sql);
+        const result_ptr r(PQexec(conn_.get(), text.c_str()));
+        check(r.get(), "running \"" + text.substr(0, 80) + "\"");
+    }
+    std::unique_ptr<driver::statement> prepare(std::string_view sql) override {
+        std::string text(sql);
+        auto it = numbered_.find(text);
+        if (it == numbered_.end()) {
+            if (numbered_.size() > 500) numbered_.clear();
+            it = numbered_.emplace(text, std::make_shared<const numbered_sql>(number_parameters(sql))).first;
+        }
+        return std::make_unique<pg_statement>(*this, it->second);
+    }
+
+    [[nodiscard]] std::int64_t last_insert_id() override {
+        const result_ptr r(PQexec(conn_.get(), "SELECT lastval()"));
+        check(r.get(), "reading the new row's id");
+        return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
+    }
+    [[nodiscard]] std::int64_t changes() override { return changes_; }
+
+    [[nodiscard]] bool in_transaction() const override { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+    // One writer at a time across every plotmap server on this database, as SQLite's BEGIN
+    // IMMEDIATE gives one file: the lock is the transaction's and goes with it.
+    void begin() override { exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock_key) + ")"); }
+    void commit() override { exec("COMMIT"); }
+    void rollback() noexcept override {
+        const result_ptr r(PQexec(conn_.get(), "ROLLBACK"));
+    }
+
+    [[nodiscard]] std::optional<std::int64_t> data_version() override { return std::nullopt; }
+    [[nodiscard]] bool read_only() const noexcept override { return read_only_; }
+    std::vector<std::string> drop_secondary_indexes(std::string_view table) override;
+    void batch_mode(bool /*on*/) override {}
+
+    /// Runs a statement's SQL with its parameters (prepared once per connection and types).
+    result_ptr run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+                   const std::vector<int>& formats);
+    void check(const PGresult* r, std::string_view context) {
+        const ExecStatusType s = PQresultStatus(r);
+        if (r == nullptr || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)) throw_for(r, conn_.get(), where_, context);
+    }
+
+    static constexpr long long writer_lock_key = 0x706c6f746d6170; // "plotmap"
+
+private:
+    std::string where_;
+    bool read_only_ = false;
+    std::unique_ptr<PGconn, conn_closer> conn_;
+    std::unordered_map<std::string, std::shared_ptr<const numbered_sql>> numbered_;
+    std::unordered_map<std::string, std::string> prepared_; // SQL + parameter types -> statement name
+    std::int64_t changes_ = 0;
+    std::uint64_t next_name_ = 0;
+};
+
+// ---- connection ---------------------------------------------------------------------------
+
+pg_connection::pg_connection(const std::string& url, open_mode m, int lock_timeout_ms) : where_(redact_password(url)) {
+    const char* keys[] = {"dbname", "application_name", "connect_timeout", "client_encoding", nullptr};
+    const char* values[] = {url.c_str(), "plotmap", "10", "UTF8", nullptr};
+    conn_.reset(PQconnectdbParams(keys, values, 1));
+    if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
+        std::string why = conn_ ? PQerrorMessage(conn_.get()) : "out of memory";
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        throw store_error("cannot open database " + where_ + ": " + why);
+    }
+    PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    exec("SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = " + std::to_string(std::max(lock_timeout_ms, 1)));
+    if (m == open_mode::read_only) {
+        exec("SET default_transaction_read_only = on");
+        read_only_ = true;
+    }
+}
+
+result_ptr pg_connection::run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+                              const std::vector<int>& formats) {
+    std::string key = sql.sql;
+    key += '\0';
+    for (const Oid t : types) key += std::to_string(t) + ",";
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+        if (prepared_.size() >= 1000) {
+            exec("DEALLOCATE ALL");
+            prepared_.clear();
+        }
+        std::string name = "p" + std::to_string(next_name_++);
+        const result_ptr made(PQprepare(conn_.get(), name.c_str(), sql.sql.c_str(), static_cast<int>(types.size()), types.data()));
+        check(made.get(), "preparing \"" + sql.sql.substr(0, 80) + "\"");
+        it = prepared_.emplace(std::move(key), std::move(name)).first;
+    }
+    std::vector<const char*> pointers(values.size());
+    std::vector<int> lengths(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (values[i]) {
+            pointers[i] = values[i]->data();
+            lengths[i] = static_cast<int>(values[i]->size());
+        }
+    }
+    result_ptr r(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()), pointers.data(), lengths.data(),
+                                formats.data(), 0));
+    check(r.get(), "running \"" + sql.sql.substr(0, 80) + "\"");
+    const char* tuples = PQcmdTuples(r.get());
+    changes_ = *tuples != '\0' ? std::strtoll(tuples, nullptr, 10) : 0;
+    return r;
+}
+
+std::vector<std::string> pg_connection::drop_secondary_indexes(std::string_view table) {
+    std::vector<std::string> names;
+    std::vector<std::string> sql;
+    {
+        pg_statement st(*this, std::make_shared<const numbered_sql>(number_parameters(
+                                   "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                                   "JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = ? AND t.relnamespace = current_schema()::regnamespace "
+                                   "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY 1")));
+        st.bind_text(1, table);
+        while (st.step()) {
+            names.emplace_back(st.text(0));
+            sql.emplace_back(st.text(1));
+        }
+    }
+    for (const std::string& name : names) exec("DROP INDEX \"" + name + "\"");
+    return sql;
+}
+
+// ---- statement ----------------------------------------------------------------------------
+
+void pg_statement::bind_double(int index, double value) {
+    if (std::isnan(value)) {
+        set(index, "NaN", float8_oid, 0);
+    } else if (std::isinf(value)) {
+        set(index, value > 0 ? "Infinity" : "-Infinity", float8_oid, 0);
+    } else {
+        char buf[32];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value); // shortest exact text
+        set(index, std::string(buf, end), float8_oid, 0);
+    }
+}
+
+bool pg_statement::step() {
+    if (!result_) {
+        result_ = conn_.run(*sql_, values_, types_, formats_);
+        rows_ = PQntuples(result_.get());
+        row_ = 0;
+    } else if (row_ < rows_) {
+        ++row_;
+    }
+    blob_.clear();
+    return row_ < rows_;
+}
+
+std::int64_t pg_statement::int64(int column) const {
+    const std::string_view t = text(column);
+    if (t.empty()) return 0;
+    if (t == "t") return 1; // boolean
+    if (t == "f") return 0;
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec == std::errc() && end == t.data() + t.size()) return v;
+    return static_cast<std::int64_t>(std::llround(real(column))); // numeric or double text
+}
+
+double pg_statement::real(int column) const {
+    const std::string_view t = text(column);
+    if (t.empty()) return 0;
+    if (t == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (t == "Infinity") return std::numeric_limits<double>::infinity();
+    if (t == "-Infinity") return -std::numeric_limits<double>::infinity();
+    double v = 0;
+    std::from_chars(t.data(), t.data() + t.size(), v);
+    return v;
+}
+
+std::string_view pg_statement::blob(int column) const {
+    const std::string_view t = text(column);
+    if (!t.starts_with("\\x")) return t; // not bytea: the text itself
+    // bytea in text form: \x and two hex digits a byte.
+    const auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    blob_.resize((t.size() - 2) / 2);
+    for (std::size_t i = 0; i < blob_.size(); ++i) {
+        blob_[i] = static_cast<char>((nibble(t[2 + 2 * i]) << 4) | nibble(t[3 + 2 * i]));
+    }
+    return blob_;
+}
+
+} // namespace
+
+std::unique_ptr<driver::connection> open(const std::string& url, open_mode m, int lock_timeout_ms) {
+    return std::make_unique<pg_connection>(url, m, lock_timeout_ms);
+}
+
+std::string redact_password(std::string_view url) {
+    const std::size_t scheme = url.find("://");
+    if (scheme == std::string_view::npos) return std::string(url);
+    const std::size_t at = url.find('@', scheme + 3);
+    const std::size_t slash = url.find('/', scheme + 3);
+    if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+    const std::size_t colon = url.find(':', scheme + 3);
+    if (colon == std::string_view::npos || colon > at) return std::string(url);
+    return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+numbered_sql number_parameters(std::string_view sql) {
+    numbered_sql out;
+    out.sql.reserve(sql.size() + 8);
+    const auto number = [&](std::size_t n, const std::string& name) {
+        if (out.names.size() < n) out.names.resize(n);
+        if (!name.empty()) out.names[n - 1] = name;
+        out.sql += '$';
+        out.sql += std::to_string(n);
+    };
+    std::size_t i = 0;
+    while (i < sql.size()) {
+        const char ch = sql[i];
+        if (ch == '\'' || ch == '"') { // a literal or quoted name; doubled quotes stay inside
+            const std::size_t end = sql.find(ch, i + 1);
+            const std::size_t stop = end == std::string_view::npos ? sql.size() : end + 1;
+            out.sql.append(sql.substr(i, stop - i));
+            i = stop;
+        } else if (ch == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+            const std::size_t end = sql.find('\n', i);
+            const std::size_t stop = end == std::string_view::npos ? sql.size() : end;
+            out.sql.append(sql.substr(i, stop - i));
+            i = stop;
+        } else if (ch == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+            const std::size_t end = sql.find("*/", i + 2);
+            const std::size_t stop = end == std::string_view::npos ? sql.size() : end + 2;
+            out.sql.append(sql.substr(i, stop - i));
+            i = stop;
+        } else if (ch == ':' && i + 1 < sql.size() && sql[i + 1] == ':') { // a cast
+            out.sql += "::";
+            i += 2;
+        } else if (ch == '?') {
+            std::size_t j = i + 1;
+            while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j])) != 0) ++j;
+            const std::size_t n = j > i + 1 ? std::strtoul(std::string(sql.substr(i + 1, j - i - 1)).c_str(), nullptr, 10)
+                                            : out.names.size() + 1;
+            number(n, "");
+            i = j;
+        } else if (ch == ':' && i + 1 < sql.size() && ident_char(sql[i + 1]) && std::isdigit(static_cast<unsigned char>(sql[i + 1])) == 0) {
+            std::size_t j = i + 1;
+            while (j < sql.size() && ident_char(sql[j])) ++j;
+            const std::string name(sql.substr(i, j - i));
+            std::size_t n = 0;
+            for (std::size_t k = 0; k < out.names.size(); ++k) {
+                if (out.names[k] == name) n = k + 1;
+            }
+            number(n != 0 ? n : out.names.size() + 1, name);
+            i = j;
+        } else {
+            out.sql += ch;
+            ++i;
+        }
+    }
+    return out;
+}
+
+} // namespace plotmap::data::postgis
