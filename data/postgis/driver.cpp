@@ -148,7 +148,15 @@ public:
     [[nodiscard]] bool in_transaction() const override { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
     // One writer at a time across every plotmap server on this database, as SQLite's BEGIN
     // IMMEDIATE gives one file: the lock is the transaction's and goes with it.
-    void begin() override { exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock_key) + ")"); }
+    void begin() override {
+        exec("BEGIN");
+        try {
+            exec("SELECT pg_advisory_xact_lock(" + std::to_string(writer_lock_key) + ")");
+        } catch (...) {
+            rollback(); // not begun after all (lock timeout): nothing is left open
+            throw;
+        }
+    }
     void commit() override { exec("COMMIT"); }
     void rollback() noexcept override {
         const result_ptr r(PQexec(conn_.get(), "ROLLBACK"));
