@@ -1,6 +1,7 @@
 #include "data/admin_areas.hpp"
 
 #include "data/database.hpp"
+#include "data/dialect.hpp"
 #include "geo/error.hpp"
 #include "geo/geojson.hpp"
 #include "geo/wkb.hpp"
@@ -118,29 +119,31 @@ admin_area read_admin_area(const statement& st) {
 
 } // namespace
 
-cql2::target admin_filter_target(int level) {
+cql2::target admin_filter_target(int level, backend b) {
     using cql2::value_type;
     const std::string table = admin_table(level);
     cql2::target t;
+    t.backend = b;
     t.properties = {{"code", table + ".code", value_type::text},
                     {"pcode", table + ".pcode", value_type::text},
                     {"name_th", table + ".name_th", value_type::text},
                     {"name_en", table + ".name_en", value_type::text}};
     if (level >= 2) t.properties.push_back({"adm1", table + ".adm1", value_type::text});
     if (level == 3) t.properties.push_back({"adm2", table + ".adm2", value_type::text});
-    t.geometry = {"geometry", table + ".geom", table, "geom", table + ".ROWID"};
+    t.geometry = {"geometry", table + ".geom", table, "geom", table};
     return t;
 }
 
 admin_page list_admin_areas(connection& conn, const admin_query& q) {
     const std::string table = admin_table(q.level);
-    std::string where = " WHERE 1";
+    std::string where = " WHERE TRUE";
     if (q.adm1 && q.level >= 2) where += " AND adm1 = :adm1";
     if (q.adm2 && q.level == 3) where += " AND adm2 = :adm2";
     if (q.filter) where += " AND " + q.filter->sql;
     if (q.bbox) {
-        where += " AND ROWID IN (SELECT pkid FROM idx_" + table + "_geom WHERE xmax >= :minx AND xmin <= :maxx AND ymax >= :miny AND ymin <= :maxy)"
-                 " AND ST_Intersects(geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1";
+        const dialect& d = dialect_of(conn);
+        where += " AND " + d.box_meets(table, table, "geom", {":minx", ":miny", ":maxx", ":maxy"}) + " AND " +
+                 d.holds("ST_Intersects(geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326))");
     }
     const auto bind = [&](statement& st) {
         const auto named = [&](const char* name, const auto& value) {

@@ -60,7 +60,7 @@ struct admin_page {
 
 /// What CQL2 filters on an admin level may name: code, pcode, name_th, name_en, the parent
 /// codes, and `geometry`.
-[[nodiscard]] cql2::target admin_filter_target(int level);
+[[nodiscard]] cql2::target admin_filter_target(int level, backend b);
 [[nodiscard]] std::optional<admin_area> find_admin_area(connection& conn, int level, std::string_view code);
 
 /// A subdistrict with its parents' codes and its geometry.

@@ -1,6 +1,7 @@
 #include "data/cql2.hpp"
 
 #include "data/clock.hpp"
+#include "data/dialect.hpp"
 
 #include "geo/error.hpp"
 #include "geo/text.hpp"
@@ -801,8 +802,10 @@ private:
             const queryable& q = property(n.args[0]);
             if (q.type != value_type::text) throw error("LIKE works on text; '" + q.name + "' is " + type_name(q.type), n.args[0].where);
             if (n.args[1].k != operand::kind::text) throw error("LIKE takes a quoted pattern such as 'HLM-%'", n.args[1].where);
-            if (n.op == "ilike") return "(lower(" + q.sql + ") GLOB lower(" + param(glob_pattern(n.args[1].text)) + "))";
-            return "(" + q.sql + " GLOB " + param(glob_pattern(n.args[1].text)) + ")";
+            const dialect& d = dialect_of(t_.backend);
+            const std::string pattern = d.like_pattern(n.args[1].text);
+            if (n.op == "ilike") return "(" + d.like_exactly("lower(" + q.sql + ")", "lower(" + param(pattern) + ")") + ")";
+            return "(" + d.like_exactly(q.sql, param(pattern)) + ")";
         }
         case node::kind::between: {
             if (n.args[0].k != operand::kind::property) throw error("BETWEEN needs a property on its left", n.args[0].where);
@@ -841,7 +844,7 @@ private:
             if (geom->k != operand::kind::geometry) {
                 throw error("expected a geometry: POINT, LINESTRING, POLYGON, their MULTI forms, or BBOX(minx, miny, maxx, maxy)", geom->where);
             }
-            const std::string g = "GeomFromText(" + param(geom->text) + ", 4326)";
+            const std::string g = "ST_GeomFromText(" + param(geom->text) + ", 4326)";
             static const std::array<std::pair<std::string_view, std::string_view>, 8> functions{{{"s_intersects", "ST_Intersects"},
                                                                                                {"s_disjoint", "ST_Disjoint"},
                                                                                                {"s_within", "ST_Within"},
@@ -854,40 +857,15 @@ private:
             for (const auto& [name, sql] : functions) {
                 if (name == fn) sql_fn = sql;
             }
-            const std::string test = sql_fn + "(" + t_.geometry.sql + ", " + g + ") = 1";
+            const dialect& d = dialect_of(t_.backend);
+            const std::string test = d.holds(sql_fn + "(" + t_.geometry.sql + ", " + g + ")");
             if (fn == "s_disjoint") return "(" + t_.geometry.sql + " IS NOT NULL AND " + test + ")";
-            // Every other relation needs the boxes to meet: the R*Tree narrows first.
-            return "(" + t_.geometry.rowid_sql + " IN (SELECT pkid FROM idx_" + t_.geometry.index_table + "_" + t_.geometry.index_column +
-                   " WHERE xmax >= MbrMinX(" + g + ") AND xmin <= MbrMaxX(" + g + ") AND ymax >= MbrMinY(" + g + ") AND ymin <= MbrMaxY(" + g +
-                   ")) AND " + test + ")";
+            // Every other relation needs the boxes to meet: the spatial index narrows first.
+            const box_sql box{"MbrMinX(" + g + ")", "MbrMinY(" + g + ")", "MbrMaxX(" + g + ")", "MbrMaxY(" + g + ")"};
+            return "(" + d.box_meets(t_.geometry.alias, t_.geometry.index_table, t_.geometry.index_column, box) + " AND " + test + ")";
         }
         }
-        return "1";
-    }
-
-    /// A CQL2 LIKE pattern (% any, _ one, \ escapes) as a case-sensitive SQLite GLOB.
-    static std::string glob_pattern(const std::string& like) {
-        std::string out;
-        for (std::size_t i = 0; i < like.size(); ++i) {
-            const char c = like[i];
-            if (c == '\\' && i + 1 < like.size()) {
-                const char next = like[++i];
-                if (next == '*' || next == '?' || next == '[') {
-                    out += std::string("[") + next + "]";
-                } else {
-                    out.push_back(next);
-                }
-            } else if (c == '%') {
-                out.push_back('*');
-            } else if (c == '_') {
-                out.push_back('?');
-            } else if (c == '*' || c == '?' || c == '[') {
-                out += std::string("[") + c + "]";
-            } else {
-                out.push_back(c);
-            }
-        }
-        return out;
+        return "TRUE";
     }
 
     const target& t_;

@@ -7,6 +7,7 @@
 // S_WITHIN, S_CONTAINS, S_EQUALS, S_TOUCHES, S_OVERLAPS, S_CROSSES on WKT/GeoJSON geometries
 // and BBOX, given in the filter CRS. Every value is bound, never spliced into the SQL.
 
+#include "data/driver.hpp"
 #include "geo/crs.hpp"
 #include "geo/error.hpp"
 
@@ -48,12 +49,13 @@ struct spatial_column {
     std::string sql;               ///< e.g. "p.boundary"
     std::string index_table;       ///< SpatialIndex f_table_name, e.g. "plots"
     std::string index_column;      ///< SpatialIndex f_geometry_column, e.g. "boundary"
-    std::string rowid_sql;         ///< the row's id in that table, e.g. "p.id"
+    std::string alias;             ///< how the query names that table, e.g. "p"
 };
 
 struct target {
     std::vector<queryable> properties;
     spatial_column geometry;
+    data::backend backend = data::backend::sqlite; ///< whose SQL to write (data/dialect.hpp)
 };
 
 /// A bound value of a compiled filter.

@@ -1,7 +1,10 @@
 #include "data/database.hpp"
 
 #include "data/cql2.hpp"
+#include "data/dialect.hpp"
+#include "data/postgis/dialect.hpp"
 #include "data/postgis/driver.hpp"
+#include "data/sqlite/dialect.hpp"
 #include "data/sqlite/driver.hpp"
 #include "geo/error.hpp"
 
@@ -132,5 +135,9 @@ void bind_filter(statement& st, const cql2::sql_filter& f) {
         std::visit([&](const auto& v) { st.bind(index, v); }, f.params[i]);
     }
 }
+
+const dialect& dialect_of(backend b) { return b == backend::postgresql ? postgis::sql_dialect() : sqlite::sql_dialect(); }
+
+const dialect& dialect_of(connection& c) { return dialect_of(c.kind()); }
 
 } // namespace plotmap::data

@@ -137,7 +137,7 @@ std::string timestamp(int year, rng& r) {
 
 demo_result generate_demo_plots(connection& conn, const demo_options& options, const demo_progress& progress) {
     // A bulk load touches index pages all over the file: a large page cache saves re-reading them.
-    conn.exec("PRAGMA cache_size=-262144");
+    const batch_cache cache(conn);
     const long long existing = conn.scalar_int("SELECT count(*) FROM plots");
     const std::vector<subdistrict> everywhere = read_subdistricts(conn, {});
     std::vector<subdistrict> reported;

@@ -35,7 +35,10 @@ key_claim claim_key(connection& c, const std::string& owner, const std::string& 
             }
         }
     }
-    c.cached("INSERT OR REPLACE INTO idempotency_keys (owner, key, method, path, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    // A claim abandoned long ago (no answer stored) is taken over: its row starts again.
+    c.cached("INSERT INTO idempotency_keys (owner, key, method, path, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (owner, key) DO UPDATE SET method = excluded.method, path = excluded.path, fingerprint = excluded.fingerprint, "
+             "status = NULL, headers = NULL, body = NULL, created_at = excluded.created_at")
         .bind(1, owner)
         .bind(2, key)
         .bind(3, method)

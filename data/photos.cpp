@@ -157,7 +157,7 @@ std::optional<photo> find_photo(connection& c, const std::string& where, const a
 
 void append_photo_history(connection& c, std::int64_t photo_id, const char* action, const std::string& at,
                           const std::optional<std::string>& by) {
-    c.cached("INSERT INTO photo_history (photo_id, action, at, by) VALUES (?, ?, ?, ?)")
+    c.cached("INSERT INTO photo_history (photo_id, action, at, \"by\") VALUES (?, ?, ?, ?)")
         .bind(1, photo_id)
         .bind(2, action)
         .bind(3, at)
@@ -447,7 +447,7 @@ photo photo_store::set_public(std::int64_t photo_id, bool is_public, const edito
 std::vector<photo_event> photo_store::events(std::int64_t plot_id) const {
     return store_.read([&](connection& c) {
         statement st = c.prepare(
-            "SELECT h.photo_id, h.action, h.at, h.by FROM photo_history h JOIN photos p ON p.id = h.photo_id "
+            "SELECT h.photo_id, h.action, h.at, h.\"by\" FROM photo_history h JOIN photos p ON p.id = h.photo_id "
             "WHERE p.plot_id = ? ORDER BY h.at, h.id");
         st.bind(1, plot_id);
         std::vector<photo_event> out;

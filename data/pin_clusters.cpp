@@ -11,8 +11,8 @@ namespace {
 
 constexpr const char* upsert_sql = R"sql(
 INSERT INTO pin_clusters (cz, cx, cy, stage, n, sum_x, sum_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-ON CONFLICT (cz, cx, cy, stage) DO UPDATE SET n = n + excluded.n, sum_x = sum_x + excluded.sum_x,
-                                              sum_y = sum_y + excluded.sum_y)sql";
+ON CONFLICT (cz, cx, cy, stage) DO UPDATE SET n = pin_clusters.n + excluded.n,
+  sum_x = pin_clusters.sum_x + excluded.sum_x, sum_y = pin_clusters.sum_y + excluded.sum_y)sql";
 
 void upsert(connection& conn, int cz, std::uint32_t cx, std::uint32_t cy, const std::string& stage, long long n, double sx,
             double sy) {

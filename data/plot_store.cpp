@@ -1,6 +1,7 @@
 #include "data/plot_store.hpp"
 
 #include "data/database.hpp"
+#include "data/dialect.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/overlay.hpp"
 #include "geo/wkb.hpp"
@@ -136,8 +137,8 @@ std::string like_pattern(std::string_view text) {
     return out + "%";
 }
 
-std::string filter_sql(const plot_query& q) {
-    std::string sql = " WHERE 1";
+std::string filter_sql(const plot_query& q, const dialect& d) {
+    std::string sql = " WHERE TRUE";
     switch (q.deleted) {
     case plot_query::deleted_filter::exclude: sql += " AND p.deleted_at IS NULL"; break;
     case plot_query::deleted_filter::only: sql += " AND p.deleted_at IS NOT NULL"; break;
@@ -151,9 +152,9 @@ std::string filter_sql(const plot_query& q) {
     if (q.budget_year) sql += " AND p.budget_year = :budget_year";
     if (q.review_state) sql += " AND p.review_state = :review_state";
     if (q.text) {
-        sql += " AND (p.code LIKE :text ESCAPE '\\' OR p.name LIKE :text ESCAPE '\\'";
+        sql += " AND (" + d.like_ignoring_case("p.code", ":text") + " OR " + d.like_ignoring_case("p.name", ":text");
         if (q.text_owner_scope) {
-            sql += " OR (p.owner_name LIKE :text ESCAPE '\\'"
+            sql += " OR (" + d.like_ignoring_case("p.owner_name", ":text") +
                    " AND substr(coalesce(p.adm3, p.adm2, p.adm1, ''), 1, length(:owner_scope)) = :owner_scope)";
         }
         sql += ")";
@@ -166,20 +167,18 @@ std::string filter_sql(const plot_query& q) {
     if (q.bbox) {
         // The R*Tree narrows to candidates; the exact test keeps a plot whose box touches
         // the bbox but whose shape does not out of the answer.
-        const auto indexed = [](const char* column) {
-            return std::string("SELECT pkid FROM idx_plots_") + column + " WHERE xmax >= :minx AND xmin <= :maxx AND ymax >= :miny AND ymin <= :maxy";
-        };
+        const box_sql named{":minx", ":miny", ":maxx", ":maxy"};
         const char* box = "BuildMbr(:minx, :miny, :maxx, :maxy, 4326)";
         switch (q.shape) {
         case plot_query::shape_filter::any:
-            sql += " AND p.id IN (" + indexed("boundary") + " UNION " + indexed("pin") +
-                   ") AND ST_Intersects(coalesce(p.boundary, p.pin), " + box + ") = 1";
+            sql += " AND " + d.box_meets_either("p", "plots", "boundary", "pin", named) + " AND " +
+                   d.holds("ST_Intersects(coalesce(p.boundary, p.pin), " + std::string(box) + ")");
             break;
         case plot_query::shape_filter::boundary:
-            sql += " AND p.id IN (" + indexed("boundary") + ") AND ST_Intersects(p.boundary, " + box + ") = 1";
+            sql += " AND " + d.box_meets("p", "plots", "boundary", named) + " AND " + d.holds("ST_Intersects(p.boundary, " + std::string(box) + ")");
             break;
         case plot_query::shape_filter::location:
-            sql += " AND p.id IN (" + indexed("location") + ") AND ST_Intersects(p.location, " + box + ") = 1";
+            sql += " AND " + d.box_meets("p", "plots", "location", named) + " AND " + d.holds("ST_Intersects(p.location, " + std::string(box) + ")");
             break;
         }
     }
@@ -226,9 +225,10 @@ FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
 
 } // namespace
 
-cql2::target plot_filter_target(bool boundary) {
+cql2::target plot_filter_target(bool boundary, backend b) {
     using cql2::value_type;
     cql2::target t;
+    t.backend = b;
     t.properties = {{"id", "p.id", value_type::integer},
                     {"code", "p.code", value_type::text},
                     {"program", "p.program", value_type::text},
@@ -251,19 +251,20 @@ cql2::target plot_filter_target(bool boundary) {
                     {"updated_at", "p.updated_at", value_type::timestamp},
                     {"photo_count", "(SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL)",
                      value_type::integer}};
-    t.geometry = boundary ? cql2::spatial_column{"geometry", "p.boundary", "plots", "boundary", "p.id"}
-                          : cql2::spatial_column{"geometry", "p.location", "plots", "location", "p.id"};
+    t.geometry = boundary ? cql2::spatial_column{"geometry", "p.boundary", "plots", "boundary", "p"}
+                          : cql2::spatial_column{"geometry", "p.location", "plots", "location", "p"};
     return t;
 }
 
 std::optional<std::pair<admin_match, double>> nearest_admin(connection& conn, geo::point lonlat) {
     // Widening circles on the R*Tree, then exact distances on the ellipsoid.
+    const dialect& d = dialect_of(conn);
+    const std::string sql = "SELECT a3.adm1, a3.adm2, a3.code, a1.name_th, a2.name_th, a3.name_th, " +
+                            d.geodesic_distance("a3.geom", "MakePoint(?1, ?2, 4326)") +
+                            " AS d FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1 WHERE " +
+                            d.box_meets("a3", "adm3", "geom", {"?1 - ?3", "?2 - ?3", "?1 + ?3", "?2 + ?3"}) + " ORDER BY d LIMIT 1";
     for (const double radius : {0.1, 0.5, 1.5, 3.0}) {
-        statement st = conn.prepare(std::string(R"sql(
-SELECT a3.adm1, a3.adm2, a3.code, a1.name_th, a2.name_th, a3.name_th, ST_Distance(a3.geom, MakePoint(?1, ?2, 4326), 1) AS d
-FROM adm3 a3 JOIN adm2 a2 ON a2.code = a3.adm2 JOIN adm1 a1 ON a1.code = a3.adm1
-WHERE a3.ROWID IN (SELECT pkid FROM idx_adm3_geom WHERE xmax >= ?1 - ?3 AND xmin <= ?1 + ?3 AND ymax >= ?2 - ?3 AND ymin <= ?2 + ?3)
-ORDER BY d LIMIT 1)sql"));
+        statement st = conn.prepare(sql);
         st.bind(1, lonlat.x).bind(2, lonlat.y).bind(3, radius);
         if (!st.step() || st.is_null(6)) continue;
         return std::pair{admin_match{std::string(st.text(0)), std::string(st.text(1)), std::string(st.text(2)), std::string(st.text(3)),
@@ -307,7 +308,7 @@ std::optional<std::int64_t> find_plot_id_by_code(connection& conn, std::string_v
 }
 
 std::int64_t count_plots(connection& conn, const plot_query& q) {
-    const std::string sql = "SELECT count(*) FROM plots p" + filter_sql(q);
+    const std::string sql = "SELECT count(*) FROM plots p" + filter_sql(q, dialect_of(conn));
     statement count = conn.prepare(sql);
     bind_filters(count, q);
     // The key is the SQL with its bound values, e.g. "...:adm1...|64".
@@ -375,7 +376,7 @@ const std::string* admin_name_table::find(std::string_view code) const noexcept 
 }
 
 void for_each_plot(connection& conn, const plot_query& q, const std::function<void(plot&)>& f) {
-    statement st = conn.prepare(std::string(q.admin_names ? select_plot : select_plot_bare) + filter_sql(q) +
+    statement st = conn.prepare(std::string(q.admin_names ? select_plot : select_plot_bare) + filter_sql(q, dialect_of(conn)) +
                                 " AND p.id > :after ORDER BY p.id");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
@@ -386,7 +387,7 @@ void for_each_plot(connection& conn, const plot_query& q, const std::function<vo
 }
 
 plot_page list_plots(connection& conn, const plot_query& q) {
-    const std::string where = filter_sql(q);
+    const std::string where = filter_sql(q, dialect_of(conn));
     plot_page page;
     page.number_matched = count_plots(conn, q);
     statement st = conn.prepare(std::string(select_plot) + where + " AND p.id > :after ORDER BY p.id LIMIT :limit");
@@ -460,38 +461,46 @@ struct admin_shape {
     geo::multi_polygon outline;
 };
 
-/// The subdistrict at R*Tree row `pkid` of `conn`'s database, parsed once per process. Admin
-/// areas change only when `plotmap init` loads new ones, and a changed outline has a changed
-/// box, which is part of the key.
-std::shared_ptr<const admin_shape> subdistrict_shape(connection& conn, std::int64_t pkid, const std::array<double, 4>& box) {
+/// The subdistrict `code` of `conn`'s database, parsed once per process. Admin areas change
+/// only when `plotmap init` loads new ones, and a changed outline has a changed box, which is
+/// part of the key.
+std::shared_ptr<const admin_shape> subdistrict_shape(connection& conn, std::string_view code, const std::array<double, 4>& box) {
     static std::mutex mutex;
-    static std::map<std::tuple<std::string, std::int64_t, std::array<double, 4>>, std::shared_ptr<const admin_shape>> shapes;
-    auto key = std::make_tuple(conn.path(), pkid, box);
+    static std::map<std::tuple<std::string, std::string, std::array<double, 4>>, std::shared_ptr<const admin_shape>, std::less<>> shapes;
+    auto key = std::make_tuple(conn.path(), std::string(code), box);
     {
         const std::lock_guard lock(mutex);
         if (const auto it = shapes.find(key); it != shapes.end()) return it->second;
     }
-    statement st = conn.prepare("SELECT code, AsBinary(geom) FROM adm3 WHERE ROWID = ?");
-    st.bind(1, pkid);
+    statement st = conn.prepare("SELECT code, AsBinary(geom) FROM adm3 WHERE code = ?");
+    st.bind(1, code);
     if (!st.step() || st.is_null(1)) return nullptr;
     auto shape = std::make_shared<const admin_shape>(admin_shape{std::string(st.text(0)), geo::multi_polygon_from_wkb(st.blob(1))});
     const std::lock_guard lock(mutex);
     return shapes.emplace(std::move(key), std::move(shape)).first->second;
 }
 
+/// Subdistricts whose boxes hold the point (?1, ?2), with their boxes.
+std::string candidates_sql(const dialect& d) {
+    return "SELECT a.code, MbrMinX(a.geom), MbrMaxX(a.geom), MbrMinY(a.geom), MbrMaxY(a.geom) FROM adm3 a WHERE " +
+           d.box_meets("a", "adm3", "geom", {"?1", "?2", "?1", "?2"});
+}
+
 } // namespace
 
 std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
-    // Candidates from the R*Tree, then the point in each candidate's outline (kept parsed:
-    // parsing it from SpatiaLite's blob for every plot was most of an import's admin lookup).
+    // Candidates from the spatial index, then the point in each candidate's outline (kept
+    // parsed: parsing it from SpatiaLite's blob for every plot was most of an import's admin
+    // lookup).
+    static const std::string sqlite_sql = candidates_sql(dialect_of(backend::sqlite));
+    static const std::string postgis_sql = candidates_sql(dialect_of(backend::postgresql));
     std::optional<std::string> found;
     {
-        cached_query candidates(conn, "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_adm3_geom "
-                                      "WHERE xmin <= ?1 AND xmax >= ?1 AND ymin <= ?2 AND ymax >= ?2");
+        cached_query candidates(conn, conn.kind() == backend::sqlite ? sqlite_sql : postgis_sql);
         candidates->bind(1, lonlat.x).bind(2, lonlat.y);
         while (candidates->step()) {
             const std::array<double, 4> box{candidates->real(1), candidates->real(2), candidates->real(3), candidates->real(4)};
-            const auto shape = subdistrict_shape(conn, candidates->int64(0), box);
+            const auto shape = subdistrict_shape(conn, candidates->text(0), box);
             if (shape && (!found || shape->code < *found) && geo::covers(shape->outline, lonlat)) found = shape->code;
         }
     }
@@ -513,11 +522,13 @@ bool admin_code_exists(connection& conn, int level, std::string_view code) {
 }
 
 std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id) {
-    cached_query st(conn, R"sql(
-        SELECT id, code, AsBinary(boundary) FROM plots
-        WHERE id IN (SELECT pkid FROM idx_plots_boundary WHERE xmax >= ?1 AND xmin <= ?3 AND ymax >= ?2 AND ymin <= ?4)
-          AND deleted_at IS NULL AND boundary IS NOT NULL AND id <> ?5
-        ORDER BY id)sql");
+    static const auto sql_for = [](const dialect& d) {
+        return "SELECT p.id, p.code, AsBinary(p.boundary) FROM plots p WHERE " + d.box_meets("p", "plots", "boundary", {"?1", "?2", "?3", "?4"}) +
+               " AND p.deleted_at IS NULL AND p.boundary IS NOT NULL AND p.id <> ?5 ORDER BY p.id";
+    };
+    static const std::string sqlite_sql = sql_for(dialect_of(backend::sqlite));
+    static const std::string postgis_sql = sql_for(dialect_of(backend::postgresql));
+    cached_query st(conn, conn.kind() == backend::sqlite ? sqlite_sql : postgis_sql);
     st->bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
     std::vector<boundary_candidate> out;
     while (st->step()) out.push_back({st->int64(0), std::string(st->text(1)), geo::multi_polygon_from_wkb(st->blob(2))});
@@ -552,6 +563,7 @@ constexpr std::array<std::string_view, 2> unread_in_batches{"pin", "location"};
 deferred_plot_indexes::deferred_plot_indexes(connection& conn)
     : conn_(conn), indexes_(conn, {"plots", "stage_changes", "review_changes"}),
       first_new_id_(conn.scalar_int("SELECT coalesce(max(id), 0) + 1 FROM plots")) {
+    if (conn.kind() != backend::sqlite) return; // SpatiaLite's R*Tree triggers; PostGIS keeps GiST indexes itself
     for (const std::string_view column : unread_in_batches) {
         const std::string name = "gii_plots_" + std::string(column);
         statement st = conn.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");

@@ -52,7 +52,7 @@ struct plot_page {
 
 /// What CQL2 filters on plots may name: the public fields, and `geometry` as the boundary
 /// (`boundary`) or the location point (`location`).
-[[nodiscard]] cql2::target plot_filter_target(bool boundary);
+[[nodiscard]] cql2::target plot_filter_target(bool boundary, backend b);
 
 /// Calls `f` for every plot matching the filters of `q` (its limit is ignored; `after_id`
 /// applies), in id order, from one statement: one consistent snapshot however long it takes.

@@ -4,10 +4,13 @@
 #include "data/plot_store.hpp"
 #include "data/review.hpp"
 #include "data/database.hpp"
+#include "data/dialect.hpp"
 #include "geo/error.hpp"
 #include "geo/rai_ngan_wa.hpp"
 #include "geo/text.hpp"
 #include "geo/wkb.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -101,7 +104,7 @@ report_plot read_plot(const statement& st) {
 }
 
 /// The SQL condition a finding is (overlaps are found in C++: no condition).
-std::string issue_sql(quality_issue i) {
+std::string issue_sql(quality_issue i, const dialect& d) {
     switch (i) {
     case quality_issue::no_boundary: return "p.boundary IS NULL";
     case quality_issue::no_recent_photo:
@@ -111,11 +114,11 @@ std::string issue_sql(quality_issue i) {
         return "p.declared_area_m2 > 0 AND p.area_m2 IS NOT NULL AND abs(p.area_m2 - p.declared_area_m2) > :share * p.declared_area_m2";
     case quality_issue::outside_subdistrict:
         // The location is not in the subdistrict the plot records (typed or imported codes).
-        return "p.adm3 IS NOT NULL AND p.location IS NOT NULL AND NOT EXISTS (SELECT 1 FROM adm3 x WHERE x.code = p.adm3 "
-               "AND MbrIntersects(x.geom, p.location) = 1 AND ST_Intersects(x.geom, p.location) = 1)";
+        return "p.adm3 IS NOT NULL AND p.location IS NOT NULL AND NOT EXISTS (SELECT 1 FROM adm3 x WHERE x.code = p.adm3 AND " +
+               d.holds("MbrIntersects(x.geom, p.location)") + " AND " + d.holds("ST_Intersects(x.geom, p.location)") + ")";
     case quality_issue::overlap: return "p.boundary IS NOT NULL";
     }
-    return "0";
+    return "FALSE";
 }
 
 void bind_rules(statement& st, const quality_rules& r) {
@@ -157,16 +160,31 @@ std::vector<report_plot> plots_where(connection& conn, const area_filter& f, con
     return out;
 }
 
+/// The review step a history row's details hold (its "review" member, as JSON) and its
+/// reasons as text ("reason: note; ..."), into `r`. Details that are not JSON leave it as is.
+void read_review_step(std::string_view details, report_plot& r) {
+    const auto doc = nlohmann::ordered_json::parse(details, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return;
+    const auto review = doc.find("review");
+    if (review == doc.end() || review->is_null()) return;
+    r.review_json = review->dump();
+    const auto reasons = review->find("reasons");
+    if (reasons == review->end() || !reasons->is_object()) return;
+    std::string text;
+    for (const auto& [key, value] : reasons->items()) {
+        if (!text.empty()) text += "; ";
+        text += key + ": " + (value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    if (!text.empty()) r.detail = std::move(text);
+}
+
 /// What live plots in the filter went through in [from, to): rows of stage_changes (columns
 /// stage_from, stage_to) or review_changes (state_from, state_to) matching `condition`; for
 /// review steps, the step as the history holds it and its reasons as text.
 std::vector<report_plot> changes_in(connection& conn, const area_filter& f, const month_span& m, const std::string& table,
                                     const std::string& from_to, const std::string& condition) {
     const bool review = table == "review_changes";
-    const std::string step = "(SELECT json_extract(h.details, '$.review') FROM plot_history h WHERE h.plot_id = s.plot_id AND h.version = s.version)";
-    const std::string extra = review ? ", " + step + ", (SELECT group_concat(r.key || ': ' || r.value, '; ') FROM json_each(" + step +
-                                           ", '$.reasons') r)"
-                                     : ", NULL, NULL";
+    const std::string extra = review ? ", (SELECT h.details FROM plot_history h WHERE h.plot_id = s.plot_id AND h.version = s.version)" : ", NULL";
     statement st = conn.prepare(std::string("SELECT ") + plot_columns + ", " + from_to + ", s.changed_at, s.changed_by" + extra + " FROM " + table +
                                 " s JOIN plots p ON p.id = s.plot_id" + plot_joins +
                                 " WHERE s.live = 1 AND s.changed_at >= :from AND s.changed_at < :to AND " + condition +
@@ -181,8 +199,7 @@ std::vector<report_plot> changes_in(connection& conn, const area_filter& f, cons
         r.to = std::string(st.text(plot_column_count + 1));
         r.at = std::string(st.text(plot_column_count + 2));
         r.by = st.optional_text(plot_column_count + 3);
-        r.review_json = st.optional_text(plot_column_count + 4);
-        r.detail = st.optional_text(plot_column_count + 5);
+        if (!st.is_null(plot_column_count + 4)) read_review_step(st.text(plot_column_count + 4), r);
         out.push_back(std::move(r));
     }
     return out;
@@ -254,7 +271,7 @@ stage_trend plot_stage_trend(connection& conn, const area_filter& f, const month
             ++y;
         }
     }
-    statement st = conn.prepare("SELECT substr(datetime(s.changed_at, '+7 hours'), 1, 7), s.stage_to, count(DISTINCT s.plot_id) "
+    statement st = conn.prepare("SELECT " + dialect_of(conn).month_in_thailand("s.changed_at") + ", s.stage_to, count(DISTINCT s.plot_id) "
                                 "FROM stage_changes s WHERE s.live = 1 AND s.changed_at >= :from AND s.changed_at < :to" +
                                 where_sql(f, "s") + " GROUP BY 1, 2");
     bind_filter(st, f);
@@ -313,12 +330,12 @@ std::map<quality_issue, std::int64_t> quality_counts(connection& conn, const are
     out[quality_issue::no_recent_photo] =
         plots - count("SELECT total(1) FROM (SELECT DISTINCT f.plot_id FROM photos f JOIN plots p ON p.id = f.plot_id "
                       "WHERE f.deleted_at IS NULL AND coalesce(f.taken_at, f.uploaded_at) >= :since AND p.deleted_at IS NULL" +
-                      where_sql(f, "p") + ")");
+                      where_sql(f, "p") + ") photographed");
     out[quality_issue::area_mismatch] = count("SELECT total(1) FROM plots p WHERE p.deleted_at IS NULL AND " +
-                                              issue_sql(quality_issue::area_mismatch) + where_sql(f, "p"));
+                                              issue_sql(quality_issue::area_mismatch, dialect_of(conn)) + where_sql(f, "p"));
     if (geometry_counted(f)) {
         out[quality_issue::outside_subdistrict] = count("SELECT total(1) FROM plots p WHERE p.deleted_at IS NULL AND " +
-                                                        issue_sql(quality_issue::outside_subdistrict) + where_sql(f, "p"));
+                                                        issue_sql(quality_issue::outside_subdistrict, dialect_of(conn)) + where_sql(f, "p"));
         out[quality_issue::overlap] = static_cast<std::int64_t>(overlap_findings(conn, f, r).size());
     }
     return out;
@@ -331,7 +348,7 @@ std::vector<report_plot> quality_list(connection& conn, const area_filter& f, co
         throw bad_request(std::string(quality_name(i)) + " is looked for in a district or subdistrict: give area with 4 or 6 digits");
     }
     if (i != quality_issue::overlap) {
-        std::vector<report_plot> out = plots_where(conn, f, issue_sql(i), r, limit);
+        std::vector<report_plot> out = plots_where(conn, f, issue_sql(i, dialect_of(conn)), r, limit);
         if (i == quality_issue::area_mismatch) {
             for (report_plot& p : out) {
                 char buf[64];
@@ -343,7 +360,7 @@ std::vector<report_plot> quality_list(connection& conn, const area_filter& f, co
     }
     const auto findings = overlap_findings(conn, f, r);
     std::vector<report_plot> out;
-    for (report_plot& p : plots_where(conn, f, issue_sql(i), r, std::numeric_limits<std::int64_t>::max())) {
+    for (report_plot& p : plots_where(conn, f, issue_sql(i, dialect_of(conn)), r, std::numeric_limits<std::int64_t>::max())) {
         const auto hit = findings.find(p.id);
         if (hit == findings.end()) continue;
         p.detail = hit->second;
@@ -383,7 +400,7 @@ monthly_report build_monthly_report(connection& conn, const area_filter& f, cons
     constexpr auto all = std::numeric_limits<std::int64_t>::max();
     out.stage_changes = stage_changes_in(conn, f, month, false);
     out.new_plots = stage_changes_in(conn, f, month, true);
-    out.without_boundary = plots_where(conn, f, issue_sql(quality_issue::no_boundary), r, all);
+    out.without_boundary = plots_where(conn, f, issue_sql(quality_issue::no_boundary, dialect_of(conn)), r, all);
     out.without_photos = plots_where(conn, f, "NOT EXISTS (SELECT 1 FROM photos f WHERE f.plot_id = p.id AND f.deleted_at IS NULL)", r, all);
     out.area_mismatches = quality_list(conn, f, r, quality_issue::area_mismatch, all);
     {
@@ -403,18 +420,25 @@ std::vector<report_plot> review_queue(connection& conn, const area_filter& f, co
     }
     std::vector<report_plot> out = plots_where(conn, f, "p.review_state = '" + state + "'", {}, limit, "p.review_changed_at, p.id");
     // Each with its last review step (who submitted or sent it back, why), from the history.
-    statement last = conn.prepare("SELECT json_extract(details, '$.review'), changed_by, changed_at, "
-                                  "json_extract(details, '$.review.from') FROM plot_history "
-                                  "WHERE plot_id = ? AND json_extract(details, '$.review') IS NOT NULL ORDER BY version DESC LIMIT 1");
+    statement last = conn.prepare("SELECT details, changed_by, changed_at FROM plot_history "
+                                  "WHERE plot_id = ? AND details LIKE '%\"review\"%' ORDER BY version DESC");
     for (report_plot& p : out) {
         last.reset();
         last.bind(1, p.id);
-        if (!last.step()) continue;
-        p.review_json = std::string(last.text(0));
-        p.by = last.optional_text(1);
-        p.at = std::string(last.text(2));
-        p.from = last.optional_text(3);
-        p.to = state;
+        while (last.step()) {
+            report_plot step;
+            read_review_step(last.text(0), step);
+            if (!step.review_json) continue; // "review" only inside another member's text
+            p.review_json = std::move(step.review_json);
+            const nlohmann::json review = nlohmann::json::parse(*p.review_json);
+            const auto from = review.find("from");
+            p.from = std::nullopt;
+            if (from != review.end() && from->is_string()) p.from = from->get<std::string>();
+            p.by = last.optional_text(1);
+            p.at = std::string(last.text(2));
+            p.to = state;
+            break;
+        }
     }
     return out;
 }

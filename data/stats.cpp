@@ -75,7 +75,7 @@ stats_result plot_stats(connection& conn, const stats_query& q) {
 
     stats_result out;
     // Every area of the level under the parent and overlapping the scope, zeros included.
-    std::string areas = "SELECT a.code, a.name_th, a.name_en FROM adm" + level + " a WHERE 1";
+    std::string areas = "SELECT a.code, a.name_th, a.name_en FROM adm" + level + " a WHERE TRUE";
     if (q.parent) areas += area_prefix_sql(":parent");
     if (q.scope) areas += area_prefix_sql(":scope");
     areas += " ORDER BY a.code";

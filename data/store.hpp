@@ -55,6 +55,8 @@ public:
 
     [[nodiscard]] store_stats stats() const;
     [[nodiscard]] const store_options& options() const noexcept { return options_; }
+    /// The backend the database is on (a postgresql:// path, or an SQLite file).
+    [[nodiscard]] backend kind() const noexcept { return is_postgresql_url(options_.path) ? backend::postgresql : backend::sqlite; }
 
 private:
     struct lease {

@@ -1,6 +1,7 @@
 #include "data/tile_features.hpp"
 
 #include "data/database.hpp"
+#include "data/dialect.hpp"
 #include "data/tile_index.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
@@ -99,9 +100,8 @@ std::vector<plot_location> plot_locations_in(connection& conn, const geo::bbox& 
 
 std::vector<admin_shape> admin_shapes_in(connection& conn, int level, const geo::bbox& box) {
     const std::string table = "adm" + std::to_string(level);
-    statement st = conn.prepare("SELECT a.code, a.name_th, a.name_en, AsBinary(a.geom) FROM idx_" + table +
-                                "_geom r JOIN " + table +
-                                " a ON a.ROWID = r.pkid WHERE r.xmin <= ?3 AND r.xmax >= ?1 AND r.ymin <= ?4 AND r.ymax >= ?2");
+    statement st = conn.prepare("SELECT a.code, a.name_th, a.name_en, AsBinary(a.geom) FROM " + table + " a WHERE " +
+                                dialect_of(conn).box_meets("a", table, "geom", {"?1", "?2", "?3", "?4"}));
     bind_box(st, box);
     std::vector<admin_shape> out;
     while (st.step()) {

@@ -16,11 +16,12 @@
 namespace plotmap::data::postgis {
 namespace {
 
-// Type OIDs of the parameters plotmap binds (pg_type.h); text and NULL are sent untyped so
-// that PostgreSQL reads them as the column or function they meet needs, like a quoted literal.
+// Type OIDs of the parameters plotmap binds (pg_type.h). NULL goes untyped, so that it takes
+// the type of the column or function it meets.
 constexpr Oid int8_oid = 20;
 constexpr Oid float8_oid = 701;
 constexpr Oid bytea_oid = 17;
+constexpr Oid text_oid = 25;
 
 struct conn_closer {
     void operator()(PGconn* c) const noexcept { PQfinish(c); }
@@ -58,7 +59,7 @@ public:
 
     void bind_int64(int index, std::int64_t value) override { set(index, std::to_string(value), int8_oid, 0); }
     void bind_double(int index, double value) override;
-    void bind_text(int index, std::string_view text) override { set(index, std::string(text), 0, 0); }
+    void bind_text(int index, std::string_view text) override { set(index, std::string(text), text_oid, 0); }
     void bind_blob(int index, std::string_view bytes) override { set(index, std::string(bytes), bytea_oid, 1); }
     void bind_null(int index) override {
         slot(index);

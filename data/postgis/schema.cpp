@@ -17,6 +17,26 @@ CREATE EXTENSION IF NOT EXISTS postgis;
 -- SQLite's COLLATE NOCASE for user names: equal whatever the case, in comparisons and the key.
 CREATE COLLATION IF NOT EXISTS plotmap_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 
+-- SpatiaLite's spellings of the few functions the SQL both backends share writes its way,
+-- each one PostGIS call that the planner inlines (so && still meets the GiST indexes).
+CREATE FUNCTION asbinary(g geometry) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_AsBinary(g)';
+CREATE FUNCTION geomfromwkb(b bytea, srid integer) RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS 'SELECT ST_GeomFromWKB(b, srid)';
+CREATE FUNCTION casttomultipolygon(g geometry) RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS 'SELECT CASE WHEN GeometryType(g) IN (''POLYGON'', ''MULTIPOLYGON'') THEN ST_Multi(g) END';
+CREATE FUNCTION makepoint(x double precision, y double precision, srid integer) RETURNS geometry LANGUAGE sql IMMUTABLE
+  PARALLEL SAFE AS 'SELECT ST_SetSRID(ST_MakePoint(x, y), srid)';
+CREATE FUNCTION pointonsurface(g geometry) RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_PointOnSurface(g)';
+CREATE FUNCTION buildmbr(x1 double precision, y1 double precision, x2 double precision, y2 double precision, srid integer)
+  RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_MakeEnvelope(x1, y1, x2, y2, srid)';
+CREATE FUNCTION mbrintersects(a geometry, b geometry) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT a && b';
+-- SQLite's total(): a sum that is 0.0, not NULL, over no rows.
+CREATE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = double precision, INITCOND = '0');
+CREATE FUNCTION mbrminx(g geometry) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_XMin(g)';
+CREATE FUNCTION mbrmaxx(g geometry) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_XMax(g)';
+CREATE FUNCTION mbrminy(g geometry) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_YMin(g)';
+CREATE FUNCTION mbrmaxy(g geometry) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT ST_YMax(g)';
+
 CREATE TABLE plotmap_schema (version integer NOT NULL);
 INSERT INTO plotmap_schema VALUES (0);
 

@@ -23,6 +23,7 @@ std::string message_of(const std::filesystem::path& file) {
 } // namespace
 
 TEST(backup, copies_verify_and_count_what_they_hold) {
+    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
     test::temp_dir dir;
     const std::string db = test::demo_database(dir, 30).string();
     const backup_summary b = backup_database(db, dir / "copy.sqlite");
@@ -35,6 +36,7 @@ TEST(backup, copies_verify_and_count_what_they_hold) {
 }
 
 TEST(backup, a_spatial_index_that_does_not_match_its_table_is_refused) {
+    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
     test::temp_dir dir;
     const std::string db = test::demo_database(dir, 10).string();
     const std::filesystem::path copy = dir / "copy.sqlite";
@@ -54,6 +56,7 @@ TEST(backup, a_spatial_index_that_does_not_match_its_table_is_refused) {
 }
 
 TEST(backup, files_that_are_not_plotmap_databases_are_refused) {
+    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
     test::temp_dir dir;
     EXPECT_EQ(message_of(dir / "none.sqlite"), "backup " + (dir / "none.sqlite").string() + " is not a file");
     {
@@ -64,6 +67,7 @@ TEST(backup, files_that_are_not_plotmap_databases_are_refused) {
 }
 
 TEST(backup, restore_keeps_the_database_it_replaces) {
+    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
     test::temp_dir dir;
     const std::string db = test::demo_database(dir, 12).string();
     const std::filesystem::path copy = dir / "copy.sqlite";

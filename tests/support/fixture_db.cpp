@@ -7,6 +7,9 @@
 #include "data/database.hpp"
 #include "data/users.hpp"
 #include "geo/geodesic.hpp"
+#include "postgres.hpp"
+
+#include <fstream>
 
 #include <mutex>
 
@@ -15,16 +18,40 @@ namespace {
 
 fixture_admin admin;
 
+/// Schema, admin areas and the fixture admin with a token, in a new database.
+void fill_fixture(data::connection& conn) {
+    data::migrate(conn);
+    data::load_admin_areas(conn, config::default_admin_dir());
+    (void)data::add_user(conn, {admin.username, data::role::admin, std::nullopt, admin.password}, std::nullopt);
+    admin.token = data::create_token(conn, admin.username, "tests", true, std::nullopt).token;
+}
+
+/// The PostgreSQL fixture database, made once per cluster by whichever test comes first; its
+/// admin token is kept beside the cluster for the other test processes.
+const std::string& postgres_template() {
+    static std::once_flag once;
+    static std::string url;
+    std::call_once(once, [] {
+        const std::filesystem::path token_file = *postgres_cluster() / "fixture_token";
+        url = shared_postgres_database("plotmap_fixture", [](const std::string& made) {
+            {
+                data::connection conn(made, data::connection::mode::read_write);
+                fill_fixture(conn);
+            }
+            std::ofstream(*postgres_cluster() / "fixture_token") << admin.token;
+        });
+        std::ifstream(token_file) >> admin.token;
+    });
+    return url;
+}
+
 const std::filesystem::path& template_database() {
     static temp_dir dir;
     static std::once_flag once;
     static std::filesystem::path file = dir / "template.sqlite";
     std::call_once(once, [] {
         data::connection conn(file.string(), data::connection::mode::create);
-        data::migrate(conn);
-        data::load_admin_areas(conn, config::default_admin_dir());
-        (void)data::add_user(conn, {admin.username, data::role::admin, std::nullopt, admin.password}, std::nullopt);
-        admin.token = data::create_token(conn, admin.username, "tests", true, std::nullopt).token;
+        fill_fixture(conn);
         conn.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     });
     return file;
@@ -33,13 +60,25 @@ const std::filesystem::path& template_database() {
 } // namespace
 
 const fixture_admin& admin_credentials() {
-    (void)template_database();
+    if (postgres_run()) {
+        (void)postgres_template();
+    } else {
+        (void)template_database();
+    }
     return admin;
 }
 
 std::string admin_authorization() { return "Authorization: Bearer " + admin_credentials().token + "\r\n"; }
 
+data::backend fixture_backend() { return postgres_run() ? data::backend::postgresql : data::backend::sqlite; }
+
+std::string per_backend(const std::string& sqlite, const std::string& postgresql) { return postgres_run() ? postgresql : sqlite; }
+
 std::filesystem::path fresh_database(const temp_dir& dir, const std::string& name) {
+    if (postgres_run()) {
+        const std::string& from = postgres_template();
+        return new_postgres_database(from.substr(from.rfind('/') + 1));
+    }
     const std::filesystem::path target = dir / name;
     std::filesystem::copy_file(template_database(), target, std::filesystem::copy_options::overwrite_existing);
     return target;
