@@ -236,8 +236,9 @@ config::settings load_settings(const parsed_args& a) {
 }
 
 int run_init(const config::settings& s) {
-    const bool existed = std::filesystem::exists(s.database.path);
+    const bool file_existed = !data::missing_database_file(s.database.path);
     data::connection conn(s.database.path, data::connection::mode::create, s.database.busy_timeout_ms);
+    const bool existed = conn.kind() == data::backend::sqlite ? file_existed : data::schema_version(conn) > 0;
     const int applied = data::migrate(conn);
     const std::filesystem::path dir =
         s.database.admin_dir.empty() ? config::default_admin_dir() : std::filesystem::path(s.database.admin_dir);
@@ -251,7 +252,7 @@ int run_init(const config::settings& s) {
 
 /// An existing database at the current schema, opened for writing.
 std::unique_ptr<data::connection> open_existing(const config::settings& s) {
-    if (!std::filesystem::exists(s.database.path)) {
+    if (data::missing_database_file(s.database.path)) {
         throw store_error("database " + s.database.path + " does not exist: run `" + program + " init --db " + s.database.path + "` first");
     }
     auto conn = std::make_unique<data::connection>(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
@@ -502,7 +503,7 @@ int run_backup(const config::settings& s, const parsed_args& a) {
     if (a.positional.size() != 1) {
         throw usage_error("give the file to write, e.g. `" + program + " backup --db " + s.database.path + " plotmap-backup.sqlite`");
     }
-    if (!std::filesystem::exists(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
+    if (data::missing_database_file(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
     const data::backup_summary b =
         data::backup_database(s.database.path, a.positional[0], server::photo_settings_from(s).dir);
     print_backup("backed up " + s.database.path + " to " + a.positional[0] + " (photos in " +
@@ -523,7 +524,7 @@ int run_restore(const config::settings& s, const parsed_args& a) {
 }
 
 int run_photos(const config::settings& s, const parsed_args& a) {
-    if (!std::filesystem::exists(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
+    if (data::missing_database_file(s.database.path)) throw store_error("database " + s.database.path + " does not exist");
     data::store store({s.database.path, 1, s.database.busy_timeout_ms});
     data::photo_store photos(store, server::photo_settings_from(s));
     const bool dry_run = a.flags.contains("dry-run");
@@ -537,7 +538,7 @@ int run_serve(const config::settings& s) {
     const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
     {
         // Bring an older database up to date before readers open it.
-        if (!std::filesystem::exists(s.database.path)) {
+        if (data::missing_database_file(s.database.path)) {
             throw store_error("database " + s.database.path + " does not exist: create it with `" + program + " init --db " +
                               s.database.path + "`");
         }

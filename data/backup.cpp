@@ -4,6 +4,7 @@
 #include "data/photos.hpp"
 #include "data/schema.hpp"
 #include "data/database.hpp"
+#include "data/postgis/driver.hpp"
 #include "data/sqlite/driver.hpp"
 #include "geo/error.hpp"
 
@@ -148,6 +149,10 @@ backup_summary verify_backup(const std::filesystem::path& file, bool with_photos
 
 backup_summary backup_database(const std::string& source, const std::filesystem::path& out,
                                const std::optional<std::filesystem::path>& photos) {
+    if (is_postgresql_url(source)) {
+        throw store_error("backups copy an SQLite file; " + postgis::redact_password(source) +
+                          " is a PostgreSQL database: back it up with pg_dump (docs/architecture.md)");
+    }
     std::error_code ec;
     if (std::filesystem::exists(out, ec)) throw store_error("backup target " + out.string() + " exists already; name a new file");
     if (photos && std::filesystem::exists(backup_photo_dir(out), ec)) {
@@ -178,6 +183,10 @@ backup_summary backup_database(const std::string& source, const std::filesystem:
 
 backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept,
                                 const std::optional<std::filesystem::path>& photos) {
+    if (is_postgresql_url(target)) {
+        throw store_error("a backup restores into an SQLite file; " + postgis::redact_password(target) +
+                          " is a PostgreSQL database: restore it with pg_restore (docs/architecture.md)");
+    }
     const bool with_photos = photos && std::filesystem::exists(backup_photo_dir(from));
     (void)verify_backup(from, with_photos); // a bad backup is refused before anything changes
     std::error_code ec;

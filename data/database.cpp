@@ -8,12 +8,17 @@
 #include "data/sqlite/driver.hpp"
 #include "geo/error.hpp"
 
+#include <filesystem>
 #include <variant>
 
 namespace plotmap::data {
 
 bool is_postgresql_url(std::string_view location) noexcept {
     return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+bool missing_database_file(const std::string& location) {
+    return !is_postgresql_url(location) && !std::filesystem::exists(location);
 }
 
 namespace {

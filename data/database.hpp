@@ -23,6 +23,10 @@ struct sql_filter;
 /// Whether `location` names a PostgreSQL database (a postgresql:// or postgres:// URL).
 [[nodiscard]] bool is_postgresql_url(std::string_view location) noexcept;
 
+/// Whether `location` is an SQLite file that does not exist (a PostgreSQL URL never is: the
+/// connection says what is wrong with it).
+[[nodiscard]] bool missing_database_file(const std::string& location);
+
 class connection;
 
 /// A prepared statement. Bind indexes start at 1, column indexes at 0 (as in SQLite);

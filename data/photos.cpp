@@ -224,7 +224,17 @@ private:
 
 } // namespace
 
-fs::path default_photo_dir(const fs::path& db) { return fs::path(db.string() + ".photos"); }
+fs::path default_photo_dir(const fs::path& db) {
+    const std::string location = db.string();
+    if (!is_postgresql_url(location)) return fs::path(location + ".photos");
+    // postgresql://host/NAME?options -> NAME.photos in the working folder; several servers on one
+    // database set photos.dir to a folder they share.
+    std::string name = location.substr(location.find("://") + 3);
+    name = name.substr(0, name.find('?'));
+    const std::size_t slash = name.rfind('/');
+    name = slash == std::string::npos || slash + 1 == name.size() ? "plotmap" : name.substr(slash + 1);
+    return fs::path(name + ".photos");
+}
 
 void sync_file_and_folder(const fs::path& path) {
     fsync_path(path, false);

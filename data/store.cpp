@@ -8,7 +8,7 @@
 namespace plotmap::data {
 
 store::store(store_options options) : options_(std::move(options)) {
-    if (!is_postgresql_url(options_.path) && !std::filesystem::exists(options_.path)) {
+    if (missing_database_file(options_.path)) {
         throw store_error("database " + options_.path + " does not exist: create it with `plotmap init --db " +
                           options_.path + "`");
     }

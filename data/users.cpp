@@ -350,7 +350,7 @@ token_grant create_token(connection& c, std::string_view username, const std::op
 
 std::vector<api_token> list_tokens(connection& c, const std::optional<std::string>& username) {
     statement st(c, std::string("SELECT ") + token_columns +
-                        " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE ?1 IS NULL OR u.username = ?1 ORDER BY t.id");
+                        " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE CAST(?1 AS TEXT) IS NULL OR u.username = ?1 ORDER BY t.id");
     st.bind(1, username);
     std::vector<api_token> out;
     while (st.step()) out.push_back(read_token(st));

@@ -248,8 +248,8 @@ json simple_filters(const context& ctx, const collection& c) {
             {"review_state", {{"type", "string"}, {"enum", data::review_states}, {"title", "Verification state"}}}};
 }
 
-data::cql2::target filter_target(const collection& c) {
-    return c.k == kind::admin ? data::admin_filter_target(c.level) : data::plot_filter_target(c.k == kind::plots);
+data::cql2::target filter_target(const collection& c, data::backend b) {
+    return c.k == kind::admin ? data::admin_filter_target(c.level, b) : data::plot_filter_target(c.k == kind::plots, b);
 }
 
 /// The queryables (Features Part 3): every property a CQL2 filter may name, with its JSON
@@ -257,7 +257,7 @@ data::cql2::target filter_target(const collection& c) {
 json queryables_document(const context& ctx, const collection& c, const std::string& base) {
     const json simple = simple_filters(ctx, c);
     json props = json::object();
-    for (const data::cql2::queryable& q : filter_target(c).properties) {
+    for (const data::cql2::queryable& q : filter_target(c, ctx.store.kind()).properties) {
         json schema = simple.contains(q.name) ? simple[q.name] : json::object();
         switch (q.type) {
         case data::cql2::value_type::text: schema["type"] = "string"; break;
@@ -287,7 +287,7 @@ json queryables_document(const context& ctx, const collection& c, const std::str
 }
 
 /// filter, filter-lang (cql2-text, the default, or cql2-json) and filter-crs as compiled SQL.
-std::optional<data::cql2::sql_filter> query_filter(const request& req, const collection& c) {
+std::optional<data::cql2::sql_filter> query_filter(const request& req, const collection& c, data::backend b) {
     const auto text = req.query_value("filter");
     const auto lang = req.query_value("filter-lang");
     const auto crs = req.query_value("filter-crs");
@@ -301,7 +301,7 @@ std::optional<data::cql2::sql_filter> query_filter(const request& req, const col
     } else if (lang && *lang != "cql2-text" && *lang != "cql-text") {
         throw bad_request("filter-lang must be cql2-text or cql2-json");
     }
-    return data::cql2::compile(*text, l, filter_target(c), crs ? geo::find_crs(*crs) : geo::crs84());
+    return data::cql2::compile(*text, l, filter_target(c, b), crs ? geo::find_crs(*crs) : geo::crs84());
 }
 
 json openapi(const context& ctx, const request& req) {
@@ -474,7 +474,7 @@ response items(const context& ctx, const request& req, const collection& c) {
     } else {
         allow_only(req, {"limit", "bbox", "bbox-crs", "crs", "f", "after", "adm1", "adm2", "filter", "filter-lang", "filter-crs"});
     }
-    std::optional<data::cql2::sql_filter> filter = query_filter(req, c);
+    std::optional<data::cql2::sql_filter> filter = query_filter(req, c, ctx.store.kind());
     const std::string format = wanted_format(req);
     const geo::crs& crs = response_crs(req);
     const std::string base = base_url(req, ctx);

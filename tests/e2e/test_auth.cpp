@@ -94,7 +94,7 @@ std::string password_of(const std::string& name) { return name + "-password"; }
 /// A point well inside subdistrict `code`, from the database's own boundaries.
 std::pair<double, double> point_in(const std::string& db, const std::string& code) {
     data::connection c(db, data::connection::mode::read_only);
-    data::statement st(c, "SELECT X(PointOnSurface(geom)), Y(PointOnSurface(geom)) FROM adm3 WHERE code = ?1");
+    data::statement st(c, "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM adm3 WHERE code = ?1");
     st.bind(1, code);
     if (!st.step()) throw std::runtime_error("no subdistrict " + code);
     return {st.real(0), st.real(1)};
@@ -140,11 +140,7 @@ class auth_e2e : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         dir = new test::temp_dir;
-        db = new std::string(test::fresh_database(*dir).string());
-        add_user(*db, "sup64", "supervisor", "64");       // Sukhothai province
-        add_user(*db, "staff6401", "staff", "6401");      // Mueang Sukhothai district
-        add_user(*db, "viewer6401", "viewer", "6401");
-        add_user(*db, "staff50", "staff", "TH50");        // Chiang Mai (P-code form)
+        db = new std::string(suite_database(*dir, "plotmap.sqlite"));
         in_point = new std::pair<double, double>(point_in(*db, "640101"));
         out_point = new std::pair<double, double>(point_in(*db, "500101"));
         server = new test::running_server(*db, {"PLOTMAP_SERVER_REQUESTS_PER_S=0", "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS=1000",
@@ -157,6 +153,16 @@ protected:
         delete out_point;
         delete db;
         delete dir;
+    }
+
+    /// A new database with the suite's users.
+    static std::string suite_database(const test::temp_dir& in, const std::string& name) {
+        std::string made = test::fresh_database(in, name).string();
+        add_user(made, "sup64", "supervisor", "64");       // Sukhothai province
+        add_user(made, "staff6401", "staff", "6401");      // Mueang Sukhothai district
+        add_user(made, "viewer6401", "viewer", "6401");
+        add_user(made, "staff50", "staff", "TH50");        // Chiang Mai (P-code form)
+        return made;
     }
 
     static client admin() { return with_token(server->port, test::admin_credentials().token); }
@@ -332,8 +338,7 @@ TEST_F(auth_e2e, authorisation_matrix_with_public_anonymous_reads) {
 
 TEST_F(auth_e2e, authorisation_matrix_with_anonymous_access_off) {
     test::temp_dir other;
-    const std::filesystem::path copy = other / "off.sqlite";
-    std::filesystem::copy_file(*db, copy);
+    const std::filesystem::path copy = suite_database(other, "off.sqlite");
     test::running_server off(copy.string(), {"PLOTMAP_AUTH_ANONYMOUS=off", "PLOTMAP_SERVER_REQUESTS_PER_S=0"});
     const client off_admin = with_token(off.port, test::admin_credentials().token);
     const auto make = [&](std::pair<double, double> w) {
@@ -586,8 +591,7 @@ TEST_F(auth_e2e, request_rate_connections_bodies_and_vertices_are_limited) {
 
 TEST_F(auth_e2e, passwords_and_tokens_never_reach_logs_or_the_database_in_clear) {
     test::temp_dir logs_dir;
-    const std::filesystem::path copy = logs_dir / "secrets.sqlite";
-    std::filesystem::copy_file(*db, copy);
+    const std::filesystem::path copy = suite_database(logs_dir, "secrets.sqlite");
     const std::string password = "Very-Secret-Passw0rd";
     ASSERT_EQ(cli(copy.string(), {"user", "add", "--username", "secretive", "--role", "staff", "--scope", "6401", "--password-stdin"},
                   password + "\n")

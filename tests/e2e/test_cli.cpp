@@ -133,9 +133,11 @@ TEST(cli, committed_demo_batches_survive_kill_9) {
     ASSERT_EQ(demo.wait(std::chrono::seconds(10)), 128 + SIGKILL);
 
     data::connection conn(db, data::connection::mode::read_write);
-    data::statement check = conn.prepare("PRAGMA integrity_check");
-    ASSERT_TRUE(check.step());
-    EXPECT_EQ(check.text(0), "ok");
+    if (conn.kind() == data::backend::sqlite) { // the file as the killed process left it
+        data::statement check = conn.prepare("PRAGMA integrity_check");
+        ASSERT_TRUE(check.step());
+        EXPECT_EQ(check.text(0), "ok");
+    }
     const long long plots = conn.scalar_int("SELECT count(*) FROM plots");
     EXPECT_GE(plots, 10000);
     EXPECT_EQ(plots % 10000, 0) << "a batch was half-applied";

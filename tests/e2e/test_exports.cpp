@@ -96,8 +96,8 @@ protected:
         plots = new std::map<std::string, stored>;
         data::connection c(*db, data::connection::mode::read_only);
         data::statement st(c, "SELECT p.code, a.name_th, coalesce(p.owner_name, ''), p.adm2, "
-                              "X(PointN(ExteriorRing(GeometryN(p.boundary, 1)), 1)), Y(PointN(ExteriorRing(GeometryN(p.boundary, 1)), 1)), "
-                              "X(p.location), Y(p.location) FROM plots p JOIN adm3 a ON a.code = p.adm3 "
+                              "ST_X(ST_PointN(ST_ExteriorRing(ST_GeometryN(p.boundary, 1)), 1)), ST_Y(ST_PointN(ST_ExteriorRing(ST_GeometryN(p.boundary, 1)), 1)), "
+                              "ST_X(p.location), ST_Y(p.location) FROM plots p JOIN adm3 a ON a.code = p.adm3 "
                               "WHERE p.deleted_at IS NULL AND p.adm1 = '64'");
         while (st.step()) {
             (*plots)[std::string(st.text(0))] = {std::string(st.text(1)), std::string(st.text(2)), std::string(st.text(3)),

@@ -123,7 +123,7 @@ TEST_F(ogc_gdal, ogr2ogr_pages_through_everything_with_the_stores_coordinates) {
     const auto points = csv_points(r.output);
     ASSERT_EQ(static_cast<std::int64_t>(points.size()), sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL"));
     data::connection c(*db, data::connection::mode::read_only);
-    data::statement st(c, "SELECT code, X(location), Y(location) FROM plots WHERE deleted_at IS NULL");
+    data::statement st(c, "SELECT code, ST_X(location), ST_Y(location) FROM plots WHERE deleted_at IS NULL");
     int compared = 0;
     while (st.step()) {
         const auto it = points.find(std::string(st.text(0)));
@@ -138,7 +138,7 @@ TEST_F(ogc_gdal, ogr2ogr_pages_through_everything_with_the_stores_coordinates) {
 TEST_F(ogc_gdal, a_spatial_filter_becomes_a_bbox_and_matches_the_store) {
     const auto r = gdal({"/usr/bin/ogrinfo", "-ro", "-al", "-so", "OAPIF:" + url(), "pins", "-spat", "99.5", "16.5", "100.5", "17.5"});
     const std::int64_t expected = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND "
-                                            "ST_Intersects(location, BuildMbr(99.5, 16.5, 100.5, 17.5, 4326)) = 1");
+                                            "ST_Intersects(location, BuildMbr(99.5, 16.5, 100.5, 17.5, 4326))" + test::per_backend(" = 1", ""));
     ASSERT_GT(expected, 0);
     EXPECT_EQ(feature_count(r.output), expected);
 }
@@ -153,7 +153,7 @@ TEST_F(ogc_gdal, utm_47n_coordinates_agree_with_cs2cs) {
     std::vector<std::string> codes;
     {
         data::connection c(*db, data::connection::mode::read_only);
-        data::statement st(c, "SELECT code, X(location), Y(location) FROM plots WHERE deleted_at IS NULL AND adm1 = '64' ORDER BY id");
+        data::statement st(c, "SELECT code, ST_X(location), ST_Y(location) FROM plots WHERE deleted_at IS NULL AND adm1 = '64' ORDER BY id");
         while (st.step()) {
             codes.emplace_back(st.text(0));
             char line[96];

@@ -264,7 +264,7 @@ TEST_F(photos_http, a_retried_upload_returns_the_same_photo_and_stores_one_copy)
     EXPECT_EQ(list["photos"].size(), 1u);
     // One upload kept, plus its three served sizes; nothing left in tmp/.
     int files = 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(db + ".photos")) files += e.is_regular_file() ? 1 : 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(test::photo_folder(db))) files += e.is_regular_file() ? 1 : 0;
     EXPECT_EQ(files, 4);
     // The same uid on another plot is a conflict, not a silent move.
     const std::int64_t other = create_plot("00000000-0000-4000-8000-000000000002", 99.830, 17.0078);
@@ -325,7 +325,7 @@ TEST_F(photos_http, files_are_judged_by_their_content_and_bad_ones_get_clear_4xx
     EXPECT_EQ(list["photos"].size(), 2u);
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
     std::size_t leftovers = 0;
-    for (const auto& e : std::filesystem::directory_iterator(db + ".photos/tmp")) leftovers += e.is_regular_file() ? 1u : 0u;
+    for (const auto& e : std::filesystem::directory_iterator(test::photo_folder(db) + "/tmp")) leftovers += e.is_regular_file() ? 1u : 0u;
     EXPECT_EQ(leftovers, 0u);
 }
 
@@ -509,7 +509,7 @@ TEST_F(photos_http, kill_9_during_uploads_leaves_no_row_without_its_files) {
     while (st.step()) {
         ++rows;
         const std::string sha(st.text(1));
-        const std::string folder = db + ".photos/" + sha.substr(0, 2) + "/";
+        const std::string folder = test::photo_folder(db) + "/" + sha.substr(0, 2) + "/";
         stored.emplace_back(st.text(0));
         for (const std::string& name : {sha, sha + "-display.jpg", sha + "-thumbnail.jpg", sha + "-original.jpg"}) {
             EXPECT_TRUE(std::filesystem::exists(folder + name)) << name;
@@ -525,6 +525,7 @@ TEST_F(photos_http, kill_9_during_uploads_leaves_no_row_without_its_files) {
 }
 
 TEST_F(photos_http, backup_copies_the_photos_sweep_removes_only_old_unnamed_files) {
+    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
     ASSERT_EQ(upload(plot_id, "{}", phone_jpeg(640, 480, 1, false)).status, 201);
     ASSERT_EQ(upload(plot_id, "{}", png(300, 200), "b.png", "image/png").status, 201);
     const std::filesystem::path photos = db + ".photos";

@@ -178,7 +178,7 @@ TEST_F(stats_e2e, the_monthly_report_lists_what_sql_finds_in_json_csv_and_xlsx) 
     const json report = get("/api/v1/reports/monthly?area=6401&month=" + be_month);
     EXPECT_EQ(report["month"], month);
     EXPECT_EQ(report["area"]["name_th"], "เมืองสุโขทัย");
-    EXPECT_EQ(report["summary"]["plots"], district_count(*db, "1"));
+    EXPECT_EQ(report["summary"]["plots"], district_count(*db, "TRUE"));
     bool found = false;
     for (const auto& c : report["stage_changes"]) {
         if (c["id"] == plot["id"]) {
@@ -189,7 +189,9 @@ TEST_F(stats_e2e, the_monthly_report_lists_what_sql_finds_in_json_csv_and_xlsx) 
         }
     }
     EXPECT_TRUE(found) << report["stage_changes"].dump();
-    const std::string in_month = "strftime('%Y-%m', created_at, '+7 hours') = '" + month + "'";
+    const std::string in_month = test::per_backend("strftime('%Y-%m', created_at, '+7 hours')",
+                                                   "to_char(created_at::timestamptz AT TIME ZONE 'Asia/Bangkok', 'YYYY-MM')") +
+                                 " = '" + month + "'";
     EXPECT_EQ(report["new_plots"].size(), static_cast<std::size_t>(district_count(*db, in_month)));
     EXPECT_EQ(report["without_boundary"].size(), static_cast<std::size_t>(district_count(*db, "boundary IS NULL")));
     EXPECT_EQ(report["without_photos"].size(),
@@ -249,8 +251,12 @@ TEST_F(stats_e2e, the_trend_and_the_findings_equal_sql_counts) {
     for (const char* stage : {"surveyed", "complete"}) {
         EXPECT_EQ(trend["by_stage"][stage][i],
                   sql_count(*db, std::string("SELECT count(DISTINCT h.plot_id) FROM plot_history h JOIN plots p ON p.id = h.plot_id "
-                                             "WHERE p.deleted_at IS NULL AND p.adm1 = '64' AND json_extract(h.changes, '$.stage[1]') = '") +
-                                     stage + "' AND strftime('%Y-%m', h.changed_at, '+7 hours') = '2022-11'"))
+                                             "WHERE p.deleted_at IS NULL AND p.adm1 = '64' AND ") +
+                                     test::per_backend("json_extract(h.changes, '$.stage[1]')", "h.changes::jsonb #>> '{stage,1}'") + " = '" + stage +
+                                     "' AND " +
+                                     test::per_backend("strftime('%Y-%m', h.changed_at, '+7 hours')",
+                                                       "to_char(h.changed_at::timestamptz AT TIME ZONE 'Asia/Bangkok', 'YYYY-MM')") +
+                                     " = '2022-11'"))
             << stage;
     }
 
@@ -260,7 +266,9 @@ TEST_F(stats_e2e, the_trend_and_the_findings_equal_sql_counts) {
               district_count(*db, "declared_area_m2 > 0 AND abs(area_m2 - declared_area_m2) > 0.1 * declared_area_m2"));
     EXPECT_EQ(quality["findings"]["no_recent_photo"],
               district_count(*db, "NOT EXISTS (SELECT 1 FROM photos f WHERE f.plot_id = p.id AND f.deleted_at IS NULL AND "
-                                  "coalesce(f.taken_at, f.uploaded_at) >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-90 days'))"));
+                                  "coalesce(f.taken_at, f.uploaded_at) >= " +
+                                  test::per_backend("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-90 days')",
+                                                    "to_char(now() AT TIME ZONE 'UTC' - interval '90 days', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')") + ")"));
     EXPECT_TRUE(quality["findings"]["overlap"].is_number());
     EXPECT_TRUE(get("/api/v1/stats/quality?area=64")["findings"]["overlap"].is_null());
     const json listed = get("/api/v1/stats/quality/area_mismatch?area=6401&limit=3");
@@ -284,7 +292,7 @@ TEST_F(stats_e2e, reports_refuse_bad_parameters_and_keep_to_the_scope) {
     get("/api/v1/stats/quality?area=50", bearer(district_token), 403);
     get("/api/v1/stats/trend?area=6402", bearer(district_token), 403);
     const json mine = get("/api/v1/reports/monthly?month=2026-11", bearer(district_token));
-    EXPECT_EQ(mine["summary"]["plots"], district_count(*db, "1"));
+    EXPECT_EQ(mine["summary"]["plots"], district_count(*db, "TRUE"));
     for (const auto& p : mine["without_photos"]) EXPECT_TRUE(p["adm3"].get<std::string>().starts_with("6401"));
     get("/api/v1/reports/monthly?month=2026-11", "", 401);
 }

@@ -68,7 +68,7 @@ TEST_F(app_test, errors_are_problem_json) {
 }
 
 TEST_F(app_test, readiness_fails_when_the_database_is_not_current) {
-    db->write([](data::connection& c) { c.exec("PRAGMA user_version = 0"); });
+    db->write([](data::connection& c) { c.exec(test::per_backend("PRAGMA user_version = 0", "UPDATE plotmap_schema SET version = 0")); });
     const response r = get("/readyz");
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.header("Retry-After"), "5");

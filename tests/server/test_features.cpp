@@ -197,7 +197,7 @@ TEST_F(features_api, counts_match_the_store_and_next_links_page_through_everythi
 
 TEST_F(features_api, bbox_filters_by_geometry_in_any_listed_crs) {
     const std::string where = "BuildMbr(99.5, 16.5, 100.5, 17.5, 4326)";
-    const std::int64_t expected = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(location, " + where + ") = 1");
+    const std::int64_t expected = sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(location, " + where + ")" + test::per_backend(" = 1", ""));
     ASSERT_GT(expected, 0);
     EXPECT_EQ(get_json("/collections/pins/items?bbox=99.5,16.5,100.5,17.5")["numberMatched"], expected);
     // EPSG:4326 takes latitude first, as the CRS defines.
@@ -205,7 +205,7 @@ TEST_F(features_api, bbox_filters_by_geometry_in_any_listed_crs) {
     EXPECT_EQ(get_json("/collections/pins/items?bbox=16.5,99.5,17.5,100.5" + lat_lon)["numberMatched"], expected);
     const json polygons = get_json("/collections/plots/items?limit=1000&bbox=99.5,16.5,100.5,17.5");
     EXPECT_EQ(polygons["numberMatched"],
-              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(boundary, " + where + ") = 1"));
+              sql_count("SELECT count(*) FROM plots WHERE deleted_at IS NULL AND ST_Intersects(boundary, " + where + ")" + test::per_backend(" = 1", "")));
     EXPECT_EQ(get_json("/collections/pins/items?bbox=1,2,3", 400)["status"], 400);
     EXPECT_EQ(get_json("/collections/pins/items?bbox=100,17,99,16", 400)["status"], 400);
     EXPECT_EQ(get_json("/collections/pins/items?bbox=99,16,100,17&bbox-crs=EPSG:9999", 400)["status"], 400);
@@ -218,7 +218,7 @@ TEST_F(features_api, crs_gives_coordinates_in_that_crs_with_its_axis_order_and_s
     const std::int64_t id = lonlat["features"][0]["id"];
     {
         data::connection c(path.string(), data::connection::mode::read_only);
-        data::statement st(c, "SELECT X(location), Y(location) FROM plots WHERE id = ?1");
+        data::statement st(c, "SELECT ST_X(location), ST_Y(location) FROM plots WHERE id = ?1");
         st.bind(1, id);
         ASSERT_TRUE(st.step());
         EXPECT_DOUBLE_EQ(lon, st.real(0));
@@ -260,9 +260,9 @@ TEST_F(features_api, cql2_filters_in_text_and_json_on_every_collection) {
               sql_count(live + " AND stage = 'complete'"));
     EXPECT_EQ(get_json("/collections/plots/items?filter-lang=cql2-text&filter=stage%20IN%20(%27digging%27,%27planting%27)%20AND%20"
                        "S_INTERSECTS(geometry,BBOX(100,14,104,17))")["numberMatched"],
-              sql_count(live + " AND stage IN ('digging','planting') AND ST_Intersects(boundary, BuildMbr(100,14,104,17,4326)) = 1"));
+              sql_count(live + " AND stage IN ('digging','planting') AND ST_Intersects(boundary, BuildMbr(100,14,104,17,4326))" + test::per_backend(" = 1", "")));
     // filter-crs: the same box in UTM zone 47N metres and as EPSG:4326 lat,lon.
-    const std::int64_t in_box = sql_count(live + " AND ST_Intersects(location, BuildMbr(99,14,100,17,4326)) = 1");
+    const std::int64_t in_box = sql_count(live + " AND ST_Intersects(location, BuildMbr(99,14,100,17,4326))" + test::per_backend(" = 1", ""));
     EXPECT_EQ(get_json("/collections/pins/items?filter=S_INTERSECTS(geometry,BBOX(14,99,17,100))&filter-crs=EPSG:4326")["numberMatched"], in_box);
     // Combined with the simple filters and paging: the next link keeps the filter.
     const std::string json_filter = "%7B%22op%22%3A%22%3D%22%2C%22args%22%3A%5B%7B%22property%22%3A%22program%22%7D%2C%22HLM%22%5D%7D";
@@ -270,7 +270,7 @@ TEST_F(features_api, cql2_filters_in_text_and_json_on_every_collection) {
     EXPECT_EQ(walk("/collections/pins/items?limit=10&budget_year=2024&filter-lang=cql2-json&filter=" + json_filter).size(),
               static_cast<std::size_t>(hlm_2024));
     EXPECT_EQ(get_json("/collections/adm2/items?filter=name_en%20LIKE%20%27Mueang%25%27")["numberMatched"],
-              sql_count("SELECT count(*) FROM adm2 WHERE name_en GLOB 'Mueang*'"));
+              sql_count(test::per_backend("SELECT count(*) FROM adm2 WHERE name_en GLOB 'Mueang*'", "SELECT count(*) FROM adm2 WHERE name_en ~ '^Mueang'")));
     EXPECT_EQ(get_json("/collections/adm1/items?filter=S_INTERSECTS(geometry,POINT(100.5%2013.75))")["numberMatched"], 1);
 
     // Errors are problems that say where.

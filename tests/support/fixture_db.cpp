@@ -10,6 +10,7 @@
 #include "postgres.hpp"
 
 #include <fstream>
+#include <stdexcept>
 
 #include <mutex>
 
@@ -32,6 +33,7 @@ const std::string& postgres_template() {
     static std::once_flag once;
     static std::string url;
     std::call_once(once, [] {
+        if (!postgres_cluster()) throw std::runtime_error("a PostgreSQL run without the test cluster: run the tests through ctest");
         const std::filesystem::path token_file = *postgres_cluster() / "fixture_token";
         url = shared_postgres_database("plotmap_fixture", [](const std::string& made) {
             {
@@ -71,6 +73,11 @@ const fixture_admin& admin_credentials() {
 std::string admin_authorization() { return "Authorization: Bearer " + admin_credentials().token + "\r\n"; }
 
 data::backend fixture_backend() { return postgres_run() ? data::backend::postgresql : data::backend::sqlite; }
+
+std::string photo_folder(const std::string& db) {
+    if (!data::is_postgresql_url(db)) return db + ".photos";
+    return (*postgres_cluster() / "photos" / db.substr(db.rfind('/') + 1)).string();
+}
 
 std::string per_backend(const std::string& sqlite, const std::string& postgresql) { return postgres_run() ? postgresql : sqlite; }
 

@@ -39,6 +39,10 @@ data::backend fixture_backend();
 /// check an answer against, in the spelling of the database it checks.
 std::string per_backend(const std::string& sqlite, const std::string& postgresql);
 
+/// Where the server keeps the photos of database `db`: beside an SQLite file (the default), or
+/// for a PostgreSQL database a folder of the test cluster's that every server on it is given.
+std::string photo_folder(const std::string& db);
+
 /// Like fresh_database, plus `plots` demo plots (seed 2566).
 std::filesystem::path demo_database(const temp_dir& dir, long long plots, const std::string& name = "plotmap.sqlite");
 

@@ -50,13 +50,14 @@ made_databases made;
 } // namespace
 
 std::optional<std::filesystem::path> postgres_cluster() {
-    const char* dir = std::getenv("PLOTMAP_TEST_POSTGRES");
-    if (dir == nullptr || *dir == '\0') return std::nullopt;
-    return std::filesystem::path(dir);
+    const char* dir = std::getenv("TEST_PLOTMAP_POSTGRES");
+    std::filesystem::path found = dir != nullptr && *dir != '\0' ? std::filesystem::path(dir) : std::filesystem::path(PLOTMAP_TEST_POSTGRES_DIR);
+    if (!std::filesystem::exists(found / "url")) return std::nullopt;
+    return found;
 }
 
 bool postgres_run() {
-    const char* backend = std::getenv("PLOTMAP_TEST_BACKEND");
+    const char* backend = std::getenv("TEST_PLOTMAP_BACKEND");
     return backend != nullptr && std::string(backend) == "postgresql";
 }
 

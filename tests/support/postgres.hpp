@@ -1,6 +1,7 @@
 #pragma once
 // The throwaway PostgreSQL + PostGIS cluster of a test run (tests/support/postgres.sh, started
-// by ctest's `postgres` fixture; PLOTMAP_TEST_POSTGRES names its folder). Each test gets
+// by ctest's `postgres` fixture in build/*/postgres; TEST_PLOTMAP_POSTGRES names another
+// folder). Each test gets
 // databases of its own, dropped when the test's process ends.
 
 #include <filesystem>
@@ -12,7 +13,7 @@ namespace plotmap::test {
 /// The cluster's folder, if this run has one.
 [[nodiscard]] std::optional<std::filesystem::path> postgres_cluster();
 
-/// Whether fixture databases are PostgreSQL in this run (PLOTMAP_TEST_BACKEND=postgresql):
+/// Whether fixture databases are PostgreSQL in this run (TEST_PLOTMAP_BACKEND=postgresql):
 /// ctest runs the data, server and end-to-end suites once on each backend.
 [[nodiscard]] bool postgres_run();
 
