@@ -1,9 +1,13 @@
 #include "data/store.hpp"
 
+#include "data/postgis/listener.hpp"
 #include "data/schema.hpp"
 #include "geo/error.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace plotmap::data {
 
@@ -19,6 +23,41 @@ store::store(store_options options) : options_(std::move(options)) {
         idle_.push_back(std::make_unique<connection>(options_.path, connection::mode::read_only, options_.busy_timeout_ms));
     }
     stats_.readers_total = n;
+}
+
+plot_watch::plot_watch() = default;
+plot_watch::plot_watch(std::unique_ptr<postgis::listener> l) : listener_(std::move(l)) {}
+plot_watch::plot_watch(plot_watch&&) noexcept = default;
+plot_watch& plot_watch::operator=(plot_watch&&) noexcept = default;
+plot_watch::~plot_watch() = default;
+bool plot_watch::listening() const noexcept { return listener_ && listener_->listening(); }
+
+namespace {
+
+/// "minx miny maxx maxy;minx miny maxx maxy" (data/postgis/schema.cpp) as boxes.
+std::vector<geo::bbox> boxes_in(std::string_view payload) {
+    std::vector<geo::bbox> out;
+    while (!payload.empty()) {
+        const std::size_t end = payload.find(';');
+        const std::string one(payload.substr(0, end));
+        geo::bbox b;
+        if (std::sscanf(one.c_str(), "%lf %lf %lf %lf", &b.min_x, &b.min_y, &b.max_x, &b.max_y) == 4) out.push_back(b);
+        if (end == std::string_view::npos) break;
+        payload.remove_prefix(end + 1);
+    }
+    return out;
+}
+
+} // namespace
+
+plot_watch store::watch_plot_changes(std::function<void(const geo::bbox&)> changed) const {
+    if (kind() != backend::postgresql) return {};
+    return plot_watch(std::make_unique<postgis::listener>(
+        options_.path, "plotmap_plots",
+        [changed](std::string_view payload) {
+            for (const geo::bbox& b : boxes_in(payload)) changed(b);
+        },
+        [changed] { changed(geo::bbox{-180, -90, 180, 90}); }));
 }
 
 store_stats store::stats() const {

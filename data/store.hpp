@@ -4,9 +4,11 @@
 // Blocking: call from worker threads, never from an io thread.
 
 #include "data/database.hpp"
+#include "geo/geometry.hpp"
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,11 +16,30 @@
 
 namespace plotmap::data {
 
+namespace postgis {
+class listener;
+}
+
 struct store_options {
     std::string path;                              ///< the SpatiaLite file; must exist
     int readers = 4;                               ///< reader connections in the pool
     int busy_timeout_ms = 5000;                    ///< SQLite busy timeout per connection
     std::chrono::milliseconds acquire_timeout{2000}; ///< wait for a free reader before `busy`
+};
+
+/// A watch on plot writes (store::watch_plot_changes); stops when destroyed.
+class plot_watch {
+public:
+    plot_watch();
+    explicit plot_watch(std::unique_ptr<postgis::listener> l);
+    plot_watch(plot_watch&&) noexcept;
+    plot_watch& operator=(plot_watch&&) noexcept;
+    ~plot_watch();
+    /// Whether notifications are arriving now (always false on SQLite).
+    [[nodiscard]] bool listening() const noexcept;
+
+private:
+    std::unique_ptr<postgis::listener> listener_;
 };
 
 /// Counters for /metrics.
@@ -36,6 +57,15 @@ public:
     /// Opens the writer and the reader pool.
     /// @throws store_error if the file is missing or its schema is not current.
     explicit store(store_options options);
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    /// Calls `changed` with the lon/lat box of every plot write that any process commits to
+    /// the database from now on, and with the whole world when some may have been missed,
+    /// until the watch returned goes. On PostgreSQL, where several servers share one
+    /// database, by LISTEN/NOTIFY on a connection of its own (`changed` runs on its thread).
+    /// On SQLite nothing is called: one server writes the file and refreshes what it derived.
+    [[nodiscard]] plot_watch watch_plot_changes(std::function<void(const geo::bbox&)> changed) const;
 
     /// Runs f(connection&) on the writer connection, one write at a time.
     template <typename F>

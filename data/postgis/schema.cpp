@@ -381,6 +381,22 @@ BEGIN
 END $$;
 CREATE TRIGGER plot_changes_keep AFTER INSERT OR UPDATE ON plots
   FOR EACH ROW EXECUTE FUNCTION plot_changes_keep();
+
+-- Every plot write tells every plotmap server on this database where it was, at commit
+-- (LISTEN plotmap_plots; data/postgis/listener.hpp): the lon/lat box of the row before and
+-- after, "minx miny maxx maxy", ';' between them. The servers drop their cached tiles there.
+CREATE FUNCTION plot_box(pin geometry, location geometry, boundary geometry) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT concat_ws(' ', ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b))
+  FROM (SELECT ST_Extent(g)::box2d AS b FROM unnest(ARRAY[pin, location, boundary]) AS g) e WHERE b IS NOT NULL $$;
+CREATE FUNCTION plot_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('plotmap_plots', concat_ws(';',
+    CASE WHEN TG_OP <> 'INSERT' THEN plot_box(OLD.pin, OLD.location, OLD.boundary) END,
+    CASE WHEN TG_OP <> 'DELETE' THEN plot_box(NEW.pin, NEW.location, NEW.boundary) END));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER plot_notify AFTER INSERT OR UPDATE OR DELETE ON plots
+  FOR EACH ROW EXECUTE FUNCTION plot_notify();
 )sql";
 
 } // namespace
