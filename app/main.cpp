@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "data/admin_areas.hpp"
 #include "data/backup.hpp"
+#include "data/database_copy.hpp"
 #include "data/demo.hpp"
 #include "data/exporter.hpp"
 #include "data/importer.hpp"
@@ -84,6 +85,9 @@ Commands:
          Stop the server first.
   photos sweep --db FILE [--dry-run]
          Remove photo files that no photo row names (an upload cut off by a crash).
+  migrate --from DB --to DB
+         Copy a whole database between a SpatiaLite file and PostgreSQL + PostGIS
+         (either way), ids unchanged, and verify every table's rows.
   help [COMMAND]   Show this text, or one command's (also: plotmap COMMAND --help).
   --version        Print the version.
 
@@ -150,6 +154,14 @@ const std::map<std::string, std::string> command_help{
     {"restore", "Usage: plotmap restore --db FILE BACKUP\n"
                 "Checks BACKUP as `backup` does, keeps the current FILE beside it as FILE.before-restore-<time>, and\n"
                 "copies BACKUP in its place. Stop `plotmap serve` first; start it again afterwards.\n"},
+    {"migrate", "Usage: plotmap migrate --from DB --to DB\n"
+                "Copies every plot, its history, the users, sessions and tokens, photos' rows and progress\n"
+                "events, and the tables derived from them, from one plotmap database to a new or empty one, ids\n"
+                "unchanged, in one transaction. Each DB is an SQLite file or a postgresql:// URL\n"
+                "(postgresql://user:password@host:5432/name), so a province moves up to PostgreSQL + PostGIS and\n"
+                "a district leaves it for a file again. Every table's rows are then counted and checksummed on both\n"
+                "sides; any difference and nothing is kept. Photo files stay where they are: point photos.dir of\n"
+                "the servers on the new database at them. Stop writing to DB (the servers) while it copies.\n"},
     {"serve", "Usage: plotmap serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
               "Serves the HTTP API on HOST:PORT (default from server.listen, 0.0.0.0:8080).\n"
               "Port 0 picks a free port; the chosen address is printed on the first line.\n"},
@@ -534,6 +546,31 @@ int run_photos(const config::settings& s, const parsed_args& a) {
     return 0;
 }
 
+int run_migrate(const parsed_args& a) {
+    const std::string& from = required_flag(a, "from");
+    const std::string& to = required_flag(a, "to");
+    if (data::missing_database_file(from)) throw store_error("database " + from + " does not exist");
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    const data::copy_result r = data::copy_database(from, to, [&](const std::string& table, std::int64_t rows) {
+        std::fprintf(stderr, "%smigrate: %s: %lld rows%s", tty ? "\r\033[K" : "", table.c_str(), static_cast<long long>(rows), tty ? "" : "\n");
+    });
+    if (tty) std::fputs("\r\033[K", stderr);
+    std::int64_t rows = 0;
+    std::string counts;
+    for (const data::table_copy& t : r.tables) {
+        rows += t.rows;
+        if (t.table == "plots" || t.table == "plot_history" || t.table == "users" || t.table == "photos") {
+            counts += (counts.empty() ? "" : ", ") + std::to_string(t.rows) + " " + t.table;
+        }
+    }
+    std::cout << "plotmap: copied " << data::display_location(from) << " to " << data::display_location(to) << " (schema version "
+              << r.schema_version << "): " << counts << "; " << rows << " rows in " << r.tables.size()
+              << " tables, each counted and checksummed on both sides\n";
+    std::cout << "plotmap: photo files were not moved: set photos.dir for " << data::display_location(to)
+              << " to the folder that holds them\n";
+    return 0;
+}
+
 int run_serve(const config::settings& s) {
     const config::listen_address where = config::parse_listen(s.server.listen, "server.listen");
     {
@@ -610,7 +647,8 @@ int run(const std::vector<std::string>& args) {
                                             {"import", {"db", "config", "dry-run", "map", "program", "crs", "format", "allow-outside"}},
                                             {"backup", {"db", "config"}},
                                             {"restore", {"db", "config"}},
-                                            {"photos sweep", {"db", "config", "dry-run"}}});
+                                            {"photos sweep", {"db", "config", "dry-run"}},
+                                            {"migrate", {"config", "from", "to"}}});
     const config::settings s = load_settings(a);
     if (a.command == "init") return run_init(s);
     if (a.command == "demo") return run_demo(s, a);
@@ -620,6 +658,7 @@ int run(const std::vector<std::string>& args) {
     if (a.command == "backup") return run_backup(s, a);
     if (a.command == "restore") return run_restore(s, a);
     if (a.command == "photos sweep") return run_photos(s, a);
+    if (a.command == "migrate") return run_migrate(a);
     return run_serve(s);
 }
 

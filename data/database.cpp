@@ -17,6 +17,10 @@ bool is_postgresql_url(std::string_view location) noexcept {
     return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
+std::string display_location(const std::string& location) {
+    return is_postgresql_url(location) ? postgis::redact_password(location) : location;
+}
+
 bool missing_database_file(const std::string& location) {
     return !is_postgresql_url(location) && !std::filesystem::exists(location);
 }

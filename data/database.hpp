@@ -23,6 +23,9 @@ struct sql_filter;
 /// Whether `location` names a PostgreSQL database (a postgresql:// or postgres:// URL).
 [[nodiscard]] bool is_postgresql_url(std::string_view location) noexcept;
 
+/// `location` as messages show it: a URL without its password.
+[[nodiscard]] std::string display_location(const std::string& location);
+
 /// Whether `location` is an SQLite file that does not exist (a PostgreSQL URL never is: the
 /// connection says what is wrong with it).
 [[nodiscard]] bool missing_database_file(const std::string& location);

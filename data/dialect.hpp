@@ -44,6 +44,9 @@ public:
     [[nodiscard]] virtual std::string like_pattern(std::string_view like) const = 0;
     /// The month ("2026-11") in Thailand (UTC+7) of an ISO 8601 UTC time in text.
     [[nodiscard]] virtual std::string month_in_thailand(std::string_view utc_text) const = 0;
+    /// A query with one parameter, a table's name, giving its columns in order: name, and
+    /// "integer", "real", "text", "blob" or "geometry".
+    [[nodiscard]] virtual std::string table_columns_sql() const = 0;
     /// The distance in metres on the WGS 84 ellipsoid between two lon/lat geometries.
     [[nodiscard]] virtual std::string geodesic_distance(std::string_view a, std::string_view b) const = 0;
 };

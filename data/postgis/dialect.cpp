@@ -26,6 +26,12 @@ public:
     [[nodiscard]] std::string month_in_thailand(std::string_view utc_text) const override {
         return "to_char((" + std::string(utc_text) + ")::timestamptz AT TIME ZONE 'UTC' + interval '7 hours', 'YYYY-MM')";
     }
+    [[nodiscard]] std::string table_columns_sql() const override {
+        return "SELECT column_name, CASE WHEN data_type IN ('bigint', 'integer', 'smallint') THEN 'integer' "
+               "WHEN data_type IN ('double precision', 'real', 'numeric') THEN 'real' WHEN data_type = 'bytea' THEN 'blob' "
+               "WHEN udt_name = 'geometry' THEN 'geometry' ELSE 'text' END FROM information_schema.columns "
+               "WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position";
+    }
     [[nodiscard]] std::string geodesic_distance(std::string_view a, std::string_view b) const override {
         return "ST_Distance(" + std::string(a) + "::geography, " + std::string(b) + "::geography, true)";
     }

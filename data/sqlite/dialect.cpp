@@ -56,6 +56,13 @@ public:
     [[nodiscard]] std::string month_in_thailand(std::string_view utc_text) const override {
         return "substr(datetime(" + std::string(utc_text) + ", '+7 hours'), 1, 7)";
     }
+    // Declared types; SpatiaLite declares a geometry column by its geometry type.
+    [[nodiscard]] std::string table_columns_sql() const override {
+        return "SELECT name, CASE WHEN upper(type) IN ('POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON', "
+               "'GEOMETRY', 'GEOMETRYCOLLECTION') THEN 'geometry' WHEN upper(type) LIKE '%INT%' THEN 'integer' WHEN upper(type) IN ('REAL', 'DOUBLE', 'FLOAT') THEN 'real' "
+               "WHEN upper(type) = 'BLOB' THEN 'blob' ELSE 'text' END "
+               "FROM pragma_table_info(?1) ORDER BY cid";
+    }
     // SpatiaLite's ST_Distance with use_ellipsoid = 1.
     [[nodiscard]] std::string geodesic_distance(std::string_view a, std::string_view b) const override {
         return "ST_Distance(" + std::string(a) + ", " + std::string(b) + ", 1)";
