@@ -52,12 +52,19 @@ std::vector<geo::bbox> boxes_in(std::string_view payload) {
 
 plot_watch store::watch_plot_changes(std::function<void(const geo::bbox&)> changed) const {
     if (kind() != backend::postgresql) return {};
-    return plot_watch(std::make_unique<postgis::listener>(
+    auto l = std::make_unique<postgis::listener>(
         options_.path, "plotmap_plots",
         [changed](std::string_view payload) {
             for (const geo::bbox& b : boxes_in(payload)) changed(b);
         },
-        [changed] { changed(geo::bbox{-180, -90, 180, 90}); }));
+        [changed] { changed(geo::bbox{-180, -90, 180, 90}); });
+    // Serving starts once other servers' writes are heard, so that no tile cached from then on
+    // misses one; a database that does not answer in time is listened to as soon as it does.
+    if (!l->wait_listening(std::chrono::seconds(10))) {
+        std::fprintf(stderr, "plotmap: warning: not yet hearing other servers' writes (LISTEN on %s); tiles are refreshed once it is\n",
+                     display_location(options_.path).c_str());
+    }
+    return plot_watch(std::move(l));
 }
 
 store_stats store::stats() const {

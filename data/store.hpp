@@ -65,6 +65,7 @@ public:
     /// until the watch returned goes. On PostgreSQL, where several servers share one
     /// database, by LISTEN/NOTIFY on a connection of its own (`changed` runs on its thread).
     /// On SQLite nothing is called: one server writes the file and refreshes what it derived.
+    /// Returns once it listens (at most 10 s, else it warns and listens when it can).
     [[nodiscard]] plot_watch watch_plot_changes(std::function<void(const geo::bbox&)> changed) const;
 
     /// Runs f(connection&) on the writer connection, one write at a time.

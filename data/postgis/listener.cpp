@@ -39,11 +39,15 @@ listener::~listener() {
     if (thread_.joinable()) thread_.join();
 }
 
+bool listener::wait_listening(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return started_.wait_for(lock, timeout, [this] { return listening_.load(); });
+}
+
 void listener::run(const std::stop_token& stop) {
     using namespace std::chrono;
     constexpr int tick_ms = 250; // how soon a stop is noticed
     milliseconds pause{100};
-    bool first = true;
     while (!stop.stop_requested()) {
         const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
         const char* values[] = {url_.c_str(), "plotmap listener", "5", nullptr};
@@ -56,9 +60,12 @@ void listener::run(const std::stop_token& stop) {
         }
         if (ok) {
             // Listening from here on: whatever was committed while it was not is unknown.
-            listening_ = true;
-            if (!first) on_gap_();
-            first = false;
+            on_gap_();
+            {
+                const std::lock_guard lock(mutex_);
+                listening_ = true;
+            }
+            started_.notify_all();
             pause = milliseconds{100};
             const int fd = PQsocket(conn.get());
             while (!stop.stop_requested()) {
@@ -79,7 +86,6 @@ void listener::run(const std::stop_token& stop) {
             std::this_thread::sleep_for(milliseconds{tick_ms});
         }
         pause = std::min(pause * 2, milliseconds{5000});
-        first = false; // anything before the first successful LISTEN counts as a gap too
     }
 }
 
