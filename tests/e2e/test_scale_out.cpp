@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -113,17 +114,34 @@ TEST_F(scale_out, an_edit_through_one_server_is_in_the_next_tile_and_item_from_t
     ASSERT_EQ(empty.status, 204) << empty.body;
     ASSERT_EQ(test::http_request(b->port, "GET", tile).status, 204); // from B's cache now
 
-    for (int i = 0; i < 5; ++i) { // five edits, each seen by the very next request to B
+    // Five edits, each in B's tile as soon as B has heard of it: the notification is sent at
+    // A's commit, so nearly always before the client's next request reaches B; on a loaded
+    // machine B's listener thread may wake a little later. Bounded: 2 s per edit. Without
+    // the notifications B's cached tile never changes (tried).
+    long long worst_ms = 0;
+    int immediate = 0;
+    for (int i = 0; i < 5; ++i) {
         const http_reply made = create_plot(a->port, lon + i * 0.0002, lat, "6b1c0de0-0000-4000-8000-00000000000" + std::to_string(i));
         ASSERT_EQ(made.status, 201) << made.body;
         const json plot = json::parse(made.body);
         const std::string code = plot["code"];
-        const http_reply seen = test::http_request(b->port, "GET", tile);
+        const auto made_at = std::chrono::steady_clock::now();
+        http_reply seen;
+        for (int tries = 0; tries < 100; ++tries) {
+            seen = test::http_request(b->port, "GET", tile);
+            if (seen.status == 200 && seen.body.find(code) != std::string::npos) {
+                immediate += tries == 0 ? 1 : 0;
+                break;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        worst_ms = std::max<long long>(worst_ms, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - made_at).count());
         ASSERT_EQ(seen.status, 200) << "edit " << i;
-        EXPECT_NE(seen.body.find(code), std::string::npos) << "B's tile lacks " << code << " just made through A";
+        EXPECT_NE(seen.body.find(code), std::string::npos) << "B's tile lacks " << code << " made through A, after 2 s";
         const http_reply item = test::http_request(b->port, "GET", "/collections/pins/items/" + std::to_string(plot["id"].get<long long>()));
         EXPECT_EQ(item.status, 200) << item.body;
     }
+    std::cout << "[ scale_out ] " << immediate << " of 5 edits in B's very next tile; the slowest seen after " << worst_ms << " ms" << std::endl;
 }
 
 TEST_F(scale_out, sessions_and_tokens_made_on_one_server_work_on_the_other) {
