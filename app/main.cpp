@@ -146,7 +146,9 @@ const std::map<std::string, std::string> command_help{
                "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
                "while the server goes on serving and writing, and the files of every photo in it to OUT.photos. The\n"
                "copy is then checked (integrity, spatial indexes, schema version, every photo's files) and its plot,\n"
-               "history, user and photo counts printed. GET /api/v1/backup (admins) sends the database alone.\n"},
+               "history, user and photo counts printed. GET /api/v1/backup (admins) sends the database alone.\n"
+               "A PostgreSQL database (--db postgresql://...) is backed up into the same kind of SQLite file, its\n"
+               "rows copied from one snapshot; `migrate --from OUT --to URL` puts it back into an empty database.\n"},
     {"photos", "Usage: plotmap photos sweep --db FILE [--dry-run]\n"
                "Removes files in the photo folder (photos.dir, default FILE.photos) that no photo row names, such as\n"
                "an upload whose row never committed because the server was killed. Files younger than an hour are\n"

@@ -1,6 +1,7 @@
 #include "data/backup.hpp"
 
 #include "data/clock.hpp"
+#include "data/database_copy.hpp"
 #include "data/photos.hpp"
 #include "data/schema.hpp"
 #include "data/database.hpp"
@@ -149,20 +150,20 @@ backup_summary verify_backup(const std::filesystem::path& file, bool with_photos
 
 backup_summary backup_database(const std::string& source, const std::filesystem::path& out,
                                const std::optional<std::filesystem::path>& photos) {
-    if (is_postgresql_url(source)) {
-        throw store_error("backups copy an SQLite file; " + postgis::redact_password(source) +
-                          " is a PostgreSQL database: back it up with pg_dump (docs/architecture.md)");
-    }
     std::error_code ec;
     if (std::filesystem::exists(out, ec)) throw store_error("backup target " + out.string() + " exists already; name a new file");
     if (photos && std::filesystem::exists(backup_photo_dir(out), ec)) {
         throw store_error("backup photo folder " + backup_photo_dir(out).string() + " exists already; name a new file");
     }
     try {
-        connection from(source, connection::mode::read_only);
+        // From PostgreSQL the same kind of file: its rows copied from one snapshot.
+        if (is_postgresql_url(source)) (void)copy_database(source, out.string());
         {
             connection to(out.string(), connection::mode::create);
-            copy_pages(from, to, "backing up " + source + " to " + out.string());
+            if (!is_postgresql_url(source)) {
+                connection from(source, connection::mode::read_only);
+                copy_pages(from, to, "backing up " + source + " to " + out.string());
+            }
             to.exec("PRAGMA journal_mode=DELETE"); // one self-contained file, no -wal beside it
             // The snapshot's photos, whose files were on disk before their rows committed.
             if (photos) copy_photo_files(photo_files(to), *photos, backup_photo_dir(out));
@@ -184,8 +185,8 @@ backup_summary backup_database(const std::string& source, const std::filesystem:
 backup_summary restore_database(const std::filesystem::path& from, const std::string& target, std::filesystem::path& kept,
                                 const std::optional<std::filesystem::path>& photos) {
     if (is_postgresql_url(target)) {
-        throw store_error("a backup restores into an SQLite file; " + postgis::redact_password(target) +
-                          " is a PostgreSQL database: restore it with pg_restore (docs/architecture.md)");
+        throw store_error("restore writes SQLite files; to put a backup into the PostgreSQL database " + postgis::redact_password(target) +
+                          " use the migrate command (--from " + from.string() + " --to the URL) while it is empty");
     }
     const bool with_photos = photos && std::filesystem::exists(backup_photo_dir(from));
     (void)verify_backup(from, with_photos); // a bad backup is refused before anything changes

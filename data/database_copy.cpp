@@ -170,6 +170,8 @@ table_digest digest_of(connection& c, const std::string& table, const std::vecto
 copy_result copy_database(const std::string& from, const std::string& to, const std::function<void(const std::string&, std::int64_t)>& progress) {
     connection source(from, connection::mode::read_only);
     require_current_schema(source);
+    // Every table from one snapshot, while servers may go on writing.
+    source.exec(source.kind() == backend::postgresql ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
     connection target(to, connection::mode::create);
     if (schema_version(target) != 0) {
         throw store_error("database " + target.path() + " has a plotmap schema already (version " + std::to_string(schema_version(target)) +

@@ -23,7 +23,7 @@ std::string message_of(const std::filesystem::path& file) {
 } // namespace
 
 TEST(backup, copies_verify_and_count_what_they_hold) {
-    PLOTMAP_SQLITE_ONLY("a backup is a copy of the SQLite file");
+    // From PostgreSQL too: the same SQLite file, made by copying the rows.
     test::temp_dir dir;
     const std::string db = test::demo_database(dir, 30).string();
     const backup_summary b = backup_database(db, dir / "copy.sqlite");
