@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 namespace plotmap::data::postgis {
@@ -30,6 +31,13 @@ struct result_clearer {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
 };
 using result_ptr = std::unique_ptr<PGresult, result_clearer>;
+
+/// The connection itself went (the server restarted, the network dropped it): caught inside
+/// this file, which makes the connection again and either runs the command once more or
+/// answers busy.
+struct connection_lost {};
+
+constexpr std::string_view lost_message = "the connection to the database was lost; try again";
 
 bool ident_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || static_cast<unsigned char>(ch) >= 0x80; }
 
@@ -126,8 +134,10 @@ public:
 
     void exec(std::string_view sql) override {
         const std::string text(sql);
-        const result_ptr r(PQexec(conn_.get(), text.c_str()));
-        check(r.get(), "running \"" + text.substr(0, 80) + "\"");
+        again(retry_safe(sql), [&] {
+            const result_ptr r(PQexec(conn_.get(), text.c_str()));
+            check(r.get(), "running \"" + text.substr(0, 80) + "\"");
+        });
     }
     std::unique_ptr<driver::statement> prepare(std::string_view sql) override {
         std::string text(sql);
@@ -139,14 +149,12 @@ public:
         return std::make_unique<pg_statement>(*this, it->second);
     }
 
-    [[nodiscard]] std::int64_t last_insert_id() override {
-        const result_ptr r(PQexec(conn_.get(), "SELECT lastval()"));
-        check(r.get(), "reading the new row's id");
-        return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
-    }
     [[nodiscard]] std::int64_t changes() override { return changes_; }
 
-    [[nodiscard]] bool in_transaction() const override { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+    [[nodiscard]] bool in_transaction() const override {
+        const PGTransactionStatusType s = PQtransactionStatus(conn_.get());
+        return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE; // not when the connection is gone
+    }
     // One writer at a time across every plotmap server on this database, as SQLite's BEGIN
     // IMMEDIATE gives one file: the lock is the transaction's and goes with it.
     void begin() override {
@@ -171,15 +179,58 @@ public:
     /// Runs a statement's SQL with its parameters (prepared once per connection and types).
     result_ptr run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
                    const std::vector<int>& formats);
+    result_ptr run_once(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+                        const std::vector<int>& formats);
     void check(const PGresult* r, std::string_view context) {
         const ExecStatusType s = PQresultStatus(r);
-        if (r == nullptr || (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)) throw_for(r, conn_.get(), where_, context);
+        if (r != nullptr && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)) return;
+        if (PQstatus(conn_.get()) == CONNECTION_BAD) throw connection_lost{};
+        throw_for(r, conn_.get(), where_, context);
+    }
+
+    /// Runs `f` on a live connection. A connection found gone is made again first; one that goes
+    /// during `f` is made again and `f` runs once more when that cannot do anything twice
+    /// (`safe`: nothing was open and the command only reads or begins), otherwise the caller
+    /// is told busy, as for a transaction that could not finish.
+    template <class F> auto again(bool safe, F&& f) -> std::invoke_result_t<F&> {
+        if (PQstatus(conn_.get()) == CONNECTION_BAD) reconnect();
+        safe = safe && !in_transaction();
+        try {
+            return f();
+        } catch (const connection_lost&) {
+            if (!safe) throw busy(std::string(lost_message));
+        }
+        reconnect();
+        try {
+            return f();
+        } catch (const connection_lost&) {
+            throw busy(std::string(lost_message));
+        }
+    }
+    /// A command that may run again on a new connection: it begins, or reads.
+    [[nodiscard]] bool retry_safe(std::string_view sql) const {
+        if (read_only_) return true;
+        std::size_t i = 0;
+        while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])) != 0) ++i;
+        const auto starts = [&](std::string_view word) {
+            if (sql.size() - i < word.size()) return false;
+            for (std::size_t k = 0; k < word.size(); ++k) {
+                if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+            }
+            return true;
+        };
+        return (starts("BEGIN") || starts("SELECT")) && sql.find(';') == std::string_view::npos;
     }
 
     static constexpr long long writer_lock_key = 0x706c6f746d6170; // "plotmap"
 
 private:
+    /// The session's settings, on the first connection and on every one made again.
+    void set_up();
+    void reconnect();
+
     std::string where_;
+    int lock_timeout_ms_;
     bool read_only_ = false;
     std::unique_ptr<PGconn, conn_closer> conn_;
     std::unordered_map<std::string, std::shared_ptr<const numbered_sql>> numbered_;
@@ -190,7 +241,8 @@ private:
 
 // ---- connection ---------------------------------------------------------------------------
 
-pg_connection::pg_connection(const std::string& url, open_mode m, int lock_timeout_ms) : where_(redact_password(url)) {
+pg_connection::pg_connection(const std::string& url, open_mode m, int lock_timeout_ms)
+    : where_(redact_password(url)), lock_timeout_ms_(lock_timeout_ms), read_only_(m == open_mode::read_only) {
     const char* keys[] = {"dbname", "application_name", "connect_timeout", "client_encoding", nullptr};
     const char* values[] = {url.c_str(), "plotmap", "10", "UTF8", nullptr};
     conn_.reset(PQconnectdbParams(keys, values, 1));
@@ -200,15 +252,43 @@ pg_connection::pg_connection(const std::string& url, open_mode m, int lock_timeo
         throw store_error("cannot open database " + where_ + ": " + why);
     }
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
-    exec("SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = " + std::to_string(std::max(lock_timeout_ms, 1)));
-    if (m == open_mode::read_only) {
-        exec("SET default_transaction_read_only = on");
-        read_only_ = true;
+    try {
+        set_up();
+    } catch (const connection_lost&) {
+        throw store_error("cannot open database " + where_ + ": " + std::string(lost_message));
+    }
+}
+
+void pg_connection::set_up() {
+    std::string sql = "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = " + std::to_string(std::max(lock_timeout_ms_, 1));
+    if (read_only_) sql += "; SET default_transaction_read_only = on";
+    const result_ptr r(PQexec(conn_.get(), sql.c_str()));
+    check(r.get(), "setting up the session");
+}
+
+void pg_connection::reconnect() {
+    PQreset(conn_.get()); // the same parameters, a new session
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+        std::string why = PQerrorMessage(conn_.get());
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        throw busy("the database " + where_ + " cannot be reached (" + why + "); try again");
+    }
+    prepared_.clear(); // prepared statements were the old session's
+    changes_ = 0;
+    try {
+        set_up();
+    } catch (const connection_lost&) {
+        throw busy(std::string(lost_message));
     }
 }
 
 result_ptr pg_connection::run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
                               const std::vector<int>& formats) {
+    return again(retry_safe(sql.sql), [&] { return run_once(sql, values, types, formats); });
+}
+
+result_ptr pg_connection::run_once(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+                                   const std::vector<int>& formats) {
     std::string key = sql.sql;
     key += '\0';
     for (const Oid t : types) key += std::to_string(t) + ",";

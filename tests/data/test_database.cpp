@@ -50,15 +50,15 @@ TEST_P(database, statements_bind_and_read_every_type) {
     c->exec("CREATE TABLE t (" + key() + ", i bigint, r double precision, s text, b " + blob_type() + ", n text)");
     const std::string bytes("\0\x01\xff\x7f payload\n", 13);
     const double third = 1.0 / 3.0;
-    c->prepare("INSERT INTO t (i, r, s, b, n) VALUES (?, ?, ?, ?, ?)")
-        .bind(1, std::int64_t{1} << 40)
-        .bind(2, third)
-        .bind(3, "ไทย 'quoted' ?1 :name")
-        .bind_blob(4, bytes)
-        .bind(5, std::optional<std::string>{})
-        .run();
+    const std::int64_t id = c->prepare("INSERT INTO t (i, r, s, b, n) VALUES (?, ?, ?, ?, ?) RETURNING id")
+                                .bind(1, std::int64_t{1} << 40)
+                                .bind(2, third)
+                                .bind(3, "ไทย 'quoted' ?1 :name")
+                                .bind_blob(4, bytes)
+                                .bind(5, std::optional<std::string>{})
+                                .run_returning_id();
     EXPECT_EQ(c->changes(), 1);
-    EXPECT_EQ(c->last_insert_rowid(), 1);
+    EXPECT_EQ(id, 1);
     statement st = c->prepare("SELECT i, r, s, b, n, i > 5, -1e300 * 10 < 0 FROM t WHERE id = ?");
     st.bind(1, 1);
     ASSERT_TRUE(st.step());
@@ -224,4 +224,81 @@ TEST(postgis_driver, passwords_stay_out_of_messages) {
         EXPECT_TRUE(what.starts_with("cannot open database postgresql://nobody:***@127.0.0.1:1/none: ")) << what;
         EXPECT_EQ(what.find("s3cret"), std::string::npos);
     }
+}
+
+namespace {
+
+/// Ends every other session on the database of `c`, as a restart of the server or a dropped
+/// network connection would.
+void cut_other_sessions(connection& c) {
+    c.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+}
+
+} // namespace
+
+TEST(postgis_driver, a_lost_connection_is_made_again_and_the_next_command_runs) {
+    if (!test::postgres_cluster()) GTEST_SKIP() << "no PostgreSQL test cluster (run through ctest)";
+    const std::string url = test::new_postgres_database();
+    connection admin(url, connection::mode::read_write);
+    admin.exec("CREATE TABLE t (v bigint)");
+    connection writer(url, connection::mode::read_write);
+    connection reader(url, connection::mode::read_only);
+    EXPECT_EQ(reader.scalar_int("SELECT count(*) FROM t"), 0);
+    statement insert = writer.prepare("INSERT INTO t VALUES (?)"); // prepared on the old session
+    insert.bind(1, 1).run();
+
+    cut_other_sessions(admin);
+    EXPECT_EQ(reader.scalar_int("SELECT count(*) FROM t"), 1); // a read runs again on a new session
+    {
+        transaction tx(writer); // BEGIN runs again; the statement is prepared again there
+        insert.reset();
+        insert.bind(1, 2).run();
+        tx.commit();
+    }
+    EXPECT_EQ(reader.scalar_int("SELECT count(*) FROM t"), 2);
+
+    // Cut inside a transaction: its work is gone, so the caller is told busy (503), and the
+    // next transaction runs on a new session.
+    {
+        transaction tx(writer);
+        writer.exec("INSERT INTO t VALUES (3)");
+        cut_other_sessions(admin);
+        try {
+            writer.exec("INSERT INTO t VALUES (4)");
+            FAIL() << "a write in a lost transaction went on";
+        } catch (const busy& e) {
+            EXPECT_EQ(std::string(e.what()), "the connection to the database was lost; try again");
+        }
+    }
+    {
+        transaction tx(writer);
+        writer.exec("INSERT INTO t VALUES (5)");
+        tx.commit();
+    }
+    statement rows = admin.prepare("SELECT string_agg(v::text, ',' ORDER BY v) FROM t");
+    ASSERT_TRUE(rows.step());
+    EXPECT_EQ(rows.text(0), "1,2,5");
+}
+
+TEST(postgis_driver, a_database_that_cannot_be_reached_is_busy_until_it_can) {
+    if (!test::postgres_cluster()) GTEST_SKIP() << "no PostgreSQL test cluster (run through ctest)";
+    const std::string url = test::new_postgres_database();
+    const std::string name = url.substr(url.rfind('/') + 1);
+    connection admin(url.substr(0, url.rfind('/') + 1) + "postgres", connection::mode::read_write); // the cluster's own
+    connection reader(url, connection::mode::read_only);
+    EXPECT_EQ(reader.scalar_int("SELECT 1"), 1);
+    admin.exec("ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS false");
+    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+    for (int i = 0; i < 2; ++i) { // each call tries again, and says so
+        try {
+            (void)reader.scalar_int("SELECT 1");
+            FAIL() << "read from a database that takes no connections";
+        } catch (const busy& e) {
+            const std::string what = e.what();
+            EXPECT_TRUE(what.starts_with("the database postgresql://")) << what;
+            EXPECT_TRUE(what.ends_with("; try again")) << what;
+        }
+    }
+    admin.exec("ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS true");
+    EXPECT_EQ(reader.scalar_int("SELECT 1"), 1); // back as soon as the database is
 }

@@ -1,8 +1,10 @@
 // Several `plotmap serve` processes on one PostgreSQL + PostGIS database, alone and behind
 // nginx (tests/e2e/nginx-test.conf): an edit through one is in the next tile and item from
 // the other, sessions and tokens made on one work on the other, and killing one mid-load
-// loses no acknowledged write while the other goes on serving.
+// loses no acknowledged write while the other goes on serving; when the database drops every
+// connection (a restart), the servers make theirs again and go on.
 
+#include "data/database.hpp"
 #include "fixture_db.hpp"
 #include "geo/tile_math.hpp"
 #include "http_client.hpp"
@@ -142,6 +144,41 @@ TEST_F(scale_out, an_edit_through_one_server_is_in_the_next_tile_and_item_from_t
         EXPECT_EQ(item.status, 200) << item.body;
     }
     std::cout << "[ scale_out ] " << immediate << " of 5 edits in B's very next tile; the slowest seen after " << worst_ms << " ms" << std::endl;
+}
+
+TEST_F(scale_out, servers_whose_database_connections_drop_make_them_again_and_go_on) {
+    const double lon = 99.8230;
+    const double lat = 17.0078;
+    const geo::tile_id t = geo::tile_containing({lon, lat}, 14);
+    const std::string tile = "/tiles/plots/14/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt";
+    ASSERT_EQ(test::http_request(b->port, "GET", tile).status, 204); // cached by B
+    ASSERT_EQ(test::http_request(a->port, "GET", "/collections/plots/items?limit=1", "", test::admin_authorization()).status, 200);
+
+    // As a database restart does: every session of both servers ends, B's listener's too.
+    {
+        data::connection admin(db, data::connection::mode::read_write);
+        admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    }
+    // Reads and writes on either server go on at once: each pooled connection is made again
+    // on its first use, and a read or a BEGIN runs again on it.
+    const http_reply listed = test::http_request(a->port, "GET", "/collections/plots/items?limit=1", "", test::admin_authorization());
+    EXPECT_EQ(listed.status, 200) << listed.body;
+    const http_reply made = create_plot(a->port, lon, lat, "6b1c0de0-0000-4000-8000-0000000000aa");
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string code = json::parse(made.body)["code"];
+    const http_reply item = test::http_request(b->port, "GET", "/collections/pins/items/" + std::to_string(json::parse(made.body)["id"].get<long long>()));
+    EXPECT_EQ(item.status, 200) << item.body;
+
+    // B listens again (its listener reconnects within a few hundred ms) and drops its cached
+    // tiles on doing so: the new plot is in B's tile. Bounded: 5 s.
+    http_reply seen;
+    for (int tries = 0; tries < 100; ++tries) {
+        seen = test::http_request(b->port, "GET", tile);
+        if (seen.status == 200 && seen.body.find(code) != std::string::npos) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(seen.status, 200);
+    EXPECT_NE(seen.body.find(code), std::string::npos) << "B's tile lacks the plot made after the connections dropped";
 }
 
 TEST_F(scale_out, sessions_and_tokens_made_on_one_server_work_on_the_other) {
