@@ -80,6 +80,13 @@ void connection::remember_count(const std::string& key, std::int64_t n) {
     counts_[key] = n;
 }
 
+std::int64_t statement::run_returning_id() {
+    if (!step()) throw store_error("an INSERT ... RETURNING id gave no row");
+    const std::int64_t id = int64(0);
+    run();
+    return id;
+}
+
 // ---- transaction --------------------------------------------------------------------------
 
 transaction::transaction(connection& conn) : conn_(conn), nested_(conn.in_transaction()) {

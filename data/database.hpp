@@ -84,6 +84,8 @@ public:
         while (step()) {
         }
     }
+    /// Runs an `INSERT ... RETURNING id` to completion. @returns the id of the row it made.
+    std::int64_t run_returning_id();
     /// Rewinds and clears bindings so the statement can be reused.
     void reset() { impl_->reset(); }
 
@@ -128,8 +130,6 @@ public:
     /// First column of the first row as an integer (0 if there is no row).
     [[nodiscard]] std::int64_t scalar_int(std::string_view sql);
 
-    /// Id the last INSERT gave its row.
-    [[nodiscard]] std::int64_t last_insert_rowid() { return impl_->last_insert_id(); }
     /// Rows the last INSERT, UPDATE or DELETE changed.
     [[nodiscard]] std::int64_t changes() { return impl_->changes(); }
     [[nodiscard]] bool in_transaction() const { return impl_->in_transaction(); }

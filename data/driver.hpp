@@ -75,8 +75,6 @@ public:
     /// Prepares one statement (a backend may hand back one it kept from an earlier use).
     virtual std::unique_ptr<statement> prepare(std::string_view sql) = 0;
 
-    /// Id the last INSERT into a table with an integer key gave its row.
-    [[nodiscard]] virtual std::int64_t last_insert_id() = 0;
     /// Rows the last INSERT, UPDATE or DELETE changed.
     [[nodiscard]] virtual std::int64_t changes() = 0;
 

@@ -382,7 +382,7 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
         statement st = c.prepare(
             "INSERT INTO photos (uid, plot_id, sha256, upload_type, media_type, bytes, width, height, taken_at, lon, lat, "
             "accuracy_m, exif_lon, exif_lat, exif_taken_at, caption, stage, progress_uid, public, uploaded_at, uploaded_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id");
         const auto coord = [](const std::optional<geo::point>& pt, bool lat) -> std::optional<double> {
             if (!pt) return std::nullopt;
             return lat ? pt->y : pt->x;
@@ -392,8 +392,7 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
         st.bind(12, p.accuracy_m).bind(13, coord(p.exif_location, false)).bind(14, coord(p.exif_location, true));
         st.bind(15, p.exif_taken_at).bind(16, p.caption).bind(17, p.stage).bind(18, p.progress_uid).bind(19, p.uploaded_at);
         st.bind(20, p.uploaded_by);
-        st.run();
-        p.id = c.last_insert_rowid();
+        p.id = st.run_returning_id();
         append_photo_history(c, p.id, "add", now, who.username);
         tx.commit();
         result.record = p;

@@ -800,8 +800,8 @@ progress_result plot_registry::record_progress(std::int64_t id, std::int64_t exp
         out.write = replace_in(c, id, expected_version, std::move(p), draft, repairs, who, nullptr);
         out.created = true;
         out.event = {0, uid, id, out.write.record.version, cur.stage, d.stage, d.date, d.note, now_utc(), who.username};
-        c.prepare("INSERT INTO progress_events (uid, plot_id, plot_version, stage_from, stage_to, happened_on, note, recorded_at, "
-                  "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        out.event.id = c.prepare("INSERT INTO progress_events (uid, plot_id, plot_version, stage_from, stage_to, happened_on, note, "
+                                 "recorded_at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
             .bind(1, out.event.uid)
             .bind(2, id)
             .bind(3, out.event.plot_version)
@@ -811,8 +811,7 @@ progress_result plot_registry::record_progress(std::int64_t id, std::int64_t exp
             .bind(7, out.event.note)
             .bind(8, out.event.recorded_at)
             .bind(9, out.event.recorded_by)
-            .run();
-        out.event.id = c.last_insert_rowid();
+            .run_returning_id();
         tx.commit();
         return out;
     });

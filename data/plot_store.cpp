@@ -406,10 +406,10 @@ std::int64_t insert_plot_row(connection& conn, const plot& p) {
             location, review_state, review_changed_at, submitted_by)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, GeomFromWKB(?12, 4326), ?13, ?14,
             CastToMultiPolygon(GeomFromWKB(?15, 4326)), ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,
-            ?28, ?29, GeomFromWKB(?30, 4326), ?31, ?32, ?33))sql");
+            ?28, ?29, GeomFromWKB(?30, 4326), ?31, ?32, ?33)
+        RETURNING id)sql");
     bind_columns(st, p);
-    st.run();
-    return conn.last_insert_rowid();
+    return st.run_returning_id();
 }
 
 void update_plot_row(connection& conn, const plot& p) {

@@ -340,11 +340,10 @@ token_grant create_token(connection& c, std::string_view username, const std::op
     token_grant g;
     g.token = random_token("pm_");
     statement st(c, "INSERT INTO api_tokens (token_hash, prefix, user_id, name, can_write, scope, created_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id");
     st.bind_blob(1, token_hash(g.token)).bind(2, g.token.substr(0, 7)).bind(3, u.id).bind(4, name);
     st.bind(5, can_write ? 1 : 0).bind(6, scope == u.scope ? std::nullopt : scope).bind(7, now_utc());
-    st.run();
-    g.info = find_token(c, c.last_insert_rowid());
+    g.info = find_token(c, st.run_returning_id());
     return g;
 }
 

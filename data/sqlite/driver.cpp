@@ -96,7 +96,6 @@ public:
     void exec(std::string_view sql) override;
     std::unique_ptr<driver::statement> prepare(std::string_view sql) override;
 
-    [[nodiscard]] std::int64_t last_insert_id() override { return sqlite3_last_insert_rowid(db_.get()); }
     [[nodiscard]] std::int64_t changes() override { return sqlite3_changes64(db_.get()); }
 
     [[nodiscard]] bool in_transaction() const override { return sqlite3_get_autocommit(db_.get()) == 0; }
