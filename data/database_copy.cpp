@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -18,6 +20,9 @@ constexpr const char* tables[] = {"adm1",           "adm2",          "adm3",    
                                   "plot_history",   "photos",        "photo_history", "progress_events", "sessions",
                                   "api_tokens",     "idempotency_keys", "pin_clusters", "tile_shapes",   "tile_locations",
                                   "plot_totals",    "stage_changes", "review_changes"};
+/// Tables the schema's triggers fill as plots are written: what they made while plots were
+/// copied gives way to the source's own rows.
+constexpr std::array<std::string_view, 4> kept_by_triggers{"plot_totals", "stage_changes", "review_changes", "pin_clusters"};
 /// Tables with a key that numbers new rows (PostgreSQL's identity sequences follow the copy).
 constexpr const char* numbered[] = {"plots", "plot_history", "photos", "photo_history", "progress_events", "users", "api_tokens"};
 
@@ -122,39 +127,80 @@ private:
     std::int64_t rows_ = 0;
 };
 
-/// Copies one table's rows; @returns the digest of what was read.
-table_digest copy_table(connection& from, connection& to, const std::string& table, const std::vector<column>& cols) {
-    std::string insert = "INSERT INTO " + table + " (";
-    std::string values;
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-        insert += std::string(i ? ", " : "") + "\"" + cols[i].name + "\"";
-        const std::string p = "?" + std::to_string(i + 1);
-        values += std::string(i ? ", " : "") + (cols[i].k == kind::geometry ? "GeomFromWKB(" + p + ", 4326)" : p);
+/// One value read from the source, held until its batch is written.
+struct held_value {
+    bool null = true;
+    std::int64_t i = 0;
+    double r = 0;
+    std::string bytes; ///< text, blob or WKB
+};
+
+/// `INSERT INTO table (columns) VALUES (...), (...)` for `rows` rows.
+std::string insert_sql(const std::string& table, const std::vector<column>& cols, std::size_t rows) {
+    std::string sql = "INSERT INTO " + table + " (";
+    for (std::size_t i = 0; i < cols.size(); ++i) sql += std::string(i ? ", " : "") + "\"" + cols[i].name + "\"";
+    sql += ") VALUES ";
+    std::size_t n = 0;
+    for (std::size_t row = 0; row < rows; ++row) {
+        sql += row ? ", (" : "(";
+        for (std::size_t i = 0; i < cols.size(); ++i) {
+            const std::string p = "?" + std::to_string(++n);
+            sql += std::string(i ? ", " : "") + (cols[i].k == kind::geometry ? "GeomFromWKB(" + p + ", 4326)" : p);
+        }
+        sql += ")";
     }
-    insert += ") VALUES (" + values + ")";
-    statement& put = to.cached(insert);
+    return sql;
+}
+
+/// Copies one table's rows, up to 100 a statement (a round trip each on PostGIS); @returns the
+/// digest of what was read.
+table_digest copy_table(connection& from, connection& to, const std::string& table, const std::vector<column>& cols) {
+    const std::size_t batch = std::max<std::size_t>(1, std::min<std::size_t>(100, 30000 / cols.size())); // parameters per statement
+    std::vector<held_value> held;
+    held.reserve(batch * cols.size());
+    const auto write = [&] {
+        const std::size_t rows = held.size() / cols.size();
+        if (rows == 0) return;
+        statement& put = to.cached(insert_sql(table, cols, rows)); // two shapes: a full batch, the last one
+        int p = 0;
+        for (std::size_t v = 0; v < held.size(); ++v) {
+            const held_value& h = held[v];
+            ++p;
+            if (h.null) {
+                put.bind(p, nullptr);
+                continue;
+            }
+            switch (cols[v % cols.size()].k) {
+            case kind::integer: put.bind(p, h.i); break;
+            case kind::real: put.bind(p, h.r); break;
+            case kind::text: put.bind(p, std::string_view(h.bytes)); break;
+            case kind::blob:
+            case kind::geometry: put.bind_blob(p, h.bytes); break;
+            }
+        }
+        put.run();
+        held.clear();
+    };
     statement get = from.prepare(select_sql(table, cols));
     table_digest digest;
     while (get.step()) {
         digest.add(get, cols);
-        put.reset();
         for (std::size_t i = 0; i < cols.size(); ++i) {
             const int c = static_cast<int>(i);
-            const int p = c + 1;
-            if (get.is_null(c)) {
-                put.bind(p, nullptr);
-                continue;
-            }
+            held_value& h = held.emplace_back();
+            if (get.is_null(c)) continue;
+            h.null = false;
             switch (cols[i].k) {
-            case kind::integer: put.bind(p, get.int64(c)); break;
-            case kind::real: put.bind(p, get.real(c)); break;
-            case kind::text: put.bind(p, get.text(c)); break;
+            case kind::integer: h.i = get.int64(c); break;
+            case kind::real: h.r = get.real(c); break;
+            case kind::text: h.bytes = get.text(c); break;
             case kind::blob:
-            case kind::geometry: put.bind_blob(p, get.blob(c)); break;
+            case kind::geometry: h.bytes = get.blob(c); break;
             }
         }
-        put.run();
+        if (held.size() == batch * cols.size()) write();
     }
+    write();
     return digest;
 }
 
@@ -190,9 +236,7 @@ copy_result copy_database(const std::string& from, const std::string& to, const 
         std::vector<std::pair<std::vector<column>, table_digest>> copied;
         for (const char* table : tables) {
             const std::vector<column> cols = shared_columns(source, target, table);
-            // Rows the triggers made while plots were copied give way to the source's own.
-            if (std::string_view(table) == "plot_totals" || std::string_view(table) == "stage_changes" ||
-                std::string_view(table) == "review_changes" || std::string_view(table) == "pin_clusters") {
+            if (std::ranges::find(kept_by_triggers, std::string_view(table)) != kept_by_triggers.end()) {
                 target.exec(std::string("DELETE FROM ") + table);
             }
             copied.emplace_back(cols, copy_table(source, target, table, cols));
