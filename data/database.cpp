@@ -156,4 +156,6 @@ const dialect& dialect_of(backend b) { return b == backend::postgresql ? postgis
 
 const dialect& dialect_of(connection& c) { return dialect_of(c.kind()); }
 
+backend sql_per_backend::kind_of(connection& c) { return c.kind(); }
+
 } // namespace plotmap::data

@@ -54,4 +54,20 @@ public:
 [[nodiscard]] const dialect& dialect_of(backend b);
 [[nodiscard]] const dialect& dialect_of(connection& c);
 
+/// A hot query's SQL, built once per backend from its dialect:
+///     static const sql_per_backend sql([](const dialect& d) { return "..." + d.box_meets(...); });
+///     cached_query st(conn, sql(conn));
+class sql_per_backend {
+public:
+    explicit sql_per_backend(std::string (*make)(const dialect&))
+        : sqlite_(make(dialect_of(backend::sqlite))), postgresql_(make(dialect_of(backend::postgresql))) {}
+    [[nodiscard]] const std::string& operator()(backend b) const noexcept { return b == backend::postgresql ? postgresql_ : sqlite_; }
+    [[nodiscard]] const std::string& operator()(connection& c) const { return (*this)(kind_of(c)); }
+
+private:
+    [[nodiscard]] static backend kind_of(connection& c);
+    std::string sqlite_;
+    std::string postgresql_;
+};
+
 } // namespace plotmap::data

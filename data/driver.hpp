@@ -5,6 +5,7 @@
 // migrations and its spatial SQL. See docs/architecture.md.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,9 +91,14 @@ public:
     [[nodiscard]] virtual std::optional<std::int64_t> data_version() = 0;
     [[nodiscard]] virtual bool read_only() const noexcept = 0;
 
-    /// Drops a table's secondary (non-unique) indexes inside the open transaction.
+    /// Drops a table's secondary (non-unique, ordered) indexes inside the open transaction.
     /// @returns the SQL that makes each again.
     virtual std::vector<std::string> drop_secondary_indexes(std::string_view table) = 0;
+    /// Leaves the spatial index of `table`.`column` alone while a batch inserts rows (inside
+    /// its open transaction). @returns what fills it for the rows inserted since, in one
+    /// pass, and takes its usual upkeep up again (run before the commit); an empty function
+    /// when the backend keeps that index as cheaply row by row (PostGIS's GiST).
+    virtual std::function<void()> defer_spatial_index(std::string_view table, std::string_view column) = 0;
     /// A larger cache for one long writing transaction (on), the usual one again (off).
     virtual void batch_mode(bool on) = 0;
 };

@@ -480,11 +480,6 @@ std::shared_ptr<const admin_shape> subdistrict_shape(connection& conn, std::stri
     return shapes.emplace(std::move(key), std::move(shape)).first->second;
 }
 
-/// Subdistricts whose boxes hold the point (?1, ?2), with their boxes.
-std::string candidates_sql(const dialect& d) {
-    return "SELECT a.code, MbrMinX(a.geom), MbrMaxX(a.geom), MbrMinY(a.geom), MbrMaxY(a.geom) FROM adm3 a WHERE " +
-           d.box_meets("a", "adm3", "geom", {"?1", "?2", "?1", "?2"});
-}
 
 } // namespace
 
@@ -492,11 +487,14 @@ std::optional<admin_match> locate_admin(connection& conn, geo::point lonlat) {
     // Candidates from the spatial index, then the point in each candidate's outline (kept
     // parsed: parsing it from SpatiaLite's blob for every plot was most of an import's admin
     // lookup).
-    static const std::string sqlite_sql = candidates_sql(dialect_of(backend::sqlite));
-    static const std::string postgis_sql = candidates_sql(dialect_of(backend::postgresql));
+    // Subdistricts whose boxes hold the point (?1, ?2), with their boxes.
+    static const sql_per_backend candidates_sql([](const dialect& d) {
+        return "SELECT a.code, MbrMinX(a.geom), MbrMaxX(a.geom), MbrMinY(a.geom), MbrMaxY(a.geom) FROM adm3 a WHERE " +
+               d.box_meets("a", "adm3", "geom", {"?1", "?2", "?1", "?2"});
+    });
     std::optional<std::string> found;
     {
-        cached_query candidates(conn, conn.kind() == backend::sqlite ? sqlite_sql : postgis_sql);
+        cached_query candidates(conn, candidates_sql(conn));
         candidates->bind(1, lonlat.x).bind(2, lonlat.y);
         while (candidates->step()) {
             const std::array<double, 4> box{candidates->real(1), candidates->real(2), candidates->real(3), candidates->real(4)};
@@ -522,13 +520,11 @@ bool admin_code_exists(connection& conn, int level, std::string_view code) {
 }
 
 std::vector<boundary_candidate> boundaries_near(connection& conn, const geo::bbox& box, std::int64_t exclude_id) {
-    static const auto sql_for = [](const dialect& d) {
+    static const sql_per_backend sql([](const dialect& d) {
         return "SELECT p.id, p.code, AsBinary(p.boundary) FROM plots p WHERE " + d.box_meets("p", "plots", "boundary", {"?1", "?2", "?3", "?4"}) +
                " AND p.deleted_at IS NULL AND p.boundary IS NOT NULL AND p.id <> ?5 ORDER BY p.id";
-    };
-    static const std::string sqlite_sql = sql_for(dialect_of(backend::sqlite));
-    static const std::string postgis_sql = sql_for(dialect_of(backend::postgresql));
-    cached_query st(conn, conn.kind() == backend::sqlite ? sqlite_sql : postgis_sql);
+    });
+    cached_query st(conn, sql(conn));
     st->bind(1, box.min_x).bind(2, box.min_y).bind(3, box.max_x).bind(4, box.max_y).bind(5, exclude_id);
     std::vector<boundary_candidate> out;
     while (st->step()) out.push_back({st->int64(0), std::string(st->text(1)), geo::multi_polygon_from_wkb(st->blob(2))});
@@ -560,35 +556,16 @@ namespace {
 constexpr std::array<std::string_view, 2> unread_in_batches{"pin", "location"};
 } // namespace
 
-deferred_plot_indexes::deferred_plot_indexes(connection& conn)
-    : conn_(conn), indexes_(conn, {"plots", "stage_changes", "review_changes"}),
-      first_new_id_(conn.scalar_int("SELECT coalesce(max(id), 0) + 1 FROM plots")) {
-    if (conn.kind() != backend::sqlite) return; // SpatiaLite's R*Tree triggers; PostGIS keeps GiST indexes itself
+deferred_plot_indexes::deferred_plot_indexes(connection& conn) : indexes_(conn, {"plots", "stage_changes", "review_changes"}) {
     for (const std::string_view column : unread_in_batches) {
-        const std::string name = "gii_plots_" + std::string(column);
-        statement st = conn.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");
-        st.bind(1, name);
-        if (!st.step()) continue;
-        triggers_.emplace_back(st.text(0));
-        conn.exec("DROP TRIGGER " + name);
+        if (auto fill = conn.impl().defer_spatial_index("plots", column)) spatial_.push_back(std::move(fill));
     }
 }
 
 void deferred_plot_indexes::restore() {
     indexes_.restore();
-    if (triggers_.empty()) return;
-    for (const std::string_view column : unread_in_batches) {
-        // OR REPLACE: a plot of the batch written again later in it is in its R*Tree already
-        // (the update triggers stay).
-        const std::string c(column);
-        statement st = conn_.prepare("INSERT OR REPLACE INTO idx_plots_" + c + " (pkid, xmin, xmax, ymin, ymax) SELECT id, MbrMinX(" +
-                                     c + "), MbrMaxX(" + c + "), MbrMinY(" + c + "), MbrMaxY(" + c + ") FROM plots WHERE id >= ? AND " +
-                                     c + " IS NOT NULL");
-        st.bind(1, first_new_id_);
-        st.run();
-    }
-    for (const std::string& sql : triggers_) conn_.exec(sql);
-    triggers_.clear();
+    for (const auto& fill : spatial_) fill();
+    spatial_.clear();
 }
 
 } // namespace plotmap::data

@@ -129,8 +129,8 @@ struct overlap {
 
 /// A large batch of plot writes (an import) with its index upkeep left to the end, inside the
 /// batch's open transaction: the secondary indexes of the plots and their change tables
-/// (deferred_indexes), and the R*Trees of pins and locations, filled for the new plots in one
-/// pass. What the batch looks up as it goes keeps its index: uid, code, id, the boundaries'
+/// (deferred_indexes), and the spatial indexes of pins and locations where a backend keeps
+/// them with triggers (SpatiaLite's R*Trees), filled for the new plots in one pass. What the batch looks up as it goes keeps its index: uid, code, id, the boundaries'
 /// R*Tree (overlaps), the subdistricts. A rollback undoes all of it with the rows.
 class deferred_plot_indexes {
 public:
@@ -142,10 +142,8 @@ public:
     void restore();
 
 private:
-    connection& conn_;
     deferred_indexes indexes_;
-    std::int64_t first_new_id_;
-    std::vector<std::string> triggers_;
+    std::vector<std::function<void()>> spatial_;
 };
 
 } // namespace plotmap::data

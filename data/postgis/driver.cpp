@@ -174,6 +174,7 @@ public:
     [[nodiscard]] std::optional<std::int64_t> data_version() override { return std::nullopt; }
     [[nodiscard]] bool read_only() const noexcept override { return read_only_; }
     std::vector<std::string> drop_secondary_indexes(std::string_view table) override;
+    std::function<void()> defer_spatial_index(std::string_view, std::string_view) override { return {}; }
     void batch_mode(bool /*on*/) override {}
 
     /// Runs a statement's SQL with its parameters (prepared once per connection and types).
@@ -325,8 +326,9 @@ std::vector<std::string> pg_connection::drop_secondary_indexes(std::string_view 
     {
         pg_statement st(*this, std::make_shared<const numbered_sql>(number_parameters(
                                    "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-                                   "JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = ? AND t.relnamespace = current_schema()::regnamespace "
-                                   "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY 1")));
+                                   "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am a ON a.oid = i.relam "
+                                   "WHERE t.relname = ? AND t.relnamespace = current_schema()::regnamespace "
+                                   "AND NOT x.indisunique AND NOT x.indisprimary AND a.amname = 'btree' ORDER BY 1")));
         st.bind_text(1, table);
         while (st.step()) {
             names.emplace_back(st.text(0));

@@ -106,6 +106,7 @@ public:
     [[nodiscard]] std::optional<std::int64_t> data_version() override;
     [[nodiscard]] bool read_only() const noexcept override { return read_only_; }
     std::vector<std::string> drop_secondary_indexes(std::string_view table) override;
+    std::function<void()> defer_spatial_index(std::string_view table, std::string_view column) override;
     void batch_mode(bool on) override {
         exec("PRAGMA cache_size=" + std::to_string(-(on ? batch_cache_kib : writer_cache_kib)));
     }
@@ -213,6 +214,39 @@ std::optional<std::int64_t> sqlite_connection::data_version() {
     const stmt_ptr st(raw);
     if (sqlite3_step(raw) != SQLITE_ROW) return std::nullopt;
     return sqlite3_column_int64(raw, 0);
+}
+
+// SpatiaLite keeps a geometry column's R*Tree (idx_<table>_<column>) with triggers; the insert
+// trigger (gii_<table>_<column>) is dropped for the batch and the R*Tree filled for the new
+// rows at the end. OR REPLACE: a row of the batch updated later in it is in the R*Tree
+// already (the update triggers stay).
+std::function<void()> sqlite_connection::defer_spatial_index(std::string_view table, std::string_view column) {
+    const std::string t(table);
+    const std::string c(column);
+    const std::string trigger = "gii_" + t + "_" + c;
+    std::string made;
+    {
+        const std::unique_ptr<driver::statement> st = prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?");
+        st->bind_text(1, trigger);
+        if (!st->step()) return {};
+        made = st->text(0);
+    }
+    std::int64_t first_new = 1;
+    {
+        const std::unique_ptr<driver::statement> st = prepare("SELECT coalesce(max(rowid), 0) + 1 FROM \"" + t + "\"");
+        if (st->step()) first_new = st->int64(0);
+    }
+    exec("DROP TRIGGER \"" + trigger + "\"");
+    return [this, t, c, made, first_new] {
+        const std::unique_ptr<driver::statement> st =
+            prepare("INSERT OR REPLACE INTO \"idx_" + t + "_" + c + "\" (pkid, xmin, xmax, ymin, ymax) SELECT rowid, MbrMinX(" + c +
+                    "), MbrMaxX(" + c + "), MbrMinY(" + c + "), MbrMaxY(" + c + ") FROM \"" + t + "\" WHERE rowid >= ? AND " + c +
+                    " IS NOT NULL");
+        st->bind_int64(1, first_new);
+        while (st->step()) {
+        }
+        exec(made);
+    };
 }
 
 std::vector<std::string> sqlite_connection::drop_secondary_indexes(std::string_view table) {
