@@ -584,7 +584,7 @@ int run_serve(const config::settings& s) {
         data::connection conn(s.database.path, data::connection::mode::read_write, s.database.busy_timeout_ms);
         data::migrate(conn);
         data::refresh_statistics(conn); // plots added since the last start (imports, edits) change the best plans
-        if (conn.scalar_int("SELECT count(*) FROM users WHERE disabled_at IS NULL") == 0) {
+        if (data::count_enabled_users(conn) == 0) {
             std::cerr << "plotmap: no users yet, so nobody can sign in or edit; add an admin with\n"
                          "  echo 'a-long-password' | "
                       << program << " user add --db " << s.database.path << " --username admin --role admin --password-stdin\n";

@@ -398,6 +398,8 @@ plot_page list_plots(connection& conn, const plot_query& q) {
     return page;
 }
 
+std::int64_t count_live_plots(connection& conn) { return conn.scalar_int("SELECT coalesce(sum(plots), 0) FROM plot_totals"); }
+
 std::int64_t insert_plot_row(connection& conn, const plot& p) {
     statement& st = conn.cached(R"sql(
         INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, notes, deed_type, deed_no,

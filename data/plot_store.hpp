@@ -63,6 +63,8 @@ void for_each_plot(connection& conn, const plot_query& q, const std::function<vo
 /// until another connection commits (PRAGMA data_version), so paging through a large
 /// collection counts once, not per page.
 [[nodiscard]] std::int64_t count_plots(connection& conn, const plot_query& q);
+/// Every live plot, from the totals the triggers keep (no scan).
+[[nodiscard]] std::int64_t count_live_plots(connection& conn);
 
 /// Thai names of every province, district and subdistrict, looked up by code without
 /// hashing (codes are 2, 4 or 6 digits): for readers that name a million plots.

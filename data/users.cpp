@@ -181,6 +181,8 @@ user find_user(connection& c, std::string_view username) {
     return read_user(st);
 }
 
+std::int64_t count_enabled_users(connection& c) { return c.scalar_int("SELECT count(*) FROM users WHERE disabled_at IS NULL"); }
+
 std::vector<user> list_users(connection& c, const area_scope& within) {
     statement st(c, std::string("SELECT ") + user_columns + " FROM users ORDER BY username");
     std::vector<user> out;

@@ -80,6 +80,8 @@ struct new_user {
 user add_user(connection& c, const new_user& u, const std::optional<std::string>& created_by);
 /// @throws not_found.
 [[nodiscard]] user find_user(connection& c, std::string_view username);
+/// How many users are enabled (none: nobody can sign in yet).
+[[nodiscard]] std::int64_t count_enabled_users(connection& c);
 /// All users, or only those whose scope lies within `within`.
 [[nodiscard]] std::vector<user> list_users(connection& c, const area_scope& within);
 /// Sets a new password and ends the user's sessions. @throws not_found, bad_request.

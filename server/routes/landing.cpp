@@ -1,4 +1,5 @@
 #include "data/admin_areas.hpp"
+#include "data/plot_store.hpp"
 #include "geo/text.hpp"
 #include "server/html.hpp"
 #include "server/routes/routes.hpp"
@@ -99,7 +100,7 @@ void add_landing(router& r, const context& ctx) {
     r.add("GET", "/", access::open, [&ctx](const request& req, const path_params&) {
         const std::string format = wanted_format(req, "html");
         const summary s = ctx.store.read([](data::connection& c) {
-            return summary{c.scalar_int("SELECT count(*) FROM plots WHERE deleted_at IS NULL"), data::count_admin_areas(c)};
+            return summary{data::count_live_plots(c), data::count_admin_areas(c)};
         });
         response res = format == "json" ? make_response(200, "application/json", geo::json_text(render_json(s, base_url(req, ctx))))
                                         : make_response(200, "text/html; charset=utf-8", render_html(s));
