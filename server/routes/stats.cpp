@@ -2,10 +2,8 @@
 // anyone who wants them as data. Signed in; counted within the caller's scope only.
 
 #include "data/clock.hpp"
-#include "data/reports.hpp"
+#include "data/reporting.hpp"
 #include "data/review.hpp"
-#include "data/stats.hpp"
-#include "data/store.hpp"
 #include "geo/text.hpp"
 #include "server/access.hpp"
 #include "server/api.hpp"
@@ -65,7 +63,7 @@ response stats(const context& ctx, const request& req) {
     q.stage = one_of(req, "stage", ctx.settings.plots.stages);
     if (const auto v = req.query_value("budget_year")) q.budget_year = query_int(*v, "budget_year");
     q.scope = caller(req).scope;
-    const data::stats_result result = ctx.store.read([&](data::connection& c) { return data::plot_stats(c, q); });
+    const data::stats_result result = data::reporting(ctx.store).stats(q);
 
     json rows = json::array();
     for (const auto& row : result.rows) {
@@ -83,14 +81,13 @@ response stats(const context& ctx, const request& req) {
                                {"total", row_json(result.total, ctx.settings.plots)}});
 }
 
-/// ?area, ?program and ?budget_year within the caller's scope (the area checked).
-data::area_filter area_filter(const context& ctx, const request& req, data::connection& c) {
+/// ?area, ?program and ?budget_year within the caller's scope (data::reporting checks the area).
+data::area_filter area_filter(const context& ctx, const request& req) {
     data::area_filter f;
     if (const auto v = req.query_value("area")) f.area = std::string(*v);
     f.program = one_of(req, "program", ctx.settings.plots.programs);
     if (const auto v = req.query_value("budget_year")) f.budget_year = query_int(*v, "budget_year");
     f.scope = caller(req).scope;
-    data::check_area(c, f);
     return f;
 }
 
@@ -110,9 +107,7 @@ response trend(const context& ctx, const request& req) {
     const auto to = req.query_value("to");
     const data::month_span last = to ? data::parse_month(*to) : data::thai_month(data::unix_now());
     const data::month_span first = from ? data::parse_month(*from) : data::thai_month(data::unix_now(), 11);
-    const data::stage_trend t = ctx.store.read([&](data::connection& c) {
-        return data::plot_stage_trend(c, area_filter(ctx, req, c), first, last);
-    });
+    const data::stage_trend t = data::reporting(ctx.store).trend(area_filter(ctx, req), first, last);
     json by_stage = json::object();
     for (const auto& s : ctx.settings.plots.stages) {
         const auto it = t.by_stage.find(s);
@@ -147,21 +142,19 @@ json plots_json(const std::vector<data::report_plot>& plots) {
 response quality(const context& ctx, const request& req) {
     allow_only(req, {"area", "program", "budget_year"});
     const data::quality_rules rules = quality_rules(ctx);
-    return ctx.store.read([&](data::connection& c) {
-        const data::area_filter f = area_filter(ctx, req, c);
-        const auto counts = data::quality_counts(c, f, rules);
-        json findings = json::object();
-        for (const data::quality_issue i : data::quality_issues) {
-            const auto it = counts.find(i);
-            findings[std::string(data::quality_name(i))] = it == counts.end() ? json(nullptr) : json(it->second);
-        }
-        return json_response(200, {{"area", f.area ? json(*f.area) : json(nullptr)},
-                                   {"findings", std::move(findings)},
-                                   {"rules",
-                                    {{"area_mismatch_share", rules.area_mismatch_share},
-                                     {"overlap_m2", rules.overlap_m2},
-                                     {"photo_recent_days", ctx.settings.photos.recent_days}}}});
-    });
+    const data::area_filter f = area_filter(ctx, req);
+    const auto counts = data::reporting(ctx.store).quality(f, rules);
+    json findings = json::object();
+    for (const data::quality_issue i : data::quality_issues) {
+        const auto it = counts.find(i);
+        findings[std::string(data::quality_name(i))] = it == counts.end() ? json(nullptr) : json(it->second);
+    }
+    return json_response(200, {{"area", f.area ? json(*f.area) : json(nullptr)},
+                               {"findings", std::move(findings)},
+                               {"rules",
+                                {{"area_mismatch_share", rules.area_mismatch_share},
+                                 {"overlap_m2", rules.overlap_m2},
+                                 {"photo_recent_days", ctx.settings.photos.recent_days}}}});
 }
 
 response quality_plots(const context& ctx, const request& req, const std::string& finding) {
@@ -169,12 +162,10 @@ response quality_plots(const context& ctx, const request& req, const std::string
     const data::quality_issue issue = data::parse_quality_issue(finding);
     const std::int64_t limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
     const data::quality_rules rules = quality_rules(ctx);
-    return ctx.store.read([&](data::connection& c) {
-        const data::area_filter f = area_filter(ctx, req, c);
-        return json_response(200, {{"finding", finding},
-                                   {"area", f.area ? json(*f.area) : json(nullptr)},
-                                   {"plots", plots_json(data::quality_list(c, f, rules, issue, limit))}});
-    });
+    const data::area_filter f = area_filter(ctx, req);
+    return json_response(200, {{"finding", finding},
+                               {"area", f.area ? json(*f.area) : json(nullptr)},
+                               {"plots", plots_json(data::reporting(ctx.store).quality_plots(f, rules, issue, limit))}});
 }
 
 response monthly_report(const context& ctx, const request& req) {
@@ -187,9 +178,7 @@ response monthly_report(const context& ctx, const request& req) {
         throw bad_request("format must be json, csv or xlsx, got \"" + geo::utf8_prefix(format, 16) + "\"");
     }
     const data::quality_rules rules = quality_rules(ctx);
-    const data::monthly_report report = ctx.store.read([&](data::connection& c) {
-        return data::build_monthly_report(c, area_filter(ctx, req, c), month, rules);
-    });
+    const data::monthly_report report = data::reporting(ctx.store).monthly(area_filter(ctx, req), month, rules);
     const std::string file = "plotmap-report-" + month.month + (report.area ? "-" + *report.area : std::string()) + "." + format;
     if (format == "csv") {
         response res;
@@ -252,10 +241,7 @@ void add_stats(router& r, const context& ctx) {
         allow_only(req, {"state", "area", "program", "budget_year", "limit"});
         const std::string state(req.query_value("state").value_or("submitted"));
         const std::int64_t limit = query_limit(req, ctx.settings.plots.list_limit_default, ctx.settings.plots.list_limit_max);
-        return ctx.store.read([&](data::connection& c) {
-            const data::area_filter f = area_filter(ctx, req, c);
-            return json_response(200, {{"state", state}, {"plots", plots_json(data::review_queue(c, f, state, limit))}});
-        });
+        return json_response(200, {{"state", state}, {"plots", plots_json(data::reporting(ctx.store).review_queue(area_filter(ctx, req), state, limit))}});
     });
     r.add("GET", "/api/v1/reports/monthly", access::signed_in,
           [&ctx](const request& req, const path_params&) { return monthly_report(ctx, req); });
