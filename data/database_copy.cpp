@@ -144,7 +144,8 @@ std::string insert_sql(const std::string& table, const std::vector<column>& cols
     for (std::size_t row = 0; row < rows; ++row) {
         sql += row ? ", (" : "(";
         for (std::size_t i = 0; i < cols.size(); ++i) {
-            const std::string p = "?" + std::to_string(++n);
+            std::string p = "?";
+            p += std::to_string(++n); // not "?" + ...: gcc 12 -O3 warns falsely (-Wrestrict) on that
             sql += std::string(i ? ", " : "") + (cols[i].k == kind::geometry ? "GeomFromWKB(" + p + ", 4326)" : p);
         }
         sql += ")";

@@ -299,7 +299,8 @@ result_ptr pg_connection::run_once(const numbered_sql& sql, const std::vector<st
             exec("DEALLOCATE ALL");
             prepared_.clear();
         }
-        std::string name = "p" + std::to_string(next_name_++);
+        std::string name = "p";
+        name += std::to_string(next_name_++); // not "p" + ...: gcc 12 -O3 warns falsely (-Wrestrict)
         const result_ptr made(PQprepare(conn_.get(), name.c_str(), sql.sql.c_str(), static_cast<int>(types.size()), types.data()));
         check(made.get(), "preparing \"" + sql.sql.substr(0, 80) + "\"");
         it = prepared_.emplace(std::move(key), std::move(name)).first;
