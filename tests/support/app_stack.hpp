@@ -3,8 +3,8 @@
 // service, gatekeeper and app wired as `plotmap serve` wires them. What the server tests
 // (app_fixture.hpp) and the HTTP fuzz target drive through app::handle.
 
+#include "fixture_db.hpp"
 #include "server/app.hpp"
-#include "temp_dir.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -15,17 +15,13 @@ struct app_stack {
     app_stack(const std::filesystem::path& db, config::settings s) : settings(std::move(s)) {
         store = std::make_unique<data::store>(data::store_options{db.string(), 2});
         plots = std::make_unique<data::plot_registry>(*store, server::registry_rules_from(settings));
-        if (settings.photos.dir.empty()) {
-            // Beside an SQLite file; a PostgreSQL database's in a folder of this stack's own.
-            settings.photos.dir = data::is_postgresql_url(db.string()) ? (photo_dir / "photos").string() : data::default_photo_dir(db).string();
-        }
+        if (settings.photos.dir.empty()) settings.photos.dir = photo_folder(db.string()); // as running_server's
         photos = std::make_unique<data::photo_store>(*store, server::photo_settings_from(settings));
         tiles = std::make_unique<server::tile_service>(*store, settings.tiles, settings.plots.stages);
         gate = std::make_unique<server::gatekeeper>(*store, settings);
         application = std::make_unique<server::app>(server::context{*store, *plots, *photos, *tiles, stats, settings, *gate});
     }
 
-    temp_dir photo_dir;
     config::settings settings;
     server::metrics stats;
     std::unique_ptr<data::store> store;
