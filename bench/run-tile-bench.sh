@@ -16,7 +16,6 @@ scripts/install-deps.sh --with-bench-tools
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLOTMAP_BUILD_TESTS=OFF -DPLOTMAP_BUILD_BENCH=ON >/dev/null
 cmake --build build/bench --target plotmap bench_tiles
 bin=$root/build/bench/app/plotmap
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 
 source bench/common.sh
 demo_database "$plots" "$bin"
@@ -26,41 +25,11 @@ chmod 755 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -n "${pgdata:-}" ]] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
+  stop_bench_postgis
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# PostGIS, made once: same plots, EPSG:3857 columns precomputed, GiST indexes.
-pgdata="$root/bench/data/postgis-$plots"
-pgport=55432
-fresh_pg=0
-if [[ ! -d "$pgdata" ]]; then
-  mkdir -p "$pgdata" && chown postgres "$pgdata"
-  runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
-  fresh_pg=1
-fi
-chown -R postgres "$pgdata"
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
-  -o "-p $pgport -k /tmp -c listen_addresses=127.0.0.1 -c shared_buffers=2GB -c work_mem=64MB -c jit=off" start >/dev/null
-pg="host=127.0.0.1 port=$pgport user=postgres dbname=bench"
-if [[ $fresh_pg == 1 ]]; then
-  echo "loading $plots plots into PostGIS (once)..."
-  runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p $pgport bench
-  psql "$pg" -q -c "CREATE EXTENSION postgis"
-  PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:$pg" "$base" -nln plots -lco GEOMETRY_NAME=boundary -lco FID=id -lco SPATIAL_INDEX=NONE \
-    -sql "SELECT id, code, program, stage, area_m2, adm1, adm2, adm3, budget_year, boundary FROM plots WHERE deleted_at IS NULL"
-  PG_USE_COPY=YES ogr2ogr -f PostgreSQL "PG:$pg" "$base" -nln locations -lco GEOMETRY_NAME=location -lco FID=id -lco SPATIAL_INDEX=NONE \
-    -sql "SELECT id, location FROM plots WHERE deleted_at IS NULL"
-  psql "$pg" -q <<'SQL'
-ALTER TABLE plots ADD COLUMN geom3857 geometry(MultiPolygon, 3857), ADD COLUMN loc3857 geometry(Point, 3857);
-UPDATE plots p SET geom3857 = ST_Transform(p.boundary, 3857), loc3857 = ST_Transform(l.location, 3857)
-  FROM locations l WHERE l.id = p.id;
-CREATE INDEX plots_geom3857 ON plots USING gist (geom3857);
-CREATE INDEX plots_loc3857 ON plots USING gist (loc3857);
-VACUUM ANALYZE plots;
-SQL
-fi
+start_bench_postgis "$plots"
 
 peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
 

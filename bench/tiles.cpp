@@ -10,6 +10,7 @@
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 #include "http_client.hpp"
+#include "postgis_tiles.hpp"
 
 #include <libpq-fe.h>
 
@@ -106,21 +107,6 @@ double max_kb(const run_result& r) {
     return static_cast<double>(m) / 1024.0;
 }
 
-// PostGIS at its best: a precomputed EPSG:3857 column with a GiST index, one query per tile
-// making both layers of plotmap's "plots" tileset (polygons and points, no clustering).
-constexpr const char* postgis_query = R"sql(
-WITH b AS (SELECT ST_TileEnvelope($1::int, $2::int, $3::int) AS env,
-                  ST_TileEnvelope($1::int, $2::int, $3::int, margin => 64.0 / 4096) AS buf)
-SELECT coalesce((SELECT ST_AsMVT(q, 'plots', 4096, 'geom', 'id') FROM (
-          SELECT id, code, program, stage, area_m2, adm1, adm2, adm3, budget_year,
-                 ST_AsMVTGeom(geom3857, b.env, 4096, 64, true) AS geom
-          FROM plots, b WHERE geom3857 && b.buf) q), '') ||
-       coalesce((SELECT ST_AsMVT(q, 'pins', 4096, 'geom', 'id') FROM (
-          SELECT id, code, program, stage, area_m2, adm1, adm2, adm3, budget_year,
-                 ST_AsMVTGeom(loc3857, b.env, 4096, 64, true) AS geom
-          FROM plots, b WHERE loc3857 && b.buf) q), '')
-)sql";
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -188,7 +174,7 @@ int main(int argc, char** argv) {
             return [c](const plotmap::geo::tile_id& t) -> long long {
                 const std::string zs = std::to_string(t.z), xs = std::to_string(t.x), ys = std::to_string(t.y);
                 const char* params[] = {zs.c_str(), xs.c_str(), ys.c_str()};
-                PGresult* res = PQexecParams(c.get(), postgis_query, 3, nullptr, params, nullptr, nullptr, 1);
+                PGresult* res = PQexecParams(c.get(), plotmap::bench::postgis_tile_sql, 3, nullptr, params, nullptr, nullptr, 1);
                 long long bytes = -1;
                 if (PQresultStatus(res) == PGRES_TUPLES_OK) {
                     bytes = PQgetlength(res, 0, 0);
