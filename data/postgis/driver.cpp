@@ -3,6 +3,7 @@
 #include "geo/error.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -189,12 +190,14 @@ public:
         throw_for(r, conn_.get(), where_, context);
     }
 
-    /// Runs `f` on a live connection. A connection found gone is made again first; one that goes
-    /// during `f` is made again and `f` runs once more when that cannot do anything twice
+    /// Runs `f` on a live connection. A connection found gone is made again first (between
+    /// transactions a look at the socket, without waiting, tells whether the server closed
+    /// it, as on a restart, so the command is never sent into a closed connection); one that
+    /// goes during `f` is made again and `f` runs once more when that cannot do anything twice
     /// (`safe`: nothing was open and the command only reads or begins), otherwise the caller
     /// is told busy, as for a transaction that could not finish.
     template <class F> auto again(bool safe, F&& f) -> std::invoke_result_t<F&> {
-        if (PQstatus(conn_.get()) == CONNECTION_BAD) reconnect();
+        if (PQstatus(conn_.get()) == CONNECTION_BAD || (!in_transaction() && closed_by_server())) reconnect();
         safe = safe && !in_transaction();
         try {
             return f();
@@ -207,6 +210,11 @@ public:
         } catch (const connection_lost&) {
             throw busy(std::string(lost_message));
         }
+    }
+    /// Whether the server has closed this (idle) connection: poll() without waiting.
+    [[nodiscard]] bool closed_by_server() const {
+        pollfd p{PQsocket(conn_.get()), POLLIN | POLLRDHUP, 0};
+        return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
     }
     /// A command that may run again on a new connection: it begins, or reads.
     [[nodiscard]] bool retry_safe(std::string_view sql) const {

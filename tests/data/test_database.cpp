@@ -231,7 +231,7 @@ namespace {
 /// Ends every other session on the database of `c`, as a restart of the server or a dropped
 /// network connection would.
 void cut_other_sessions(connection& c) {
-    c.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    c.exec("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
 }
 
 } // namespace
@@ -249,6 +249,9 @@ TEST(postgis_driver, a_lost_connection_is_made_again_and_the_next_command_runs) 
 
     cut_other_sessions(admin);
     EXPECT_EQ(reader.scalar_int("SELECT count(*) FROM t"), 1); // a read runs again on a new session
+    cut_other_sessions(admin);
+    writer.exec("INSERT INTO t VALUES (0)"); // a write outside a transaction: the cut is seen before it is sent
+    writer.exec("DELETE FROM t WHERE v = 0");
     {
         transaction tx(writer); // BEGIN runs again; the statement is prepared again there
         insert.reset();
@@ -288,7 +291,7 @@ TEST(postgis_driver, a_database_that_cannot_be_reached_is_busy_until_it_can) {
     connection reader(url, connection::mode::read_only);
     EXPECT_EQ(reader.scalar_int("SELECT 1"), 1);
     admin.exec("ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS false");
-    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+    admin.exec("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '" + name + "'");
     for (int i = 0; i < 2; ++i) { // each call tries again, and says so
         try {
             (void)reader.scalar_int("SELECT 1");

@@ -157,10 +157,10 @@ TEST_F(scale_out, servers_whose_database_connections_drop_make_them_again_and_go
     // As a database restart does: every session of both servers ends, B's listener's too.
     {
         data::connection admin(db, data::connection::mode::read_write);
-        admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        admin.exec("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
     }
-    // Reads and writes on either server go on at once: each pooled connection is made again
-    // on its first use, and a read or a BEGIN runs again on it.
+    // Reads and writes on either server go on at once: each pooled connection sees that it was
+    // closed before it sends its next command, and is made again.
     const http_reply listed = test::http_request(a->port, "GET", "/collections/plots/items?limit=1", "", test::admin_authorization());
     EXPECT_EQ(listed.status, 200) << listed.body;
     const http_reply made = create_plot(a->port, lon, lat, "6b1c0de0-0000-4000-8000-0000000000aa");
