@@ -397,19 +397,21 @@ TEST_F(auth_e2e, sessions_show_who_is_signed_in_and_end_on_logout) {
 }
 
 TEST_F(auth_e2e, sessions_expire_when_idle_and_at_their_lifetime) {
-    test::running_server s(*db, {"PLOTMAP_AUTH_SESSION_IDLE_TIMEOUT_S=2", "PLOTMAP_AUTH_SESSION_LIFETIME_S=5"});
+    // Times are whole seconds: a 3 s idle timeout used every 1.2 s leaves 1.8 s for a
+    // request delayed by a loaded machine (2 s left 0.8 s, and a full run once missed it).
+    test::running_server s(*db, {"PLOTMAP_AUTH_SESSION_IDLE_TIMEOUT_S=3", "PLOTMAP_AUTH_SESSION_LIFETIME_S=7"});
     const client busy = sign_in(s.port, "viewer6401", password_of("viewer6401"));
     const client idle = sign_in(s.port, "staff6401", password_of("staff6401"));
     const auto start = std::chrono::steady_clock::now();
-    // Used every 1.2 s, a session outlives its 2 s idle timeout ...
-    for (int i = 1; i <= 3; ++i) {
+    // Used every 1.2 s, a session outlives its 3 s idle timeout ...
+    for (int i = 1; i <= 4; ++i) {
         std::this_thread::sleep_until(start + std::chrono::milliseconds(1200 * i));
         EXPECT_EQ(busy.call("GET", "/api/v1/session").status, 200) << "after " << 1.2 * i << " s";
     }
-    // ... while one left alone for longer than that has ended,
+    // ... while one left alone for longer than that (4.8 s) has ended,
     EXPECT_EQ(idle.call("GET", "/api/v1/session").status, 401);
-    // and none outlives its 5 s lifetime however busy.
-    std::this_thread::sleep_until(start + std::chrono::milliseconds(5600));
+    // and none outlives its 7 s lifetime however busy.
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(7600));
     EXPECT_EQ(busy.call("GET", "/api/v1/session").status, 401);
 }
 
