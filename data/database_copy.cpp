@@ -15,7 +15,8 @@
 namespace plotmap::data {
 namespace {
 
-/// Every plotmap table, parents before children.
+/// Every plotmap table, parents before children. Not `sign_in_counts`: attempts counted in the
+/// last minutes belong to the servers of the database they were made on.
 constexpr const char* tables[] = {"adm1",           "adm2",          "adm3",        "users",          "plots",
                                   "plot_history",   "photos",        "photo_history", "progress_events", "sessions",
                                   "api_tokens",     "idempotency_keys", "pin_clusters", "tile_shapes",   "tile_locations",

@@ -9,7 +9,7 @@ namespace plotmap::data {
 class connection;
 
 /// The schema version this binary writes and expects, on every backend.
-inline constexpr int current_schema_version = 12;
+inline constexpr int current_schema_version = 13;
 
 [[nodiscard]] constexpr int latest_schema_version() noexcept { return current_schema_version; }
 

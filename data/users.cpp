@@ -250,6 +250,53 @@ void record_login(connection& c, std::int64_t user_id) {
     mark.run();
 }
 
+namespace {
+
+/// The attempts counted for (kind, key) in the current window, and when it ends.
+struct sign_in_count {
+    std::int64_t count = 0;
+    std::int64_t ends_at = 0;
+};
+
+sign_in_count sign_ins(connection& c, std::string_view kind, std::string_view key) {
+    statement st(c, "SELECT count, ends_at FROM sign_in_counts WHERE kind = ?1 AND key = ?2");
+    st.bind(1, kind).bind(2, key);
+    if (!st.step()) return {};
+    return {st.int64(0), st.int64(1)};
+}
+
+void add_sign_in(connection& c, std::string_view kind, std::string_view key, std::int64_t ends_at) {
+    statement st(c, "INSERT INTO sign_in_counts (kind, key, count, ends_at) VALUES (?1, ?2, 1, ?3) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET count = sign_in_counts.count + 1");
+    st.bind(1, kind).bind(2, key).bind(3, ends_at);
+    st.run();
+}
+
+} // namespace
+
+std::optional<sign_in_refusal> count_sign_in(connection& c, const sign_in_limits& limits, std::string_view address,
+                                             std::string_view username, std::int64_t now) {
+    const std::string user_key = geo::ascii_lower(username);
+    transaction tx(c);
+    statement forget(c, "DELETE FROM sign_in_counts WHERE ends_at <= ?1");
+    forget.bind(1, now);
+    forget.run();
+    const sign_in_count by_address = sign_ins(c, "address", address);
+    if (by_address.count >= limits.per_address) return sign_in_refusal{true, by_address.ends_at - now};
+    const sign_in_count by_user = sign_ins(c, "user", user_key);
+    if (by_user.count >= limits.per_user) return sign_in_refusal{false, by_user.ends_at - now};
+    add_sign_in(c, "address", address, now + limits.window_s);
+    add_sign_in(c, "user", user_key, now + limits.window_s);
+    tx.commit();
+    return std::nullopt;
+}
+
+void clear_sign_ins(connection& c, std::string_view username) {
+    statement st(c, "DELETE FROM sign_in_counts WHERE kind = 'user' AND key = ?1");
+    st.bind(1, geo::ascii_lower(username));
+    st.run();
+}
+
 session_grant create_session(connection& c, std::int64_t user_id, const session_limits& limits, std::string_view remote) {
     session_grant g;
     g.token = random_token("");

@@ -97,6 +97,29 @@ void set_role(connection& c, std::string_view username, data::role r, const area
 /// Records a successful sign-in's time.
 void record_login(connection& c, std::int64_t user_id);
 
+/// Sign-in limits: attempts per username and per client address within a window. The counts
+/// are rows in the database, so every server on it shares them (and a restart keeps them).
+struct sign_in_limits {
+    int per_user = 5;
+    int per_address = 20;
+    std::int64_t window_s = 900;
+};
+
+/// A sign-in refused before the password was checked: which limit, and for how long.
+struct sign_in_refusal {
+    bool by_address = false; ///< the address's limit (else the username's)
+    std::int64_t retry_after_s = 0;
+};
+
+/// Counts one sign-in attempt for `address` and `username` (compared case-insensitively),
+/// unless either is at its limit already; then nothing is counted and the refusal says
+/// which. Counts older than their window are forgotten. One transaction: concurrent
+/// attempts through different servers are counted one after the other.
+[[nodiscard]] std::optional<sign_in_refusal> count_sign_in(connection& c, const sign_in_limits& limits, std::string_view address,
+                                                           std::string_view username, std::int64_t now);
+/// Forgets a username's attempts: its password checked out.
+void clear_sign_ins(connection& c, std::string_view username);
+
 struct session_grant {
     std::string token;       ///< the cookie value; only its hash is stored
     std::string csrf_token;

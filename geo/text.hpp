@@ -21,6 +21,9 @@ namespace plotmap::geo {
 /// is appended when anything was cut. Ill-formed bytes are replaced by U+FFFD first.
 [[nodiscard]] std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
 
+/// `s` with ASCII letters in lower case (header names and values, usernames as keys).
+[[nodiscard]] std::string ascii_lower(std::string_view s);
+
 /// Compact JSON text of `value`. Never throws on ill-formed UTF-8 in its strings (they are
 /// written with U+FFFD): every JSON plotmap writes goes through this or `json_text_pretty`.
 [[nodiscard]] std::string json_text(const nlohmann::json& value);

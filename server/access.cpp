@@ -21,7 +21,7 @@ bool same_secret(std::string_view a, std::string_view b) {
 /// "http://host:port" of an Origin header equals the Host the request was sent to.
 bool origin_matches_host(std::string_view origin, std::string_view host) {
     for (const std::string_view scheme : {"http://", "https://"}) {
-        if (origin.starts_with(scheme)) return lower(origin.substr(scheme.size())) == lower(host);
+        if (origin.starts_with(scheme)) return ascii_lower(origin.substr(scheme.size())) == ascii_lower(host);
     }
     return false;
 }
@@ -41,8 +41,7 @@ const char* role_needed(data::role r) {
 gatekeeper::gatekeeper(data::store& store, const config::settings& settings)
     : store_(store), settings_(settings), anonymous_public_(settings.auth.anonymous == "public"),
       limits_{settings.auth.session_idle_timeout_s, settings.auth.session_lifetime_s},
-      failures_per_user_(settings.auth.login_attempts_per_user, std::chrono::seconds(settings.auth.login_window_s)),
-      attempts_per_address_(settings.auth.login_attempts_per_address, std::chrono::seconds(settings.auth.login_window_s)),
+      sign_in_limits_{settings.auth.login_attempts_per_user, settings.auth.login_attempts_per_address, settings.auth.login_window_s},
       requests_(settings.server.requests_per_s, settings.server.request_burst) {}
 
 std::optional<std::string> gatekeeper::session_token(const request& req) {
@@ -88,7 +87,7 @@ std::optional<data::principal> gatekeeper::identify(request& req, access level) 
     std::optional<std::string> bearer;
     if (const auto auth = req.header("authorization")) {
         const std::string_view v = trim(*auth);
-        if (v.size() > 7 && lower(v.substr(0, 7)) == "bearer ") {
+        if (v.size() > 7 && ascii_lower(v.substr(0, 7)) == "bearer ") {
             bearer = std::string(trim(v.substr(7)));
         } else if (strict_token) {
             throw unauthorized("Authorization must be \"Bearer <API token>\"");
@@ -164,28 +163,20 @@ void gatekeeper::limit_rate(const request& req) const {
 }
 
 data::user gatekeeper::check_password(const request& req, const std::string& username, const std::string& password) const {
-    const std::string address = client_address(req);
-    const std::string user_key = lower(username);
-    if (const int wait = attempts_per_address_.retry_after(address); wait > 0) {
-        throw too_many_requests("too many sign-in attempts from your address; try again in " + std::to_string((wait + 59) / 60) +
-                                    " minute(s)",
-                                wait);
+    // Counted in the database before the password is checked, so every server on it shares
+    // the limits and concurrent guesses are counted one after the other.
+    const std::optional<data::sign_in_refusal> refused = store_.write(
+        [&](data::connection& c) { return data::count_sign_in(c, sign_in_limits_, client_address(req), username, data::unix_now()); });
+    if (refused) {
+        const int wait = static_cast<int>(std::max<std::int64_t>(1, refused->retry_after_s));
+        const std::string minutes = std::to_string((wait + 59) / 60) + " minute(s)";
+        if (refused->by_address) throw too_many_requests("too many sign-in attempts from your address; try again in " + minutes, wait);
+        throw too_many_requests("too many failed sign-ins for \"" + geo::utf8_prefix(username, 64) + "\"; try again in " + minutes, wait);
     }
-    if (const int wait = failures_per_user_.retry_after(user_key); wait > 0) {
-        throw too_many_requests("too many failed sign-ins for \"" + geo::utf8_prefix(username, 64) + "\"; try again in " +
-                                    std::to_string((wait + 59) / 60) + " minute(s)",
-                                wait);
-    }
-    attempts_per_address_.add(address);
-    // Argon2id verification runs outside the writer lock (it takes a tenth of a second);
-    // only the session insert is a write.
-    std::optional<data::user> user =
-        store_.read([&](data::connection& c) { return data::check_login(c, user_key, password); });
-    if (!user) {
-        failures_per_user_.add(user_key);
-        throw unauthorized("wrong username or password, or the account is disabled");
-    }
-    failures_per_user_.clear(user_key);
+    // Argon2id verification runs outside the writer lock (it takes a tenth of a second).
+    std::optional<data::user> user = store_.read([&](data::connection& c) { return data::check_login(c, username, password); });
+    if (!user) throw unauthorized("wrong username or password, or the account is disabled");
+    store_.write([&](data::connection& c) { data::clear_sign_ins(c, username); });
     return std::move(*user);
 }
 
@@ -199,7 +190,7 @@ data::session_grant gatekeeper::start_session(const request& req, const data::us
 std::string gatekeeper::session_cookie_header(const request& req, const std::string& token, std::int64_t max_age_s) const {
     std::string v = std::string(session_cookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                     std::to_string(max_age_s);
-    if (settings_.server.trust_proxy && lower(forwarded(req, "proto").value_or("")) == "https") v += "; Secure";
+    if (settings_.server.trust_proxy && ascii_lower(forwarded(req, "proto").value_or("")) == "https") v += "; Secure";
     return v;
 }
 

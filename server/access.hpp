@@ -66,8 +66,7 @@ private:
     const config::settings& settings_;
     bool anonymous_public_;
     data::session_limits limits_;
-    mutable window_counter failures_per_user_;
-    mutable window_counter attempts_per_address_;
+    data::sign_in_limits sign_in_limits_;
     mutable token_buckets requests_;
 };
 

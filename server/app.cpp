@@ -30,7 +30,7 @@ std::string base_url(const request& req, const context& ctx) {
     std::string host(req.header("host").value_or("localhost"));
     if (ctx.settings.server.trust_proxy) {
         if (const auto proto = forwarded(req, "proto")) {
-            scheme = lower(*proto);
+            scheme = ascii_lower(*proto);
             if (scheme != "http" && scheme != "https") throw bad_request("the forwarded protocol must be http or https");
         }
         if (auto h = forwarded(req, "host")) host = std::move(*h);

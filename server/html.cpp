@@ -11,7 +11,7 @@ std::string wanted_format(const request& req, const char* fallback) {
         if (*f == "html") return "html";
         throw bad_request("unknown format f=" + geo::utf8_prefix(*f, 20) + "; use f=json or f=html");
     }
-    const std::string accept = lower(req.header("accept").value_or(""));
+    const std::string accept = ascii_lower(req.header("accept").value_or(""));
     const auto html_at = accept.find("text/html");
     const auto json_at = std::min(accept.find("application/json"), accept.find("application/geo+json"));
     if (html_at == std::string::npos && json_at == std::string::npos) return fallback;

@@ -47,19 +47,13 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
 } // namespace
 
 bool accepts_gzip(const request& req) {
-    const std::string ae = lower(req.header("accept-encoding").value_or(""));
+    const std::string ae = ascii_lower(req.header("accept-encoding").value_or(""));
     const auto at = ae.find("gzip");
     if (at == std::string::npos) return false;
     const auto end = ae.find(',', at);
     const std::string params = ae.substr(at, end == std::string::npos ? std::string::npos : end - at);
     const auto q = params.find("q=");
     return q == std::string::npos || std::atof(params.c_str() + q + 2) > 0.0;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -77,7 +71,7 @@ std::optional<std::string> forwarded(const request& req, std::string_view key) {
             const std::string_view pair = trim(element.substr(0, semi));
             element = semi == std::string_view::npos ? std::string_view{} : element.substr(semi + 1);
             const auto eq = pair.find('=');
-            if (eq == std::string_view::npos || lower(trim(pair.substr(0, eq))) != key) continue;
+            if (eq == std::string_view::npos || ascii_lower(trim(pair.substr(0, eq))) != key) continue;
             std::string_view v = trim(pair.substr(eq + 1));
             if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
             value = std::string(v);

@@ -4,6 +4,7 @@
 
 #include "data/users.hpp"
 #include "geo/error.hpp"
+#include "geo/text.hpp"
 
 #include <cstdint>
 #include <initializer_list>
@@ -93,8 +94,7 @@ void allow_only(const request& req, std::initializer_list<std::string_view> name
 /// `s` without leading and trailing spaces and tabs.
 [[nodiscard]] std::string_view trim(std::string_view s);
 
-/// Lower-cases ASCII letters.
-[[nodiscard]] std::string lower(std::string_view s);
+using geo::ascii_lower;
 
 /// Whether the client takes gzip (Accept-Encoding names it, without q=0).
 [[nodiscard]] bool accepts_gzip(const request& req);

@@ -277,7 +277,7 @@ private:
         req_->request_id = server_.make_request_id();
         for (const auto& field : msg) {
             const auto name = field.name_string();
-            req_->headers.emplace_back(lower(std::string_view(name.data(), name.size())), std::string(field.value()));
+            req_->headers.emplace_back(ascii_lower(std::string_view(name.data(), name.size())), std::string(field.value()));
         }
         if (server_.stopping) return refuse(503, "the server is stopping; try again shortly");
         // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no
@@ -341,7 +341,7 @@ private:
             });
         };
         const auto expect = req_->header("expect");
-        if (expect && lower(*expect) == "100-continue") {
+        if (expect && ascii_lower(*expect) == "100-continue") {
             continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             return http::async_write(stream_, *continue_, [self = shared_from_this(), read](beast::error_code e, std::size_t) {
                 self->continue_.reset();
@@ -380,7 +380,7 @@ private:
             return refuse(413, "the request body is larger than this route's limit of " + std::to_string(limit) + " bytes");
         }
         const auto expect = req_->header("expect");
-        if (expect && lower(*expect) == "100-continue") {
+        if (expect && ascii_lower(*expect) == "100-continue") {
             // The client waits for this before it sends the body (curl does for large uploads).
             continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code e, std::size_t) {

@@ -34,7 +34,7 @@ std::string fingerprint(const request& req) {
     add(req.method);
     add(req.target);
     const auto type = req.header("content-type");
-    if (!(type && lower(*type).starts_with("multipart/"))) add(req.body);
+    if (!(type && ascii_lower(*type).starts_with("multipart/"))) add(req.body);
     std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
     crypto_hash_sha256_final(&state, digest.data());
     static constexpr char hex[] = "0123456789abcdef";
@@ -94,7 +94,7 @@ response with_idempotency(data::store& store, const idempotency_settings& s, con
     } else {
         std::vector<std::pair<std::string, std::string>> kept;
         for (const auto& [name, value] : res.headers) {
-            const std::string n = lower(name);
+            const std::string n = ascii_lower(name);
             if (n == "content-type" || n == "etag" || n == "location" || n == "cache-control") kept.emplace_back(name, value);
         }
         store.write([&](data::connection& c) { data::store_answer(c, owner, key, {res.status, kept, res.body}); });

@@ -31,7 +31,7 @@ int nesting_depth(std::string_view text) {
 }
 
 std::string media_type_of(const request& req) {
-    std::string type = lower(req.header("content-type").value_or(""));
+    std::string type = ascii_lower(req.header("content-type").value_or(""));
     if (const auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
     while (!type.empty() && type.back() == ' ') type.pop_back();
     return type;

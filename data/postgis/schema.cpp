@@ -3,6 +3,7 @@
 #include "data/database.hpp"
 #include "data/schema.hpp"
 
+#include <array>
 #include <string>
 
 namespace plotmap::data::postgis {
@@ -399,6 +400,19 @@ CREATE TRIGGER plot_notify AFTER INSERT OR UPDATE OR DELETE ON plots
   FOR EACH ROW EXECUTE FUNCTION plot_notify();
 )sql";
 
+// Version 13: sign-in attempts counted in the database (data/users.hpp count_sign_in), so
+// every server on it shares the limits.
+constexpr const char* migration_13 = R"sql(
+CREATE TABLE sign_in_counts (
+  kind    text NOT NULL,   -- 'address' or 'user'
+  key     text NOT NULL,
+  count   bigint NOT NULL,
+  ends_at bigint NOT NULL, -- unix seconds: the window's end
+  PRIMARY KEY (kind, key)
+);
+CREATE INDEX sign_in_counts_ends ON sign_in_counts(ends_at);
+)sql";
+
 } // namespace
 
 int schema_version(connection& conn) {
@@ -411,13 +425,23 @@ bool has_other_tables(connection& conn) {
 }
 
 int migrate_from(connection& conn, int current) {
-    if (current >= current_schema_version) return 0;
-    // Versions 1-11 never existed on PostgreSQL: a database there is new (0) or current.
-    transaction tx(conn);
-    conn.exec(schema_12);
-    conn.exec("UPDATE plotmap_schema SET version = " + std::to_string(current_schema_version));
-    tx.commit();
-    return 1;
+    // Versions 1-11 never existed on PostgreSQL: a new database (0) starts at 12 in one step.
+    struct step {
+        int to;
+        const char* sql;
+    };
+    constexpr std::array<step, 2> steps{{{12, schema_12}, {13, migration_13}}};
+    static_assert(steps.back().to == current_schema_version, "a step for each version from 12");
+    int applied = 0;
+    for (const step& s : steps) {
+        if (s.to <= current) continue;
+        transaction tx(conn);
+        conn.exec(s.sql);
+        conn.exec("UPDATE plotmap_schema SET version = " + std::to_string(s.to));
+        tx.commit();
+        ++applied;
+    }
+    return applied;
 }
 
 void refresh_statistics(connection& conn) { conn.exec("ANALYZE"); }

@@ -514,6 +514,19 @@ CREATE TRIGGER changes_follow AFTER UPDATE ON plots
 END;
 )sql";
 
+// Migration 13: sign-in attempts counted in the database (data/users.hpp count_sign_in), so
+// every server on it shares the limits.
+constexpr const char* migration_13 = R"sql(
+CREATE TABLE sign_in_counts (
+  kind    TEXT NOT NULL,    -- 'address' or 'user'
+  key     TEXT NOT NULL,
+  count   INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL, -- unix seconds: the window's end
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX sign_in_counts_ends ON sign_in_counts(ends_at);
+)sql";
+
 void plot_totals_triggers_12(connection& c) {
     std::vector<total_key> keys = totals_keys_11;
     keys.push_back({"review_state", ""});
@@ -538,6 +551,7 @@ constexpr std::array<migration, current_schema_version> migrations{{
     {"", lean_geometry_checks},
     {migration_11, plot_totals_triggers_11},
     {migration_12, plot_totals_triggers_12},
+    {migration_13, nullptr},
 }};
 
 } // namespace

@@ -23,7 +23,7 @@ using nlohmann::json;
 data::import_format format_of(const request& req) {
     if (const auto f = req.query_value("format")) return data::import_format_of(*f);
     if (const auto n = req.query_value("filename")) return data::import_format_of(*n);
-    const std::string type = lower(req.header("content-type").value_or(""));
+    const std::string type = ascii_lower(req.header("content-type").value_or(""));
     for (const auto& [media, name] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
              {"text/csv", "csv"}, {"application/vnd.google-earth.kml+xml", "kml"}, {"application/vnd.google-earth.kmz", "kmz"},
              {"application/geo+json", "geojson"}, {"application/json", "geojson"}, {"application/zip", "zip"},

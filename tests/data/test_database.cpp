@@ -191,6 +191,17 @@ TEST_P(database, the_schema_migrates_once_to_the_current_version) {
     EXPECT_EQ(c->scalar_int("SELECT count(*) FROM plot_history"), 1);
 }
 
+TEST_P(database, a_database_one_version_behind_takes_only_the_last_step) {
+    const auto c = open();
+    (void)migrate(*c);
+    // Version 12 as it was, before the sign-in counts (13).
+    c->exec("DROP TABLE sign_in_counts");
+    c->exec(GetParam() == backend::postgresql ? "UPDATE plotmap_schema SET version = 12" : "PRAGMA user_version = 12");
+    EXPECT_EQ(migrate(*c), latest_schema_version() - 12);
+    EXPECT_EQ(schema_version(*c), latest_schema_version());
+    EXPECT_EQ(c->scalar_int("SELECT count(*) FROM sign_in_counts"), 0);
+}
+
 TEST_P(database, a_database_that_is_not_plotmap_s_is_refused) {
     const auto c = open();
     c->exec("CREATE TABLE other (v bigint)");

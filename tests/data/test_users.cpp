@@ -113,3 +113,28 @@ TEST_F(users_test, sign_in_checks_do_not_depend_on_the_name_existing) {
     EXPECT_THROW((void)add_user(c, {"Somchai", role::viewer, std::nullopt, "a-long-password"}, std::nullopt), bad_request);
     EXPECT_THROW((void)add_user(c, {"somchai", role::viewer, std::nullopt, "a-long-password"}, std::nullopt), conflict);
 }
+
+TEST_F(users_test, sign_in_attempts_are_counted_per_name_and_address_until_their_window_ends) {
+    const sign_in_limits caps{3, 5, 60};
+    const std::int64_t t0 = 1'800'000'000;
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.1", i == 1 ? "SomChai" : "somchai", t0 + i));
+    // The name's fourth attempt is refused, not counted, and says how long to wait.
+    const auto by_name = count_sign_in(c, caps, "10.0.0.2", "somchai", t0 + 10);
+    ASSERT_TRUE(by_name);
+    EXPECT_FALSE(by_name->by_address);
+    EXPECT_EQ(by_name->retry_after_s, 50);
+    // Another name from the first address counts there until the address reaches its limit.
+    EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.1", "malee", t0 + 11));
+    EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.1", "malee", t0 + 12));
+    const auto by_address = count_sign_in(c, caps, "10.0.0.1", "malee", t0 + 13);
+    ASSERT_TRUE(by_address);
+    EXPECT_TRUE(by_address->by_address);
+    EXPECT_EQ(by_address->retry_after_s, 47);
+    // A password that checked out clears the name, not the address.
+    clear_sign_ins(c, "SOMCHAI");
+    EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.2", "somchai", t0 + 20));
+    EXPECT_TRUE(count_sign_in(c, caps, "10.0.0.1", "somchai", t0 + 21));
+    // The window ends: both are forgotten, and so are their rows.
+    EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.1", "malee", t0 + 60));
+    EXPECT_EQ(c.scalar_int("SELECT count(*) FROM sign_in_counts"), 4); // two addresses, two names
+}

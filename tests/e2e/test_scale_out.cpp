@@ -57,9 +57,10 @@ unsigned short free_port() {
     return ntohs(a.sin_port);
 }
 
-/// nginx from tests/e2e/nginx-test.conf in front of two servers, in the foreground.
+/// nginx from tests/e2e/nginx-test.conf in front of two servers, in the foreground, allowing
+/// each client address `rate` requests a second and `burst` at once.
 struct nginx_front {
-    nginx_front(unsigned short a, unsigned short b) : port(free_port()) {
+    nginx_front(unsigned short a, unsigned short b, int rate = 10000, int burst = 10000) : port(free_port()) {
         std::ifstream in(std::string(PLOTMAP_SOURCE_DIR) + "/tests/e2e/nginx-test.conf");
         std::stringstream text;
         text << in.rdbuf();
@@ -71,13 +72,15 @@ struct nginx_front {
         put("@A@", std::to_string(a));
         put("@B@", std::to_string(b));
         put("@PORT@", std::to_string(port));
+        put("@RATE@", std::to_string(rate));
+        put("@BURST@", std::to_string(burst));
         std::ofstream(dir / "nginx.conf") << conf;
         process = std::make_unique<test::child_process>(std::vector<std::string>{"/usr/sbin/nginx", "-p", dir.path().string(), "-c",
                                                                                  (dir / "nginx.conf").string(), "-e",
                                                                                  (dir / "error.log").string()});
         for (int i = 0; i < 100; ++i) { // bounded: 5 s for nginx to listen
             try {
-                if (test::http_request(port, "GET", "/healthz").status == 200) return;
+                if (test::http_request(port, "GET", "/tiles/plots.json").status == 200) return;
             } catch (const std::runtime_error&) {
                 // not listening yet
             }
@@ -245,4 +248,72 @@ TEST_F(scale_out, behind_nginx_one_server_killed_mid_load_loses_no_acknowledged_
     EXPECT_EQ(json::parse(page.body)["numberMatched"], stored);
     for (int i = 0; i < 10; ++i) EXPECT_EQ(test::http_request(front.port, "GET", "/healthz").status, 200);
     std::cout << "[ scale_out ] " << acknowledged.size() << " acknowledged writes through nginx, one of two servers killed" << std::endl;
+}
+
+TEST_F(scale_out, sign_in_limits_hold_across_the_servers_and_their_restarts) {
+    // Each server would allow a name three guesses and an address five attempts; so do both.
+    std::vector<std::string> env = quiet;
+    env.insert(env.end(), {"PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_USER=3", "PLOTMAP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS=5"});
+    a = std::make_unique<test::running_server>(db, env);
+    b = std::make_unique<test::running_server>(db, env);
+    const auto sign_in = [](unsigned short port, const std::string& name, const std::string& password) {
+        return test::http_request(port, "POST", "/api/v1/session", json{{"username", name}, {"password", password}}.dump(),
+                                  "Content-Type: application/json\r\n");
+    };
+    EXPECT_EQ(sign_in(a->port, "admin", "guess-1").status, 401);
+    EXPECT_EQ(sign_in(b->port, "admin", "guess-2").status, 401);
+    EXPECT_EQ(sign_in(a->port, "ADMIN", "guess-3").status, 401);
+    const http_reply locked = sign_in(b->port, "admin", test::admin_credentials().password);
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_GT(std::stoi(locked.headers.at("retry-after")), 0);
+    EXPECT_NE(json::parse(locked.body)["detail"].get<std::string>().find("too many failed sign-ins for \"admin\""), std::string::npos);
+    // A restarted server remembers them.
+    a = std::make_unique<test::running_server>(db, env);
+    EXPECT_EQ(sign_in(a->port, "admin", test::admin_credentials().password).status, 429);
+    // The address has made three counted attempts (refusals are not counted): two more,
+    // through either server, and both refuse it.
+    EXPECT_EQ(sign_in(b->port, "nobody", "x").status, 401);
+    EXPECT_EQ(sign_in(a->port, "somebody", "x").status, 401);
+    for (const unsigned short port : {a->port, b->port}) {
+        const http_reply address = sign_in(port, "anybody", "x");
+        EXPECT_EQ(address.status, 429);
+        EXPECT_NE(json::parse(address.body)["detail"].get<std::string>().find("from your address"), std::string::npos);
+    }
+}
+
+TEST_F(scale_out, behind_nginx_the_request_rate_of_an_address_is_held_across_the_servers) {
+    // 2 a second, 4 at once, for the two servers together (each server's own limit is off).
+    nginx_front front(a->port, b->port, 2, 4);
+    int served = 0;
+    std::vector<http_reply> refused;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 12; ++i) {
+        const http_reply r = test::http_request(front.port, "GET", "/collections/pins/items?limit=1");
+        if (r.status == 200) ++served;
+        if (r.status == 429) refused.push_back(r);
+    }
+    // The burst and the first request, and one more for each half second the requests took.
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_GE(served, 5);
+    EXPECT_LE(served, 5 + static_cast<int>(took * 2) + 1) << took << " s";
+    ASSERT_FALSE(refused.empty()) << took << " s";
+    ASSERT_EQ(static_cast<int>(refused.size()), 12 - served);
+    EXPECT_EQ(refused.back().headers.at("content-type"), "application/problem+json");
+    EXPECT_EQ(refused.back().headers.at("retry-after"), "1");
+    EXPECT_EQ(json::parse(refused.back().body)["status"], 429);
+    // Map tiles have a rate of their own (an empty tile is a 204).
+    const int tile = test::http_request(front.port, "GET", "/tiles/plots/0/0/0.mvt").status;
+    EXPECT_TRUE(tile == 200 || tile == 204) << tile;
+    std::this_thread::sleep_for(1100ms);
+    EXPECT_EQ(test::http_request(front.port, "GET", "/collections/pins/items?limit=1").status, 200);
+}
+
+TEST(nginx_config, the_deployment_config_in_the_repository_is_valid) {
+    // config/nginx/plotmap.conf as it would be included from nginx.conf's http block.
+    const test::temp_dir dir;
+    std::ofstream(dir / "nginx.conf") << "pid " << (dir / "nginx.pid").string() << ";\nevents {}\nhttp {\n    include " << PLOTMAP_SOURCE_DIR
+                                      << "/config/nginx/plotmap.conf;\n}\n";
+    test::child_process check({"/usr/sbin/nginx", "-t", "-p", dir.path().string(), "-c", (dir / "nginx.conf").string(), "-e",
+                               (dir / "error.log").string()});
+    EXPECT_EQ(check.wait(10s), 0) << check.output();
 }

@@ -60,7 +60,7 @@ server::request request_from(std::string_view in) {
         if (colon == std::string_view::npos) continue;
         std::string_view value = header.substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-        req.headers.emplace_back(server::lower(header.substr(0, colon)), std::string(value));
+        req.headers.emplace_back(geo::ascii_lower(header.substr(0, colon)), std::string(value));
     }
     req.body = std::string(in);
     return req;
