@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -60,11 +61,18 @@ bool ident_char(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) !
 
 class pg_connection;
 
+/// A prepared statement whose rows arrive one at a time (libpq's single-row mode), so a
+/// million-row read holds one row in memory, not a million. While its rows are arriving the
+/// connection can do nothing else: any other command on it first takes the rest of them into
+/// memory (`take_the_rest`), as SQLite would let both statements step side by side.
 class pg_statement final : public driver::statement {
 public:
     pg_statement(pg_connection& conn, std::shared_ptr<const numbered_sql> sql)
         : conn_(conn), sql_(std::move(sql)), values_(sql_->names.size()), types_(sql_->names.size(), 0),
           formats_(sql_->names.size(), 0) {}
+    ~pg_statement() override;
+    pg_statement(const pg_statement&) = delete;
+    pg_statement& operator=(const pg_statement&) = delete;
 
     void bind_int64(int index, std::int64_t value) override { set(index, std::to_string(value), int8_oid, 0); }
     void bind_double(int index, double value) override;
@@ -84,14 +92,9 @@ public:
     }
 
     bool step() override;
-    void reset() override {
-        result_.reset();
-        row_ = -1;
-        rows_ = 0;
-        for (auto& v : values_) v.reset();
-        std::fill(types_.begin(), types_.end(), 0);
-        std::fill(formats_.begin(), formats_.end(), 0);
-    }
+    void reset() override;
+    /// Reads the rows still to arrive into memory: the connection is wanted for another command.
+    void take_the_rest();
 
     [[nodiscard]] bool is_null(int column) const override { return PQgetisnull(result_.get(), row_, column) != 0; }
     [[nodiscard]] std::int64_t int64(int column) const override;
@@ -107,6 +110,11 @@ private:
             throw store_error("binding parameter " + std::to_string(index) + " of a statement with " + std::to_string(values_.size()));
         }
     }
+    void take(result_ptr r) {
+        result_ = std::move(r);
+        rows_ = PQntuples(result_.get());
+        row_ = 0;
+    }
     void set(int index, std::string value, Oid type, int format) {
         slot(index);
         const auto i = static_cast<std::size_t>(index - 1);
@@ -120,7 +128,9 @@ private:
     std::vector<std::optional<std::string>> values_;
     std::vector<Oid> types_;
     std::vector<int> formats_;
-    result_ptr result_;
+    bool started_ = false;
+    result_ptr result_;             ///< the results whose row is current: one row, or all of them
+    std::deque<result_ptr> rest_;   ///< rows taken in while another command needed the connection
     int row_ = -1;
     int rows_ = 0;
     mutable std::string blob_;
@@ -169,6 +179,7 @@ public:
     }
     void commit() override { exec("COMMIT"); }
     void rollback() noexcept override {
+        if (streaming_ != nullptr) abandon(*streaming_);
         const result_ptr r(PQexec(conn_.get(), "ROLLBACK"));
     }
 
@@ -178,11 +189,17 @@ public:
     std::function<void()> defer_spatial_index(std::string_view, std::string_view) override { return {}; }
     void batch_mode(bool /*on*/) override {}
 
-    /// Runs a statement's SQL with its parameters (prepared once per connection and types).
-    result_ptr run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
-                   const std::vector<int>& formats);
-    result_ptr run_once(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
-                        const std::vector<int>& formats);
+    /// Starts a statement's SQL with its parameters (prepared once per connection and
+    /// types), its rows to arrive one at a time. @returns the first result: a row, or the
+    /// end (a command's, or a query's without rows).
+    result_ptr start(pg_statement& who, const numbered_sql& sql, const std::vector<std::optional<std::string>>& values,
+                     const std::vector<Oid>& types, const std::vector<int>& formats);
+    /// Whether `who`'s rows are still arriving.
+    [[nodiscard]] bool streams(const pg_statement& who) const noexcept { return streaming_ == &who; }
+    /// The streaming statement's next result: a row, or the end (then the connection is free).
+    result_ptr next();
+    /// Lets the streaming statement go: the rest of its rows are read and dropped.
+    void abandon(const pg_statement& who) noexcept;
     void check(const PGresult* r, std::string_view context) {
         const ExecStatusType s = PQresultStatus(r);
         if (r != nullptr && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)) return;
@@ -197,6 +214,7 @@ public:
     /// (`safe`: nothing was open and the command only reads or begins), otherwise the caller
     /// is told busy, as for a transaction that could not finish.
     template <class F> auto again(bool safe, F&& f) -> std::invoke_result_t<F&> {
+        if (streaming_ != nullptr) streaming_->take_the_rest();
         if (PQstatus(conn_.get()) == CONNECTION_BAD || (!in_transaction() && closed_by_server())) reconnect();
         safe = safe && !in_transaction();
         try {
@@ -244,8 +262,14 @@ private:
     std::unique_ptr<PGconn, conn_closer> conn_;
     std::unordered_map<std::string, std::shared_ptr<const numbered_sql>> numbered_;
     std::unordered_map<std::string, std::string> prepared_; // SQL + parameter types -> statement name
+    /// Takes a statement's final result: what it changed; then the connection is free.
+    void finish(const PGresult* last) noexcept;
+    void send(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+              const std::vector<int>& formats);
+
     std::int64_t changes_ = 0;
     std::uint64_t next_name_ = 0;
+    pg_statement* streaming_ = nullptr; ///< the statement whose rows are arriving, if any
 };
 
 // ---- connection ---------------------------------------------------------------------------
@@ -291,13 +315,24 @@ void pg_connection::reconnect() {
     }
 }
 
-result_ptr pg_connection::run(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
-                              const std::vector<int>& formats) {
-    return again(retry_safe(sql.sql), [&] { return run_once(sql, values, types, formats); });
+result_ptr pg_connection::start(pg_statement& who, const numbered_sql& sql, const std::vector<std::optional<std::string>>& values,
+                                const std::vector<Oid>& types, const std::vector<int>& formats) {
+    // Nothing has reached the caller until the first result is in: starting may run again.
+    result_ptr first = again(retry_safe(sql.sql), [&] {
+        send(sql, values, types, formats);
+        result_ptr r(PQgetResult(conn_.get()));
+        if (PQresultStatus(r.get()) != PGRES_SINGLE_TUPLE) {
+            finish(r.get());
+            check(r.get(), "running \"" + sql.sql.substr(0, 80) + "\"");
+        }
+        return r;
+    });
+    if (PQresultStatus(first.get()) == PGRES_SINGLE_TUPLE) streaming_ = &who;
+    return first;
 }
 
-result_ptr pg_connection::run_once(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
-                                   const std::vector<int>& formats) {
+void pg_connection::send(const numbered_sql& sql, const std::vector<std::optional<std::string>>& values, const std::vector<Oid>& types,
+                         const std::vector<int>& formats) {
     std::string key = sql.sql;
     key += '\0';
     for (const Oid t : types) key += std::to_string(t) + ",";
@@ -321,12 +356,38 @@ result_ptr pg_connection::run_once(const numbered_sql& sql, const std::vector<st
             lengths[i] = static_cast<int>(values[i]->size());
         }
     }
-    result_ptr r(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()), pointers.data(), lengths.data(),
-                                formats.data(), 0));
-    check(r.get(), "running \"" + sql.sql.substr(0, 80) + "\"");
-    const char* tuples = PQcmdTuples(r.get());
-    changes_ = *tuples != '\0' ? std::strtoll(tuples, nullptr, 10) : 0;
+    if (PQsendQueryPrepared(conn_.get(), it->second.c_str(), static_cast<int>(values.size()), pointers.data(), lengths.data(),
+                            formats.data(), 0) == 0 ||
+        PQsetSingleRowMode(conn_.get()) == 0) {
+        finish(nullptr);
+        check(nullptr, "sending \"" + sql.sql.substr(0, 80) + "\"");
+    }
+}
+
+result_ptr pg_connection::next() {
+    result_ptr r(PQgetResult(conn_.get()));
+    if (PQresultStatus(r.get()) == PGRES_SINGLE_TUPLE) return r;
+    streaming_ = nullptr;
+    finish(r.get());
+    try {
+        check(r.get(), "reading rows");
+    } catch (const connection_lost&) {
+        throw busy(std::string(lost_message)); // rows were read already: no running again
+    }
     return r;
+}
+
+void pg_connection::finish(const PGresult* last) noexcept {
+    const char* tuples = last != nullptr ? PQcmdTuples(const_cast<PGresult*>(last)) : "";
+    changes_ = *tuples != '\0' ? std::strtoll(tuples, nullptr, 10) : 0;
+    // A command's results end with a null one; only then can the connection take another.
+    while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
+}
+
+void pg_connection::abandon(const pg_statement& who) noexcept {
+    if (streaming_ != &who) return;
+    streaming_ = nullptr;
+    while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
 }
 
 std::vector<std::string> pg_connection::drop_secondary_indexes(std::string_view table) {
@@ -362,16 +423,43 @@ void pg_statement::bind_double(int index, double value) {
     }
 }
 
+pg_statement::~pg_statement() { conn_.abandon(*this); }
+
 bool pg_statement::step() {
-    if (!result_) {
-        result_ = conn_.run(*sql_, values_, types_, formats_);
-        rows_ = PQntuples(result_.get());
-        row_ = 0;
+    blob_.clear();
+    if (!started_) {
+        started_ = true;
+        take(conn_.start(*this, *sql_, values_, types_, formats_));
     } else if (row_ < rows_) {
         ++row_;
     }
-    blob_.clear();
-    return row_ < rows_;
+    while (row_ >= rows_) {
+        if (!rest_.empty()) {
+            take(std::move(rest_.front()));
+            rest_.pop_front();
+        } else if (conn_.streams(*this)) {
+            take(conn_.next());
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+void pg_statement::take_the_rest() {
+    while (conn_.streams(*this)) rest_.push_back(conn_.next());
+}
+
+void pg_statement::reset() {
+    conn_.abandon(*this);
+    started_ = false;
+    result_.reset();
+    rest_.clear();
+    row_ = -1;
+    rows_ = 0;
+    for (auto& v : values_) v.reset();
+    std::fill(types_.begin(), types_.end(), 0);
+    std::fill(formats_.begin(), formats_.end(), 0);
 }
 
 std::int64_t pg_statement::int64(int column) const {
