@@ -1,6 +1,7 @@
 #include "data/exporter.hpp"
 
 #include "data/flatgeobuf.hpp"
+#include "data/plot_fields.hpp"
 #include "data/database.hpp"
 #include "data/sqlite/rtree.hpp"
 #include "geo/error.hpp"
@@ -99,61 +100,66 @@ struct field {
     const char* name;
     const char* short_name; ///< Shapefile (dBase) names are at most 10 characters
     field_type type;
-    bool personal;
     value (*get)(const plot&, const names_map*);
+    bool personal = false; ///< set from data::is_personal_field (all_fields)
 };
 
 const std::array<field, 36> fields{{
-    {"id", "id", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.id); }},
-    {"uid", "uid", field_type::text, false, [](const plot& p, const names_map*) { return text(p.uid); }},
-    {"code", "code", field_type::text, false, [](const plot& p, const names_map*) { return text(p.code); }},
-    {"program", "program", field_type::text, false, [](const plot& p, const names_map*) { return text(p.program); }},
-    {"name", "name", field_type::text, false, [](const plot& p, const names_map*) { return text(p.name); }},
-    {"owner_name", "owner_name", field_type::text, true, [](const plot& p, const names_map*) { return text(p.owner_name); }},
-    {"owner_phone", "owner_tel", field_type::text, true, [](const plot& p, const names_map*) { return text(p.owner_phone); }},
-    {"village_no", "village_no", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.village_no); }},
-    {"notes", "notes", field_type::text, true, [](const plot& p, const names_map*) { return text(p.notes); }},
-    {"deed_type", "deed_type", field_type::text, false, [](const plot& p, const names_map*) { return text(p.deed_type); }},
-    {"deed_no", "deed_no", field_type::text, true, [](const plot& p, const names_map*) { return text(p.deed_no); }},
-    {"declared_area_m2", "decl_m2", field_type::real, false, [](const plot& p, const names_map*) { return real(p.declared_area_m2, 0.01); }},
-    {"declared_area_rai", "decl_rai", field_type::text, false, [](const plot& p, const names_map*) { return rai(p.declared_area_m2); }},
-    {"area_m2", "area_m2", field_type::real, false, [](const plot& p, const names_map*) { return real(p.area_m2, 0.01); }},
-    {"area_rai", "area_rai", field_type::text, false, [](const plot& p, const names_map*) { return rai(p.area_m2); }},
-    {"perimeter_m", "perim_m", field_type::real, false, [](const plot& p, const names_map*) { return real(p.perimeter_m, 0.01); }},
-    {"adm1", "adm1", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm1); }},
-    {"adm1_name", "adm1_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm1_name, p.adm1, n); }},
-    {"adm2", "adm2", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm2); }},
-    {"adm2_name", "adm2_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm2_name, p.adm2, n); }},
-    {"adm3", "adm3", field_type::text, false, [](const plot& p, const names_map*) { return text(p.adm3); }},
-    {"adm3_name", "adm3_name", field_type::text, false, [](const plot& p, const names_map* n) { return admin_name(p.adm3_name, p.adm3, n); }},
-    {"stage", "stage", field_type::text, false, [](const plot& p, const names_map*) { return text(p.stage); }},
-    {"stage_changed_at", "stage_date", field_type::text, false, [](const plot& p, const names_map*) { return text(p.stage_changed_at); }},
-    {"budget_year", "budget_yr", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.budget_year); }},
-    {"budget_year_be", "budget_be", field_type::integer, false,
+    {"id", "id", field_type::integer, [](const plot& p, const names_map*) { return integer(p.id); }},
+    {"uid", "uid", field_type::text, [](const plot& p, const names_map*) { return text(p.uid); }},
+    {"code", "code", field_type::text, [](const plot& p, const names_map*) { return text(p.code); }},
+    {"program", "program", field_type::text, [](const plot& p, const names_map*) { return text(p.program); }},
+    {"name", "name", field_type::text, [](const plot& p, const names_map*) { return text(p.name); }},
+    {"owner_name", "owner_name", field_type::text, [](const plot& p, const names_map*) { return text(p.owner_name); }},
+    {"owner_phone", "owner_tel", field_type::text, [](const plot& p, const names_map*) { return text(p.owner_phone); }},
+    {"village_no", "village_no", field_type::integer, [](const plot& p, const names_map*) { return integer(p.village_no); }},
+    {"notes", "notes", field_type::text, [](const plot& p, const names_map*) { return text(p.notes); }},
+    {"deed_type", "deed_type", field_type::text, [](const plot& p, const names_map*) { return text(p.deed_type); }},
+    {"deed_no", "deed_no", field_type::text, [](const plot& p, const names_map*) { return text(p.deed_no); }},
+    {"declared_area_m2", "decl_m2", field_type::real, [](const plot& p, const names_map*) { return real(p.declared_area_m2, 0.01); }},
+    {"declared_area_rai", "decl_rai", field_type::text, [](const plot& p, const names_map*) { return rai(p.declared_area_m2); }},
+    {"area_m2", "area_m2", field_type::real, [](const plot& p, const names_map*) { return real(p.area_m2, 0.01); }},
+    {"area_rai", "area_rai", field_type::text, [](const plot& p, const names_map*) { return rai(p.area_m2); }},
+    {"perimeter_m", "perim_m", field_type::real, [](const plot& p, const names_map*) { return real(p.perimeter_m, 0.01); }},
+    {"adm1", "adm1", field_type::text, [](const plot& p, const names_map*) { return text(p.adm1); }},
+    {"adm1_name", "adm1_name", field_type::text, [](const plot& p, const names_map* n) { return admin_name(p.adm1_name, p.adm1, n); }},
+    {"adm2", "adm2", field_type::text, [](const plot& p, const names_map*) { return text(p.adm2); }},
+    {"adm2_name", "adm2_name", field_type::text, [](const plot& p, const names_map* n) { return admin_name(p.adm2_name, p.adm2, n); }},
+    {"adm3", "adm3", field_type::text, [](const plot& p, const names_map*) { return text(p.adm3); }},
+    {"adm3_name", "adm3_name", field_type::text, [](const plot& p, const names_map* n) { return admin_name(p.adm3_name, p.adm3, n); }},
+    {"stage", "stage", field_type::text, [](const plot& p, const names_map*) { return text(p.stage); }},
+    {"stage_changed_at", "stage_date", field_type::text, [](const plot& p, const names_map*) { return text(p.stage_changed_at); }},
+    {"budget_year", "budget_yr", field_type::integer, [](const plot& p, const names_map*) { return integer(p.budget_year); }},
+    {"budget_year_be", "budget_be", field_type::integer,
      [](const plot& p, const names_map*) { return p.budget_year ? integer(*p.budget_year + 543) : value{}; }},
-    {"review_state", "review", field_type::text, false, [](const plot& p, const names_map*) { return text(p.review_state); }},
-    {"version", "version", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.version); }},
-    {"created_at", "created", field_type::text, false, [](const plot& p, const names_map*) { return text(p.created_at); }},
-    {"created_by", "created_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.created_by); }},
-    {"updated_at", "updated", field_type::text, false, [](const plot& p, const names_map*) { return text(p.updated_at); }},
-    {"updated_by", "updated_by", field_type::text, true, [](const plot& p, const names_map*) { return text(p.updated_by); }},
-    {"photo_count", "photos", field_type::integer, false, [](const plot& p, const names_map*) { return integer(p.photo_count); }},
-    {"latest_photo", "photo", field_type::text, true, [](const plot& p, const names_map*) { return text(p.latest_photo); }},
-    {"public_photo", "pub_photo", field_type::text, false, [](const plot& p, const names_map*) { return text(p.latest_public_photo); }},
-    {"lon", "lon", field_type::real, false, [](const plot& p, const names_map*) { return real(p.location ? std::optional(p.location->x) : std::nullopt, 0); }},
+    {"review_state", "review", field_type::text, [](const plot& p, const names_map*) { return text(p.review_state); }},
+    {"version", "version", field_type::integer, [](const plot& p, const names_map*) { return integer(p.version); }},
+    {"created_at", "created", field_type::text, [](const plot& p, const names_map*) { return text(p.created_at); }},
+    {"created_by", "created_by", field_type::text, [](const plot& p, const names_map*) { return text(p.created_by); }},
+    {"updated_at", "updated", field_type::text, [](const plot& p, const names_map*) { return text(p.updated_at); }},
+    {"updated_by", "updated_by", field_type::text, [](const plot& p, const names_map*) { return text(p.updated_by); }},
+    {"photo_count", "photos", field_type::integer, [](const plot& p, const names_map*) { return integer(p.photo_count); }},
+    {"latest_photo", "photo", field_type::text, [](const plot& p, const names_map*) { return text(p.latest_photo); }},
+    {"public_photo", "pub_photo", field_type::text, [](const plot& p, const names_map*) { return text(p.latest_public_photo); }},
+    {"lon", "lon", field_type::real, [](const plot& p, const names_map*) { return real(p.location ? std::optional(p.location->x) : std::nullopt, 0); }},
 }};
 // lat is added next to lon below (the table above stays one row per plot member).
-const field lat_field{"lat", "lat", field_type::real, false,
+const field lat_field{"lat", "lat", field_type::real,
                       [](const plot& p, const names_map*) {
                           return real(p.location ? std::optional(p.location->y) : std::nullopt, 0);
                       }};
 
 /// Every field, personal ones included, in output order.
 const std::vector<const field*>& all_fields() {
+    static const std::vector<field> marked = [] {
+        std::vector<field> out(fields.begin(), fields.end());
+        out.push_back(lat_field);
+        for (field& f : out) f.personal = is_personal_field(f.name);
+        return out;
+    }();
     static const std::vector<const field*> list = [] {
         std::vector<const field*> out;
-        for (const field& f : fields) out.push_back(&f);
-        out.push_back(&lat_field);
+        for (const field& f : marked) out.push_back(&f);
         return out;
     }();
     return list;

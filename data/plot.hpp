@@ -3,8 +3,6 @@
 
 #include "geo/geometry.hpp"
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,16 +62,6 @@ struct plot {
     std::optional<std::string> latest_photo;        ///< "/api/v1/photos/{id}/{sha256}" of the latest photo (personal)
     std::optional<std::string> latest_public_photo; ///< the same for the latest photo an admin made public
 };
-
-/// Fields only a signed-in user whose scope holds the plot may see: the owner, the title
-/// deed, free notes, and which staff edited it. Public outputs (anonymous reads, tiles,
-/// public exports) leave them out entirely.
-inline const std::vector<std::string> personal_fields{"owner_name", "owner_phone", "deed_no", "notes", "created_by", "updated_by",
-                                                     "submitted_by"};
-
-/// The stored fields (no id, version or timestamps but deleted_at) as JSON, geometry as
-/// lon/lat GeoJSON: the vocabulary of the history's "changes" and the base of the API form.
-[[nodiscard]] nlohmann::json stored_fields(const plot& p);
 
 /// One version in a plot's history.
 struct history_entry {

@@ -3,6 +3,7 @@
 #include "data/admin_areas.hpp"
 #include "data/clock.hpp"
 #include "data/pin_clusters.hpp"
+#include "data/plot_fields.hpp"
 #include "data/review.hpp"
 #include "data/database.hpp"
 #include "data/store.hpp"
@@ -165,34 +166,6 @@ plot prepare(const plot_draft& d, const registry_rules& rules, std::vector<std::
 }
 
 } // namespace
-
-json stored_fields(const plot& p) {
-    const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
-    return {{"uid", p.uid},
-            {"code", p.code},
-            {"program", p.program},
-            {"name", opt(p.name)},
-            {"owner_name", opt(p.owner_name)},
-            {"owner_phone", opt(p.owner_phone)},
-            {"village_no", opt(p.village_no)},
-            {"notes", opt(p.notes)},
-            {"deed_type", p.deed_type},
-            {"deed_no", opt(p.deed_no)},
-            {"declared_area_m2", opt(p.declared_area_m2)},
-            {"pin", p.pin ? geo::to_geojson(*p.pin) : json(nullptr)},
-            {"pin_accuracy_m", opt(p.pin_accuracy_m)},
-            {"pin_source", opt(p.pin_source)},
-            {"boundary", p.boundary ? geo::to_geojson(*p.boundary) : json(nullptr)},
-            {"area_m2", opt(p.area_m2)},
-            {"perimeter_m", opt(p.perimeter_m)},
-            {"adm1", opt(p.adm1)},
-            {"adm2", opt(p.adm2)},
-            {"adm3", opt(p.adm3)},
-            {"stage", p.stage},
-            {"budget_year", opt(p.budget_year)},
-            {"review_state", p.review_state},
-            {"deleted_at", opt(p.deleted_at)}};
-}
 
 namespace {
 

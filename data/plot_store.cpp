@@ -2,6 +2,7 @@
 
 #include "data/database.hpp"
 #include "data/dialect.hpp"
+#include "data/plot_fields.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/overlay.hpp"
 #include "geo/wkb.hpp"
@@ -12,43 +13,58 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <variant>
 
 namespace plotmap::data {
 namespace {
 
-constexpr const char* select_plot = R"sql(
-SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.village_no, p.notes,
-       p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
-       AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
-       p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
-       a1.name_th, a2.name_th, a3.name_th, AsBinary(p.location),
+template <class... F> struct overloaded : F... {
+    using F::operator()...;
+};
+
+bool is_point(const plot_member& m) { return std::holds_alternative<std::optional<geo::point> plot::*>(m); }
+bool is_area(const plot_member& m) { return std::holds_alternative<std::optional<geo::multi_polygon> plot::*>(m); }
+
+/// The SQL that stores a field's value bound at ?n: geometry from WKB in lon/lat.
+std::string stored_value(const plot_field& f, std::size_t n) {
+    const std::string at = "?" + std::to_string(n);
+    if (is_point(f.member)) return "GeomFromWKB(" + at + ", 4326)";
+    if (is_area(f.member)) return "CastToMultiPolygon(GeomFromWKB(" + at + ", 4326))";
+    return at;
+}
+
+/// The columns read after the stored fields: the admin names (NULL when not joined), the
+/// live photos' count and the links to the latest photo and the latest public one.
+constexpr const char* read_extras = R"sql(,
        (SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL),
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
         ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
        (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
-        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
-       p.review_state, p.review_changed_at, p.submitted_by
+        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1)
 FROM plots p
-LEFT JOIN adm1 a1 ON a1.code = p.adm1
-LEFT JOIN adm2 a2 ON a2.code = p.adm2
-LEFT JOIN adm3 a3 ON a3.code = p.adm3
 )sql";
 
-/// select_plot without the name joins (same columns; the names are NULL).
-constexpr const char* select_plot_bare = R"sql(
-SELECT p.id, p.uid, p.code, p.program, p.name, p.owner_name, p.owner_phone, p.village_no, p.notes,
-       p.deed_type, p.deed_no, p.declared_area_m2, AsBinary(p.pin), p.pin_accuracy_m, p.pin_source,
-       AsBinary(p.boundary), p.area_m2, p.perimeter_m, p.adm1, p.adm2, p.adm3, p.stage, p.stage_changed_at,
-       p.budget_year, p.version, p.created_at, p.created_by, p.updated_at, p.updated_by, p.deleted_at,
-       NULL, NULL, NULL, AsBinary(p.location),
-       (SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL),
-       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
-        ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
-       (SELECT '/api/v1/photos/' || ph.id || '/' || ph.sha256 FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL
-        AND ph.public = 1 ORDER BY coalesce(ph.taken_at, ph.uploaded_at) DESC, ph.id DESC LIMIT 1),
-       p.review_state, p.review_changed_at, p.submitted_by
-FROM plots p
-)sql";
+/// SELECT of a whole plot: its id, every stored field (data/plot_fields.hpp), then read_extras;
+/// with the admin names joined or not.
+std::string select_sql(bool names) {
+    std::string sql = "SELECT p.id";
+    for (const plot_field& f : plot_fields()) {
+        sql += is_point(f.member) || is_area(f.member) ? std::string(", AsBinary(p.") + f.name + ")" : std::string(", p.") + f.name;
+    }
+    sql += names ? ", a1.name_th, a2.name_th, a3.name_th" : ", NULL, NULL, NULL";
+    sql += read_extras;
+    if (names) sql += "LEFT JOIN adm1 a1 ON a1.code = p.adm1\nLEFT JOIN adm2 a2 ON a2.code = p.adm2\nLEFT JOIN adm3 a3 ON a3.code = p.adm3\n";
+    return sql;
+}
+
+const std::string& select_plot() {
+    static const std::string sql = select_sql(true);
+    return sql;
+}
+const std::string& select_plot_bare() {
+    static const std::string sql = select_sql(false);
+    return sql;
+}
 
 std::optional<double> opt_real(const statement& st, int c) {
     return st.is_null(c) ? std::nullopt : std::optional<double>(st.real(c));
@@ -60,72 +76,53 @@ std::optional<std::int64_t> opt_int(const statement& st, int c) {
 plot read_plot(const statement& st) {
     plot p;
     p.id = st.int64(0);
-    p.uid = st.text(1);
-    p.code = st.text(2);
-    p.program = st.text(3);
-    p.name = st.optional_text(4);
-    p.owner_name = st.optional_text(5);
-    p.owner_phone = st.optional_text(6);
-    p.village_no = opt_int(st, 7);
-    p.notes = st.optional_text(8);
-    p.deed_type = st.text(9);
-    p.deed_no = st.optional_text(10);
-    p.declared_area_m2 = opt_real(st, 11);
-    if (!st.is_null(12)) p.pin = geo::point_from_wkb(st.blob(12));
-    p.pin_accuracy_m = opt_real(st, 13);
-    p.pin_source = st.optional_text(14);
-    if (!st.is_null(15)) p.boundary = geo::multi_polygon_from_wkb(st.blob(15));
-    p.area_m2 = opt_real(st, 16);
-    p.perimeter_m = opt_real(st, 17);
-    p.adm1 = st.optional_text(18);
-    p.adm2 = st.optional_text(19);
-    p.adm3 = st.optional_text(20);
-    p.stage = st.text(21);
-    p.stage_changed_at = st.optional_text(22);
-    p.budget_year = opt_int(st, 23);
-    p.version = st.int64(24);
-    p.created_at = st.text(25);
-    p.created_by = st.optional_text(26);
-    p.updated_at = st.text(27);
-    p.updated_by = st.optional_text(28);
-    p.deleted_at = st.optional_text(29);
-    p.adm1_name = st.optional_text(30);
-    p.adm2_name = st.optional_text(31);
-    p.adm3_name = st.optional_text(32);
-    if (!st.is_null(33)) p.location = geo::point_from_wkb(st.blob(33));
-    p.photo_count = st.int64(34);
-    p.latest_photo = st.optional_text(35);
-    p.latest_public_photo = st.optional_text(36);
-    p.review_state = st.text(37);
-    p.review_changed_at = st.optional_text(38);
-    p.submitted_by = st.optional_text(39);
+    int c = 1;
+    for (const plot_field& f : plot_fields()) {
+        std::visit(overloaded{[&](std::string plot::*m) { p.*m = st.text(c); },
+                              [&](std::optional<std::string> plot::*m) { p.*m = st.optional_text(c); },
+                              [&](std::int64_t plot::*m) { p.*m = st.int64(c); },
+                              [&](std::optional<std::int64_t> plot::*m) { p.*m = opt_int(st, c); },
+                              [&](std::optional<double> plot::*m) { p.*m = opt_real(st, c); },
+                              [&](std::optional<geo::point> plot::*m) {
+                                  if (!st.is_null(c)) p.*m = geo::point_from_wkb(st.blob(c));
+                              },
+                              [&](std::optional<geo::multi_polygon> plot::*m) {
+                                  if (!st.is_null(c)) p.*m = geo::multi_polygon_from_wkb(st.blob(c));
+                              }},
+                   f.member);
+        ++c;
+    }
+    p.adm1_name = st.optional_text(c);
+    p.adm2_name = st.optional_text(c + 1);
+    p.adm3_name = st.optional_text(c + 2);
+    p.photo_count = st.int64(c + 3);
+    p.latest_photo = st.optional_text(c + 4);
+    p.latest_public_photo = st.optional_text(c + 5);
     return p;
 }
 
-/// Binds the stored columns in the order of insert/update below, starting at 1.
+/// Binds every stored field at ?1..?N, in the order of plot_fields().
 void bind_columns(statement& st, const plot& p) {
-    st.bind(1, p.uid).bind(2, p.code).bind(3, p.program).bind(4, p.name).bind(5, p.owner_name).bind(6, p.owner_phone);
-    st.bind(7, p.village_no).bind(8, p.notes).bind(9, p.deed_type).bind(10, p.deed_no).bind(11, p.declared_area_m2);
-    if (p.pin) {
-        st.bind_blob(12, geo::to_wkb(*p.pin));
-    } else {
-        st.bind(12, nullptr);
+    int n = 1;
+    for (const plot_field& f : plot_fields()) {
+        std::visit(overloaded{[&](std::optional<geo::point> plot::*m) {
+                                  if (p.*m) {
+                                      st.bind_blob(n, geo::to_wkb(*(p.*m)));
+                                  } else {
+                                      st.bind(n, nullptr);
+                                  }
+                              },
+                              [&](std::optional<geo::multi_polygon> plot::*m) {
+                                  if (p.*m) {
+                                      st.bind_blob(n, geo::to_wkb(*(p.*m)));
+                                  } else {
+                                      st.bind(n, nullptr);
+                                  }
+                              },
+                              [&](auto m) -> void { st.bind(n, p.*m); }},
+                   f.member);
+        ++n;
     }
-    st.bind(13, p.pin_accuracy_m).bind(14, p.pin_source);
-    if (p.boundary) {
-        st.bind_blob(15, geo::to_wkb(*p.boundary));
-    } else {
-        st.bind(15, nullptr);
-    }
-    st.bind(16, p.area_m2).bind(17, p.perimeter_m).bind(18, p.adm1).bind(19, p.adm2).bind(20, p.adm3);
-    st.bind(21, p.stage).bind(22, p.stage_changed_at).bind(23, p.budget_year).bind(24, p.version);
-    st.bind(25, p.created_at).bind(26, p.created_by).bind(27, p.updated_at).bind(28, p.updated_by).bind(29, p.deleted_at);
-    if (p.location) {
-        st.bind_blob(30, geo::to_wkb(*p.location));
-    } else {
-        st.bind(30, nullptr);
-    }
-    st.bind(31, p.review_state).bind(32, p.review_changed_at).bind(33, p.submitted_by);
 }
 
 std::string like_pattern(std::string_view text) {
@@ -275,7 +272,7 @@ std::optional<std::pair<admin_match, double>> nearest_admin(connection& conn, ge
 }
 
 std::optional<plot> find_plot(connection& conn, std::int64_t id) {
-    static const std::string sql = std::string(select_plot) + " WHERE p.id = ?"; // built once: a lookup per import row
+    static const std::string sql = select_plot() + " WHERE p.id = ?"; // built once: a lookup per import row
     cached_query st(conn, sql);
     st->bind(1, id);
     if (!st->step()) return std::nullopt;
@@ -283,7 +280,7 @@ std::optional<plot> find_plot(connection& conn, std::int64_t id) {
 }
 
 std::optional<plot> find_plot_by_uid(connection& conn, std::string_view uid) {
-    static const std::string sql = std::string(select_plot) + " WHERE p.uid = ?";
+    static const std::string sql = select_plot() + " WHERE p.uid = ?";
     cached_query st(conn, sql);
     st->bind(1, uid);
     if (!st->step()) return std::nullopt;
@@ -376,7 +373,7 @@ const std::string* admin_name_table::find(std::string_view code) const noexcept 
 }
 
 void for_each_plot(connection& conn, const plot_query& q, const std::function<void(plot&)>& f) {
-    statement st = conn.prepare(std::string(q.admin_names ? select_plot : select_plot_bare) + filter_sql(q, dialect_of(conn)) +
+    statement st = conn.prepare((q.admin_names ? select_plot() : select_plot_bare()) + filter_sql(q, dialect_of(conn)) +
                                 " AND p.id > :after ORDER BY p.id");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
@@ -390,7 +387,7 @@ plot_page list_plots(connection& conn, const plot_query& q) {
     const std::string where = filter_sql(q, dialect_of(conn));
     plot_page page;
     page.number_matched = count_plots(conn, q);
-    statement st = conn.prepare(std::string(select_plot) + where + " AND p.id > :after ORDER BY p.id LIMIT :limit");
+    statement st = conn.prepare(select_plot() + where + " AND p.id > :after ORDER BY p.id LIMIT :limit");
     bind_filters(st, q);
     st.bind(st.parameter_index(":after"), q.after_id);
     st.bind(st.parameter_index(":limit"), std::int64_t{q.limit} + 1);
@@ -401,31 +398,35 @@ plot_page list_plots(connection& conn, const plot_query& q) {
 std::int64_t count_live_plots(connection& conn) { return conn.scalar_int("SELECT coalesce(sum(plots), 0) FROM plot_totals"); }
 
 std::int64_t insert_plot_row(connection& conn, const plot& p) {
-    statement& st = conn.cached(R"sql(
-        INSERT INTO plots (uid, code, program, name, owner_name, owner_phone, village_no, notes, deed_type, deed_no,
-            declared_area_m2, pin, pin_accuracy_m, pin_source, boundary, area_m2, perimeter_m, adm1, adm2, adm3,
-            stage, stage_changed_at, budget_year, version, created_at, created_by, updated_at, updated_by, deleted_at,
-            location, review_state, review_changed_at, submitted_by)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, GeomFromWKB(?12, 4326), ?13, ?14,
-            CastToMultiPolygon(GeomFromWKB(?15, 4326)), ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,
-            ?28, ?29, GeomFromWKB(?30, 4326), ?31, ?32, ?33)
-        RETURNING id)sql");
+    static const std::string sql = [] {
+        std::string columns;
+        std::string values;
+        std::size_t n = 0;
+        for (const plot_field& f : plot_fields()) {
+            columns += std::string(n == 0 ? "" : ", ") + f.name;
+            values += (n == 0 ? "" : ", ") + stored_value(f, n + 1);
+            ++n;
+        }
+        return "INSERT INTO plots (" + columns + ") VALUES (" + values + ") RETURNING id";
+    }();
+    statement& st = conn.cached(sql);
     bind_columns(st, p);
     return st.run_returning_id();
 }
 
 void update_plot_row(connection& conn, const plot& p) {
-    statement& st = conn.cached(R"sql(
-        UPDATE plots SET uid = ?1, code = ?2, program = ?3, name = ?4, owner_name = ?5, owner_phone = ?6,
-            village_no = ?7, notes = ?8, deed_type = ?9, deed_no = ?10, declared_area_m2 = ?11,
-            pin = GeomFromWKB(?12, 4326), pin_accuracy_m = ?13, pin_source = ?14,
-            boundary = CastToMultiPolygon(GeomFromWKB(?15, 4326)), area_m2 = ?16, perimeter_m = ?17, adm1 = ?18,
-            adm2 = ?19, adm3 = ?20, stage = ?21, stage_changed_at = ?22, budget_year = ?23, version = ?24,
-            created_at = ?25, created_by = ?26, updated_at = ?27, updated_by = ?28, deleted_at = ?29,
-            location = GeomFromWKB(?30, 4326), review_state = ?31, review_changed_at = ?32, submitted_by = ?33
-        WHERE id = ?34)sql");
+    static const std::string sql = [] {
+        std::string set;
+        std::size_t n = 0;
+        for (const plot_field& f : plot_fields()) {
+            set += (n == 0 ? "" : ", ") + std::string(f.name) + " = " + stored_value(f, n + 1);
+            ++n;
+        }
+        return "UPDATE plots SET " + set + " WHERE id = ?" + std::to_string(n + 1);
+    }();
+    statement& st = conn.cached(sql);
     bind_columns(st, p);
-    st.bind(34, p.id);
+    st.bind(static_cast<int>(plot_fields().size()) + 1, p.id);
     st.run();
 }
 

@@ -1,5 +1,6 @@
 #include "server/plot_json.hpp"
 
+#include "data/plot_fields.hpp"
 #include "geo/error.hpp"
 #include "geo/geojson.hpp"
 #include "geo/rai_ngan_wa.hpp"
@@ -254,7 +255,7 @@ json plot_to_json(const data::plot& p, const geo::crs& crs, view v) {
                      {"latest", latest ? json{{"thumbnail", *latest + "/thumbnail"}, {"display", *latest + "/display"}} : json(nullptr)},
                      {"list", "/api/v1/plots/" + std::to_string(p.id) + "/photos"}};
     if (v == view::public_fields) {
-        for (const std::string& field : data::personal_fields) out.erase(field);
+        for (const std::string& field : data::personal_fields()) out.erase(field);
     }
     return out;
 }
@@ -294,7 +295,7 @@ json history_to_json(const data::history_entry& e, view v) {
              {"details", e.details_json ? json::parse(*e.details_json) : json(nullptr)}};
     if (v == view::public_fields) {
         out.erase("changed_by");
-        for (const std::string& field : data::personal_fields) out["changes"].erase(field);
+        for (const std::string& field : data::personal_fields()) out["changes"].erase(field);
         // A review step's reasons and note are the supervisor's words about a person's deed.
         if (out["details"].is_object() && out["details"].contains("review")) {
             out["details"]["review"] = {{"action", out["details"]["review"].value("action", "")}};

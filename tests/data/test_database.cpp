@@ -1,6 +1,7 @@
 // The storage drivers (data/driver.hpp) behave alike: every test here runs on an SQLite file
 // and on a database of the test run's PostgreSQL cluster.
 #include "data/database.hpp"
+#include "data/plot_fields.hpp"
 #include "data/postgis/driver.hpp"
 #include "data/schema.hpp"
 #include "geo/error.hpp"
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -237,6 +239,22 @@ TEST_P(database, a_database_one_version_behind_takes_only_the_last_step) {
     EXPECT_EQ(migrate(*c), latest_schema_version() - 12);
     EXPECT_EQ(schema_version(*c), latest_schema_version());
     EXPECT_EQ(c->scalar_int("SELECT count(*) FROM sign_in_counts"), 0);
+}
+
+TEST_P(database, the_plot_field_table_names_every_column_of_plots) {
+    const auto c = open();
+    (void)migrate(*c);
+    statement columns = c->prepare(GetParam() == backend::postgresql
+                                       ? "SELECT column_name FROM information_schema.columns WHERE table_name = 'plots' "
+                                         "AND table_schema = current_schema() ORDER BY 1"
+                                       : "SELECT name FROM pragma_table_info('plots') ORDER BY 1");
+    std::set<std::string> in_database;
+    while (columns.step()) in_database.emplace(columns.text(0));
+    std::set<std::string> described{"id"};
+    for (const plot_field& f : plot_fields()) described.emplace(f.name);
+    EXPECT_EQ(in_database, described);
+    EXPECT_EQ(personal_fields(), (std::vector<std::string>{"owner_name", "owner_phone", "notes", "deed_no", "created_by", "updated_by",
+                                                           "submitted_by", "latest_photo"}));
 }
 
 TEST_P(database, a_database_that_is_not_plotmap_s_is_refused) {
