@@ -1,8 +1,8 @@
 #pragma once
 // The plot's stored fields, described once: the store's select list, reader, insert and
-// update (data/plot_store.cpp), the history's vocabulary (stored_fields) and the personal-data
-// rule (personal_fields; the API's JSON and every export leave those out of public outputs)
-// all come from this table. A new column of `plots` is one row here, one member of
+// update and the queryables of filters (data/plot_store.cpp), the history's vocabulary
+// (stored_fields) and the personal-data rule (personal_fields; the API's JSON and every export
+// leave those out of public outputs) all come from this table. A new column of `plots` is one row here, one member of
 // data::plot and one migration per backend.
 
 #include "data/plot.hpp"
@@ -21,12 +21,20 @@ using plot_member = std::variant<std::string plot::*, std::optional<std::string>
                                  std::optional<std::int64_t> plot::*, std::optional<double> plot::*,
                                  std::optional<geo::point> plot::*, std::optional<geo::multi_polygon> plot::*>;
 
+/// Whether filters (CQL2, the OGC API's queryables) may name a field, and as what.
+enum class filterable {
+    no,
+    as_value, ///< text, integer or number, after its member's type
+    as_time,  ///< an RFC 3339 time (stored as ISO 8601 text)
+};
+
 /// One column of the `plots` table.
 struct plot_field {
     const char* name;     ///< the column, and the member in the API's JSON and the history
     plot_member member;
     bool personal;        ///< only for callers whose scope holds the plot (docs/security.md)
     bool in_history;      ///< its changes are recorded in the history's "changes"
+    filterable filter;    ///< never for personal fields: a filter would reveal them
 };
 
 /// Every column of `plots` but its id, in the order the store writes them.

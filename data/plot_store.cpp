@@ -226,28 +226,21 @@ cql2::target plot_filter_target(bool boundary, backend b) {
     using cql2::value_type;
     cql2::target t;
     t.backend = b;
-    t.properties = {{"id", "p.id", value_type::integer},
-                    {"code", "p.code", value_type::text},
-                    {"program", "p.program", value_type::text},
-                    {"name", "p.name", value_type::text},
-                    {"village_no", "p.village_no", value_type::integer},
-                    {"deed_type", "p.deed_type", value_type::text},
-                    {"declared_area_m2", "p.declared_area_m2", value_type::number},
-                    {"area_m2", "p.area_m2", value_type::number},
-                    {"perimeter_m", "p.perimeter_m", value_type::number},
-                    {"adm1", "p.adm1", value_type::text},
-                    {"adm2", "p.adm2", value_type::text},
-                    {"adm3", "p.adm3", value_type::text},
-                    {"stage", "p.stage", value_type::text},
-                    {"stage_changed_at", "p.stage_changed_at", value_type::timestamp},
-                    {"budget_year", "p.budget_year", value_type::integer},
-                    {"review_state", "p.review_state", value_type::text},
-                    {"pin_source", "p.pin_source", value_type::text},
-                    {"version", "p.version", value_type::integer},
-                    {"created_at", "p.created_at", value_type::timestamp},
-                    {"updated_at", "p.updated_at", value_type::timestamp},
-                    {"photo_count", "(SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL)",
-                     value_type::integer}};
+    t.properties = {{"id", "p.id", value_type::integer}};
+    for (const plot_field& f : plot_fields()) {
+        if (f.filter == filterable::no) continue;
+        const value_type type = f.filter == filterable::as_time ? value_type::timestamp
+                                : std::visit(overloaded{[](std::string plot::*) { return value_type::text; },
+                                                        [](std::optional<std::string> plot::*) { return value_type::text; },
+                                                        [](std::int64_t plot::*) { return value_type::integer; },
+                                                        [](std::optional<std::int64_t> plot::*) { return value_type::integer; },
+                                                        [](std::optional<double> plot::*) { return value_type::number; },
+                                                        [](auto) -> value_type { throw store_error("a geometry is not a queryable value"); }},
+                                             f.member);
+        t.properties.push_back({f.name, std::string("p.") + f.name, type});
+    }
+    t.properties.push_back({"photo_count", "(SELECT count(*) FROM photos ph WHERE ph.plot_id = p.id AND ph.deleted_at IS NULL)",
+                            value_type::integer});
     t.geometry = boundary ? cql2::spatial_column{"geometry", "p.boundary", "plots", "boundary", "p"}
                           : cql2::spatial_column{"geometry", "p.location", "plots", "location", "p"};
     return t;

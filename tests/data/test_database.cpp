@@ -251,7 +251,12 @@ TEST_P(database, the_plot_field_table_names_every_column_of_plots) {
     std::set<std::string> in_database;
     while (columns.step()) in_database.emplace(columns.text(0));
     std::set<std::string> described{"id"};
-    for (const plot_field& f : plot_fields()) described.emplace(f.name);
+    for (const plot_field& f : plot_fields()) {
+        described.emplace(f.name);
+        if (f.filter != filterable::no) {
+            EXPECT_FALSE(f.personal) << f.name << ": a filter on it would reveal it";
+        }
+    }
     EXPECT_EQ(in_database, described);
     EXPECT_EQ(personal_fields(), (std::vector<std::string>{"owner_name", "owner_phone", "notes", "deed_no", "created_by", "updated_by",
                                                            "submitted_by", "latest_photo"}));
