@@ -83,10 +83,12 @@ stop_bench_postgis() {
   [[ -n "${pgdata:-}" ]] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1 || true
 }
 
-# Copies $base to $work/seed.sqlite with an admin who has a read-write API token, and makes
+# Copies $base to $work/seed.sqlite (brought to the binary's schema version: the file may
+# have been made by an older plotmap) with an admin who has a read-write API token, and makes
 # that copy the new $base (what start_plotmap serves). Sets $token.
 with_bench_token() { # $1: plotmap binary
   cp "$base" "$work/seed.sqlite"
+  "$1" init --db "$work/seed.sqlite" >/dev/null
   echo 'bench-password' | "$1" user add --db "$work/seed.sqlite" --username bench --role admin --password-stdin >/dev/null
   token=$("$1" token create --db "$work/seed.sqlite" --username bench --write --name bench 2>/dev/null | tail -n1)
   base="$work/seed.sqlite"

@@ -41,6 +41,7 @@ if [[ -z "$(psql "$pg" -Atc "SELECT 1 FROM pg_database WHERE datname = 'plotmap_
   psql "$pg" -q -c "ALTER DATABASE plotmap_base_making RENAME TO plotmap_base"
 fi
 psql "$pg" -q -c "DROP DATABASE IF EXISTS plotmap_run WITH (FORCE)" -c "CREATE DATABASE plotmap_run TEMPLATE plotmap_base"
+"$bin" init --db "$pgurl/plotmap_run" >/dev/null # plotmap_base may be of an older schema version
 psql "$pgurl/plotmap_run" -q -c "VACUUM ANALYZE"
 with_bench_token "$bin" # the SQLite copy's admin and token
 echo 'bench-password' | "$bin" user add --db "$pgurl/plotmap_run" --username bench --role admin --password-stdin >/dev/null
