@@ -65,14 +65,10 @@ bool is_personal_field(std::string_view name) { return std::ranges::find(persona
 
 namespace {
 
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
-
 nlohmann::json json_of(const plot& p, const plot_member& member) {
     using nlohmann::json;
     const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
-    return std::visit(overloaded{[&](std::string plot::*f) { return json(p.*f); },
+    return std::visit(member_visitor{[&](std::string plot::*f) { return json(p.*f); },
                                  [&](std::optional<std::string> plot::*f) { return opt(p.*f); },
                                  [&](std::int64_t plot::*f) { return json(p.*f); },
                                  [&](std::optional<std::int64_t> plot::*f) { return opt(p.*f); },

@@ -28,6 +28,12 @@ enum class filterable {
     as_time,  ///< an RFC 3339 time (stored as ISO 8601 text)
 };
 
+/// Lambdas, one per kind of member, as one visitor: std::visit(member_visitor{...}, member).
+template <class... F> struct member_visitor : F... {
+    using F::operator()...;
+};
+template <class... F> member_visitor(F...) -> member_visitor<F...>;
+
 /// One column of the `plots` table.
 struct plot_field {
     const char* name;     ///< the column, and the member in the API's JSON and the history

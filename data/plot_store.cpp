@@ -18,10 +18,6 @@
 namespace plotmap::data {
 namespace {
 
-template <class... F> struct overloaded : F... {
-    using F::operator()...;
-};
-
 bool is_point(const plot_member& m) { return std::holds_alternative<std::optional<geo::point> plot::*>(m); }
 bool is_area(const plot_member& m) { return std::holds_alternative<std::optional<geo::multi_polygon> plot::*>(m); }
 
@@ -78,7 +74,7 @@ plot read_plot(const statement& st) {
     p.id = st.int64(0);
     int c = 1;
     for (const plot_field& f : plot_fields()) {
-        std::visit(overloaded{[&](std::string plot::*m) { p.*m = st.text(c); },
+        std::visit(member_visitor{[&](std::string plot::*m) { p.*m = st.text(c); },
                               [&](std::optional<std::string> plot::*m) { p.*m = st.optional_text(c); },
                               [&](std::int64_t plot::*m) { p.*m = st.int64(c); },
                               [&](std::optional<std::int64_t> plot::*m) { p.*m = opt_int(st, c); },
@@ -105,7 +101,7 @@ plot read_plot(const statement& st) {
 void bind_columns(statement& st, const plot& p) {
     int n = 1;
     for (const plot_field& f : plot_fields()) {
-        std::visit(overloaded{[&](std::optional<geo::point> plot::*m) {
+        std::visit(member_visitor{[&](std::optional<geo::point> plot::*m) {
                                   if (p.*m) {
                                       st.bind_blob(n, geo::to_wkb(*(p.*m)));
                                   } else {
@@ -230,7 +226,7 @@ cql2::target plot_filter_target(bool boundary, backend b) {
     for (const plot_field& f : plot_fields()) {
         if (f.filter == filterable::no) continue;
         const value_type type = f.filter == filterable::as_time ? value_type::timestamp
-                                : std::visit(overloaded{[](std::string plot::*) { return value_type::text; },
+                                : std::visit(member_visitor{[](std::string plot::*) { return value_type::text; },
                                                         [](std::optional<std::string> plot::*) { return value_type::text; },
                                                         [](std::int64_t plot::*) { return value_type::integer; },
                                                         [](std::optional<std::int64_t> plot::*) { return value_type::integer; },
