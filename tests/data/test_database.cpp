@@ -309,6 +309,18 @@ void cut_other_sessions(connection& c) {
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool under_asan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool under_asan = true;
+#else
+constexpr bool under_asan = false;
+#endif
+#else
+constexpr bool under_asan = false;
+#endif
+
 /// The most memory this process has held (VmHWM), in KiB.
 long peak_memory_kib() {
     std::ifstream status("/proc/self/status");
@@ -336,7 +348,11 @@ TEST(postgis_driver, a_large_read_arrives_row_by_row_and_an_error_midway_leaves_
     }
     EXPECT_EQ(rows, 400000);
     EXPECT_EQ(sum, 400000LL * 400001 / 2);
-    EXPECT_LT(peak_memory_kib() - before, 20 * 1024) << "KiB more at the peak";
+    // Under AddressSanitizer freed memory waits in its quarantine (256 MiB) instead of being
+    // reused, so the peak says nothing there; the gcc build measures it.
+    if (!under_asan) {
+        EXPECT_LT(peak_memory_kib() - before, 20 * 1024) << "KiB more at the peak";
+    }
 
     statement failing = c.prepare("SELECT 10 / (x - 300) FROM generate_series(1, 1000) x");
     int delivered = 0;
