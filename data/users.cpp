@@ -274,9 +274,14 @@ void add_sign_in(connection& c, std::string_view kind, std::string_view key, std
 
 } // namespace
 
+/// Keys are cut to a length no real username (64 at most) or address reaches, so a client
+/// cannot fill the table with long ones; longer names, which cannot sign in, share a count.
+constexpr std::size_t sign_in_key_bytes = 100;
+
 std::optional<sign_in_refusal> count_sign_in(connection& c, const sign_in_limits& limits, std::string_view address,
                                              std::string_view username, std::int64_t now) {
-    const std::string user_key = geo::ascii_lower(username);
+    const std::string user_key = geo::ascii_lower(username.substr(0, sign_in_key_bytes));
+    address = address.substr(0, sign_in_key_bytes);
     transaction tx(c);
     statement forget(c, "DELETE FROM sign_in_counts WHERE ends_at <= ?1");
     forget.bind(1, now);
@@ -293,7 +298,7 @@ std::optional<sign_in_refusal> count_sign_in(connection& c, const sign_in_limits
 
 void clear_sign_ins(connection& c, std::string_view username) {
     statement st(c, "DELETE FROM sign_in_counts WHERE kind = 'user' AND key = ?1");
-    st.bind(1, geo::ascii_lower(username));
+    st.bind(1, geo::ascii_lower(username.substr(0, sign_in_key_bytes)));
     st.run();
 }
 

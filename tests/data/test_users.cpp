@@ -137,4 +137,7 @@ TEST_F(users_test, sign_in_attempts_are_counted_per_name_and_address_until_their
     // The window ends: both are forgotten, and so are their rows.
     EXPECT_FALSE(count_sign_in(c, caps, "10.0.0.1", "malee", t0 + 60));
     EXPECT_EQ(c.scalar_int("SELECT count(*) FROM sign_in_counts"), 4); // two addresses, two names
+    // A name or an address of ten thousand bytes is kept as its first hundred.
+    EXPECT_FALSE(count_sign_in(c, caps, std::string(10000, '9'), std::string(10000, 'X'), t0 + 61));
+    EXPECT_EQ(c.scalar_int("SELECT max(length(key)) FROM sign_in_counts"), 100);
 }
