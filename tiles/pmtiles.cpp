@@ -1,0 +1,303 @@
+#include "tiles/pmtiles.hpp"
+
+#include "geo/error.hpp"
+#include "tiles/tile_cache.hpp"
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+namespace plotmap::tiles::pmtiles {
+namespace {
+
+constexpr int max_archive_zoom = 26;
+
+void rotate(std::uint64_t n, std::uint64_t& x, std::uint64_t& y, std::uint64_t rx, std::uint64_t ry) {
+    if (ry != 0) return;
+    if (rx == 1) {
+        x = n - 1 - x;
+        y = n - 1 - y;
+    }
+    std::swap(x, y);
+}
+
+/// Tiles of every zoom below z.
+std::uint64_t tiles_below(int z) {
+    std::uint64_t total = 0;
+    for (int k = 0; k < z; ++k) total += std::uint64_t{1} << (2 * k);
+    return total;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+std::uint64_t get_varint(std::string_view bytes, std::size_t& at) {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (at >= bytes.size()) throw bad_request("PMTiles directory: a number runs past the end");
+        const auto b = static_cast<unsigned char>(bytes[at++]);
+        v |= std::uint64_t{b & 0x7fu} << shift;
+        if ((b & 0x80) == 0) return v;
+    }
+    throw bad_request("PMTiles directory: a number longer than 64 bits");
+}
+
+template <class T> void put_le(std::string& out, T v, std::size_t width) {
+    const auto u = static_cast<std::uint64_t>(v);
+    for (std::size_t i = 0; i < width; ++i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get_le(std::string_view bytes, std::size_t at, std::size_t width) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width; ++i) v |= std::uint64_t{static_cast<unsigned char>(bytes[at + i])} << (8 * i);
+    return v;
+}
+
+std::int32_t e7(double degrees) { return static_cast<std::int32_t>(std::lround(degrees * 1e7)); }
+double from_e7(std::uint64_t raw) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(raw)) / 1e7; }
+
+/// Two independent 64-bit hashes of a tile's bytes: equal pairs are taken as equal tiles
+/// (a false match is about 2^-128 per pair).
+std::pair<std::uint64_t, std::uint64_t> content_key(std::string_view bytes) {
+    std::uint64_t fnv = 1469598103934665603ull;
+    for (const char c : bytes) {
+        fnv ^= static_cast<unsigned char>(c);
+        fnv *= 1099511628211ull;
+    }
+    return {fnv ^ bytes.size(), std::hash<std::string_view>{}(bytes)};
+}
+
+} // namespace
+
+std::uint64_t tile_id_of(const geo::tile_id& t) {
+    const std::uint64_t n = std::uint64_t{1} << t.z;
+    std::uint64_t x = t.x;
+    std::uint64_t y = t.y;
+    std::uint64_t d = 0;
+    for (std::uint64_t s = n / 2; s > 0; s /= 2) {
+        const std::uint64_t rx = (x & s) > 0 ? 1 : 0;
+        const std::uint64_t ry = (y & s) > 0 ? 1 : 0;
+        d += s * s * ((3 * rx) ^ ry);
+        rotate(n, x, y, rx, ry);
+    }
+    return tiles_below(t.z) + d;
+}
+
+geo::tile_id tile_of(std::uint64_t id) {
+    int z = 0;
+    std::uint64_t first = 0;
+    while (true) {
+        if (z > max_archive_zoom) throw bad_request("PMTiles tile id " + std::to_string(id) + " is beyond zoom 26");
+        const std::uint64_t count = std::uint64_t{1} << (2 * z);
+        if (id < first + count) break;
+        first += count;
+        ++z;
+    }
+    std::uint64_t t = id - first;
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    const std::uint64_t n = std::uint64_t{1} << z;
+    for (std::uint64_t s = 1; s < n; s *= 2) {
+        const std::uint64_t rx = 1 & (t / 2);
+        const std::uint64_t ry = 1 & (t ^ rx);
+        rotate(s, x, y, rx, ry);
+        x += s * rx;
+        y += s * ry;
+        t /= 4;
+    }
+    return {z, static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y)};
+}
+
+std::string encode_directory(const std::vector<entry>& entries) {
+    std::string out;
+    out.reserve(entries.size() * 6 + 8);
+    put_varint(out, entries.size());
+    std::uint64_t last = 0;
+    for (const entry& e : entries) {
+        put_varint(out, e.tile_id - last);
+        last = e.tile_id;
+    }
+    for (const entry& e : entries) put_varint(out, e.run_length);
+    for (const entry& e : entries) put_varint(out, e.length);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const bool follows = i > 0 && entries[i].offset == entries[i - 1].offset + entries[i - 1].length;
+        put_varint(out, follows ? 0 : entries[i].offset + 1);
+    }
+    return out;
+}
+
+std::vector<entry> decode_directory(std::string_view bytes) {
+    std::size_t at = 0;
+    const std::uint64_t count = get_varint(bytes, at);
+    if (count == 0 || count > bytes.size()) throw bad_request("PMTiles directory: " + std::to_string(count) + " entries in " +
+                                                              std::to_string(bytes.size()) + " bytes");
+    std::vector<entry> out(count);
+    std::uint64_t last = 0;
+    for (entry& e : out) {
+        last += get_varint(bytes, at);
+        e.tile_id = last;
+    }
+    for (entry& e : out) e.run_length = static_cast<std::uint32_t>(get_varint(bytes, at));
+    for (entry& e : out) e.length = static_cast<std::uint32_t>(get_varint(bytes, at));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const std::uint64_t v = get_varint(bytes, at);
+        if (v == 0 && i == 0) throw bad_request("PMTiles directory: the first entry follows nothing");
+        out[i].offset = v == 0 ? out[i - 1].offset + out[i - 1].length : v - 1;
+    }
+    return out;
+}
+
+std::string encode_header(const header& h) {
+    std::string out = "PMTiles";
+    out.push_back(3);
+    for (const std::uint64_t v : {h.root_offset, h.root_length, h.metadata_offset, h.metadata_length, h.leaves_offset, h.leaves_length,
+                                  h.data_offset, h.data_length, h.addressed_tiles, h.tile_entries, h.tile_contents}) {
+        put_le(out, v, 8);
+    }
+    out.push_back(h.clustered ? 1 : 0);
+    out.push_back(static_cast<char>(h.internal));
+    out.push_back(static_cast<char>(h.tiles));
+    out.push_back(static_cast<char>(h.type));
+    out.push_back(static_cast<char>(h.min_zoom));
+    out.push_back(static_cast<char>(h.max_zoom));
+    for (const double v : {h.min_lon, h.min_lat, h.max_lon, h.max_lat}) put_le(out, static_cast<std::uint32_t>(e7(v)), 4);
+    out.push_back(static_cast<char>(h.center_zoom));
+    put_le(out, static_cast<std::uint32_t>(e7(h.center_lon)), 4);
+    put_le(out, static_cast<std::uint32_t>(e7(h.center_lat)), 4);
+    return out;
+}
+
+header decode_header(std::string_view bytes) {
+    if (bytes.size() < header_size || bytes.substr(0, 7) != "PMTiles") throw bad_request("not a PMTiles archive");
+    if (bytes[7] != 3) throw bad_request("PMTiles version " + std::to_string(static_cast<int>(bytes[7])) + ", not 3");
+    header h;
+    std::uint64_t* fields[] = {&h.root_offset,   &h.root_length, &h.metadata_offset, &h.metadata_length, &h.leaves_offset, &h.leaves_length,
+                               &h.data_offset,   &h.data_length, &h.addressed_tiles, &h.tile_entries,    &h.tile_contents};
+    for (std::size_t i = 0; i < std::size(fields); ++i) *fields[i] = get_le(bytes, 8 + 8 * i, 8);
+    h.clustered = bytes[96] == 1;
+    h.internal = static_cast<compression>(bytes[97]);
+    h.tiles = static_cast<compression>(bytes[98]);
+    h.type = static_cast<tile_type>(bytes[99]);
+    h.min_zoom = static_cast<unsigned char>(bytes[100]);
+    h.max_zoom = static_cast<unsigned char>(bytes[101]);
+    h.min_lon = from_e7(get_le(bytes, 102, 4));
+    h.min_lat = from_e7(get_le(bytes, 106, 4));
+    h.max_lon = from_e7(get_le(bytes, 110, 4));
+    h.max_lat = from_e7(get_le(bytes, 114, 4));
+    h.center_zoom = static_cast<unsigned char>(bytes[118]);
+    h.center_lon = from_e7(get_le(bytes, 119, 4));
+    h.center_lat = from_e7(get_le(bytes, 123, 4));
+    return h;
+}
+
+// ---- writer -------------------------------------------------------------------------------
+
+writer::writer(std::filesystem::path out, header h, std::string metadata)
+    : out_(std::move(out)), data_path_(out_.string() + ".data.tmp"), header_(h), metadata_(std::move(metadata)) {
+    data_.open(data_path_, std::ios::binary | std::ios::trunc);
+    if (!data_) throw error("cannot write " + data_path_.string());
+}
+
+writer::~writer() {
+    if (!finished_) {
+        data_.close();
+        std::error_code ignored;
+        std::filesystem::remove(data_path_, ignored);
+    }
+}
+
+void writer::add(std::uint64_t tile_id, std::string_view bytes) {
+    if (!entries_.empty() && tile_id <= entries_.back().tile_id + entries_.back().run_length - 1) {
+        throw bad_request("PMTiles tiles must come in increasing tile id (" + std::to_string(tile_id) + " after " +
+                          std::to_string(entries_.back().tile_id) + ")");
+    }
+    if (bytes.empty()) throw bad_request("PMTiles cannot hold an empty tile: leave it out");
+    ++addressed_;
+    const auto key = content_key(bytes);
+    const auto found = stored_.find(key);
+    if (found != stored_.end() && !entries_.empty()) {
+        entry& last = entries_.back();
+        if (last.offset == found->second.first && last.tile_id + last.run_length == tile_id) {
+            ++last.run_length; // the same bytes as the tile before: one entry for the run
+            return;
+        }
+    }
+    entry e{tile_id, 0, static_cast<std::uint32_t>(bytes.size()), 1};
+    if (found != stored_.end()) {
+        e.offset = found->second.first;
+    } else {
+        e.offset = data_length_;
+        data_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        data_length_ += bytes.size();
+        stored_.emplace(key, std::pair{e.offset, e.length});
+        ++contents_;
+    }
+    entries_.push_back(e);
+}
+
+header writer::finish() {
+    if (entries_.empty()) throw bad_request("no tiles to write: the archive would be empty");
+    data_.close();
+    if (!data_) throw error("cannot write " + data_path_.string());
+
+    // The root alone if it fits the first read; else leaves of growing size until the root
+    // of pointers to them does.
+    std::string root;
+    std::string leaves;
+    const auto compress = [](const std::vector<entry>& list) { return gzip(encode_directory(list)); };
+    root = compress(entries_);
+    for (std::size_t leaf_size = 4096; header_size + root.size() > first_read_size; leaf_size *= 2) {
+        leaves.clear();
+        std::vector<entry> pointers;
+        for (std::size_t i = 0; i < entries_.size(); i += leaf_size) {
+            const std::vector<entry> part(entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                                          entries_.begin() + static_cast<std::ptrdiff_t>(std::min(i + leaf_size, entries_.size())));
+            const std::string bytes = compress(part);
+            pointers.push_back({part.front().tile_id, leaves.size(), static_cast<std::uint32_t>(bytes.size()), 0});
+            leaves += bytes;
+        }
+        root = compress(pointers);
+    }
+    const std::string metadata = gzip(metadata_);
+
+    header h = header_;
+    h.internal = compression::gzip;
+    h.clustered = true;
+    h.root_offset = header_size;
+    h.root_length = root.size();
+    h.metadata_offset = h.root_offset + h.root_length;
+    h.metadata_length = metadata.size();
+    h.leaves_offset = h.metadata_offset + h.metadata_length;
+    h.leaves_length = leaves.size();
+    h.data_offset = h.leaves_offset + h.leaves_length;
+    h.data_length = data_length_;
+    h.addressed_tiles = addressed_;
+    h.tile_entries = entries_.size();
+    h.tile_contents = contents_;
+
+    const std::filesystem::path partial = out_.string() + ".tmp";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        const std::string head = encode_header(h);
+        out.write(head.data(), static_cast<std::streamsize>(head.size()));
+        out.write(root.data(), static_cast<std::streamsize>(root.size()));
+        out.write(metadata.data(), static_cast<std::streamsize>(metadata.size()));
+        out.write(leaves.data(), static_cast<std::streamsize>(leaves.size()));
+        std::ifstream data(data_path_, std::ios::binary);
+        out << data.rdbuf();
+        out.flush();
+        if (!out) throw error("cannot write " + partial.string());
+    }
+    std::filesystem::rename(partial, out_);
+    std::filesystem::remove(data_path_);
+    finished_ = true;
+    return h;
+}
+
+} // namespace plotmap::tiles::pmtiles
