@@ -593,7 +593,7 @@ int run_serve(const config::settings& s) {
     data::store store({s.database.path, s.database.readers, s.database.busy_timeout_ms});
     data::plot_registry plots(store, server::registry_rules_from(s));
     data::photo_store photos(store, server::photo_settings_from(s));
-    server::tile_service tiles(store, s.tiles, s.plots.stages);
+    tiles::tile_service tiles(store, s.tiles, s.plots.stages);
     // Writes other servers on the same (PostgreSQL) database commit refresh the tiles here too.
     const data::plot_watch others = store.watch_plot_changes([&tiles](const geo::bbox& b) { tiles.plots_changed(b); });
     server::metrics metrics;

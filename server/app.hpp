@@ -11,7 +11,7 @@
 #include "server/idempotency.hpp"
 #include "server/metrics.hpp"
 #include "server/router.hpp"
-#include "server/tile_service.hpp"
+#include "tiles/tile_service.hpp"
 
 #include <string>
 
@@ -22,7 +22,7 @@ struct context {
     data::store& store;
     data::plot_registry& plots;
     data::photo_store& photos;
-    tile_service& tiles;
+    plotmap::tiles::tile_service& tiles;
     server::metrics& metrics;
     const config::settings& settings;
     const gatekeeper& gate;

@@ -4,7 +4,7 @@
 #include "geo/text.hpp"
 #include "geo/error.hpp"
 #include "server/routes/routes.hpp"
-#include "server/tile_service.hpp"
+#include "tiles/tile_service.hpp"
 #include "tiles/documents.hpp"
 #include "tiles/tile_address.hpp"
 

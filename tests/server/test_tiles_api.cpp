@@ -285,7 +285,7 @@ TEST_F(tiles_api, ogc_api_tiles_serve_one_collection_per_tileset) {
 TEST_F(tiles_api, oversized_tiles_are_reduced_and_say_how) {
     config::settings tight = settings;
     tight.tiles.max_tile_bytes = 150;
-    tile_service small{*db, tight.tiles, tight.plots.stages};
+    plotmap::tiles::tile_service small{*db, tight.tiles, tight.plots.stages};
     const gatekeeper strict_gate(*db, tight);
     app strict{{*db, *plots, *photos, small, stats, tight, strict_gate}};
     const sample s = first_plot();

@@ -42,7 +42,7 @@ protected:
     std::unique_ptr<data::store>& db = stack.store;
     std::unique_ptr<data::plot_registry>& plots = stack.plots;
     std::unique_ptr<data::photo_store>& photos = stack.photos;
-    std::unique_ptr<server::tile_service>& tiles = stack.tiles;
+    std::unique_ptr<plotmap::tiles::tile_service>& tiles = stack.tiles;
     std::unique_ptr<server::app>& application = stack.application;
 };
 

@@ -17,7 +17,7 @@ struct app_stack {
         plots = std::make_unique<data::plot_registry>(*store, server::registry_rules_from(settings));
         if (settings.photos.dir.empty()) settings.photos.dir = photo_folder(db.string()); // as running_server's
         photos = std::make_unique<data::photo_store>(*store, server::photo_settings_from(settings));
-        tiles = std::make_unique<server::tile_service>(*store, settings.tiles, settings.plots.stages);
+        tiles = std::make_unique<tiles::tile_service>(*store, settings.tiles, settings.plots.stages);
         gate = std::make_unique<server::gatekeeper>(*store, settings);
         application = std::make_unique<server::app>(server::context{*store, *plots, *photos, *tiles, stats, settings, *gate});
     }
@@ -27,7 +27,7 @@ struct app_stack {
     std::unique_ptr<data::store> store;
     std::unique_ptr<data::plot_registry> plots;
     std::unique_ptr<data::photo_store> photos;
-    std::unique_ptr<server::tile_service> tiles;
+    std::unique_ptr<tiles::tile_service> tiles;
     std::unique_ptr<server::gatekeeper> gate;
     std::unique_ptr<server::app> application;
 };

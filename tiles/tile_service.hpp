@@ -1,6 +1,7 @@
 #pragma once
 // Vector tiles of the registry: which layers a tileset has at which zoom, what each feature
-// carries, and the cache in front of it all. Reads through data/, encodes through tiles/.
+// carries, and the cache in front of it all: the server and `plotmap tiles` share it. Reads
+// through data/, encodes through the tiles library (plotmap_tiles) beside it.
 // Blocking (database): call from worker threads.
 
 #include "config/config.hpp"
@@ -18,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace plotmap::server {
+namespace plotmap::tiles {
 
 class tile_service {
 public:
@@ -73,4 +74,4 @@ private:
     std::optional<geo::bbox> bounds_;
 };
 
-} // namespace plotmap::server
+} // namespace plotmap::tiles

@@ -1,4 +1,4 @@
-#include "server/tile_service.hpp"
+#include "tiles/tile_service.hpp"
 
 #include "data/tile_features.hpp"
 #include "geo/error.hpp"
@@ -14,15 +14,8 @@
 #include <fstream>
 #include <iostream>
 
-namespace plotmap::server {
+namespace plotmap::tiles {
 namespace {
-
-using tiles::attribute;
-using tiles::admin_min_zoom;
-using tiles::label_range;
-using tiles::label_ranges;
-using tiles::tile_layer;
-using tiles::tileset;
 
 /// How hard a tile is squeezed to stay under max_tile_bytes.
 enum class reduction { none, attributes, geometry, no_polygons };
@@ -267,4 +260,4 @@ geo::bbox tile_service::plots_bounds() {
     return b;
 }
 
-} // namespace plotmap::server
+} // namespace plotmap::tiles
