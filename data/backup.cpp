@@ -8,6 +8,7 @@
 #include "data/postgis/driver.hpp"
 #include "data/sqlite/driver.hpp"
 #include "geo/error.hpp"
+#include "geo/files.hpp"
 
 #include <sqlite3.h>
 
@@ -77,8 +78,7 @@ void copy_photo_files(const std::vector<std::filesystem::path>& files, const std
         std::filesystem::create_directories(target.parent_path());
         const std::filesystem::path partial = target.string() + ".partial";
         std::filesystem::copy_file(from / f, partial, std::filesystem::copy_options::overwrite_existing);
-        sync_file_and_folder(partial);
-        std::filesystem::rename(partial, target);
+        geo::publish_file(partial, target);
     }
 }
 

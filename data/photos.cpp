@@ -6,6 +6,7 @@
 #include "data/users.hpp"
 #include "data/uuid.hpp"
 #include "geo/error.hpp"
+#include "geo/files.hpp"
 #include "geo/geodesic.hpp"
 #include "geo/text.hpp"
 
@@ -49,12 +50,6 @@ public:
 private:
     int fd_;
 };
-
-void fsync_path(const fs::path& path, bool directory) {
-    const fd_guard fd(::open(path.c_str(), (directory ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw error("cannot open " + path.string() + ": " + std::strerror(errno));
-    if (::fsync(fd.get()) != 0) throw error("cannot sync " + path.string() + ": " + std::strerror(errno));
-}
 
 std::string hex(const unsigned char* bytes, std::size_t n) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -102,13 +97,6 @@ std::string copy_and_hash(const fs::path& source, std::uint64_t offset, std::uin
     std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
     crypto_hash_sha256_final(&state, digest.data());
     return hex(digest.data(), digest.size());
-}
-
-/// Moves a finished file into place and makes the rename durable.
-void publish(const fs::path& from, const fs::path& to) {
-    sync_file_and_folder(from);
-    fs::rename(from, to);
-    fsync_path(to.parent_path(), true);
 }
 
 std::string suffix_of(const std::string& media_type) { return media_type == "image/png" ? ".png" : ".jpg"; }
@@ -236,11 +224,6 @@ fs::path default_photo_dir(const fs::path& db) {
     return fs::path(name + ".photos");
 }
 
-void sync_file_and_folder(const fs::path& path) {
-    fsync_path(path, false);
-    fsync_path(path.parent_path(), true);
-}
-
 photo_store::photo_store(store& s, photo_settings settings)
     : store_(s), settings_(std::move(settings)),
       slots_(std::make_unique<std::counting_semaphore<64>>(std::clamp(settings_.processing_slots, 1, 64))) {
@@ -324,15 +307,15 @@ photo_added photo_store::add(std::int64_t plot_id, const photo_meta& meta, const
             const fs::path thumbnail = temporary_in(settings_.dir, "thumbnail");
             const remove_on_exit thumbnail_cleanup{thumbnail};
             images::write_resized(display, thumbnail, settings_.thumbnail_px, 75);
-            publish(display, file_of(p, photo_size::display));
-            publish(thumbnail, file_of(p, photo_size::thumbnail));
+            geo::publish_file(display, file_of(p, photo_size::display));
+            geo::publish_file(thumbnail, file_of(p, photo_size::thumbnail));
             const fs::path tmp = temporary_in(settings_.dir, "original");
             const remove_on_exit tmp_cleanup{tmp};
             (void)images::write_public_original(received, image, tmp);
-            publish(tmp, file_of(p, photo_size::original));
-            fsync_path(received, false);
+            geo::publish_file(tmp, file_of(p, photo_size::original));
+            geo::fsync_path(received, false);
             fs::rename(received, kept);
-            fsync_path(folder, true);
+            geo::fsync_path(folder, true);
         }
     }
     p.taken_at = taken_at;

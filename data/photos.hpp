@@ -141,7 +141,4 @@ private:
     std::unique_ptr<std::counting_semaphore<64>> slots_; ///< images being decoded at once
 };
 
-/// Makes a finished file durable: fsyncs it and the folder holding it.
-void sync_file_and_folder(const std::filesystem::path& path);
-
 } // namespace plotmap::data

@@ -1,6 +1,7 @@
 #include "tiles/pmtiles.hpp"
 
 #include "geo/error.hpp"
+#include "geo/files.hpp"
 #include "tiles/tile_cache.hpp"
 
 #include <array>
@@ -294,7 +295,7 @@ header writer::finish() {
         out.flush();
         if (!out) throw error("cannot write " + partial.string());
     }
-    std::filesystem::rename(partial, out_);
+    geo::publish_file(partial, out_);
     std::filesystem::remove(data_path_);
     finished_ = true;
     return h;
