@@ -63,17 +63,6 @@ std::uint64_t get_le(std::string_view bytes, std::size_t at, std::size_t width) 
 std::int32_t e7(double degrees) { return static_cast<std::int32_t>(std::lround(degrees * 1e7)); }
 double from_e7(std::uint64_t raw) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(raw)) / 1e7; }
 
-/// Two independent 64-bit hashes of a tile's bytes: equal pairs are taken as equal tiles
-/// (a false match is about 2^-128 per pair).
-std::pair<std::uint64_t, std::uint64_t> content_key(std::string_view bytes) {
-    std::uint64_t fnv = 1469598103934665603ull;
-    for (const char c : bytes) {
-        fnv ^= static_cast<unsigned char>(c);
-        fnv *= 1099511628211ull;
-    }
-    return {fnv ^ bytes.size(), std::hash<std::string_view>{}(bytes)};
-}
-
 } // namespace
 
 std::uint64_t tile_id_of(const geo::tile_id& t) {
@@ -220,7 +209,7 @@ void writer::add(std::uint64_t tile_id, std::string_view bytes) {
     }
     if (bytes.empty()) throw bad_request("PMTiles cannot hold an empty tile: leave it out");
     ++addressed_;
-    const auto key = content_key(bytes);
+    const auto key = tile_content_key(bytes);
     const auto found = stored_.find(key);
     if (found != stored_.end() && !entries_.empty()) {
         entry& last = entries_.back();

@@ -130,6 +130,15 @@ std::string gzip(const std::string& data) {
     return out;
 }
 
+std::pair<std::uint64_t, std::uint64_t> tile_content_key(std::string_view bytes) {
+    std::uint64_t fnv = 1469598103934665603ull;
+    for (const char c : bytes) {
+        fnv ^= static_cast<unsigned char>(c);
+        fnv *= 1099511628211ull;
+    }
+    return {fnv ^ bytes.size(), std::hash<std::string_view>{}(bytes)};
+}
+
 std::string tile_etag(const std::string& bytes) {
     // libstdc++'s string hash (murmur-style, 8 bytes at a time), plus the length: a tile's
     // validator within one deployment. A library upgrade may change it; clients then fetch

@@ -7,6 +7,7 @@
 #include "geo/tile_math.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <set>
@@ -15,6 +16,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 
 namespace plotmap::tiles {
@@ -83,6 +86,10 @@ private:
 
 /// gzip (RFC 1952) of `data`.
 [[nodiscard]] std::string gzip(const std::string& data);
+
+/// Two independent 64-bit hashes of a tile's bytes: archives store tiles with equal keys once
+/// (a false match is about 2^-128 per pair).
+[[nodiscard]] std::pair<std::uint64_t, std::uint64_t> tile_content_key(std::string_view bytes);
 
 /// A strong ETag for tile bytes: a 64-bit hash and the length, quoted.
 [[nodiscard]] std::string tile_etag(const std::string& bytes);
