@@ -16,6 +16,8 @@
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "server/http_server.hpp"
+#include "tiles/bake.hpp"
+#include "tiles/tilesets.hpp"
 
 #include <algorithm>
 #include <array>
@@ -77,6 +79,9 @@ Commands:
   import --db FILE [--dry-run] [--map COLUMN=FIELD ...] [--program P] [--crs C] [--allow-outside] PATH
          Import plots from CSV (Google Sheets), KML/KMZ (Google My Maps), GeoJSON, zipped
          Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
+  tiles  --db FILE --tileset plots|admin [--minzoom N] [--maxzoom N] [--bbox X1,Y1,X2,Y2 | --area CODE] OUT
+         Bake a tileset into OUT.pmtiles (PMTiles v3) or OUT.mbtiles (MBTiles 1.3) for static
+         hosting, a CDN or an offline download.
   backup --db FILE OUT
          Copy the database to OUT as one consistent snapshot while the server keeps
          writing, and its photos to OUT.photos, then verify the copy.
@@ -142,6 +147,14 @@ const std::map<std::string, std::string> command_help{
                "the same code are rejected (never merged), except a My Maps pin and boundary of one plot. A\n"
                "location outside every Thai subdistrict is rejected with the distance to the nearest one, unless\n"
                "--allow-outside. Progress goes to standard error. Exit code 1 when any row is rejected.\n"},
+    {"tiles", "Usage: plotmap tiles --db FILE --tileset plots|admin [--minzoom N] [--maxzoom N]\n"
+              "                     [--bbox MINLON,MINLAT,MAXLON,MAXLAT | --area CODE] OUT.pmtiles|OUT.mbtiles\n"
+              "Writes the tiles `plotmap serve` would send for the tileset, zooms --minzoom (default 0) to --maxzoom\n"
+              "(default 14), over the box or the province/district/subdistrict CODE (default: where the plots are, or\n"
+              "Thailand for admin), into one archive: PMTiles v3 (clustered, directories and tiles gzipped, metadata\n"
+              "with the TileJSON vector_layers) or MBTiles 1.3, by the name's extension. Empty tiles are left out and\n"
+              "equal tiles stored once. Tiles never carry personal data (owners, phones, deeds). The archive is written\n"
+              "beside OUT and renamed into place when whole. Progress goes to standard error.\n"},
     {"backup", "Usage: plotmap backup --db FILE OUT\n"
                "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
                "while the server goes on serving and writing, and the files of every photo in it to OUT.photos. The\n"
@@ -177,7 +190,7 @@ struct parsed_args {
 };
 
 /// Commands that take one path after their flags.
-const std::set<std::string> takes_path{"export", "import", "backup", "restore"};
+const std::set<std::string> takes_path{"export", "import", "backup", "restore", "tiles"};
 
 /// Flags that take no value.
 const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run", "allow-outside"};
@@ -506,6 +519,76 @@ int run_import(const config::settings& s, const parsed_args& a) {
     return r.rejected.empty() ? 0 : 1;
 }
 
+int run_tiles(const config::settings& s, const parsed_args& a) {
+    if (a.positional.size() != 1) {
+        throw usage_error("give the archive to write, e.g. `" + program + " tiles --db " + s.database.path + " --tileset plots plots.pmtiles`");
+    }
+    const std::filesystem::path out = a.positional[0];
+    tiles::bake_request r;
+    const std::string& set = required_flag(a, "tileset");
+    if (set != "plots" && set != "admin") throw usage_error("--tileset is plots or admin, got '" + set + "'");
+    r.set = &tiles::find_tileset(set);
+    if (const auto z = optional_flag(a, "minzoom")) r.min_zoom = static_cast<int>(std::min(parse_count(*z, "minzoom"), 99LL));
+    if (const auto z = optional_flag(a, "maxzoom")) r.max_zoom = static_cast<int>(std::min(parse_count(*z, "maxzoom"), 99LL));
+    if (r.min_zoom > r.max_zoom || r.max_zoom > geo::max_zoom) {
+        throw usage_error("zooms must satisfy minzoom <= maxzoom <= " + std::to_string(geo::max_zoom));
+    }
+    try {
+        (void)tiles::archive_format_of(out);
+    } catch (const bad_request& e) {
+        throw usage_error(e.what());
+    }
+    if (a.flags.contains("bbox") && a.flags.contains("area")) throw usage_error("give --bbox or --area, not both");
+    (void)open_existing(s); // the schema check
+    data::store store({s.database.path, std::max(2, s.database.readers), s.database.busy_timeout_ms});
+    tiles::tile_service service(store, s.tiles, s.plots.stages);
+    r.name = r.set->title;
+    if (const auto b = optional_flag(a, "bbox")) {
+        const std::array<double, 4> v = parse_box(*b, "bbox");
+        if (!(v[0] >= -180 && v[2] <= 180 && v[1] >= -90 && v[3] <= 90 && v[0] <= v[2] && v[1] <= v[3])) {
+            throw usage_error("--bbox is MINLON,MINLAT,MAXLON,MAXLAT in degrees, west to east and south to north");
+        }
+        r.area = {v[0], v[1], v[2], v[3]};
+    } else if (const auto code = optional_flag(a, "area")) {
+        const int level = code->size() == 2 ? 1 : code->size() == 4 ? 2 : code->size() == 6 ? 3 : 0;
+        const auto found = level ? store.read([&](data::connection& c) { return data::find_admin_area(c, level, *code); }) : std::nullopt;
+        if (!found) throw usage_error("--area needs a province (2 digits), district (4) or subdistrict (6) code, got '" + *code + "'");
+        r.area = geo::envelope(found->geometry);
+        r.name += " – " + found->name_th + " (" + found->name_en + ")";
+    } else if (set == "plots") {
+        r.area = service.plots_bounds();
+        if (r.area.empty()) throw store_error("the database has no plots to bake");
+    } else {
+        r.area = store.read([](data::connection& c) {
+            geo::bbox all;
+            data::admin_query q;
+            q.level = 1;
+            q.limit = 1000;
+            for (const auto& area : data::list_admin_areas(c, q).areas) all.extend(geo::envelope(area.geometry));
+            return all;
+        });
+        if (r.area.empty()) throw store_error("the database has no admin areas: run `" + program + " init --db " + s.database.path + "`");
+    }
+    r.description = "plotmap " + std::string(version) + ", zooms " + std::to_string(r.min_zoom) + "-" + std::to_string(r.max_zoom);
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    const tiles::bake_summary done = tiles::bake(service, r, out, [&](const tiles::bake_progress& p) {
+        const double rate = p.seconds > 0 ? static_cast<double>(p.rendered) / p.seconds : 0.0;
+        const double share = p.estimate ? static_cast<double>(p.rendered) / static_cast<double>(p.estimate) : 1.0;
+        const double left = rate > 0 ? static_cast<double>(p.estimate - std::min(p.estimate, p.rendered)) / rate : 0.0;
+        constexpr int width = 24;
+        const int filled = static_cast<int>(std::clamp(share, 0.0, 1.0) * width);
+        std::fprintf(stderr, "%stiles: [%s%s] z%d, %llu tiles (%llu with data), %.0f tiles/s, about %.0f s left%s", tty ? "\r" : "",
+                     std::string(static_cast<std::size_t>(filled), '#').c_str(), std::string(static_cast<std::size_t>(width - filled), '.').c_str(),
+                     p.zoom, static_cast<unsigned long long>(p.rendered), static_cast<unsigned long long>(p.written), rate, left,
+                     tty ? "\x1b[K" : "\n");
+    });
+    if (tty) std::fputc('\n', stderr);
+    std::cout << "plotmap: wrote " << done.written << " tiles (" << done.contents << " different) of " << set << ", zooms " << r.min_zoom
+              << "-" << r.max_zoom << ", to " << out.string() << " (" << done.bytes << " bytes) in " << std::fixed << std::setprecision(1)
+              << done.seconds << " s\n";
+    return 0;
+}
+
 void print_backup(const std::string& what, const data::backup_summary& b) {
     std::cout << "plotmap: " << what << " (" << b.bytes << " bytes, schema version " << b.schema_version << ", " << b.plots
               << " plots, " << b.history << " history rows, " << b.users << " users, " << b.photos << " photos";
@@ -647,6 +730,7 @@ int run(const std::vector<std::string>& args) {
                                             {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
                                                         "adm1", "adm2", "adm3", "budget-year", "public"}},
                                             {"import", {"db", "config", "dry-run", "map", "program", "crs", "format", "allow-outside"}},
+                                            {"tiles", {"db", "config", "tileset", "minzoom", "maxzoom", "bbox", "area"}},
                                             {"backup", {"db", "config"}},
                                             {"restore", {"db", "config"}},
                                             {"photos sweep", {"db", "config", "dry-run"}},
@@ -657,6 +741,7 @@ int run(const std::vector<std::string>& args) {
     if (a.command.starts_with("user ") || a.command.starts_with("token ")) return run_accounts(s, a);
     if (a.command == "export") return run_export(s, a);
     if (a.command == "import") return run_import(s, a);
+    if (a.command == "tiles") return run_tiles(s, a);
     if (a.command == "backup") return run_backup(s, a);
     if (a.command == "restore") return run_restore(s, a);
     if (a.command == "photos sweep") return run_photos(s, a);

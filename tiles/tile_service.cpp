@@ -9,6 +9,7 @@
 #include "tiles/mvt.hpp"
 #include "tiles/tile_geometry.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -99,7 +100,7 @@ std::shared_ptr<const std::string> tile_service::glyphs(const std::string& fonts
     return slot;
 }
 
-tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& tile) {
+tile_service::looked_tile tile_service::render_and_look(const tileset& ts, const geo::tile_id& tile) {
     const tiles::tile_frame frame{tile, static_cast<std::uint32_t>(settings_.extent),
                                   static_cast<std::uint32_t>(settings_.buffer)};
     const geo::bbox box = tiles::frame_bounds_lonlat(frame);
@@ -222,7 +223,8 @@ tiles::cached_tile tile_service::render(const tileset& ts, const geo::tile_id& t
         out.reduced += note;
     }
     out.etag = tiles::tile_etag(out.raw);
-    return out;
+    const bool any_admin = std::any_of(admins.begin(), admins.end(), [](const auto& list) { return !list.empty(); });
+    return {std::move(out), !shapes.empty() || !locations.empty() || !clusters.empty() || any_admin};
 }
 
 std::shared_ptr<const tiles::cached_tile> tile_service::get(const tileset& ts, const geo::tile_id& tile,

@@ -58,7 +58,18 @@ public:
     [[nodiscard]] std::shared_ptr<const std::string> glyphs(const std::string& fontstack, const std::string& range);
 
     /// Encodes a tile without the cache (benchmarks and tests use it directly).
-    [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile);
+    [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile) {
+        return render_and_look(ts, tile).tile;
+    }
+
+    /// A tile and whether any data lay within its buffered extent: when none did, none lies
+    /// within any tile below it either (a bake skips them), even where the tile's encoding is
+    /// empty for other reasons (a shape too small to draw at this zoom).
+    struct looked_tile {
+        tiles::cached_tile tile;
+        bool data_in_reach = false;
+    };
+    [[nodiscard]] looked_tile render_and_look(const tiles::tileset& ts, const geo::tile_id& tile);
 
 private:
     data::store& store_;

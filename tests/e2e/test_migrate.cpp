@@ -21,11 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-test::command_result plotmap_cli(const std::vector<std::string>& args, const std::string& input = {}) {
-    std::vector<std::string> argv{PLOTMAP_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return test::run_command(argv, std::chrono::minutes(5), {}, input);
-}
+using test::plotmap_cli;
 
 std::string file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -37,4 +37,11 @@ struct running_server {
     unsigned short port = 0;
 };
 
+/// Runs the plotmap binary with `args` (and `input` on its standard input) to completion.
+inline command_result plotmap_cli(const std::vector<std::string>& args, const std::string& input = {}) {
+    std::vector<std::string> argv{PLOTMAP_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, std::chrono::minutes(5), {}, input);
+}
+
 } // namespace plotmap::test

@@ -1,0 +1,57 @@
+#pragma once
+// Baking a tileset into one archive (PMTiles v3 or MBTiles 1.3) for static hosting, a CDN or
+// an offline download: the tiles the server would render, every zoom from the lowest down,
+// on every core, in PMTiles tile-id order so the archive's data is clustered.
+
+#include "geo/geometry.hpp"
+#include "tiles/tile_service.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+namespace plotmap::tiles {
+
+enum class archive_format { pmtiles, mbtiles };
+
+/// The archive format a file name asks for (.pmtiles or .mbtiles).
+/// @throws bad_request for any other extension.
+[[nodiscard]] archive_format archive_format_of(const std::filesystem::path& file);
+
+struct bake_request {
+    const tileset* set = nullptr; ///< "plots" or "admin": a tileset with data from zoom 0
+    int min_zoom = 0;
+    int max_zoom = 14;
+    geo::bbox area;               ///< lon/lat; tiles meeting it are baked
+    std::string name;             ///< the archive's name and description (metadata)
+    std::string description;
+    unsigned threads = 0;         ///< 0: one per core
+};
+
+struct bake_progress {
+    int zoom = 0;
+    std::uint64_t rendered = 0;  ///< tiles rendered so far, every zoom
+    std::uint64_t written = 0;   ///< of them not empty
+    std::uint64_t estimate = 0;  ///< rendered + an estimate of those still to come
+    double seconds = 0;
+};
+
+struct bake_summary {
+    std::uint64_t rendered = 0;
+    std::uint64_t written = 0;   ///< tiles in the archive
+    std::uint64_t contents = 0;  ///< distinct tile contents stored
+    std::uint64_t bytes = 0;     ///< the archive's size
+    double seconds = 0;
+};
+
+/// Bakes `r` into `out` (written beside it and renamed into place). Empty tiles are left out,
+/// and so is every tile under one with no data in reach; equal tiles are stored once.
+/// `progress` is called from the calling thread about every 1,000 tiles and at the end.
+/// @throws bad_request for a tileset without data at zoom 0, zooms out of 0..max or inverted,
+///         or an empty area.
+bake_summary bake(tile_service& tiles, const bake_request& r, const std::filesystem::path& out,
+                  const std::function<void(const bake_progress&)>& progress = {});
+
+} // namespace plotmap::tiles
