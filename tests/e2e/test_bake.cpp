@@ -4,6 +4,7 @@
 // half-written, bad requests refused before anything is written.
 
 #include "fixture_db.hpp"
+#include "gunzip.hpp"
 #include "http_client.hpp"
 #include "mvt_reader.hpp"
 #include "process.hpp"
@@ -11,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
-#include <zlib.h>
 
 #include <gtest/gtest.h>
 
@@ -27,30 +27,12 @@
 
 using namespace plotmap;
 using nlohmann::json;
+using test::gunzip;
 using test::plotmap_cli;
 
 namespace {
 
 using address = std::tuple<int, unsigned, unsigned>; // z, x, y (XYZ: y = 0 at the north)
-
-std::string gunzip(const std::string& in) {
-    z_stream z{};
-    EXPECT_EQ(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    std::string out;
-    char buf[65536];
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        z.next_out = reinterpret_cast<Bytef*>(buf);
-        z.avail_out = sizeof buf;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - z.avail_out);
-    }
-    inflateEnd(&z);
-    EXPECT_EQ(rc, Z_STREAM_END) << "not a whole gzip stream";
-    return out;
-}
 
 /// Every tile of an MBTiles file, read with SQL the test writes (the spec's `tiles` table or
 /// view, TMS rows turned into XYZ).

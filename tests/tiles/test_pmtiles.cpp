@@ -2,10 +2,9 @@
 // ways, and an archive whose equal tiles are stored once. The archives are also read by the
 // `pmtiles` npm package in the end-to-end tests.
 #include "geo/error.hpp"
+#include "gunzip.hpp"
 #include "temp_dir.hpp"
 #include "tiles/pmtiles.hpp"
-
-#include <zlib.h>
 
 #include <gtest/gtest.h>
 
@@ -16,27 +15,9 @@
 
 using namespace plotmap;
 using namespace plotmap::tiles::pmtiles;
+using plotmap::test::gunzip;
 
 namespace {
-
-std::string gunzip(std::string_view in) {
-    z_stream zs{};
-    EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    std::string out;
-    char buf[4096];
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        zs.next_out = reinterpret_cast<Bytef*>(buf);
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - zs.avail_out);
-    }
-    EXPECT_EQ(rc, Z_STREAM_END);
-    inflateEnd(&zs);
-    return out;
-}
 
 std::string read_all(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
