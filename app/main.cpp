@@ -80,8 +80,9 @@ Commands:
          Import plots from CSV (Google Sheets), KML/KMZ (Google My Maps), GeoJSON, zipped
          Shapefile, GeoPackage or GPX: all or nothing, matched on uid or code.
   tiles  --db FILE --tileset plots|admin [--minzoom N] [--maxzoom N] [--bbox X1,Y1,X2,Y2 | --area CODE] OUT
+  tiles  --db FILE --update OUT
          Bake a tileset into OUT.pmtiles (PMTiles v3) or OUT.mbtiles (MBTiles 1.3) for static
-         hosting, a CDN or an offline download.
+         hosting, a CDN or an offline download; --update draws again what changed since.
   backup --db FILE OUT
          Copy the database to OUT as one consistent snapshot while the server keeps
          writing, and its photos to OUT.photos, then verify the copy.
@@ -154,7 +155,12 @@ const std::map<std::string, std::string> command_help{
               "Thailand for admin), into one archive: PMTiles v3 (clustered, directories and tiles gzipped, metadata\n"
               "with the TileJSON vector_layers) or MBTiles 1.3, by the name's extension. Empty tiles are left out and\n"
               "equal tiles stored once. Tiles never carry personal data (owners, phones, deeds). The archive is written\n"
-              "beside OUT and renamed into place when whole. Progress goes to standard error.\n"},
+              "beside OUT and renamed into place when whole. Progress goes to standard error.\n"
+              "       plotmap tiles --db FILE --update OUT\n"
+              "Brings an archive made by `plotmap tiles` from this database up to date: the plot history says which plots\n"
+              "changed since it was made, and only the tiles they touch (old and new shapes, cluster counts) are drawn\n"
+              "again, at the archive's zooms and within its area; the archive is rewritten beside itself and renamed\n"
+              "into place. The result equals a fresh bake of the same zooms and area.\n"},
     {"backup", "Usage: plotmap backup --db FILE OUT\n"
                "Copies the database to OUT (a new file) with SQLite's online backup: one consistent snapshot, taken\n"
                "while the server goes on serving and writing, and the files of every photo in it to OUT.photos. The\n"
@@ -193,7 +199,7 @@ struct parsed_args {
 const std::set<std::string> takes_path{"export", "import", "backup", "restore", "tiles"};
 
 /// Flags that take no value.
-const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run", "allow-outside"};
+const std::set<std::string> switches{"password-stdin", "write", "public", "dry-run", "allow-outside", "update"};
 
 /// Parses `plotmap COMMAND [SUBCOMMAND] --flag value ...` against the flags the command allows.
 parsed_args parse_args(const std::vector<std::string>& args, const std::map<std::string, std::set<std::string>>& allowed) {
@@ -519,11 +525,32 @@ int run_import(const config::settings& s, const parsed_args& a) {
     return r.rejected.empty() ? 0 : 1;
 }
 
+int run_tiles_update(const config::settings& s, const parsed_args& a, const std::filesystem::path& out) {
+    for (const char* flag : {"tileset", "minzoom", "maxzoom", "bbox", "area"}) {
+        if (a.flags.contains(flag)) {
+            throw usage_error(std::string("--update keeps the archive's own tileset, zooms and area: leave out --") + flag);
+        }
+    }
+    (void)open_existing(s); // the schema check
+    data::store store({s.database.path, std::max(2, s.database.readers), s.database.busy_timeout_ms});
+    tiles::tile_service service(store, s.tiles, s.plots.stages);
+    const tiles::update_summary u = tiles::update(service, out);
+    if (u.history_entries == 0) {
+        std::cout << "plotmap: " << out.string() << " is up to date (no plot changed since it was made)\n";
+        return 0;
+    }
+    std::cout << "plotmap: updated " << out.string() << ": " << u.history_entries << " history entries on " << u.plots << " plots; "
+              << u.rendered << " tiles drawn again, " << u.changed << " changed; " << u.tiles << " tiles, " << u.bytes << " bytes, in "
+              << std::fixed << std::setprecision(2) << u.seconds << " s\n";
+    return 0;
+}
+
 int run_tiles(const config::settings& s, const parsed_args& a) {
     if (a.positional.size() != 1) {
         throw usage_error("give the archive to write, e.g. `" + program + " tiles --db " + s.database.path + " --tileset plots plots.pmtiles`");
     }
     const std::filesystem::path out = a.positional[0];
+    if (a.flags.contains("update")) return run_tiles_update(s, a, out);
     tiles::bake_request r;
     const std::string& set = required_flag(a, "tileset");
     if (set != "plots" && set != "admin") throw usage_error("--tileset is plots or admin, got '" + set + "'");
@@ -730,7 +757,7 @@ int run(const std::vector<std::string>& args) {
                                             {"export", {"db", "config", "format", "crs", "bbox", "bbox-crs", "program", "stage",
                                                         "adm1", "adm2", "adm3", "budget-year", "public"}},
                                             {"import", {"db", "config", "dry-run", "map", "program", "crs", "format", "allow-outside"}},
-                                            {"tiles", {"db", "config", "tileset", "minzoom", "maxzoom", "bbox", "area"}},
+                                            {"tiles", {"db", "config", "tileset", "minzoom", "maxzoom", "bbox", "area", "update"}},
                                             {"backup", {"db", "config"}},
                                             {"restore", {"db", "config"}},
                                             {"photos sweep", {"db", "config", "dry-run"}},

@@ -2,12 +2,16 @@
 
 #include "data/database.hpp"
 #include "data/dialect.hpp"
+#include "data/plot_store.hpp"
 #include "data/tile_index.hpp"
 #include "geo/tile_math.hpp"
 #include "geo/wkb.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <charconv>
+#include <set>
 #include <unordered_set>
 
 namespace plotmap::data {
@@ -123,6 +127,57 @@ geo::bbox plots_extent(connection& conn) {
     geo::bbox b;
     if (st.step() && !st.is_null(0)) b = {st.real(0), st.real(1), st.real(2), st.real(3)};
     return b;
+}
+
+std::int64_t last_history_id(connection& conn) { return conn.scalar_int("SELECT coalesce(max(id), 0) FROM plot_history"); }
+
+namespace {
+
+/// Extends `box` by every position in a GeoJSON geometry's coordinates (any nesting).
+void extend_by_coordinates(geo::bbox& box, const nlohmann::json& c) {
+    if (!c.is_array()) return;
+    if (c.size() >= 2 && c[0].is_number() && c[1].is_number()) {
+        box.extend(geo::point{c[0].get<double>(), c[1].get<double>()});
+        return;
+    }
+    for (const auto& inner : c) extend_by_coordinates(box, inner);
+}
+
+} // namespace
+
+plot_changes plot_changes_since(connection& conn, std::int64_t after) {
+    plot_changes out;
+    out.last_history_id = after;
+    std::set<std::int64_t> ids;
+    statement st = conn.prepare("SELECT id, plot_id, changes FROM plot_history WHERE id > ? ORDER BY id");
+    st.bind(1, after);
+    while (st.step()) {
+        out.last_history_id = st.int64(0);
+        ++out.entries;
+        ids.insert(st.int64(1));
+        const nlohmann::json changes = nlohmann::json::parse(st.text(2), nullptr, false);
+        if (!changes.is_object()) continue;
+        for (const char* shape : {"boundary", "pin"}) {
+            const auto it = changes.find(shape);
+            if (it == changes.end() || !it->is_array()) continue;
+            for (const auto& side : *it) { // [old, new]
+                geo::bbox b;
+                if (side.is_object() && side.contains("coordinates")) extend_by_coordinates(b, side["coordinates"]);
+                if (!b.empty()) out.boxes.push_back(b);
+            }
+        }
+    }
+    for (const std::int64_t id : ids) {
+        const std::optional<plot> p = find_plot(conn, id);
+        if (!p) continue;
+        geo::bbox now;
+        if (p->boundary) now.extend(geo::envelope(*p->boundary));
+        if (p->pin) now.extend(*p->pin);
+        if (p->location) now.extend(*p->location);
+        if (!now.empty()) out.boxes.push_back(now);
+    }
+    out.plots = static_cast<std::int64_t>(ids.size());
+    return out;
 }
 
 } // namespace plotmap::data

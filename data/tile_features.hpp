@@ -60,4 +60,19 @@ struct admin_shape {
 /// The lon/lat box of every live plot (empty when there are none).
 [[nodiscard]] geo::bbox plots_extent(connection& conn);
 
+/// The id of the newest plot history entry (0 when there is none): where a baked archive
+/// stands, so that an update can ask what changed after it.
+[[nodiscard]] std::int64_t last_history_id(connection& conn);
+
+/// What tiles an update must draw again: every plot with a history entry after `after`,
+/// as the lon/lat boxes of its shapes before (the old boundary and pin the entries record)
+/// and now (boundary, pin and location, deleted plots included).
+struct plot_changes {
+    std::int64_t last_history_id = 0; ///< the newest entry read (`after` if none)
+    std::int64_t entries = 0;
+    std::int64_t plots = 0;
+    std::vector<geo::bbox> boxes;
+};
+[[nodiscard]] plot_changes plot_changes_since(connection& conn, std::int64_t after);
+
 } // namespace plotmap::data

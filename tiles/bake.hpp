@@ -47,11 +47,30 @@ struct bake_summary {
 };
 
 /// Bakes `r` into `out` (written beside it and renamed into place). Empty tiles are left out,
-/// and so is every tile under one with no data in reach; equal tiles are stored once.
+/// and so is every tile under one with no data in reach; equal tiles are stored once. The
+/// archive's metadata remembers the tileset, zooms, area and the newest plot history entry
+/// (key "plotmap"), for update().
 /// `progress` is called from the calling thread about every 1,000 tiles and at the end.
 /// @throws bad_request for a tileset without data at zoom 0, zooms out of 0..max or inverted,
 ///         or an empty area.
 bake_summary bake(tile_service& tiles, const bake_request& r, const std::filesystem::path& out,
                   const std::function<void(const bake_progress&)>& progress = {});
+
+struct update_summary {
+    std::int64_t history_entries = 0; ///< plot history entries since the archive was made
+    std::int64_t plots = 0;           ///< plots they changed
+    std::uint64_t rendered = 0;       ///< tiles drawn again (those the changes touch)
+    std::uint64_t changed = 0;        ///< of them, tiles whose bytes differ from the archive's
+    std::uint64_t tiles = 0;          ///< tiles in the archive afterwards
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+};
+
+/// Brings an archive bake() made up to date: draws again only the tiles that the plots changed
+/// since (from the plot history) touch, at the archive's zooms and within its area, and writes
+/// the archive anew beside it and renames it into place. The result equals a fresh bake.
+/// @throws bad_request if `archive` was not made by bake() or is newer than the database's
+///         history (another database, or one restored from an older backup).
+update_summary update(tile_service& tiles, const std::filesystem::path& archive, unsigned threads = 0);
 
 } // namespace plotmap::tiles

@@ -16,6 +16,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace plotmap::tiles::mbtiles {
 
@@ -29,8 +30,25 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
-    /// Adds a tile's gzipped MVT bytes (XYZ address; stored as TMS). @throws error on a write failure.
+    /// Opens a copy of the archive `out` (one plotmap wrote) beside it to change: tiles
+    /// replaced or removed, metadata rows set; finish() moves the copy into place.
+    /// @throws bad_request if `out` is not such an archive.
+    [[nodiscard]] static std::unique_ptr<writer> update(std::filesystem::path out);
+
+    /// The metadata rows of an archive. @throws bad_request if `file` is not an MBTiles file.
+    [[nodiscard]] static std::map<std::string, std::string> read_metadata(const std::filesystem::path& file);
+
+    /// Adds (or in an update replaces) a tile's gzipped MVT bytes (XYZ address; stored as TMS).
+    /// @throws error on a write failure.
     void add(const geo::tile_id& tile, std::string_view gzipped);
+    /// The stored bytes of a tile ("" when the archive has none).
+    [[nodiscard]] std::string tile(const geo::tile_id& tile);
+    /// Tiles in the archive now.
+    [[nodiscard]] std::uint64_t tiles_in_archive();
+    /// In an update: removes a tile if the archive has it.
+    void remove(const geo::tile_id& tile);
+    /// Sets a metadata row (replacing one of the same name).
+    void set_metadata(const std::string& name, const std::string& value);
     /// Builds the indexes, writes the metadata and moves the file into place.
     void finish();
 
@@ -38,7 +56,12 @@ public:
     [[nodiscard]] std::uint64_t contents() const noexcept { return contents_; }
 
 private:
+    struct for_update {};
+    writer(std::filesystem::path out, for_update);
+    void open_partial();
+    void prepare_statements();
     void exec(const char* sql);
+    void step(sqlite3_stmt* st);
 
     std::filesystem::path out_;
     std::filesystem::path partial_;
@@ -49,6 +72,8 @@ private:
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::int64_t> stored_; ///< content hashes -> image id
     std::uint64_t added_ = 0;
     std::uint64_t contents_ = 0;
+    std::int64_t next_image_ = 1;
+    bool updating_ = false;
     bool finished_ = false;
 };
 

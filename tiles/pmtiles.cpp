@@ -4,7 +4,12 @@
 #include "geo/files.hpp"
 #include "tiles/tile_cache.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -289,5 +294,72 @@ header writer::finish() {
     finished_ = true;
     return h;
 }
+
+// ---- reader -------------------------------------------------------------------------------
+
+reader::reader(const std::filesystem::path& file) : path_(file) {
+    fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw error("cannot read " + file.string() + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw error("cannot read " + file.string() + ": " + std::strerror(errno));
+    size_ = static_cast<std::uint64_t>(st.st_size);
+    if (size_ < header_size) throw bad_request(file.string() + " is not a PMTiles archive (too short)");
+    header_ = decode_header(read_at(0, header_size));
+    for (const auto& [offset, length] : {std::pair{header_.root_offset, header_.root_length},
+                                         std::pair{header_.metadata_offset, header_.metadata_length},
+                                         std::pair{header_.leaves_offset, header_.leaves_length},
+                                         std::pair{header_.data_offset, header_.data_length}}) {
+        if (offset > size_ || length > size_ - offset) {
+            throw bad_request(file.string() + ": a PMTiles section lies beyond the end of the file (truncated?)");
+        }
+    }
+    if (header_.internal != compression::gzip && header_.internal != compression::none) {
+        throw bad_request(file.string() + ": PMTiles directories compressed other than with gzip are not supported");
+    }
+    metadata_ = header_.metadata_length ? unpack(read_at(header_.metadata_offset, header_.metadata_length)) : "{}";
+    read_directory(header_.root_offset, header_.root_length, 0);
+}
+
+reader::~reader() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::string reader::read_at(std::uint64_t offset, std::uint64_t length) const {
+    if (offset > size_ || length > size_ - offset) {
+        throw bad_request(path_.string() + ": a PMTiles section lies beyond the end of the file (truncated?)");
+    }
+    std::string out(static_cast<std::size_t>(length), '\0');
+    for (std::size_t done = 0; done < out.size();) {
+        const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw error("cannot read " + path_.string() + ": " + (n < 0 ? std::strerror(errno) : "it ends early"));
+        done += static_cast<std::size_t>(n);
+    }
+    return out;
+}
+
+std::string reader::unpack(std::string bytes) const {
+    if (header_.internal == compression::none) return bytes;
+    return gunzip(bytes, std::size_t{256} << 20);
+}
+
+void reader::read_directory(std::uint64_t offset, std::uint64_t length, int depth) {
+    if (depth > 3) throw bad_request(path_.string() + ": PMTiles leaf directories nested too deep");
+    for (const entry& e : decode_directory(unpack(read_at(offset, length)))) {
+        if (e.run_length == 0) {
+            read_directory(header_.leaves_offset + e.offset, e.length, depth + 1);
+            continue;
+        }
+        if (!entries_.empty() && e.tile_id < entries_.back().tile_id + entries_.back().run_length) {
+            throw bad_request(path_.string() + ": PMTiles entries out of tile-id order");
+        }
+        if (e.offset > header_.data_length || e.length > header_.data_length - e.offset) {
+            throw bad_request(path_.string() + ": a PMTiles tile lies outside the tile data");
+        }
+        entries_.push_back(e);
+    }
+}
+
+std::string reader::bytes_of(const entry& e) const { return read_at(header_.data_offset + e.offset, e.length); }
 
 } // namespace plotmap::tiles::pmtiles

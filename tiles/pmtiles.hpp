@@ -102,4 +102,36 @@ private:
     bool finished_ = false;
 };
 
+/// An archive opened for reading (an update reads the one it replaces): its header, metadata
+/// and every tile entry, leaf directories included, in tile-id order.
+class reader {
+public:
+    /// @throws bad_request if the file is not a PMTiles v3 archive plotmap can read (gzip or
+    ///         uncompressed directories); error if it cannot be read.
+    explicit reader(const std::filesystem::path& file);
+    ~reader();
+    reader(const reader&) = delete;
+    reader& operator=(const reader&) = delete;
+
+    [[nodiscard]] const header& head() const noexcept { return header_; }
+    /// The metadata JSON text, uncompressed.
+    [[nodiscard]] const std::string& metadata() const noexcept { return metadata_; }
+    /// Tile entries (run_length >= 1), offsets from the start of the tile data.
+    [[nodiscard]] const std::vector<entry>& entries() const noexcept { return entries_; }
+    /// A tile's bytes as stored (compressed as head().tiles says).
+    [[nodiscard]] std::string bytes_of(const entry& e) const;
+
+private:
+    [[nodiscard]] std::string read_at(std::uint64_t offset, std::uint64_t length) const;
+    [[nodiscard]] std::string unpack(std::string bytes) const;
+    void read_directory(std::uint64_t offset, std::uint64_t length, int depth);
+
+    std::filesystem::path path_;
+    int fd_ = -1;
+    std::uint64_t size_ = 0;
+    header header_;
+    std::string metadata_;
+    std::vector<entry> entries_;
+};
+
 } // namespace plotmap::tiles::pmtiles

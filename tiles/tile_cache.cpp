@@ -130,6 +130,27 @@ std::string gzip(const std::string& data) {
     return out;
 }
 
+std::string gunzip(std::string_view in, std::size_t max_bytes) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 15 + 16) != Z_OK) throw error("zlib: inflateInit2 failed");
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    std::string out;
+    char buf[65536];
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof buf;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        out.append(buf, sizeof buf - zs.avail_out);
+        if (out.size() > max_bytes) rc = Z_MEM_ERROR;
+    }
+    inflateEnd(&zs);
+    if (rc == Z_MEM_ERROR) throw bad_request("gzip data unpacks to more than " + std::to_string(max_bytes) + " bytes");
+    if (rc != Z_STREAM_END) throw bad_request("not one whole gzip stream");
+    return out;
+}
+
 std::pair<std::uint64_t, std::uint64_t> tile_content_key(std::string_view bytes) {
     std::uint64_t fnv = 1469598103934665603ull;
     for (const char c : bytes) {

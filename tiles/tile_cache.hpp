@@ -86,6 +86,9 @@ private:
 
 /// gzip (RFC 1952) of `data`.
 [[nodiscard]] std::string gzip(const std::string& data);
+/// What a gzip stream holds. @throws bad_request if `in` is not one whole stream or holds
+///         more than `max_bytes`.
+[[nodiscard]] std::string gunzip(std::string_view in, std::size_t max_bytes);
 
 /// Two independent 64-bit hashes of a tile's bytes: archives store tiles with equal keys once
 /// (a false match is about 2^-128 per pair).

@@ -47,6 +47,7 @@ public:
 
     [[nodiscard]] tiles::cache_stats cache_stats() const { return cache_.stats(); }
     [[nodiscard]] const config::tile_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] data::store& store() noexcept { return store_; }
     [[nodiscard]] tiles::zoom_rules zooms() const noexcept {
         return {settings_.plots_min_zoom, settings_.cluster_below_zoom, settings_.max_zoom};
     }

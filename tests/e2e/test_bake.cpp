@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <array>
 #include <map>
 #include <memory>
 #include <numbers>
@@ -85,6 +86,11 @@ private:
     unsigned short port_;
     std::unique_ptr<test::http_connection> c_;
 };
+
+std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 std::size_t files_in(const std::filesystem::path& dir) {
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
@@ -209,6 +215,7 @@ TEST(bake, bad_requests_are_refused_before_anything_is_written_and_a_failed_bake
         {{"--tileset", "plots", "--area", "'; DROP TABLE plots; --", out}, "--area"},
         {{"--tileset", "plots", "--bbox", "100,10,101,11", "--area", "64", out}, "not both"},
         {{"--tileset", "plots"}, "give the archive to write"},
+        {{"--update", "--tileset", "plots", out}, "leave out --tileset"},
     };
     for (const auto& [args, message] : refused) {
         std::vector<std::string> argv{"tiles", "--db", db};
@@ -226,4 +233,169 @@ TEST(bake, bad_requests_are_refused_before_anything_is_written_and_a_failed_bake
     std::ifstream second(out, std::ios::binary);
     EXPECT_EQ(std::string((std::istreambuf_iterator<char>(second)), std::istreambuf_iterator<char>()), before);
     EXPECT_EQ(files_in(dir.path()), files) << "no temporary file is left behind";
+
+    // Updating what plotmap did not bake, or a damaged archive: refused, nothing changed.
+    const std::string cut = (dir / "cut.pmtiles").string();
+    std::ofstream(cut, std::ios::binary) << before.substr(0, before.size() / 2);
+    const std::string noise = (dir / "noise.mbtiles").string();
+    std::ofstream(noise, std::ios::binary) << std::string(5000, 'x');
+    for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+             {cut, "beyond the end of the file"}, {noise, "not an MBTiles archive"}, {(dir / "none.pmtiles").string(), "is not a file"}}) {
+        const test::command_result r = plotmap_cli({"tiles", "--db", db, "--update", file});
+        EXPECT_EQ(r.exit_code, 1) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << message << " in " << r.output;
+    }
+    EXPECT_EQ(file_bytes(noise), std::string(5000, 'x'));
+}
+
+namespace {
+
+/// Moves every position of a GeoJSON geometry by `dlon` degrees east.
+void shift(json& coords, double dlon) {
+    if (coords.is_array() && coords.size() >= 2 && coords[0].is_number()) {
+        coords[0] = coords[0].get<double>() + dlon;
+        return;
+    }
+    for (auto& c : coords) shift(c, dlon);
+}
+
+/// The lon/lat box of a GeoJSON geometry's coordinates.
+void extend(std::array<double, 4>& box, const json& coords) {
+    if (coords.is_array() && coords.size() >= 2 && coords[0].is_number()) {
+        box[0] = std::min(box[0], coords[0].get<double>());
+        box[1] = std::min(box[1], coords[1].get<double>());
+        box[2] = std::max(box[2], coords[0].get<double>());
+        box[3] = std::max(box[3], coords[1].get<double>());
+        return;
+    }
+    for (const auto& c : coords) extend(box, c);
+}
+
+/// Whether tile `a`'s extent, grown by `share` of a tile on every side, meets `box`.
+bool near(const address& a, const std::array<double, 4>& box, double share) {
+    const auto [z, x, y] = a;
+    const double n = std::pow(2.0, z);
+    const auto lon = [&](double tx) { return tx / n * 360 - 180; };
+    const auto lat = [&](double ty) { return std::atan(std::sinh(std::numbers::pi * (1 - 2 * ty / n))) * 180 / std::numbers::pi; };
+    return lon(x - share) <= box[2] && lon(x + 1 + share) >= box[0] && lat(y + 1 + share) <= box[3] && lat(y - share) >= box[1];
+}
+
+} // namespace
+
+TEST(bake, an_update_after_edits_draws_again_only_the_tiles_they_touch_and_equals_a_fresh_bake) {
+    test::temp_dir dir;
+    const std::string db = test::demo_database(dir, 300).string();
+    const std::vector<std::string> area{"--bbox", "97.3,5.6,105.7,20.5", "--maxzoom", "15"};
+    const auto bake_into = [&](const std::string& file) {
+        std::vector<std::string> args{"tiles", "--db", db, "--tileset", "plots"};
+        args.insert(args.end(), area.begin(), area.end());
+        args.push_back(file);
+        const test::command_result r = plotmap_cli(args);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    };
+    const std::string pm = (dir / "plots.pmtiles").string();
+    const std::string mb = (dir / "plots.mbtiles").string();
+    bake_into(pm);
+    bake_into(mb);
+    const std::map<address, std::string> before = mbtiles_tiles(mb);
+
+    // Nothing changed yet: nothing to do.
+    const test::command_result idle = plotmap_cli({"tiles", "--db", db, "--update", pm});
+    ASSERT_EQ(idle.exit_code, 0) << idle.output;
+    EXPECT_NE(idle.output.find("up to date"), std::string::npos) << idle.output;
+
+    // Four edits through the API: a stage, a boundary moved 5 km east, a deletion, a new plot.
+    std::vector<std::array<double, 4>> edited;
+    {
+        const test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false"});
+        const std::string headers = "Content-Type: application/json\r\n" + test::admin_authorization();
+        const test::http_reply listed = test::http_request(server.port, "GET", "/api/v1/plots?limit=50", {}, headers);
+        ASSERT_EQ(listed.status, 200) << listed.body;
+        const json page = json::parse(listed.body);
+        json plots = json::array();
+        for (const json& p : page["plots"]) {
+            if (p["boundary"].is_object() && plots.size() < 3) plots.push_back(p);
+        }
+        ASSERT_EQ(plots.size(), 3u);
+        const auto box_of = [](const json& p) {
+            std::array<double, 4> b{1e9, 1e9, -1e9, -1e9};
+            extend(b, p["pin"]["coordinates"]);
+            if (p["boundary"].is_object()) extend(b, p["boundary"]["coordinates"]);
+            return b;
+        };
+        const auto if_match = [](const json& p) { return "If-Match: \"" + std::to_string(p["version"].get<std::int64_t>()) + "\"\r\n"; };
+        const auto url = [](const json& p) { return "/api/v1/plots/" + std::to_string(p["id"].get<std::int64_t>()); };
+
+        edited.push_back(box_of(plots[0]));
+        const std::string stage = plots[0]["stage"] == "complete" ? "digging" : "complete";
+        ASSERT_EQ(test::http_request(server.port, "PATCH", url(plots[0]), R"({"stage":")" + stage + R"("})", headers + if_match(plots[0])).status,
+                  200);
+
+        edited.push_back(box_of(plots[1]));
+        json moved = plots[1]["boundary"];
+        shift(moved["coordinates"], 0.05);
+        json pin = plots[1]["pin"];
+        shift(pin["coordinates"], 0.05);
+        const test::http_reply m = test::http_request(server.port, "PATCH", url(plots[1]), json{{"boundary", moved}, {"pin", pin}}.dump(),
+                                                      headers + if_match(plots[1]));
+        ASSERT_EQ(m.status, 200) << m.body;
+        edited.push_back(box_of(json::parse(m.body)));
+
+        edited.push_back(box_of(plots[2]));
+        ASSERT_EQ(test::http_request(server.port, "DELETE", url(plots[2]), {}, headers + if_match(plots[2])).status, 200);
+
+        json fresh_pin = plots[0]["pin"];
+        shift(fresh_pin["coordinates"], 0.01);
+        const test::http_reply c =
+            test::http_request(server.port, "POST", "/api/v1/plots", json{{"program", "HLM"}, {"pin", fresh_pin}}.dump(), headers);
+        ASSERT_EQ(c.status, 201) << c.body;
+        edited.push_back(box_of(json::parse(c.body)));
+    }
+
+    for (const std::string& archive : {pm, mb}) {
+        const test::command_result u = plotmap_cli({"tiles", "--db", db, "--update", archive});
+        ASSERT_EQ(u.exit_code, 0) << u.output;
+        EXPECT_NE(u.output.find("4 history entries on 4 plots"), std::string::npos) << u.output;
+        EXPECT_FALSE(std::filesystem::exists(archive + ".tmp"));
+    }
+
+    // The updated archives equal fresh bakes of the same area and zooms: the PMTiles file byte
+    // for byte, the MBTiles file tile for tile.
+    const std::string fresh_pm = (dir / "fresh.pmtiles").string();
+    const std::string fresh_mb = (dir / "fresh.mbtiles").string();
+    bake_into(fresh_pm);
+    bake_into(fresh_mb);
+    EXPECT_TRUE(file_bytes(pm) == file_bytes(fresh_pm)) << "the updated PMTiles archive differs from a fresh bake";
+    const std::map<address, std::string> after = mbtiles_tiles(mb);
+    const std::map<address, std::string> fresh = mbtiles_tiles(fresh_mb);
+    ASSERT_EQ(after.size(), fresh.size());
+    for (const auto& [at, bytes] : fresh) {
+        ASSERT_TRUE(after.contains(at)) << tile_path("plots", at);
+        EXPECT_EQ(gunzip(after.at(at)), gunzip(bytes)) << tile_path("plots", at);
+    }
+
+    // Exactly the touched tiles changed: each differing tile is near an edited plot (within a
+    // cluster cell's eighth of a tile), and the tiles under every edit changed at the low zooms
+    // (cluster counts) and the high ones (shapes).
+    std::set<address> differing;
+    for (const auto& [at, bytes] : after) {
+        if (!before.contains(at) || gunzip(before.at(at)) != gunzip(bytes)) differing.insert(at);
+    }
+    for (const auto& [at, bytes] : before) {
+        if (!after.contains(at)) differing.insert(at);
+    }
+    ASSERT_FALSE(differing.empty());
+    for (const address& d : differing) {
+        bool explained = false;
+        for (const auto& box : edited) explained = explained || near(d, box, 0.125);
+        EXPECT_TRUE(explained) << tile_path("plots", d) << " changed far from every edit";
+    }
+    for (const auto& box : edited) {
+        for (const int z : {4, 15}) {
+            EXPECT_TRUE(differing.contains(tile_of((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, z)) ||
+                        differing.contains(tile_of(box[0], box[1], z)))
+                << "the tile under an edit at zoom " << z;
+        }
+    }
+    EXPECT_LT(differing.size(), after.size() / 4) << "an update changes a few tiles, not the archive";
 }
