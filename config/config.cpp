@@ -141,9 +141,10 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 /// A non-empty list of distinct, non-empty strings: TOML array, or comma-separated in the environment.
-key_spec string_list_key(const char* section, const char* name, std::function<std::vector<std::string>&(settings&)> field) {
-    const auto check = [](const std::vector<std::string>& items, const std::string& where) {
-        if (items.empty()) throw config_error(where + ": must list at least one value");
+key_spec string_list_key(const char* section, const char* name, std::function<std::vector<std::string>&(settings&)> field,
+                         bool may_be_empty = false) {
+    const auto check = [may_be_empty](const std::vector<std::string>& items, const std::string& where) {
+        if (items.empty() && !may_be_empty) throw config_error(where + ": must list at least one value");
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (items[i].empty()) throw config_error(where + ": values must not be empty");
             for (std::size_t j = 0; j < i; ++j) {
@@ -296,6 +297,7 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("photos", "processing_slots", 1, 64, [](settings& s) -> int& { return s.photos.processing_slots; }),
         integer_key<int>("photos", "recent_days", 1, 3650, [](settings& s) -> int& { return s.photos.recent_days; }),
         string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
+        string_list_key("tiles", "archives", [](settings& s) -> std::vector<std::string>& { return s.tiles.archives; }, true),
     };
     return all;
 }

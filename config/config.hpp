@@ -67,6 +67,7 @@ struct tile_settings {
     int max_age_s = 0;                  ///< Cache-Control max-age; 0 = revalidate every time (edits show at once)
     std::vector<std::string> fonts{"/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf",
                                    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}; ///< label fonts, first choice first
+    std::vector<std::string> archives; ///< PMTiles/MBTiles files served as tilesets named by their file names
 };
 
 struct auth_settings {

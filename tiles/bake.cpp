@@ -190,13 +190,6 @@ constexpr std::size_t batch_size = 512;
 
 } // namespace
 
-archive_format archive_format_of(const std::filesystem::path& file) {
-    const std::string ext = geo::ascii_lower(file.extension().string());
-    if (ext == ".pmtiles") return archive_format::pmtiles;
-    if (ext == ".mbtiles") return archive_format::mbtiles;
-    throw bad_request("the archive's name must end in .pmtiles or .mbtiles, got \"" + geo::utf8_prefix(file.filename().string(), 60) + "\"");
-}
-
 bake_summary bake(tile_service& tiles, const bake_request& r, const std::filesystem::path& out,
                   const std::function<void(const bake_progress&)>& progress) {
     if (r.set == nullptr || (r.set->name != "plots" && r.set->name != "admin")) {

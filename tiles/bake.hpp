@@ -4,6 +4,7 @@
 // on every core, in PMTiles tile-id order so the archive's data is clustered.
 
 #include "geo/geometry.hpp"
+#include "tiles/archive_source.hpp"
 #include "tiles/tile_service.hpp"
 
 #include <chrono>
@@ -13,12 +14,6 @@
 #include <string>
 
 namespace plotmap::tiles {
-
-enum class archive_format { pmtiles, mbtiles };
-
-/// The archive format a file name asks for (.pmtiles or .mbtiles).
-/// @throws bad_request for any other extension.
-[[nodiscard]] archive_format archive_format_of(const std::filesystem::path& file);
 
 struct bake_request {
     const tileset* set = nullptr; ///< "plots" or "admin": a tileset with data from zoom 0

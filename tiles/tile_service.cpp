@@ -77,6 +77,39 @@ tile_service::tile_service(data::store& store, config::tile_settings settings, s
         fonts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
     if (!fonts.empty()) glyph_renderer_ = std::make_unique<tiles::glyph_renderer>(std::move(fonts));
+    for (const std::string& path : settings_.archives) {
+        const std::string where = "tiles.archives: " + path;
+        try {
+            archives_.push_back(std::make_unique<archive_source>(path));
+        } catch (const std::exception& e) {
+            throw config_error(where + ": " + e.what());
+        }
+        const std::string& name = archives_.back()->name();
+        const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        });
+        if (!plain) throw config_error(where + ": the file name (the tileset's name) may hold only letters, digits, - and _");
+        for (const tileset& t : tilesets()) {
+            if (t.name == name) throw config_error(where + ": \"" + name + "\" is a tileset of the server's own; rename the file");
+        }
+        for (std::size_t i = 0; i + 1 < archives_.size(); ++i) {
+            if (archives_[i]->name() == name) throw config_error(where + ": another archive is named \"" + name + "\" too");
+        }
+    }
+}
+
+archive_source* tile_service::archive(std::string_view name) const noexcept {
+    for (const auto& a : archives_) {
+        if (a->name() == name) return a.get();
+    }
+    return nullptr;
+}
+
+archive_source* tile_service::archive_file(std::string_view file_name) const noexcept {
+    for (const auto& a : archives_) {
+        if (a->file().filename().string() == file_name) return a.get();
+    }
+    return nullptr;
 }
 
 std::shared_ptr<const std::string> tile_service::glyphs(const std::string& fontstack, const std::string& range) {

@@ -7,6 +7,7 @@
 #include "config/config.hpp"
 #include "data/store.hpp"
 #include "geo/tile_math.hpp"
+#include "tiles/archive_source.hpp"
 #include "tiles/glyphs.hpp"
 #include "tiles/tile_cache.hpp"
 #include "tiles/tilesets.hpp"
@@ -58,6 +59,11 @@ public:
     ///         could be loaded.
     [[nodiscard]] std::shared_ptr<const std::string> glyphs(const std::string& fontstack, const std::string& range);
 
+    /// The archive (tiles.archives) served as the tileset `name`, or null.
+    [[nodiscard]] archive_source* archive(std::string_view name) const noexcept;
+    /// The archive whose file name is `file_name`, or null.
+    [[nodiscard]] archive_source* archive_file(std::string_view file_name) const noexcept;
+
     /// Encodes a tile without the cache (benchmarks and tests use it directly).
     [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile) {
         return render_and_look(ts, tile).tile;
@@ -82,6 +88,7 @@ private:
     std::map<unsigned, std::shared_ptr<const std::string>> glyph_ranges_;
     std::once_flag names_once_;
     std::unordered_map<std::string, std::string> adm3_names_;
+    std::vector<std::unique_ptr<archive_source>> archives_;
     std::mutex bounds_mutex_;
     std::optional<geo::bbox> bounds_;
 };

@@ -6,6 +6,10 @@
 //   basemap=none                                                    leave out the configured basemap
 //   token=...                                                       an API token: popups add the
 //                                                                   personal fields its scope may see
+//   archive=plots.pmtiles  or  archive=https://host/plots.pmtiles   plots from a baked PMTiles archive
+//                                                                   (`plotmap tiles`; a name is one of
+//                                                                   this server's tiles.archives) instead
+//                                                                   of the live tiles
 (function () {
   'use strict';
   const params = new URLSearchParams(location.search);
@@ -46,9 +50,15 @@
   };
   if (lang) document.documentElement.lang = lang;
 
+  const archiveParam = params.get('archive') || '';
+  const archive = /^[A-Za-z0-9_-]{1,80}\.pmtiles$/.test(archiveParam)
+    ? `${location.origin}/archives/${archiveParam}`
+    : /^https?:\/\/[^\s"'<>]{1,2000}\.pmtiles$/.test(archiveParam) ? archiveParam : null;
+  const styleUrl = '/styles/default.json' + (token ? `?token=${encodeURIComponent(token)}` : '');
+
   const options = {
     container: 'map',
-    style: '/styles/default.json' + (token ? `?token=${encodeURIComponent(token)}` : ''),
+    style: archive ? undefined : styleUrl,
     center: [100.5, 15.0],
     zoom: 5,
     hash: true,
@@ -63,6 +73,14 @@
   }
   const map = new maplibregl.Map(options);
   window.plotmapMap = map; // for tests and for pages that embed this one
+  if (archive) {
+    // The style's plots source read from the archive in byte ranges (MapLibre's pmtiles://).
+    const protocol = new pmtiles.Protocol();
+    maplibregl.addProtocol('pmtiles', protocol.tile);
+    map.setStyle(new URL(styleUrl, location.href).href, {
+      transformStyle: (_, next) => ({ ...next, sources: { ...next.sources, plots: { type: 'vector', url: `pmtiles://${archive}` } } }),
+    });
+  }
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }));
   // The attribution folded to its (i) button: open, it covers the legend in a small frame.

@@ -4,6 +4,8 @@
 #include "geo/text.hpp"
 #include "geo/error.hpp"
 #include "server/routes/routes.hpp"
+#include "tiles/archive_source.hpp"
+#include "tiles/tile_cache.hpp"
 #include "tiles/tile_service.hpp"
 #include "tiles/documents.hpp"
 #include "tiles/tile_address.hpp"
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 
 namespace plotmap::server::routes {
 namespace {
@@ -91,6 +94,33 @@ response tile_response(const request& req, const context& ctx, const std::shared
         r.body = tile->raw;
     }
     return r;
+}
+
+/// A tile of a baked archive (tiles.archives), answered as the server's own are: ETag,
+/// If-None-Match, gzip for clients that take it, 204 where the archive has none.
+response archive_tile_response(const request& req, const context& ctx, tiles::archive_source& a, const geo::tile_id& t) {
+    std::string stored = a.tile(t);
+    auto tile = std::make_shared<tiles::cached_tile>();
+    const bool gzipped = stored.size() >= 2 && static_cast<unsigned char>(stored[0]) == 0x1f && static_cast<unsigned char>(stored[1]) == 0x8b;
+    if (gzipped) {
+        tile->raw = tiles::gunzip(stored, std::size_t{64} << 20);
+        tile->gzipped = std::move(stored);
+    } else {
+        tile->raw = std::move(stored); // an archive from another tool may hold tiles uncompressed
+        if (!tile->raw.empty()) tile->gzipped = tiles::gzip(tile->raw);
+    }
+    tile->etag = tiles::tile_etag(tile->raw);
+    return tile_response(req, ctx, tile);
+}
+
+/// TileJSON for an archive: its own zooms, bounds and layers, tiles served from it here.
+json archive_tilejson(tiles::archive_source& a, const std::string& base, const std::string& query) {
+    json j = a.facts();
+    j["tilejson"] = "3.0.0";
+    j["scheme"] = "xyz";
+    j["tiles"] = json::array({base + "/tiles/" + a.name() + "/{z}/{x}/{y}.mvt" + query});
+    if (!j.contains("name")) j["name"] = a.name();
+    return j;
 }
 
 response json_document(const context& ctx, const json& doc) {
@@ -177,6 +207,9 @@ json tileset_metadata(const tiles::tileset& ts, const std::string& id, const std
 
 void add_tiles(router& r, const context& ctx) {
     r.add("GET", "/tiles/{tileset}/{z}/{x}/{file}", access::read, [&ctx](const request& req, const path_params& p) {
+        if (tiles::archive_source* a = ctx.tiles.archive(p.at("tileset"))) {
+            return archive_tile_response(req, ctx, *a, tiles::parse_tile_address(p.at("z"), p.at("x"), strip_tile_extension(p.at("file"))));
+        }
         const tiles::tileset& ts = tiles::find_tileset(p.at("tileset"));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
         const std::string_view y = strip_tile_extension(p.at("file"));
@@ -189,12 +222,45 @@ void add_tiles(router& r, const context& ctx) {
         if (file.size() <= 5 || file.substr(file.size() - 5) != ".json") {
             throw not_found("TileJSON documents are at /tiles/plots.json and /tiles/admin.json");
         }
+        if (tiles::archive_source* a = ctx.tiles.archive(file.substr(0, file.size() - 5))) {
+            return json_document(ctx, archive_tilejson(*a, base_url(req, ctx), token_query(req)));
+        }
         const tiles::tileset& ts = tiles::find_tileset(file.substr(0, file.size() - 5));
         if (ts.name.rfind("collection:", 0) == 0) throw not_found("unknown tileset \"" + ts.name + "\"");
         const geo::bbox bounds = ts.plot_data ? ctx.tiles.plots_bounds()
                                               : geo::bbox{ctx.settings.plots.region_bbox[0], ctx.settings.plots.region_bbox[1],
                                                           ctx.settings.plots.region_bbox[2], ctx.settings.plots.region_bbox[3]};
         return json_document(ctx, tiles::tilejson(ts, base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
+    });
+
+    // A baked archive's file itself, in byte ranges (RFC 9110): what MapLibre's pmtiles://
+    // protocol reads, as it would from any static host.
+    r.add("GET", "/archives/{file}", access::read, [&ctx](const request& req, const path_params& p) {
+        tiles::archive_source* a = ctx.tiles.archive_file(p.at("file"));
+        if (a == nullptr) throw not_found("no archive \"" + geo::utf8_prefix(p.at("file"), 60) + "\" is served here (see tiles.archives)");
+        const tiles::file_identity id = tiles::identity_of(a->file());
+        char tag[96];
+        std::snprintf(tag, sizeof tag, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(id.inode),
+                      static_cast<unsigned long long>(id.size), static_cast<unsigned long long>(id.modified_ns));
+        const auto cors = [](response& res) {
+            public_headers(res);
+            res.set("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Accept-Ranges");
+        };
+        response res;
+        res.set("ETag", tag);
+        res.set("Cache-Control", visibility(ctx) + ", no-cache");
+        for (const std::string& w : if_none_match(req)) {
+            if (w == "*" || w == tag) {
+                res.status = 304;
+                cors(res);
+                return res;
+            }
+        }
+        res.body_file = a->file().string();
+        res.set("Content-Type", a->format() == tiles::archive_format::pmtiles ? "application/vnd.pmtiles" : "application/vnd.sqlite3");
+        apply_range(req, res, id.size);
+        cors(res);
+        return res;
     });
 
     r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {

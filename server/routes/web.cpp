@@ -32,6 +32,7 @@ constexpr std::array files{
     web_file{"/assets/admin.js", "admin.js", "text/javascript; charset=utf-8"},
     web_file{"/assets/maplibre-gl.js", "node_modules/maplibre-gl/dist/maplibre-gl.js", "text/javascript; charset=utf-8"},
     web_file{"/assets/maplibre-gl.css", "node_modules/maplibre-gl/dist/maplibre-gl.css", "text/css; charset=utf-8"},
+    web_file{"/assets/pmtiles.js", "node_modules/pmtiles/dist/pmtiles.js", "text/javascript; charset=utf-8"},
 };
 
 struct loaded {

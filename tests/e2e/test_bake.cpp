@@ -399,3 +399,93 @@ TEST(bake, an_update_after_edits_draws_again_only_the_tiles_they_touch_and_equal
     }
     EXPECT_LT(differing.size(), after.size() / 4) << "an update changes a few tiles, not the archive";
 }
+
+TEST(bake, archives_are_served_as_tilesets_and_their_files_in_byte_ranges) {
+    test::temp_dir dir;
+    const std::string db = test::demo_database(dir, 200).string();
+    const std::string pm = (dir / "district.pmtiles").string();
+    const std::string mb = (dir / "admin-z8.mbtiles").string();
+    ASSERT_EQ(plotmap_cli({"tiles", "--db", db, "--tileset", "plots", "--maxzoom", "14", pm}).exit_code, 0);
+    ASSERT_EQ(plotmap_cli({"tiles", "--db", db, "--tileset", "admin", "--maxzoom", "8", mb}).exit_code, 0);
+    const std::string bytes = file_bytes(pm);
+
+    // An archive that cannot be served stops the server at its start, saying which and why.
+    for (const auto& [list, message] : std::vector<std::pair<std::string, std::string>>{
+             {(dir / "missing.pmtiles").string(), "tiles.archives"},
+             {(dir / "plots.pmtiles").string(), "tiles.archives"},
+             {pm + "," + (dir / "copy" / "district.pmtiles").string(), "another archive is named"}}) {
+        if (list.ends_with("/plots.pmtiles")) std::filesystem::copy_file(pm, list);
+        if (list.find("/copy/") != std::string::npos && !std::filesystem::exists(dir / "copy")) {
+            std::filesystem::create_directory(dir / "copy");
+            std::filesystem::copy_file(pm, dir / "copy" / "district.pmtiles");
+        }
+        const test::command_result r = test::run_command({PLOTMAP_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0"},
+                                                         std::chrono::seconds(30), {"PLOTMAP_TILES_ARCHIVES=" + list});
+        EXPECT_EQ(r.exit_code, 2) << r.output;
+        EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    }
+
+    const test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false", "PLOTMAP_TILES_ARCHIVES=" + pm + "," + mb});
+    client http(server.port);
+
+    // TileJSON from the archive's header and metadata, tiles served from it here.
+    const test::http_reply doc = http.get("/tiles/district.json");
+    ASSERT_EQ(doc.status, 200) << doc.body;
+    const json tj = json::parse(doc.body);
+    EXPECT_EQ(tj["maxzoom"], 14);
+    EXPECT_EQ(tj["vector_layers"][0]["id"], "plots");
+    EXPECT_NE(tj["tiles"][0].get<std::string>().find("/tiles/district/{z}/{x}/{y}.mvt"), std::string::npos);
+
+    // Its tiles are the server's own live tiles (until an edit), with ETags and 204 where it has none.
+    const test::http_reply listed = test::http_request(server.port, "GET", "/api/v1/plots?limit=5", {}, test::admin_authorization());
+    const json page = json::parse(listed.body);
+    for (const json& p : page["plots"]) {
+        const address at = tile_of(p["pin"]["coordinates"][0], p["pin"]["coordinates"][1], 14);
+        const test::http_reply archived = http.get(tile_path("district", at));
+        ASSERT_EQ(archived.status, 200);
+        EXPECT_EQ(archived.headers.at("content-type"), "application/vnd.mapbox-vector-tile");
+        EXPECT_EQ(archived.body, http.get(tile_path("plots", at)).body);
+        const test::http_reply again = test::http_request(server.port, "GET", tile_path("district", at), {},
+                                                          "If-None-Match: " + archived.headers.at("etag") + "\r\n");
+        EXPECT_EQ(again.status, 304);
+    }
+    EXPECT_EQ(http.get(tile_path("district", tile_of(92.0, 5.0, 12))).status, 204);
+    EXPECT_EQ(http.get("/tiles/admin-z8/5/24/14.mvt").status, 200) << "an MBTiles archive too";
+    EXPECT_EQ(http.get("/tiles/admin-z8.json").status, 200);
+
+    // The file itself, in byte ranges (RFC 9110), as MapLibre's pmtiles:// reads it.
+    const std::string url = "/archives/district.pmtiles";
+    const auto ranged = [&](const std::string& extra) { return test::http_request(server.port, "GET", url, {}, extra); };
+    const test::http_reply whole = ranged("");
+    ASSERT_EQ(whole.status, 200);
+    EXPECT_EQ(whole.body, bytes);
+    EXPECT_EQ(whole.headers.at("accept-ranges"), "bytes");
+    EXPECT_EQ(whole.headers.at("access-control-allow-origin"), "*");
+    const std::string etag = whole.headers.at("etag");
+    const test::http_reply head = ranged("Range: bytes=0-126\r\n");
+    EXPECT_EQ(head.status, 206);
+    EXPECT_EQ(head.body, bytes.substr(0, 127));
+    EXPECT_EQ(head.headers.at("content-range"), "bytes 0-126/" + std::to_string(bytes.size()));
+    const test::http_reply tail = ranged("Range: bytes=-100\r\n");
+    EXPECT_EQ(tail.status, 206);
+    EXPECT_EQ(tail.body, bytes.substr(bytes.size() - 100));
+    EXPECT_EQ(ranged("Range: bytes=10-20\r\nIf-Range: " + etag + "\r\n").status, 206);
+    const test::http_reply stale = ranged("Range: bytes=10-20\r\nIf-Range: \"an-older-version\"\r\n");
+    EXPECT_EQ(stale.status, 200) << "a range of another version gets the whole file";
+    EXPECT_EQ(stale.body.size(), bytes.size());
+    const test::http_reply past = ranged("Range: bytes=" + std::to_string(bytes.size()) + "-\r\n");
+    EXPECT_EQ(past.status, 416);
+    EXPECT_EQ(past.headers.at("content-range"), "bytes */" + std::to_string(bytes.size()));
+    EXPECT_EQ(past.headers.at("content-type"), "application/problem+json");
+    EXPECT_EQ(ranged("Range: bytes=0-1,5-9\r\n").status, 200) << "several ranges: the whole file";
+    EXPECT_EQ(ranged("If-None-Match: " + etag + "\r\n").status, 304);
+    EXPECT_EQ(http.get("/archives/plotmap.sqlite").status, 404) << "only the listed archives";
+    EXPECT_EQ(http.get("/archives/..%2Fplotmap.sqlite").status, 404);
+
+    // A new bake renamed into place is served at the next request, under a new ETag.
+    ASSERT_EQ(plotmap_cli({"tiles", "--db", db, "--tileset", "plots", "--maxzoom", "10", pm}).exit_code, 0);
+    const test::http_reply renewed = ranged("");
+    EXPECT_EQ(renewed.status, 200);
+    EXPECT_NE(renewed.headers.at("etag"), etag);
+    EXPECT_EQ(json::parse(http.get("/tiles/district.json").body)["maxzoom"], 10);
+}

@@ -1,16 +1,17 @@
 // Archives baked by `plotmap tiles`, read by the pmtiles npm package (a reader plotmap did not
 // write) and decoded with @mapbox/vector-tile: header, metadata, and tiles equal to the ones
-// the server sends.
+// the server sends; then served by plotmap (tiles.archives) and drawn by MapLibre GL JS in
+// Chromium through the pmtiles:// protocol, reading the file in byte ranges.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PMTiles, TileType, Compression } from 'pmtiles';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
+import { launchChromium, screenshotDir } from '../testing/browser.js';
 import { startServer, tileOf } from '../testing/server.js';
 
 /// The archive file read in byte ranges, as a static host would serve it.
@@ -30,20 +31,26 @@ class FileSource {
 }
 
 let server;
-let dir;
 let archive;
+let browser;
 before(async () => {
-  server = await startServer({ plots: 300 });
-  dir = mkdtempSync(join(tmpdir(), 'plotmap-archive-'));
-  const out = join(dir, 'plots.pmtiles');
-  execFileSync(process.env.TEST_PLOTMAP_BINARY, ['tiles', '--db', server.db, '--tileset', 'plots', '--maxzoom', '14', out],
-    { stdio: ['ignore', 'ignore', 'ignore'], timeout: 300000 });
-  archive = new PMTiles(new FileSource(out));
-  assert.ok(statSync(out).size > 0);
+  // Baked from the server's database before it starts, and served by it as well.
+  server = await startServer({
+    plots: 300,
+    prepare: (binary, db, dir) => {
+      const out = join(dir, 'khoknongna.pmtiles');
+      execFileSync(binary, ['tiles', '--db', db, '--tileset', 'plots', '--maxzoom', '14', out],
+        { stdio: ['ignore', 'ignore', 'ignore'], timeout: 300000 });
+      return { PLOTMAP_TILES_ARCHIVES: out };
+    },
+  });
+  const file = join(server.dir, 'khoknongna.pmtiles');
+  assert.ok(statSync(file).size > 0);
+  archive = new PMTiles(new FileSource(file));
 });
 after(async () => {
+  await browser?.close();
   await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function layers(bytes) {
@@ -98,4 +105,34 @@ test('tiles under plots at every zoom decode to the features the server sends; t
   const sea = tileOf(96.5, 7.5, 12);
   assert.equal(await archive.getZxy(sea.z, sea.x, sea.y), undefined);
   assert.equal((await fetch(`${server.base}/tiles/plots/${sea.z}/${sea.x}/${sea.y}.mvt`)).status, 204);
+});
+
+test('MapLibre draws the plots from the archive served by plotmap through pmtiles:// (phone, Thai)', async () => {
+  browser = await launchChromium(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
+  const page = await browser.newPage({ viewport: { width: 390, height: 740 }, deviceScaleFactor: 2, locale: 'th-TH' });
+  const problems = [];
+  const ranges = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
+    if (r.url().includes('/archives/khoknongna.pmtiles')) ranges.push(r.status());
+  });
+  const tiles = [];
+  page.on('request', (r) => { if (/\/tiles\/plots\/\d+/.test(r.url())) tiles.push(r.url()); });
+  const plot = (await (await fetch(`${server.base}/api/v1/plots?limit=1`)).json()).plots[0];
+  const [lon, lat] = plot.pin.coordinates;
+  await page.goto(`${server.base}/embed?lang=th&archive=khoknongna.pmtiles#16/${lat}/${lon}`);
+  await page.waitForFunction(() => window.plotmapMap && window.plotmapMap.loaded() && window.plotmapMap.areTilesLoaded(),
+    null, { timeout: 60000 });
+  const source = await page.evaluate(() => window.plotmapMap.getStyle().sources.plots.url);
+  assert.equal(source, `pmtiles://${server.base}/archives/khoknongna.pmtiles`);
+  const drawn = await page.evaluate(() => window.plotmapMap.queryRenderedFeatures({ layers: ['plots-fill'] }).map((f) => f.id));
+  assert.ok(drawn.includes(plot.id), `plot ${plot.id} is drawn from the archive`);
+  assert.ok(ranges.length > 0 && ranges.every((s) => s === 206), `the archive is read in byte ranges (${ranges})`);
+  assert.deepEqual(tiles, [], 'no live plot tiles were asked for');
+  await page.screenshot({ path: join(screenshotDir(), 'embed-archive-th.png') });
+  assert.deepEqual(problems, [], 'no errors, no failed requests');
+  await page.close();
 });

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /// `users`: [{ username, role, scope?, password }] added with `plotmap user add` before serving.
-export async function startServer({ plots = 300, users = [], env = {} } = {}) {
+/// `prepare(binary, db, dir)`, run before serving, may make files in `dir` and returns more
+/// environment for the server (e.g. archives baked from the database).
+export async function startServer({ plots = 300, users = [], env = {}, prepare = null } = {}) {
   const binary = process.env.TEST_PLOTMAP_BINARY;
   if (!binary) throw new Error('set TEST_PLOTMAP_BINARY to the plotmap executable');
   const dir = mkdtempSync(join(tmpdir(), 'plotmap-web-'));
@@ -18,8 +20,9 @@ export async function startServer({ plots = 300, users = [], env = {} } = {}) {
     if (u.scope) args.push('--scope', u.scope);
     execFileSync(binary, args, { input: `${u.password}\n`, stdio: ['pipe', 'ignore', 'inherit'], timeout: 60000 });
   }
+  const prepared = prepare ? prepare(binary, db, dir) : {};
   const child = spawn(binary, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, PLOTMAP_SERVER_ACCESS_LOG: 'false', ...env },
+    env: { ...process.env, PLOTMAP_SERVER_ACCESS_LOG: 'false', ...env, ...prepared },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise((resolve, reject) => {
@@ -38,6 +41,7 @@ export async function startServer({ plots = 300, users = [], env = {} } = {}) {
   return {
     base,
     db, // the database file, for counts made independently with SQL
+    dir, // the folder holding it (and what prepare made)
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
