@@ -4,7 +4,7 @@
 // half-written, bad requests refused before anything is written.
 
 #include "fixture_db.hpp"
-#include "gunzip.hpp"
+#include "tiles/tile_cache.hpp"
 #include "http_client.hpp"
 #include "mvt_reader.hpp"
 #include "process.hpp"
@@ -28,10 +28,12 @@
 
 using namespace plotmap;
 using nlohmann::json;
-using test::gunzip;
+
 using test::plotmap_cli;
 
 namespace {
+
+std::string gunzip(const std::string& in) { return tiles::gunzip(in, std::size_t{1} << 30); }
 
 using address = std::tuple<int, unsigned, unsigned>; // z, x, y (XYZ: y = 0 at the north)
 

@@ -2,9 +2,9 @@
 // ways, and an archive whose equal tiles are stored once. The archives are also read by the
 // `pmtiles` npm package in the end-to-end tests.
 #include "geo/error.hpp"
-#include "gunzip.hpp"
 #include "temp_dir.hpp"
 #include "tiles/pmtiles.hpp"
+#include "tiles/tile_cache.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,9 +15,11 @@
 
 using namespace plotmap;
 using namespace plotmap::tiles::pmtiles;
-using plotmap::test::gunzip;
+
 
 namespace {
+
+std::string gunzip(std::string_view in) { return tiles::gunzip(in, std::size_t{1} << 30); }
 
 std::string read_all(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

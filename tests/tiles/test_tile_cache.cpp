@@ -1,5 +1,5 @@
+#include "geo/error.hpp"
 #include "geo/tile_math.hpp"
-#include "gunzip.hpp"
 #include "tiles/tile_cache.hpp"
 
 #include <gtest/gtest.h>
@@ -69,7 +69,9 @@ TEST(tile_cache, gzip_round_trips_and_etags_differ) {
     const std::string gz = gzip(data);
     EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);
     EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
-    EXPECT_EQ(test::gunzip(gz), data);
+    EXPECT_EQ(gunzip(gz, data.size()), data);
+    EXPECT_THROW((void)gunzip(gz, data.size() - 1), bad_request) << "a limit on what it unpacks";
+    EXPECT_THROW((void)gunzip(gz.substr(0, gz.size() / 2), 1 << 20), bad_request) << "a cut stream";
     EXPECT_NE(tile_etag("a"), tile_etag("b"));
     EXPECT_EQ(tile_etag("a").front(), '"');
 }
