@@ -368,9 +368,24 @@ update_summary update(tile_service& tiles, const std::filesystem::path& archive,
     marker.history = changes.last_history_id;
 
     if (format == archive_format::pmtiles) {
-        // A new archive: the old tiles in order with the touched ones in their places.
-        const pmtiles::header& old = old_pmtiles->head();
         pmtiles_metadata["plotmap"] = marker.to_json();
+        // Usually: the old tile data copied as one block, the changed tiles appended.
+        std::vector<std::pair<std::uint64_t, std::string>> changed_tiles;
+        for (std::size_t i = 0; i < touched.size(); ++i) {
+            const std::uint64_t id = pmtiles::tile_id_of(touched[i]);
+            if (old_pmtiles->bytes_of(id) != fresh[i]) changed_tiles.emplace_back(id, fresh[i]);
+        }
+        summary.changed = changed_tiles.size();
+        if (const auto patched = pmtiles::patch(*old_pmtiles, archive, changed_tiles, geo::json_text(pmtiles_metadata))) {
+            summary.tiles = patched->addressed_tiles;
+            summary.bytes = std::filesystem::file_size(archive);
+            summary.seconds = std::chrono::duration<double>(clock::now() - start).count();
+            return summary;
+        }
+        // Else (dead bytes of replaced tiles past a quarter of the data): a new clustered
+        // archive, the old tiles in order with the touched ones in their places.
+        summary.changed = 0;
+        const pmtiles::header& old = old_pmtiles->head();
         pmtiles::writer out(archive, old, geo::json_text(pmtiles_metadata));
         std::size_t k = 0; // next touched tile
         const auto put_touched_before = [&](std::uint64_t id) {

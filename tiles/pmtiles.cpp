@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
@@ -191,6 +192,27 @@ header decode_header(std::string_view bytes) {
     return h;
 }
 
+directories build_directories(const std::vector<entry>& entries) {
+    // The root alone if it fits the first read; else leaves of growing size until the root
+    // of pointers to them does.
+    directories d;
+    const auto compress = [](const std::vector<entry>& list) { return gzip(encode_directory(list)); };
+    d.root = compress(entries);
+    for (std::size_t leaf_size = 4096; header_size + d.root.size() > first_read_size; leaf_size *= 2) {
+        d.leaves.clear();
+        std::vector<entry> pointers;
+        for (std::size_t i = 0; i < entries.size(); i += leaf_size) {
+            const std::vector<entry> part(entries.begin() + static_cast<std::ptrdiff_t>(i),
+                                          entries.begin() + static_cast<std::ptrdiff_t>(std::min(i + leaf_size, entries.size())));
+            const std::string bytes = compress(part);
+            pointers.push_back({part.front().tile_id, d.leaves.size(), static_cast<std::uint32_t>(bytes.size()), 0});
+            d.leaves += bytes;
+        }
+        d.root = compress(pointers);
+    }
+    return d;
+}
+
 // ---- writer -------------------------------------------------------------------------------
 
 writer::writer(std::filesystem::path out, header h, std::string metadata)
@@ -241,24 +263,7 @@ header writer::finish() {
     data_.close();
     if (!data_) throw error("cannot write " + data_path_.string());
 
-    // The root alone if it fits the first read; else leaves of growing size until the root
-    // of pointers to them does.
-    std::string root;
-    std::string leaves;
-    const auto compress = [](const std::vector<entry>& list) { return gzip(encode_directory(list)); };
-    root = compress(entries_);
-    for (std::size_t leaf_size = 4096; header_size + root.size() > first_read_size; leaf_size *= 2) {
-        leaves.clear();
-        std::vector<entry> pointers;
-        for (std::size_t i = 0; i < entries_.size(); i += leaf_size) {
-            const std::vector<entry> part(entries_.begin() + static_cast<std::ptrdiff_t>(i),
-                                          entries_.begin() + static_cast<std::ptrdiff_t>(std::min(i + leaf_size, entries_.size())));
-            const std::string bytes = compress(part);
-            pointers.push_back({part.front().tile_id, leaves.size(), static_cast<std::uint32_t>(bytes.size()), 0});
-            leaves += bytes;
-        }
-        root = compress(pointers);
-    }
+    const auto [root, leaves] = build_directories(entries_);
     const std::string metadata = gzip(metadata_);
 
     header h = header_;
@@ -361,5 +366,131 @@ void reader::read_directory(std::uint64_t offset, std::uint64_t length, int dept
 }
 
 std::string reader::bytes_of(const entry& e) const { return read_at(header_.data_offset + e.offset, e.length); }
+
+std::string reader::bytes_of(std::uint64_t tile_id) const {
+    auto it = std::upper_bound(entries_.begin(), entries_.end(), tile_id, [](std::uint64_t v, const entry& e) { return v < e.tile_id; });
+    if (it == entries_.begin()) return {};
+    --it;
+    if (tile_id >= it->tile_id + it->run_length) return {};
+    return bytes_of(*it);
+}
+
+void reader::copy_data_to(int fd, const std::filesystem::path& to) const {
+    loff_t from = static_cast<loff_t>(header_.data_offset);
+    for (std::uint64_t left = header_.data_length; left > 0;) {
+        const ssize_t n = ::copy_file_range(fd_, &from, fd, nullptr, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30)), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw error("cannot write " + to.string() + ": " + (n < 0 ? std::strerror(errno) : "the archive ends early"));
+        left -= static_cast<std::uint64_t>(n);
+    }
+}
+
+namespace {
+
+void write_all(int fd, std::string_view bytes, const std::filesystem::path& to) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw error("cannot write " + to.string() + ": " + std::strerror(errno));
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace
+
+std::optional<header> patch(const reader& old, const std::filesystem::path& out,
+                            const std::vector<std::pair<std::uint64_t, std::string>>& changes, const std::string& metadata) {
+    const header& before = old.head();
+    std::vector<entry> entries;
+    std::string appended;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> added; // content key -> offset
+    const auto push = [&](const entry& e) {
+        if (e.run_length == 0) return;
+        if (!entries.empty()) {
+            entry& last = entries.back();
+            if (last.offset == e.offset && last.length == e.length && last.tile_id + last.run_length == e.tile_id) {
+                last.run_length += e.run_length;
+                return;
+            }
+        }
+        entries.push_back(e);
+    };
+    const auto add_change = [&](const std::pair<std::uint64_t, std::string>& c) {
+        if (c.second.empty()) return; // removed
+        const auto key = tile_content_key(c.second);
+        auto it = added.find(key);
+        if (it == added.end()) {
+            it = added.emplace(key, before.data_length + appended.size()).first;
+            appended += c.second;
+        }
+        push({c.first, it->second, static_cast<std::uint32_t>(c.second.size()), 1});
+    };
+    std::size_t k = 0;
+    for (const entry& e : old.entries()) {
+        for (; k < changes.size() && changes[k].first < e.tile_id; ++k) add_change(changes[k]);
+        const std::uint64_t end = e.tile_id + e.run_length;
+        std::uint64_t id = e.tile_id;
+        for (; k < changes.size() && changes[k].first < end; ++k) {
+            push({id, e.offset, e.length, static_cast<std::uint32_t>(changes[k].first - id)});
+            add_change(changes[k]);
+            id = changes[k].first + 1;
+        }
+        push({id, e.offset, e.length, static_cast<std::uint32_t>(end - id)});
+    }
+    for (; k < changes.size(); ++k) add_change(changes[k]);
+    if (entries.empty()) throw bad_request("no tiles would be left in " + out.string());
+
+    // Bytes of the old data still used: when too much of it is dead, a whole rewrite is better.
+    std::map<std::uint64_t, std::uint32_t> used;
+    std::uint64_t addressed = 0;
+    for (const entry& e : entries) {
+        used.emplace(e.offset, e.length);
+        addressed += e.run_length;
+    }
+    std::uint64_t live_old = 0;
+    for (const auto& [offset, length] : used) {
+        if (offset < before.data_length) live_old += length;
+    }
+    if ((before.data_length - live_old) * 4 > before.data_length) return std::nullopt;
+
+    const auto [root, leaves] = build_directories(entries);
+    const std::string packed_metadata = gzip(metadata);
+    header h = before;
+    h.internal = compression::gzip;
+    h.clustered = false;
+    h.root_offset = header_size;
+    h.root_length = root.size();
+    h.metadata_offset = h.root_offset + h.root_length;
+    h.metadata_length = packed_metadata.size();
+    h.leaves_offset = h.metadata_offset + h.metadata_length;
+    h.leaves_length = leaves.size();
+    h.data_offset = h.leaves_offset + h.leaves_length;
+    h.data_length = before.data_length + appended.size();
+    h.addressed_tiles = addressed;
+    h.tile_entries = entries.size();
+    h.tile_contents = used.size();
+
+    const std::filesystem::path partial = out.string() + ".tmp";
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw error("cannot write " + partial.string() + ": " + std::strerror(errno));
+    bool closed = false;
+    try {
+        write_all(fd, encode_header(h), partial);
+        write_all(fd, root, partial);
+        write_all(fd, packed_metadata, partial);
+        write_all(fd, leaves, partial);
+        old.copy_data_to(fd, partial);
+        write_all(fd, appended, partial);
+        closed = true;
+        if (::close(fd) != 0) throw error("cannot write " + partial.string() + ": " + std::strerror(errno));
+    } catch (...) {
+        if (!closed) ::close(fd);
+        std::error_code ignored;
+        std::filesystem::remove(partial, ignored);
+        throw;
+    }
+    geo::publish_file(partial, out);
+    return h;
+}
 
 } // namespace plotmap::tiles::pmtiles

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,6 +68,14 @@ inline constexpr std::size_t first_read_size = 16384;
 /// @throws bad_request if `bytes` is not a PMTiles v3 header.
 [[nodiscard]] header decode_header(std::string_view bytes);
 
+/// An archive's directories, gzipped: the root alone when it fits the first read with the
+/// header, else leaf directories of growing size and a root of pointers to them.
+struct directories {
+    std::string root;
+    std::string leaves;
+};
+[[nodiscard]] directories build_directories(const std::vector<entry>& entries);
+
 /// Writes an archive. Tiles come in increasing tile id (the caller renders in that order,
 /// which clusters the data); a tile whose bytes equal an earlier one's is stored once, and a
 /// run of equal tiles with consecutive ids is one entry. The tile data goes to a temporary
@@ -120,6 +129,10 @@ public:
     [[nodiscard]] const std::vector<entry>& entries() const noexcept { return entries_; }
     /// A tile's bytes as stored (compressed as head().tiles says).
     [[nodiscard]] std::string bytes_of(const entry& e) const;
+    /// The stored bytes of the tile with this id ("" when the archive has none).
+    [[nodiscard]] std::string bytes_of(std::uint64_t tile_id) const;
+    /// Copies the whole tile data section to `fd` at its current position, in the kernel.
+    void copy_data_to(int fd, const std::filesystem::path& to) const;
 
 private:
     [[nodiscard]] std::string read_at(std::uint64_t offset, std::uint64_t length) const;
@@ -133,5 +146,15 @@ private:
     std::string metadata_;
     std::vector<entry> entries_;
 };
+
+/// Writes `out` as the archive `old` with some tiles replaced, without copying it tile by
+/// tile: the old tile data is copied as one block, the new tiles (`changes`: tile id -> bytes,
+/// ids increasing, "" removes the tile) appended after it with equal ones stored once, and
+/// the directories made anew with `metadata`. The result is no longer clustered and keeps
+/// the bytes of replaced tiles; when those would pass a quarter of the tile data nothing is
+/// written and nullopt returned (rewrite the archive whole instead). Written beside `out`
+/// and renamed into place. @returns the new header.
+[[nodiscard]] std::optional<header> patch(const reader& old, const std::filesystem::path& out,
+                                          const std::vector<std::pair<std::uint64_t, std::string>>& changes, const std::string& metadata);
 
 } // namespace plotmap::tiles::pmtiles

@@ -151,3 +151,62 @@ TEST(pmtiles, a_large_archive_has_leaf_directories_and_a_root_within_the_first_r
     }
     EXPECT_EQ(tiles, 200000u);
 }
+
+namespace {
+
+/// Every tile of an archive by id, runs expanded, through the reader.
+std::map<std::uint64_t, std::string> tiles_in(const std::filesystem::path& path) {
+    const reader r(path);
+    std::map<std::uint64_t, std::string> out;
+    for (const entry& e : r.entries()) {
+        for (std::uint64_t id = e.tile_id; id < e.tile_id + e.run_length; ++id) out[id] = r.bytes_of(e);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(pmtiles, a_patch_replaces_splits_runs_removes_and_appends_and_reads_back_as_a_whole_rewrite_would) {
+    const test::temp_dir dir;
+    const auto path = dir / "a.pmtiles";
+    std::map<std::uint64_t, std::string> expected;
+    {
+        writer w(path, header{}, R"({"a":1})");
+        for (std::uint64_t id = 0; id < 2000; ++id) {
+            if (id % 7 == 3) continue;                                       // gaps
+            const std::string bytes = id >= 100 && id < 400 ? "sea" : "tile " + std::to_string(id * 37); // a long run, and distinct tiles
+            w.add(id, bytes);
+            expected[id] = bytes;
+        }
+        (void)w.finish();
+    }
+    const std::vector<std::pair<std::uint64_t, std::string>> changes{
+        {3, "new in a gap"}, {150, "land in the sea"}, {151, ""}, {152, "tile 37"}, {500, ""}, {1999, "last"}, {5000, "past the end"}};
+    for (const auto& [id, bytes] : changes) {
+        if (bytes.empty()) {
+            expected.erase(id);
+        } else {
+            expected[id] = bytes;
+        }
+    }
+    const reader before(path);
+    const auto h = patch(before, path, changes, R"({"a":2})");
+    ASSERT_TRUE(h.has_value());
+    EXPECT_FALSE(h->clustered);
+    EXPECT_EQ(h->addressed_tiles, expected.size());
+    EXPECT_EQ(tiles_in(path), expected);
+    const reader after(path);
+    EXPECT_EQ(after.metadata(), R"({"a":2})");
+    EXPECT_EQ(after.bytes_of(std::uint64_t{120}), "sea") << "the run on either side of the change stays one content";
+    EXPECT_EQ(after.bytes_of(std::uint64_t{151}), "");
+    EXPECT_FALSE(std::filesystem::exists(dir / "a.pmtiles.tmp"));
+
+    // Replacing a third of the tiles would leave too many dead bytes: nothing is written.
+    std::vector<std::pair<std::uint64_t, std::string>> many;
+    for (std::uint64_t id = 400; id < 1400; ++id) {
+        if (id % 7 != 3) many.emplace_back(id, "other " + std::to_string(id));
+    }
+    const std::string file = read_all(path);
+    EXPECT_FALSE(patch(after, path, many, "{}").has_value());
+    EXPECT_EQ(read_all(path), file);
+}
