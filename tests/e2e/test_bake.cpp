@@ -505,3 +505,40 @@ TEST(bake, archives_are_served_as_tilesets_and_their_files_in_byte_ranges) {
     EXPECT_NE(renewed.headers.at("etag"), etag);
     EXPECT_EQ(json::parse(http.get("/tiles/district.json").body)["maxzoom"], 10);
 }
+
+TEST(bake, an_update_that_replaces_most_tiles_rewrites_the_archive_whole_and_clustered) {
+    test::temp_dir dir;
+    const std::string db = test::demo_database(dir, 120).string();
+    const std::vector<std::string> args{"tiles", "--db", db, "--tileset", "plots", "--bbox", "97.3,5.6,105.7,20.5", "--maxzoom", "12"};
+    const std::string pm = (dir / "plots.pmtiles").string();
+    const std::string fresh_pm = (dir / "fresh.pmtiles").string();
+    const auto bake_into = [&](const std::string& file) {
+        std::vector<std::string> a = args;
+        a.push_back(file);
+        const test::command_result r = plotmap_cli(a);
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+    };
+    bake_into(pm);
+    {
+        // Every plot's stage changes: every tile's pins and cluster counts with it.
+        const test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false", "PLOTMAP_SERVER_REQUESTS_PER_S=0"});
+        const std::string headers = "Content-Type: application/json\r\n" + test::admin_authorization();
+        const test::http_reply listed = test::http_request(server.port, "GET", "/api/v1/plots?limit=200", {}, headers);
+        ASSERT_EQ(listed.status, 200) << listed.body;
+        const json page = json::parse(listed.body);
+        ASSERT_EQ(page["plots"].size(), 120u);
+        for (const json& p : page["plots"]) {
+            const std::string stage = p["stage"] == "complete" ? "digging" : "complete";
+            const test::http_reply r = test::http_request(
+                server.port, "PATCH", "/api/v1/plots/" + std::to_string(p["id"].get<std::int64_t>()), R"({"stage":")" + stage + R"("})",
+                headers + "If-Match: \"" + std::to_string(p["version"].get<std::int64_t>()) + "\"\r\n");
+            ASSERT_EQ(r.status, 200) << r.body;
+        }
+    }
+    const test::command_result u = plotmap_cli({"tiles", "--db", db, "--update", pm});
+    ASSERT_EQ(u.exit_code, 0) << u.output;
+    EXPECT_NE(u.output.find("120 history entries on 120 plots"), std::string::npos) << u.output;
+    bake_into(fresh_pm);
+    EXPECT_TRUE(tiles::pmtiles::reader(pm).head().clustered) << "rewritten whole, in tile-id order again";
+    EXPECT_TRUE(file_bytes(pm) == file_bytes(fresh_pm)) << "a whole rewrite equals a fresh bake byte for byte";
+}
