@@ -298,6 +298,8 @@ const std::vector<key_spec>& keys() {
         integer_key<int>("photos", "recent_days", 1, 3650, [](settings& s) -> int& { return s.photos.recent_days; }),
         string_list_key("tiles", "fonts", [](settings& s) -> std::vector<std::string>& { return s.tiles.fonts; }),
         string_list_key("tiles", "archives", [](settings& s) -> std::vector<std::string>& { return s.tiles.archives; }, true),
+        string_key("tiles", "packs_dir", [](settings& s) -> std::string& { return s.tiles.packs_dir; }),
+        integer_key<int>("tiles", "packs_max_zoom", 10, 18, [](settings& s) -> int& { return s.tiles.packs_max_zoom; }),
     };
     return all;
 }

@@ -1,5 +1,6 @@
 #include "tiles/bake.hpp"
 
+#include "data/admin_areas.hpp"
 #include "data/store.hpp"
 #include "data/tile_features.hpp"
 #include "geo/error.hpp"
@@ -431,6 +432,43 @@ update_summary update(tile_service& tiles, const std::filesystem::path& archive,
     summary.bytes = std::filesystem::file_size(archive);
     summary.seconds = std::chrono::duration<double>(clock::now() - start).count();
     return summary;
+}
+
+std::filesystem::path district_pack(tile_service& tiles, const std::string& code) {
+    const int level = code.size() == 2 ? 1 : code.size() == 4 ? 2 : code.size() == 6 ? 3 : 0;
+    if (level == 0 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw not_found("packs are named by a province (2 digits), district (4) or subdistrict (6) code, like 6401.pmtiles");
+    }
+    const auto area = tiles.store().read([&](data::connection& c) { return data::find_admin_area(c, level, code); });
+    if (!area) throw not_found("there is no province, district or subdistrict " + code);
+    const std::filesystem::path dir = tiles.settings().packs_dir;
+    const std::filesystem::path file = dir / (code + ".pmtiles");
+    static std::mutex packs;
+    const std::lock_guard lock(packs);
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) {
+        try {
+            (void)update(tiles, file);
+            return file;
+        } catch (const bad_request&) {
+            // Made from another database, or damaged: made again below.
+        }
+    }
+    std::filesystem::create_directories(dir);
+    bake_request r;
+    r.set = &find_tileset("plots");
+    r.min_zoom = 0;
+    r.max_zoom = tiles.settings().packs_max_zoom;
+    r.area = geo::envelope(area->geometry);
+    r.name = r.set->title + " – " + area->name_th + " (" + area->name_en + ")";
+    r.description = "district pack " + code + ", zooms 0-" + std::to_string(r.max_zoom);
+    try {
+        (void)bake(tiles, r, file);
+    } catch (const bad_request&) {
+        // No plot anywhere near: nothing to keep offline. Say so rather than send an empty file.
+        throw not_found("there are no plots in or near " + code + " to pack");
+    }
+    return file;
 }
 
 } // namespace plotmap::tiles

@@ -68,4 +68,11 @@ struct update_summary {
 ///         history (another database, or one restored from an older backup).
 update_summary update(tile_service& tiles, const std::filesystem::path& archive, unsigned threads = 0);
 
+/// A district pack: the plots tileset over an admin area (a province, district or subdistrict
+/// code) at zooms 0 to tiles.packs_max_zoom, as one PMTiles archive in tiles.packs_dir, for an
+/// offline download. Made at the first call, brought up to date from the plot history at the
+/// later ones (remade when it cannot be), one pack at a time.
+/// @returns the archive's path. @throws not_found for an area that does not exist.
+[[nodiscard]] std::filesystem::path district_pack(tile_service& tiles, const std::string& code);
+
 } // namespace plotmap::tiles

@@ -1,5 +1,6 @@
 #include "tiles/tile_service.hpp"
 
+#include "data/photos.hpp"
 #include "data/tile_features.hpp"
 #include "geo/error.hpp"
 #include "geo/overlay.hpp"
@@ -67,6 +68,9 @@ std::uint64_t cluster_id(const data::cluster_cell& c) {
 
 tile_service::tile_service(data::store& store, config::tile_settings settings, std::vector<std::string> stages)
     : store_(store), settings_(std::move(settings)), stages_(std::move(stages)), cache_(settings_.cache_bytes) {
+    if (settings_.packs_dir.empty()) { // "<database>.packs", beside it as the photos are
+        settings_.packs_dir = data::default_photo_dir(store_.options().path).replace_extension(".packs").string();
+    }
     std::vector<std::string> fonts;
     for (const std::string& path : settings_.fonts) {
         std::ifstream in(path, std::ios::binary);

@@ -5,6 +5,7 @@
 #include "geo/error.hpp"
 #include "server/routes/routes.hpp"
 #include "tiles/archive_source.hpp"
+#include "tiles/bake.hpp"
 #include "tiles/tile_cache.hpp"
 #include "tiles/tile_service.hpp"
 #include "tiles/documents.hpp"
@@ -111,6 +112,33 @@ response archive_tile_response(const request& req, const context& ctx, tiles::ar
     }
     tile->etag = tiles::tile_etag(tile->raw);
     return tile_response(req, ctx, tile);
+}
+
+/// An archive's file in byte ranges (RFC 9110), with an ETag of the file's version and CORS.
+response archive_file_response(const request& req, const context& ctx, const std::filesystem::path& file, tiles::archive_format format) {
+    const tiles::file_identity id = tiles::identity_of(file);
+    char tag[96];
+    std::snprintf(tag, sizeof tag, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(id.inode),
+                  static_cast<unsigned long long>(id.size), static_cast<unsigned long long>(id.modified_ns));
+    const auto cors = [](response& res) {
+        public_headers(res);
+        res.set("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Accept-Ranges");
+    };
+    response res;
+    res.set("ETag", tag);
+    res.set("Cache-Control", visibility(ctx) + ", no-cache");
+    for (const std::string& w : if_none_match(req)) {
+        if (w == "*" || w == tag) {
+            res.status = 304;
+            cors(res);
+            return res;
+        }
+    }
+    res.body_file = file.string();
+    res.set("Content-Type", format == tiles::archive_format::pmtiles ? "application/vnd.pmtiles" : "application/vnd.sqlite3");
+    apply_range(req, res, id.size);
+    cors(res);
+    return res;
 }
 
 /// TileJSON for an archive: its own zooms, bounds and layers, tiles served from it here.
@@ -238,29 +266,16 @@ void add_tiles(router& r, const context& ctx) {
     r.add("GET", "/archives/{file}", access::read, [&ctx](const request& req, const path_params& p) {
         tiles::archive_source* a = ctx.tiles.archive_file(p.at("file"));
         if (a == nullptr) throw not_found("no archive \"" + geo::utf8_prefix(p.at("file"), 60) + "\" is served here (see tiles.archives)");
-        const tiles::file_identity id = tiles::identity_of(a->file());
-        char tag[96];
-        std::snprintf(tag, sizeof tag, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(id.inode),
-                      static_cast<unsigned long long>(id.size), static_cast<unsigned long long>(id.modified_ns));
-        const auto cors = [](response& res) {
-            public_headers(res);
-            res.set("Access-Control-Expose-Headers", "ETag, Content-Range, Content-Length, Accept-Ranges");
-        };
-        response res;
-        res.set("ETag", tag);
-        res.set("Cache-Control", visibility(ctx) + ", no-cache");
-        for (const std::string& w : if_none_match(req)) {
-            if (w == "*" || w == tag) {
-                res.status = 304;
-                cors(res);
-                return res;
-            }
-        }
-        res.body_file = a->file().string();
-        res.set("Content-Type", a->format() == tiles::archive_format::pmtiles ? "application/vnd.pmtiles" : "application/vnd.sqlite3");
-        apply_range(req, res, id.size);
-        cors(res);
-        return res;
+        return archive_file_response(req, ctx, a->file(), a->format());
+    });
+
+    // A district pack for the field app's offline download: made at the first request, brought
+    // up to date from the plot history at each later one.
+    r.add("GET", "/api/v1/packs/{file}", access::read, [&ctx](const request& req, const path_params& p) {
+        const std::string& file = p.at("file");
+        if (!file.ends_with(".pmtiles")) throw not_found("packs are PMTiles archives, like /api/v1/packs/6401.pmtiles");
+        const std::filesystem::path pack = tiles::district_pack(ctx.tiles, file.substr(0, file.size() - 8));
+        return archive_file_response(req, ctx, pack, tiles::archive_format::pmtiles);
     });
 
     r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {

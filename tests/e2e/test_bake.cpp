@@ -542,3 +542,56 @@ TEST(bake, an_update_that_replaces_most_tiles_rewrites_the_archive_whole_and_clu
     EXPECT_TRUE(tiles::pmtiles::reader(pm).head().clustered) << "rewritten whole, in tile-id order again";
     EXPECT_TRUE(file_bytes(pm) == file_bytes(fresh_pm)) << "a whole rewrite equals a fresh bake byte for byte";
 }
+
+TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edits) {
+    test::temp_dir dir;
+    const std::string db = test::demo_database(dir, 300).string();
+    const std::string packs = (dir / "packs").string();
+    const test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false", "PLOTMAP_TILES_PACKS_DIR=" + packs});
+    const std::string headers = "Content-Type: application/json\r\n" + test::admin_authorization();
+    const test::http_reply listed = test::http_request(server.port, "GET", "/api/v1/plots?limit=1", {}, headers);
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    const json plot = json::parse(listed.body)["plots"][0];
+    const std::string district = plot["adm2"];
+    const address under = tile_of(plot["pin"]["coordinates"][0], plot["pin"]["coordinates"][1], 16);
+    const std::string url = "/api/v1/packs/" + district + ".pmtiles";
+
+    // Made at the first request: a PMTiles archive to zoom 16 with the plot's tile in it.
+    const test::http_reply first = test::http_request(server.port, "GET", url);
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.headers.at("content-type"), "application/vnd.pmtiles");
+    EXPECT_EQ(first.body, file_bytes(packs + "/" + district + ".pmtiles"));
+    const std::string kept = (dir / "first.pmtiles").string();
+    std::ofstream(kept, std::ios::binary) << first.body;
+    const tiles::pmtiles::reader pack(kept);
+    EXPECT_EQ(pack.head().max_zoom, 16);
+    const auto [z, x, y] = under;
+    const std::string before = pack.bytes_of(tiles::pmtiles::tile_id_of({z, x, y}));
+    ASSERT_FALSE(before.empty()) << "the tile under the plot at zoom 16";
+    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, "Range: bytes=0-126\r\n").status, 206);
+    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, "If-None-Match: " + first.headers.at("etag") + "\r\n").status, 304)
+        << "unchanged: the same file";
+
+    // An edit in the district: the next request brings the pack up to date.
+    const std::string stage = plot["stage"] == "complete" ? "digging" : "complete";
+    ASSERT_EQ(test::http_request(server.port, "PATCH", "/api/v1/plots/" + std::to_string(plot["id"].get<std::int64_t>()),
+                                 R"({"stage":")" + stage + R"("})",
+                                 headers + "If-Match: \"" + std::to_string(plot["version"].get<std::int64_t>()) + "\"\r\n")
+                  .status,
+              200);
+    const test::http_reply second = test::http_request(server.port, "GET", url);
+    ASSERT_EQ(second.status, 200);
+    EXPECT_NE(second.headers.at("etag"), first.headers.at("etag"));
+    const std::string renewed = (dir / "second.pmtiles").string();
+    std::ofstream(renewed, std::ios::binary) << second.body;
+    const std::string after = tiles::pmtiles::reader(renewed).bytes_of(tiles::pmtiles::tile_id_of({z, x, y}));
+    EXPECT_NE(after, before);
+    EXPECT_EQ(gunzip(after), test::http_request(server.port, "GET", tile_path("plots", under)).body) << "the live tile";
+
+    for (const std::string bad : {"/api/v1/packs/9999.pmtiles", "/api/v1/packs/abc.pmtiles", "/api/v1/packs/6401.zip",
+                                  "/api/v1/packs/..%2F6401.pmtiles"}) {
+        const test::http_reply r = test::http_request(server.port, "GET", bad);
+        EXPECT_EQ(r.status, 404) << bad;
+        EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << bad;
+    }
+}
