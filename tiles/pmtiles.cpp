@@ -192,6 +192,30 @@ header decode_header(std::string_view bytes) {
     return h;
 }
 
+namespace {
+
+/// `base` with the sections in the order plotmap writes them: header, root directory,
+/// metadata, leaf directories, tile data.
+header laid_out(header base, bool clustered, const std::string& root, const std::string& metadata, const std::string& leaves,
+                std::uint64_t data_length, std::uint64_t addressed, std::uint64_t entries, std::uint64_t contents) {
+    base.internal = compression::gzip;
+    base.clustered = clustered;
+    base.root_offset = header_size;
+    base.root_length = root.size();
+    base.metadata_offset = base.root_offset + base.root_length;
+    base.metadata_length = metadata.size();
+    base.leaves_offset = base.metadata_offset + base.metadata_length;
+    base.leaves_length = leaves.size();
+    base.data_offset = base.leaves_offset + base.leaves_length;
+    base.data_length = data_length;
+    base.addressed_tiles = addressed;
+    base.tile_entries = entries;
+    base.tile_contents = contents;
+    return base;
+}
+
+} // namespace
+
 directories build_directories(const std::vector<entry>& entries) {
     // The root alone if it fits the first read; else leaves of growing size until the root
     // of pointers to them does.
@@ -265,21 +289,7 @@ header writer::finish() {
 
     const auto [root, leaves] = build_directories(entries_);
     const std::string metadata = gzip(metadata_);
-
-    header h = header_;
-    h.internal = compression::gzip;
-    h.clustered = true;
-    h.root_offset = header_size;
-    h.root_length = root.size();
-    h.metadata_offset = h.root_offset + h.root_length;
-    h.metadata_length = metadata.size();
-    h.leaves_offset = h.metadata_offset + h.metadata_length;
-    h.leaves_length = leaves.size();
-    h.data_offset = h.leaves_offset + h.leaves_length;
-    h.data_length = data_length_;
-    h.addressed_tiles = addressed_;
-    h.tile_entries = entries_.size();
-    h.tile_contents = contents_;
+    const header h = laid_out(header_, true, root, metadata, leaves, data_length_, addressed_, entries_.size(), contents_);
 
     const std::filesystem::path partial = out_.string() + ".tmp";
     {
@@ -455,20 +465,8 @@ std::optional<header> patch(const reader& old, const std::filesystem::path& out,
 
     const auto [root, leaves] = build_directories(entries);
     const std::string packed_metadata = gzip(metadata);
-    header h = before;
-    h.internal = compression::gzip;
-    h.clustered = false;
-    h.root_offset = header_size;
-    h.root_length = root.size();
-    h.metadata_offset = h.root_offset + h.root_length;
-    h.metadata_length = packed_metadata.size();
-    h.leaves_offset = h.metadata_offset + h.metadata_length;
-    h.leaves_length = leaves.size();
-    h.data_offset = h.leaves_offset + h.leaves_length;
-    h.data_length = before.data_length + appended.size();
-    h.addressed_tiles = addressed;
-    h.tile_entries = entries.size();
-    h.tile_contents = used.size();
+    const header h = laid_out(before, false, root, packed_metadata, leaves, before.data_length + appended.size(), addressed,
+                              entries.size(), used.size());
 
     const std::filesystem::path partial = out.string() + ".tmp";
     const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
