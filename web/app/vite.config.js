@@ -1,6 +1,6 @@
 // The field app's build: hashed bundles in web/dist/app/assets (served with a year's cache),
-// the page, the web app manifest and a Workbox service worker that keeps the app shell and
-// the map's tiles, style and fonts for use without signal.
+// the page, the web app manifest and the Workbox service worker (src/sw.js) that keeps the app
+// shell, the map's tiles, style and fonts, and district packs for use without signal.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -39,32 +39,14 @@ export default defineConfig({
           { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
         ],
       },
-      workbox: {
+      // Our own service worker (src/sw.js, Workbox): it reads district packs for tiles offline.
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.js',
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
         maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
-        navigateFallback: '/app/index.html',
-        navigateFallbackAllowlist: [/^\/app\//],
-        runtimeCaching: [
-          {
-            // Plot tiles: the network first, so an edit shows at once (an unchanged tile is a
-            // cheap 304 by its ETag); the cached copy when there is no answer within 3 s.
-            urlPattern: ({ url }) => url.pathname.startsWith('/tiles/plots/'),
-            handler: 'NetworkFirst',
-            options: { cacheName: 'plotmap-plot-tiles', networkTimeoutSeconds: 3, expiration: { maxEntries: 5000, maxAgeSeconds: 30 * 24 * 3600 } },
-          },
-          {
-            // Admin tiles, TileJSON, the style and its fonts: from the cache at once, refreshed behind.
-            urlPattern: ({ url }) => /^\/(tiles|styles|fonts)\//.test(url.pathname),
-            handler: 'StaleWhileRevalidate',
-            options: { cacheName: 'plotmap-map', expiration: { maxEntries: 5000, maxAgeSeconds: 30 * 24 * 3600 } },
-          },
-          {
-            // Plot lists and records: the network when it answers within 4 s, else the last copy.
-            urlPattern: ({ url, request }) => request.method === 'GET' && /^\/(api\/v1\/plots|collections\/plots\/queryables)/.test(url.pathname),
-            handler: 'NetworkFirst',
-            options: { cacheName: 'plotmap-data', networkTimeoutSeconds: 4, expiration: { maxEntries: 500, maxAgeSeconds: 30 * 24 * 3600 } },
-          },
-        ],
+        rollupFormat: 'iife', // a classic worker, as registerSW registers it
       },
     }),
   ],

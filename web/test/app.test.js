@@ -636,23 +636,49 @@ test('a district kept for offline: its plots listed and searched by owner withou
   const summary = await page.textContent('#areas');
   assert.match(summary, new RegExp(`: ${inDistrict.length} แปลง ตำบล \\d+ แห่ง แผนที่ \\d+ แผ่น \\(ถึงซูม \\d+\\) [\\d.]+ MB`));
   await page.screenshot({ path: join(shots, 'app-offline-district-th.png') });
-  const tileUrl = await page.evaluate(async (at) => {
-    const tj = await (await fetch('/tiles/plots.json')).json();
-    const z = 14;
-    const x = Math.floor(((at[0] + 180) / 360) * 2 ** z);
-    const r = (at[1] * Math.PI) / 180;
-    const y = Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z);
-    return tj.tiles[0].replace('{z}', z).replace('{x}', x).replace('{y}', y);
-  }, plot.pin.coordinates);
+  // The plot tiles came as the district's pack (PMTiles), kept whole on the phone.
+  const packUrl = `/api/v1/packs/${adm2}.pmtiles`;
+  assert.ok(await page.evaluate(async (url) => Boolean(await (await caches.open('plotmap-packs')).match(url)), packUrl));
+  // At zoom 16 under the plot (a zoom the map has not shown, so no tile of it was seen before).
+  const z = 16;
+  const [lon, lat] = plot.pin.coordinates;
+  const r = (lat * Math.PI) / 180;
+  const tileUrl = `/tiles/plots/${z}/${Math.floor(((lon + 180) / 360) * 2 ** z)}/${Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z)}.mvt`;
+  const live = async () => Buffer.from(await (await fetch(`${server.base}${tileUrl}`)).arrayBuffer()).toString('base64');
+  const tileOffline = () => page.evaluate(async (url) => {
+    const res = await fetch(url);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { status: res.status, from: res.headers.get('X-Plotmap-From'), b64: btoa(String.fromCharCode(...bytes)) };
+  }, tileUrl);
+
+  // The office changes the plot's stage; the officer keeps the district again: the server
+  // brings its pack up to date from the history (appended, no longer clustered), and the
+  // phone's PMTiles reader finds the new tile in it.
+  const office = await officeSession('field64', 'field-password');
+  const before = await live();
+  const now = (await office('GET', `/api/v1/plots/${plot.id}`)).body;
+  const edited = await office('PATCH', `/api/v1/plots/${plot.id}`, { stage: now.stage === 'complete' ? 'digging' : 'complete' },
+    { 'If-Match': `"${now.version}"`, 'Content-Type': 'application/merge-patch+json' });
+  assert.equal(edited.status, 200);
+  const after = await live();
+  assert.notEqual(after, before, 'the stage is in the plot tile');
+  const savedAt = await page.evaluate(() => window.plotmapApp.state.areas[0].savedAt);
+  await page.click('#download');
+  await page.waitForFunction((t) => window.plotmapApp.state.areas.length === 1 && window.plotmapApp.state.areas[0].savedAt > t,
+    savedAt, { timeout: 120000 });
 
   await context.setOffline(true);
-  // The plot's tile at zoom 14 comes from the phone.
-  const tile = await page.evaluate(async (url) => {
-    const r = await fetch(url);
-    return { status: r.status, bytes: (await r.arrayBuffer()).byteLength };
-  }, tileUrl);
-  assert.equal(tile.status, 200);
-  assert.ok(tile.bytes > 0);
+  // The plot's tile at zoom 16 comes from the pack, the edited one, as the server draws it.
+  const tile = await tileOffline();
+  assert.deepEqual([tile.status, tile.from], [200, 'pack']);
+  assert.equal(tile.b64, after);
+  // The map draws the plot from the pack at zoom 17, where the officer draws boundaries.
+  await page.evaluate((at) => window.plotmapApp.map.jumpTo({ center: at, zoom: 17 }), plot.pin.coordinates);
+  await page.waitForFunction((code) => {
+    const { map } = window.plotmapApp;
+    return map.loaded() && map.querySourceFeatures('plots', { sourceLayer: 'plots' }).some((f) => f.properties.code === code);
+  }, plot.code, { timeout: 30000 });
+  await page.screenshot({ path: join(shots, 'app-offline-pack-z17-th.png') });
   // Searched by its owner (which the server's search does not look at), with no signal.
   const owner = await page.evaluate((id) => window.plotmapApp.state.areas[0].plots.find((p) => p.id === id).owner_name, plot.id);
   assert.ok(owner, 'the officer\'s copy holds the owner (the public list does not)');

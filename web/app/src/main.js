@@ -13,6 +13,7 @@ import { language, setLanguage, t } from './i18n.js';
 import { dropDraft, loadAreas, loadDraft, outboxStore, saveArea, saveDraft } from './local.js';
 import { bboxOf } from '../../shared/geometry.js';
 import { downloadDistrict, localPlots, pointInGeometry, villageOf } from './offline.js';
+import { keepPack } from './packs.js';
 import { Outbox } from './outbox.js';
 import { GpsPin } from './pin.js';
 import { BoundaryWalk } from './walk.js';
@@ -428,6 +429,7 @@ $('download').addEventListener('click', async () => {
     const area = await downloadDistrict(district, {
       get,
       fetchBytes,
+      keepPack,
       onProgress: ({ phase, done, total, bytes }) => {
         bar.max = Math.max(1, total);
         bar.value = done;

@@ -1,7 +1,8 @@
 // "Download this district for offline": its plots (kept in IndexedDB, searched and listed
-// without signal), its subdistrict polygons, and the map tiles over it, fetched through the
-// service worker so its caches hold them. The tile count is bounded: zooms are dropped from
-// the top until the district fits.
+// without signal), its subdistrict polygons, its plot tiles as one district pack (a PMTiles
+// archive at every zoom the server packs, kept by packs.js), and the admin tiles and fonts
+// over it, fetched through the service worker so its caches hold them. The admin tile count is
+// bounded: zooms are dropped from the top until the district fits.
 
 import { bboxOf } from '../../shared/geometry.js';
 
@@ -78,11 +79,12 @@ export function localPlots(plots, { box, text }) {
 
 /**
  * Fetches a district for use without signal. `get(url)` answers JSON; `fetchBytes(url)`
- * fetches a file through the service worker and answers its size. Reports
+ * fetches a file through the service worker and answers its size; `keepPack(code, { onBytes })`
+ * keeps the district's pack and answers { tiles, maxZoom, bytes }. Reports
  * { phase, done, total, bytes } to onProgress; answers the area to keep:
- * { code, name, bbox, plots, subdistricts, tiles, maxZoom, bytes, savedAt }.
+ * { code, name_th, name_en, bbox, plots, subdistricts, tiles, maxZoom, bytes, savedAt }.
  */
-export async function downloadDistrict(district, { get, fetchBytes, onProgress = () => {}, concurrency = 6 }) {
+export async function downloadDistrict(district, { get, fetchBytes, keepPack, onProgress = () => {}, concurrency = 6 }) {
   const code = district.properties.code;
   let bytes = 0;
   onProgress({ phase: 'plots', done: 0, total: 0, bytes });
@@ -95,15 +97,18 @@ export async function downloadDistrict(district, { get, fetchBytes, onProgress =
   }
   const subdistricts = (await get(`/collections/adm3/items?adm2=${code}&limit=1000`)).features ?? [];
 
+  // The plot tiles: one pack, made (or brought up to date) by the server for this district.
+  onProgress({ phase: 'pack', done: 0, total: 0, bytes });
+  const pack = await keepPack(code, {
+    onBytes: (received, total) => onProgress({ phase: 'pack', done: received, total: Math.max(total, received), bytes: received }),
+  });
+  bytes += pack.bytes;
+
   const box = bboxOf(district.geometry);
   const jobs = [];
-  for (const name of ['plots', 'admin']) {
-    const tj = await get(`/tiles/${name}.json`);
-    const template = tj.tiles[0];
-    const { tiles, maxZ } = tilesFor(box, Math.max(tj.minzoom ?? 0, 8), tj.maxzoom ?? 16, TILE_BUDGET / 2);
-    for (const [z, x, y] of tiles) jobs.push(template.replace('{z}', z).replace('{x}', x).replace('{y}', y));
-    if (name === 'plots') district.maxZoom = maxZ;
-  }
+  const tj = await get('/tiles/admin.json');
+  const { tiles: adminTiles } = tilesFor(box, Math.max(tj.minzoom ?? 0, 8), tj.maxzoom ?? 16, TILE_BUDGET);
+  for (const [z, x, y] of adminTiles) jobs.push(tj.tiles[0].replace('{z}', z).replace('{x}', x).replace('{y}', y));
   const style = await get('/styles/default.json');
   const stacks = new Set(style.layers.map((l) => l.layout?.['text-font']).filter(Boolean).map((f) => f.join(',')));
   for (const stack of stacks) {
@@ -124,6 +129,6 @@ export async function downloadDistrict(district, { get, fetchBytes, onProgress =
   await Promise.all(Array.from({ length: concurrency }, worker));
   return {
     code, name_th: district.properties.name_th ?? code, name_en: district.properties.name_en ?? code, bbox: box, plots, subdistricts,
-    tiles: jobs.length, maxZoom: district.maxZoom, bytes, savedAt: Date.now(),
+    tiles: pack.tiles, maxZoom: pack.maxZoom, bytes, savedAt: Date.now(),
   };
 }
