@@ -69,7 +69,7 @@ struct tile_settings {
                                    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"}; ///< label fonts, first choice first
     std::vector<std::string> archives; ///< PMTiles/MBTiles files served as tilesets named by their file names
     std::string packs_dir;             ///< where district packs are kept; empty = "<database>.packs"
-    int packs_max_zoom = 16;           ///< the deepest zoom of a district pack
+    int packs_max_zoom = 18;           ///< the deepest zoom of a district pack (the plots' maxzoom)
 };
 
 struct auth_settings {

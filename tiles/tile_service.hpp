@@ -63,6 +63,8 @@ public:
     [[nodiscard]] archive_source* archive(std::string_view name) const noexcept;
     /// The archive whose file name is `file_name`, or null.
     [[nodiscard]] archive_source* archive_file(std::string_view file_name) const noexcept;
+    /// Every archive served (tiles.archives), in the order configured.
+    [[nodiscard]] const std::vector<std::unique_ptr<archive_source>>& archives() const noexcept { return archives_; }
 
     /// Encodes a tile without the cache (benchmarks and tests use it directly).
     [[nodiscard]] tiles::cached_tile render(const tiles::tileset& ts, const geo::tile_id& tile) {

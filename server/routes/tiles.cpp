@@ -261,6 +261,21 @@ void add_tiles(router& r, const context& ctx) {
         return json_document(ctx, tiles::tilejson(ts, base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(), bounds));
     });
 
+    // The archives served here (tiles.archives): what the embed builder offers as a source.
+    r.add("GET", "/archives", access::read, [&ctx](const request& req, const path_params&) {
+        const std::string base = base_url(req, ctx);
+        json list = json::array();
+        for (const auto& a : ctx.tiles.archives()) {
+            const std::string file = a->file().filename().string();
+            list.push_back({{"name", a->name()},
+                            {"file", file},
+                            {"format", a->format() == tiles::archive_format::pmtiles ? "pmtiles" : "mbtiles"},
+                            {"href", base + "/archives/" + file},
+                            {"tilejson", base + "/tiles/" + a->name() + ".json"}});
+        }
+        return json_document(ctx, json{{"archives", std::move(list)}});
+    });
+
     // A baked archive's file itself, in byte ranges (RFC 9110): what MapLibre's pmtiles://
     // protocol reads, as it would from any static host.
     r.add("GET", "/archives/{file}", access::read, [&ctx](const request& req, const path_params& p) {

@@ -444,6 +444,18 @@ TEST(bake, archives_are_served_as_tilesets_and_their_files_in_byte_ranges) {
     const test::running_server server(db, {"PLOTMAP_SERVER_ACCESS_LOG=false", "PLOTMAP_TILES_ARCHIVES=" + pm + "," + mb});
     client http(server.port);
 
+    // Listed (the embed builder offers them), in the order configured.
+    const test::http_reply listing = http.get("/archives");
+    ASSERT_EQ(listing.status, 200) << listing.body;
+    const json archives = json::parse(listing.body)["archives"];
+    ASSERT_EQ(archives.size(), 2U);
+    EXPECT_EQ(archives[0]["name"], "district");
+    EXPECT_EQ(archives[0]["format"], "pmtiles");
+    EXPECT_TRUE(archives[0]["href"].get<std::string>().ends_with("/archives/district.pmtiles"));
+    EXPECT_TRUE(archives[0]["tilejson"].get<std::string>().ends_with("/tiles/district.json"));
+    EXPECT_EQ(archives[1]["file"], "admin-z8.mbtiles");
+    EXPECT_EQ(archives[1]["format"], "mbtiles");
+
     // TileJSON from the archive's header and metadata, tiles served from it here.
     const test::http_reply doc = http.get("/tiles/district.json");
     ASSERT_EQ(doc.status, 200) << doc.body;
@@ -556,7 +568,7 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
     const address under = tile_of(plot["pin"]["coordinates"][0], plot["pin"]["coordinates"][1], 16);
     const std::string url = "/api/v1/packs/" + district + ".pmtiles";
 
-    // Made at the first request: a PMTiles archive to zoom 16 with the plot's tile in it.
+    // Made at the first request: a PMTiles archive to zoom 18 (the plots' deepest) with the plot's tile in it.
     const test::http_reply first = test::http_request(server.port, "GET", url);
     ASSERT_EQ(first.status, 200) << first.body;
     EXPECT_EQ(first.headers.at("content-type"), "application/vnd.pmtiles");
@@ -564,7 +576,10 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
     const std::string kept = (dir / "first.pmtiles").string();
     std::ofstream(kept, std::ios::binary) << first.body;
     const tiles::pmtiles::reader pack(kept);
-    EXPECT_EQ(pack.head().max_zoom, 16);
+    EXPECT_EQ(pack.head().max_zoom, 18);
+    const address deepest = tile_of(plot["pin"]["coordinates"][0], plot["pin"]["coordinates"][1], 18);
+    EXPECT_FALSE(pack.bytes_of(tiles::pmtiles::tile_id_of({std::get<0>(deepest), std::get<1>(deepest), std::get<2>(deepest)})).empty())
+        << "the tile under the plot at zoom 18";
     const auto [z, x, y] = under;
     const std::string before = pack.bytes_of(tiles::pmtiles::tile_id_of({z, x, y}));
     ASSERT_FALSE(before.empty()) << "the tile under the plot at zoom 16";
