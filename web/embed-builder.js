@@ -1,5 +1,6 @@
-// The embed builder (/embed/builder): choose an area, stages, a programme, the basemap and the
-// language; see the live map; copy the <iframe> snippet, the TileJSON and style URLs and the
+// The embed builder (/embed/builder): choose an area, stages, a programme, the basemap, the
+// language and where the plots come from (the live tiles, one of this server's baked PMTiles
+// archives, or a PMTiles file on another host); see the map; copy the <iframe> snippet, the TileJSON and style URLs and the
 // QGIS connection strings. The embed page (/embed, embed.js) reads the same URL parameters.
 (function () {
   'use strict';
@@ -8,6 +9,8 @@
   const origin = location.origin;
   const boxes = {}; // area code -> [minLon, minLat, maxLon, maxLat]
   let tilejson = null;
+  const archives = {}; // file -> { name, tilejson } of this server's PMTiles archives (GET /archives)
+  const ARCHIVE_URL = /^https?:\/\/[^\s"'<>]{1,2000}\.pmtiles$/; // what the embed page takes (embed.js)
   let debounce = null;
 
   const round = (v) => Math.round(v * 1e4) / 1e4;
@@ -53,8 +56,16 @@
     if (f.program.value) q.set('program', f.program.value);
     if (f.basemap.value) q.set('basemap', f.basemap.value);
     if (f.lang.value) q.set('lang', f.lang.value);
+    const archive = chosenArchive();
+    if (archive) q.set('archive', archive);
     if (f.token.value.trim()) q.set('token', f.token.value.trim());
     return `${origin}/embed${q.size ? `?${q.toString().replace(/%2C/gi, ',')}` : ''}`; // commas need no escape in a query
+  }
+
+  /** The embed page's archive parameter for the source chosen: a file of this server's, a URL, or null. */
+  function chosenArchive() {
+    if (f.source.value === 'url') return ARCHIVE_URL.test(f.archive_url.value.trim()) ? f.archive_url.value.trim() : null;
+    return archives[f.source.value] ? f.source.value : null;
   }
 
   const escape = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -68,16 +79,21 @@
       `title="แผนที่แปลงโคก หนอง นา (Khok Nong Na plots)" allowfullscreen></iframe>`;
     const token = f.token.value.trim();
     const withToken = (u) => (token ? `${u}${u.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : u);
-    document.getElementById('tilejson').value = withToken(`${origin}/tiles/plots.json`);
+    const onServer = archives[f.source.value]; // a baked archive of this server's: its own TileJSON
+    document.getElementById('tilejson').value = withToken(onServer ? onServer.tilejson : `${origin}/tiles/plots.json`);
     document.getElementById('style').value = withToken(`${origin}/styles/default.json`);
-    const template = tilejson?.tiles?.[0] ?? `${origin}/tiles/plots/{z}/{x}/{y}.mvt`;
-    const maxzoom = tilejson?.maxzoom ?? 14;
+    const source = onServer ? onServer.doc : tilejson;
+    const template = source?.tiles?.[0] ?? `${origin}/tiles/plots/{z}/{x}/{y}.mvt`;
+    const maxzoom = source?.maxzoom ?? 14;
     // QGIS's vector tile connection, as its "Vector Tile Connection" dialog writes it.
     document.getElementById('qgis').value =
       `type=xyz&url=${encodeURIComponent(withToken(template)).replace(/%7B/g, '{').replace(/%7D/g, '}')}` +
       `&zmin=0&zmax=${maxzoom}&styleUrl=${encodeURIComponent(withToken(`${origin}/styles/default.json`))}`;
     document.getElementById('oapif').value = withToken(`${origin}/`);
     document.getElementById('token-warning').hidden = !token;
+    document.getElementById('archive-url').hidden = f.source.value !== 'url';
+    document.getElementById('archive-warning').hidden = f.source.value !== 'url' || ARCHIVE_URL.test(f.archive_url.value.trim());
+    document.getElementById('archive-note').hidden = !chosenArchive();
     clearTimeout(debounce);
     debounce = setTimeout(() => {
       const frame = document.getElementById('preview');
@@ -114,6 +130,13 @@
       json('/collections/plots/queryables'),
       fillAreas(f.adm1, '/collections/adm1/items?limit=1000', 'ทั้งประเทศ (Thailand)'),
       json('/tiles/plots.json').then((t) => { tilejson = t; }).catch(() => {}),
+      json('/archives').then(async (list) => {
+        // The PMTiles ones (what MapLibre's pmtiles:// reads), before the "another host" choice.
+        for (const a of list.archives.filter((x) => x.format === 'pmtiles')) {
+          archives[a.file] = { name: a.name, tilejson: a.tilejson, doc: await json(a.tilejson).catch(() => null) };
+          f.source.insertBefore(new Option(`${a.name} · ไฟล์ที่อบไว้ (baked)`, a.file), f.source.querySelector('option[value=url]'));
+        }
+      }).catch(() => {}),
     ]);
     for (const stage of queryables.properties?.stage?.enum ?? []) {
       const label = document.createElement('label');

@@ -136,3 +136,41 @@ test('MapLibre draws the plots from the archive served by plotmap through pmtile
   assert.deepEqual(problems, [], 'no errors, no failed requests');
   await page.close();
 });
+
+test('the embed builder offers the archive (and a PMTiles URL elsewhere) and its preview draws from it (phone, Thai)', async () => {
+  browser ??= await launchChromium(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'th-TH' });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.base}/embed/builder`);
+  await page.waitForFunction(() => window.plotmapBuilderReady);
+  // Only this server's PMTiles archives are offered (GET /archives), then another host's URL.
+  const choices = await page.$$eval('[name=source] option', (os) => os.map((o) => o.value));
+  assert.deepEqual(choices, ['', 'khoknongna.pmtiles', 'url']);
+
+  await page.selectOption('[name=source]', 'khoknongna.pmtiles');
+  assert.match(await page.inputValue('#snippet'), /\/embed\?lang=th&amp;archive=khoknongna\.pmtiles"/);
+  assert.equal(await page.inputValue('#tilejson'), `${server.base}/tiles/khoknongna.json`);
+  assert.match(await page.inputValue('#qgis'), /url=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Ftiles%2Fkhoknongna%2F{z}%2F{x}%2F{y}\.mvt&zmin=0&zmax=14&/);
+  assert.ok(await page.isVisible('#archive-note'));
+  // The preview is the snippet's map, drawn from the archive.
+  await page.waitForFunction(() => document.getElementById('preview').src.includes('archive=khoknongna.pmtiles'));
+  await page.waitForFunction(() => {
+    const map = document.getElementById('preview').contentWindow.plotmapMap;
+    return map?.getStyle()?.sources?.plots?.url?.startsWith('pmtiles://') && map.loaded() && map.areTilesLoaded();
+  }, null, { timeout: 60000 });
+  await page.screenshot({ path: join(screenshotDir(), 'embed-builder-archive-th.png'), fullPage: true });
+
+  // Another host: a URL that is not a PMTiles file is refused with a hint, a good one goes in.
+  await page.selectOption('[name=source]', 'url');
+  await page.fill('[name=archive_url]', 'https://example.org/plots.zip');
+  assert.ok(await page.isVisible('#archive-warning'));
+  assert.doesNotMatch(await page.inputValue('#snippet'), /archive=/);
+  await page.fill('[name=archive_url]', 'https://cdn.example.org/khoknongna/plots.pmtiles');
+  assert.ok(await page.isHidden('#archive-warning'));
+  assert.match(await page.inputValue('#snippet'), /archive=https%3A%2F%2Fcdn\.example\.org%2Fkhoknongna%2Fplots\.pmtiles"/);
+  await page.selectOption('[name=source]', '');
+  assert.doesNotMatch(await page.inputValue('#snippet'), /archive=/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
