@@ -66,23 +66,30 @@ std::string visibility(const context& ctx) { return ctx.gate.anonymous_public() 
 /// out (TileJSON tile templates, style sources) work in the same tool; else "".
 std::string token_query(const request& req) { return req.url_token ? "?token=" + *req.url_token : std::string(); }
 
-/// The response for a tile already made (from the cache or just now).
-response tile_response(const request& req, const context& ctx, const std::shared_ptr<const tiles::cached_tile>& tile) {
-    const std::vector<std::string> wanted = if_none_match(req);
+/// What every tile answer carries (ETag, caching, Vary, CORS, what the size limit dropped);
+/// status 304 when the client's If-None-Match holds the ETag.
+response tile_head(const request& req, const context& ctx, const std::string& etag, const std::string& reduced) {
     response r;
-    r.set("ETag", tile->etag);
+    r.set("ETag", etag);
     r.set("Cache-Control", visibility(ctx) + (ctx.settings.tiles.max_age_s > 0
                                                   ? ", max-age=" + std::to_string(ctx.settings.tiles.max_age_s)
                                                   : std::string(", no-cache")));
     r.set("Vary", "Accept-Encoding");
     public_headers(r);
-    if (!tile->reduced.empty()) r.set("X-Tile-Reduced", tile->reduced);
-    for (const std::string& w : wanted) {
-        if (w == "*" || w == tile->etag) {
+    if (!reduced.empty()) r.set("X-Tile-Reduced", reduced);
+    for (const std::string& w : if_none_match(req)) {
+        if (w == "*" || w == etag) {
             r.status = 304;
-            return r;
+            break;
         }
     }
+    return r;
+}
+
+/// The response for a tile already made (from the cache or just now).
+response tile_response(const request& req, const context& ctx, const std::shared_ptr<const tiles::cached_tile>& tile) {
+    response r = tile_head(req, ctx, tile->etag, tile->reduced);
+    if (r.status == 304) return r;
     if (tile->raw.empty()) {
         r.status = 204;
         return r;
@@ -98,20 +105,26 @@ response tile_response(const request& req, const context& ctx, const std::shared
 }
 
 /// A tile of a baked archive (tiles.archives), answered as the server's own are: ETag,
-/// If-None-Match, gzip for clients that take it, 204 where the archive has none.
+/// If-None-Match, gzip for clients that take it, 204 where the archive has none. The ETag is
+/// of the bytes as stored and a gzipped tile goes out as stored: it is unzipped only for a
+/// client that does not take gzip.
 response archive_tile_response(const request& req, const context& ctx, tiles::archive_source& a, const geo::tile_id& t) {
     std::string stored = a.tile(t);
-    auto tile = std::make_shared<tiles::cached_tile>();
-    const bool gzipped = stored.size() >= 2 && static_cast<unsigned char>(stored[0]) == 0x1f && static_cast<unsigned char>(stored[1]) == 0x8b;
-    if (gzipped) {
-        tile->raw = tiles::gunzip(stored, std::size_t{64} << 20);
-        tile->gzipped = std::move(stored);
-    } else {
-        tile->raw = std::move(stored); // an archive from another tool may hold tiles uncompressed
-        if (!tile->raw.empty()) tile->gzipped = tiles::gzip(tile->raw);
+    response r = tile_head(req, ctx, tiles::tile_etag(stored), {});
+    if (r.status == 304) return r;
+    if (stored.empty()) {
+        r.status = 204;
+        return r;
     }
-    tile->etag = tiles::tile_etag(tile->raw);
-    return tile_response(req, ctx, tile);
+    r.set("Content-Type", mvt_type);
+    const bool gzipped = stored.size() >= 2 && static_cast<unsigned char>(stored[0]) == 0x1f && static_cast<unsigned char>(stored[1]) == 0x8b;
+    if (accepts_gzip(req)) {
+        r.set("Content-Encoding", "gzip");
+        r.body = gzipped ? std::move(stored) : tiles::gzip(stored); // another tool's archive may hold tiles uncompressed
+    } else {
+        r.body = gzipped ? tiles::gunzip(stored, std::size_t{64} << 20) : std::move(stored);
+    }
+    return r;
 }
 
 /// An archive's file in byte ranges (RFC 9110), with an ETag of the file's version and CORS.

@@ -476,6 +476,14 @@ TEST(bake, archives_are_served_as_tilesets_and_their_files_in_byte_ranges) {
         const test::http_reply again = test::http_request(server.port, "GET", tile_path("district", at), {},
                                                           "If-None-Match: " + archived.headers.at("etag") + "\r\n");
         EXPECT_EQ(again.status, 304);
+        // A client that takes gzip gets the tile as the archive stores it (not unzipped and zipped
+        // again), under the same ETag.
+        const test::http_reply zipped = test::http_request(server.port, "GET", tile_path("district", at), {}, "Accept-Encoding: gzip\r\n");
+        ASSERT_EQ(zipped.status, 200);
+        EXPECT_EQ(zipped.headers.at("content-encoding"), "gzip");
+        EXPECT_EQ(zipped.headers.at("etag"), archived.headers.at("etag"));
+        EXPECT_EQ(zipped.body, tiles::pmtiles::reader(pm).bytes_of(tiles::pmtiles::tile_id_of({std::get<0>(at), std::get<1>(at), std::get<2>(at)})));
+        EXPECT_EQ(gunzip(zipped.body), archived.body);
     }
     EXPECT_EQ(http.get(tile_path("district", tile_of(92.0, 5.0, 12))).status, 204);
     EXPECT_EQ(http.get("/tiles/admin-z8/5/24/14.mvt").status, 200) << "an MBTiles archive too";
