@@ -298,8 +298,9 @@ void add_tiles(router& r, const context& ctx) {
     });
 
     // A district pack for the field app's offline download: made at the first request, brought
-    // up to date from the plot history at each later one.
-    r.add("GET", "/api/v1/packs/{file}", access::read, [&ctx](const request& req, const path_params& p) {
+    // up to date from the plot history at each later one. For signed-in users and tokens only:
+    // a first request costs a bake, which anonymous clients should not be able to start at will.
+    r.add("GET", "/api/v1/packs/{file}", access::signed_in, [&ctx](const request& req, const path_params& p) {
         const std::string& file = p.at("file");
         if (!file.ends_with(".pmtiles")) throw not_found("packs are PMTiles archives, like /api/v1/packs/6401.pmtiles");
         const std::filesystem::path pack = tiles::district_pack(ctx.tiles, file.substr(0, file.size() - 8));

@@ -576,8 +576,14 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
     const address under = tile_of(plot["pin"]["coordinates"][0], plot["pin"]["coordinates"][1], 16);
     const std::string url = "/api/v1/packs/" + district + ".pmtiles";
 
+    // Signed-in users and tokens only (a first request costs a bake).
+    const test::http_reply anonymous = test::http_request(server.port, "GET", url);
+    EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+    EXPECT_FALSE(std::filesystem::exists(packs + "/" + district + ".pmtiles"));
+    const std::string signed_in = test::admin_authorization();
+
     // Made at the first request: a PMTiles archive to zoom 18 (the plots' deepest) with the plot's tile in it.
-    const test::http_reply first = test::http_request(server.port, "GET", url);
+    const test::http_reply first = test::http_request(server.port, "GET", url, {}, signed_in);
     ASSERT_EQ(first.status, 200) << first.body;
     EXPECT_EQ(first.headers.at("content-type"), "application/vnd.pmtiles");
     EXPECT_EQ(first.body, file_bytes(packs + "/" + district + ".pmtiles"));
@@ -591,8 +597,8 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
     const auto [z, x, y] = under;
     const std::string before = pack.bytes_of(tiles::pmtiles::tile_id_of({z, x, y}));
     ASSERT_FALSE(before.empty()) << "the tile under the plot at zoom 16";
-    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, "Range: bytes=0-126\r\n").status, 206);
-    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, "If-None-Match: " + first.headers.at("etag") + "\r\n").status, 304)
+    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, signed_in + "Range: bytes=0-126\r\n").status, 206);
+    EXPECT_EQ(test::http_request(server.port, "GET", url, {}, signed_in + "If-None-Match: " + first.headers.at("etag") + "\r\n").status, 304)
         << "unchanged: the same file";
 
     // An edit in the district: the next request brings the pack up to date.
@@ -602,7 +608,7 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
                                  headers + "If-Match: \"" + std::to_string(plot["version"].get<std::int64_t>()) + "\"\r\n")
                   .status,
               200);
-    const test::http_reply second = test::http_request(server.port, "GET", url);
+    const test::http_reply second = test::http_request(server.port, "GET", url, {}, signed_in);
     ASSERT_EQ(second.status, 200);
     EXPECT_NE(second.headers.at("etag"), first.headers.at("etag"));
     const std::string renewed = (dir / "second.pmtiles").string();
@@ -613,7 +619,7 @@ TEST(bake, a_district_pack_is_made_at_the_first_request_and_kept_current_by_edit
 
     for (const std::string bad : {"/api/v1/packs/9999.pmtiles", "/api/v1/packs/abc.pmtiles", "/api/v1/packs/6401.zip",
                                   "/api/v1/packs/..%2F6401.pmtiles"}) {
-        const test::http_reply r = test::http_request(server.port, "GET", bad);
+        const test::http_reply r = test::http_request(server.port, "GET", bad, {}, signed_in);
         EXPECT_EQ(r.status, 404) << bad;
         EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << bad;
     }
