@@ -9,7 +9,7 @@
   const origin = location.origin;
   const boxes = {}; // area code -> [minLon, minLat, maxLon, maxLat]
   let tilejson = null;
-  const archives = {}; // file -> { name, tilejson } of this server's PMTiles archives (GET /archives)
+  const archives = {}; // file -> { name, tilejson, style, doc } of this server's PMTiles archives (GET /archives)
   const ARCHIVE_URL = /^https?:\/\/[^\s"'<>]{1,2000}\.pmtiles$/; // what the embed page takes (embed.js)
   let debounce = null;
 
@@ -81,14 +81,15 @@
     const withToken = (u) => (token ? `${u}${u.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : u);
     const onServer = archives[f.source.value]; // a baked archive of this server's: its own TileJSON
     document.getElementById('tilejson').value = withToken(onServer ? onServer.tilejson : `${origin}/tiles/plots.json`);
-    document.getElementById('style').value = withToken(`${origin}/styles/default.json`);
+    const styleUrl = onServer?.style ?? `${origin}/styles/default.json`;
+    document.getElementById('style').value = withToken(styleUrl);
     const source = onServer ? onServer.doc : tilejson;
     const template = source?.tiles?.[0] ?? `${origin}/tiles/plots/{z}/{x}/{y}.mvt`;
     const maxzoom = source?.maxzoom ?? 14;
     // QGIS's vector tile connection, as its "Vector Tile Connection" dialog writes it.
     document.getElementById('qgis').value =
       `type=xyz&url=${encodeURIComponent(withToken(template)).replace(/%7B/g, '{').replace(/%7D/g, '}')}` +
-      `&zmin=0&zmax=${maxzoom}&styleUrl=${encodeURIComponent(withToken(`${origin}/styles/default.json`))}`;
+      `&zmin=0&zmax=${maxzoom}&styleUrl=${encodeURIComponent(withToken(styleUrl))}`;
     document.getElementById('oapif').value = withToken(`${origin}/`);
     document.getElementById('token-warning').hidden = !token;
     document.getElementById('archive-url').hidden = f.source.value !== 'url';
@@ -133,7 +134,7 @@
       json('/archives').then(async (list) => {
         // The PMTiles ones (what MapLibre's pmtiles:// reads), before the "another host" choice.
         for (const a of list.archives.filter((x) => x.format === 'pmtiles')) {
-          archives[a.file] = { name: a.name, tilejson: a.tilejson, doc: await json(a.tilejson).catch(() => null) };
+          archives[a.file] = { name: a.name, tilejson: a.tilejson, style: a.style, doc: await json(a.tilejson).catch(() => null) };
           f.source.insertBefore(new Option(`${a.name} · ไฟล์ที่อบไว้ (baked)`, a.file), f.source.querySelector('option[value=url]'));
         }
       }).catch(() => {}),

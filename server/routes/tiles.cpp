@@ -164,6 +164,25 @@ json archive_tilejson(tiles::archive_source& a, const std::string& base, const s
     return j;
 }
 
+/// The default style drawing from an archive what it holds: the source whose layers the
+/// archive has (plots and pins, or the admin layers) reads the archive's TileJSON instead.
+json archive_style(json style, tiles::archive_source& a, const std::string& base, const std::string& query) {
+    bool plots = false;
+    bool admin = false;
+    const json facts = a.facts();
+    for (const json& layer : facts.value("vector_layers", json::array())) {
+        const std::string id = layer.is_object() ? layer.value("id", "") : "";
+        plots = plots || id == "plots" || id == "pins";
+        admin = admin || id == "adm1" || id == "adm2" || id == "adm3" || id == "admin_labels";
+    }
+    if (!plots && !admin) throw not_found("archive \"" + a.name() + "\" holds none of the default style's layers (plots, pins, adm1-3)");
+    const std::string url = base + "/tiles/" + a.name() + ".json" + query;
+    if (plots) style["sources"]["plots"]["url"] = url;
+    if (admin) style["sources"]["admin"]["url"] = url;
+    style["name"] = style.value("name", std::string("plotmap")) + " (" + a.name() + ")";
+    return style;
+}
+
 response json_document(const context& ctx, const json& doc) {
     response r = make_response(200, "application/json", geo::json_text(doc));
     r.set("Cache-Control", visibility(ctx) + ", no-cache");
@@ -284,7 +303,8 @@ void add_tiles(router& r, const context& ctx) {
                             {"file", file},
                             {"format", a->format() == tiles::archive_format::pmtiles ? "pmtiles" : "mbtiles"},
                             {"href", base + "/archives/" + file},
-                            {"tilejson", base + "/tiles/" + a->name() + ".json"}});
+                            {"tilejson", base + "/tiles/" + a->name() + ".json"},
+                            {"style", base + "/styles/" + a->name() + ".json"}});
         }
         return json_document(ctx, json{{"archives", std::move(list)}});
     });
@@ -308,11 +328,17 @@ void add_tiles(router& r, const context& ctx) {
     });
 
     r.add("GET", "/styles/{file}", access::read, [&ctx](const request& req, const path_params& p) {
-        if (p.at("file") != "default.json") throw not_found("there is one style: /styles/default.json");
+        const std::string& file = p.at("file");
+        tiles::archive_source* archive = file != "default.json" && file.ends_with(".json") ? ctx.tiles.archive(file.substr(0, file.size() - 5)) : nullptr;
+        if (file != "default.json" && archive == nullptr) {
+            throw not_found("the styles are /styles/default.json and /styles/NAME.json for each archive served (see /archives)");
+        }
         const auto& web = ctx.settings.web;
         const tiles::basemap under{web.basemap_url, web.basemap_attribution, web.basemap_max_zoom};
-        return json_document(ctx, tiles::default_style(base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(),
-                                                       web.basemap_url.empty() ? nullptr : &under));
+        json style = tiles::default_style(base_url(req, ctx), token_query(req), ctx.tiles.zooms(), ctx.tiles.stages(),
+                                          web.basemap_url.empty() ? nullptr : &under);
+        if (archive != nullptr) style = archive_style(std::move(style), *archive, base_url(req, ctx), token_query(req));
+        return json_document(ctx, style);
     });
 
     r.add("GET", "/fonts/{fontstack}/{file}", access::open, [&ctx](const request&, const path_params& p) {

@@ -456,6 +456,23 @@ TEST(bake, archives_are_served_as_tilesets_and_their_files_in_byte_ranges) {
     EXPECT_EQ(archives[1]["file"], "admin-z8.mbtiles");
     EXPECT_EQ(archives[1]["format"], "mbtiles");
 
+    // A style per archive: the default style with the source of what the archive holds read from it.
+    ASSERT_TRUE(archives[0]["style"].get<std::string>().ends_with("/styles/district.json"));
+    const test::http_reply plots_style = http.get("/styles/district.json");
+    ASSERT_EQ(plots_style.status, 200) << plots_style.body;
+    const json ps = json::parse(plots_style.body);
+    EXPECT_TRUE(ps["sources"]["plots"]["url"].get<std::string>().ends_with("/tiles/district.json"));
+    EXPECT_TRUE(ps["sources"]["admin"]["url"].get<std::string>().ends_with("/tiles/admin.json")) << "the live admin tiles";
+    EXPECT_EQ(ps["layers"].size(), json::parse(http.get("/styles/default.json").body)["layers"].size());
+    const json as = json::parse(http.get("/styles/admin-z8.json").body);
+    EXPECT_TRUE(as["sources"]["admin"]["url"].get<std::string>().ends_with("/tiles/admin-z8.json"));
+    EXPECT_TRUE(as["sources"]["plots"]["url"].get<std::string>().ends_with("/tiles/plots.json"));
+    for (const std::string bad : {"/styles/nothing.json", "/styles/district.pmtiles", "/styles/plots.json"}) {
+        const test::http_reply r = http.get(bad);
+        EXPECT_EQ(r.status, 404) << bad;
+        EXPECT_EQ(r.headers.at("content-type"), "application/problem+json") << bad;
+    }
+
     // TileJSON from the archive's header and metadata, tiles served from it here.
     const test::http_reply doc = http.get("/tiles/district.json");
     ASSERT_EQ(doc.status, 200) << doc.body;

@@ -151,7 +151,8 @@ test('the embed builder offers the archive (and a PMTiles URL elsewhere) and its
   await page.selectOption('[name=source]', 'khoknongna.pmtiles');
   assert.match(await page.inputValue('#snippet'), /\/embed\?lang=th&amp;archive=khoknongna\.pmtiles"/);
   assert.equal(await page.inputValue('#tilejson'), `${server.base}/tiles/khoknongna.json`);
-  assert.match(await page.inputValue('#qgis'), /url=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Ftiles%2Fkhoknongna%2F{z}%2F{x}%2F{y}\.mvt&zmin=0&zmax=14&/);
+  assert.equal(await page.inputValue('#style'), `${server.base}/styles/khoknongna.json`);
+  assert.match(await page.inputValue('#qgis'), /url=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Ftiles%2Fkhoknongna%2F{z}%2F{x}%2F{y}\.mvt&zmin=0&zmax=14&styleUrl=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fstyles%2Fkhoknongna\.json$/);
   assert.ok(await page.isVisible('#archive-note'));
   // The preview is the snippet's map, drawn from the archive.
   await page.waitForFunction(() => document.getElementById('preview').src.includes('archive=khoknongna.pmtiles'));
