@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -66,6 +67,13 @@ std::string visibility(const context& ctx) { return ctx.gate.anonymous_public() 
 /// out (TileJSON tile templates, style sources) work in the same tool; else "".
 std::string token_query(const request& req) { return req.url_token ? "?token=" + *req.url_token : std::string(); }
 
+/// Whether the client's If-None-Match holds `etag` (or "*"): the answer is then 304.
+/// @throws bad_request if the header is malformed.
+bool not_modified(const request& req, const std::string& etag) {
+    const std::vector<std::string> wanted = if_none_match(req);
+    return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) { return w == "*" || w == etag; });
+}
+
 /// What every tile answer carries (ETag, caching, Vary, CORS, what the size limit dropped);
 /// status 304 when the client's If-None-Match holds the ETag.
 response tile_head(const request& req, const context& ctx, const std::string& etag, const std::string& reduced) {
@@ -77,12 +85,7 @@ response tile_head(const request& req, const context& ctx, const std::string& et
     r.set("Vary", "Accept-Encoding");
     public_headers(r);
     if (!reduced.empty()) r.set("X-Tile-Reduced", reduced);
-    for (const std::string& w : if_none_match(req)) {
-        if (w == "*" || w == etag) {
-            r.status = 304;
-            break;
-        }
-    }
+    if (not_modified(req, etag)) r.status = 304;
     return r;
 }
 
@@ -140,12 +143,10 @@ response archive_file_response(const request& req, const context& ctx, const std
     response res;
     res.set("ETag", tag);
     res.set("Cache-Control", visibility(ctx) + ", no-cache");
-    for (const std::string& w : if_none_match(req)) {
-        if (w == "*" || w == tag) {
-            res.status = 304;
-            cors(res);
-            return res;
-        }
+    if (not_modified(req, tag)) {
+        res.status = 304;
+        cors(res);
+        return res;
     }
     res.body_file = file.string();
     res.set("Content-Type", format == tiles::archive_format::pmtiles ? "application/vnd.pmtiles" : "application/vnd.sqlite3");
